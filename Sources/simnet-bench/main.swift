@@ -1,0 +1,1 @@
+print("simnet-bench: not yet written")
