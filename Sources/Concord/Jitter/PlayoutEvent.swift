@@ -1,0 +1,31 @@
+/// What the jitter buffer did for one playout frame.
+public enum PlayoutOutcome: String, Sendable, Codable, CaseIterable {
+    /// A received packet, decoded.
+    case decoded
+    /// A lost frame rebuilt from Opus in-band FEC carried by the next packet.
+    case recoveredFEC
+    /// A lost frame replaced by a redundant (RFC 2198-style) copy from a later packet.
+    case recoveredRedundancy
+    /// No packet: packet-loss concealment.
+    case concealed
+    /// The sender is silent (DTX gap, or not yet started): nothing to play, nothing missing.
+    case silence
+    /// Two frames merged into one to shorten the delay (NetEq's "accelerate").
+    case accelerated
+    /// A concealment frame inserted to lengthen the delay (NetEq's "preemptive expand").
+    case decelerated
+}
+
+/// One frame of playout, for the benchmark's per-frame analysis.
+public struct PlayoutEvent: Sendable, Equatable {
+    /// When the frame was handed to the mixer.
+    public var playoutTime: Instant
+    /// Media timestamp (sender's samples, unwrapped) of the frame played, if it came from a
+    /// packet; nil for concealment and silence that stand for no particular frame.
+    public var timestamp: Int64?
+    public var outcome: PlayoutOutcome
+    /// Time the played packet waited in the buffer (ms), if a packet was played.
+    public var bufferDelayMilliseconds: Double?
+    /// The target delay at this tick (ms).
+    public var targetDelayMilliseconds: Double
+}

@@ -1,0 +1,101 @@
+import Logging
+
+/// One person in a voice room: a sender to every peer, a receiver per peer, and a mixer.
+///
+/// A state machine like the rest of the engine: the driver calls `capture` with each captured
+/// frame, hands every arriving datagram to `receive`, and calls `playout` once per frame; each
+/// call takes `now`. Nothing here reads a clock, sleeps, spawns tasks or takes locks.
+public final class Participant {
+    public let id: PeerID
+    public let sender: VoiceSender
+    public let jitterBufferSettings: JitterBufferSettings
+    public private(set) var mixer: Mixer
+    /// Receivers by peer, in the order peers were added (so mixes are reproducible).
+    public private(set) var receivers: [VoiceReceiver] = []
+    /// The last mixed frame.
+    public private(set) var mix: [Float]
+    /// When true, `capture` encodes and sends nothing; peers hear a pause, not loss.
+    public var muted = false
+    private let logger: Logger
+
+    public struct Statistics: Sendable, Equatable, Codable {
+        /// Datagrams that did not parse as voice packets (counted and dropped).
+        public var malformedPackets = 0
+        /// Well-formed packets from a sender that is not a peer of this participant.
+        public var unknownSenderPackets = 0
+    }
+    public private(set) var statistics = Statistics()
+
+    public init(
+        id: PeerID, codec: OpusSettings = .init(), jitterBuffer: JitterBufferSettings = .init(),
+        redundantFrames: Int = 0, logger: Logger = Logger(label: "concord.participant")
+    ) throws {
+        try jitterBuffer.validate()
+        self.id = id
+        self.sender = try VoiceSender(senderID: id, settings: codec, redundantFrames: redundantFrames)
+        self.jitterBufferSettings = jitterBuffer
+        self.mixer = Mixer(frameSamples: codec.frameSamples)
+        self.mix = [Float](repeating: 0, count: codec.frameSamples)
+        self.logger = logger
+    }
+
+    public var frameSamples: Int { sender.frameSamples }
+    public var peers: [PeerID] { receivers.map(\.peer) }
+    public func receiver(for peer: PeerID) -> VoiceReceiver? { receivers.first { $0.peer == peer } }
+
+    /// Starts sending to and receiving from `peer` (idempotent).
+    public func addPeer(_ peer: PeerID) throws {
+        guard peer != id, receiver(for: peer) == nil else { return }
+        receivers.append(
+            try VoiceReceiver(
+                peer: peer, frameMilliseconds: sender.encoder.settings.frameMilliseconds,
+                jitterBuffer: jitterBufferSettings))
+        logger.debug("peer added", metadata: ["peer": "\(peer)"])
+    }
+
+    /// Stops the stream with `peer` and releases its jitter buffer and decoder.
+    public func removePeer(_ peer: PeerID) {
+        receivers.removeAll { $0.peer == peer }
+        mixer.removeGain(for: peer)
+        logger.debug("peer removed", metadata: ["peer": "\(peer)"])
+    }
+
+    public func setGain(_ gain: Float, for peer: PeerID) { mixer.setGain(gain, for: peer) }
+
+    /// Encodes one captured frame and addresses it to every peer.
+    public func capture(_ frame: [Float], now: Instant) throws -> [OutgoingDatagram] {
+        guard !muted, !receivers.isEmpty else {
+            sender.skipFrame()
+            return []
+        }
+        guard let bytes = try sender.send(frame) else { return [] }
+        return receivers.map { OutgoingDatagram(destination: $0.peer, bytes: bytes) }
+    }
+
+    /// Takes one datagram from the network. Malformed or foreign packets are counted and dropped.
+    public func receive(_ bytes: [UInt8], now: Instant) {
+        let packet: VoicePacket
+        do {
+            packet = try VoicePacket.parse(bytes)
+        } catch {
+            statistics.malformedPackets += 1
+            logger.trace("malformed voice packet dropped", metadata: ["reason": "\(error)"])
+            return
+        }
+        guard let receiver = receiver(for: packet.senderID) else {
+            statistics.unknownSenderPackets += 1
+            return
+        }
+        receiver.receive(packet, now: now)
+    }
+
+    /// Produces one playout frame per remote stream and their mix (`mix`).
+    public func playout(now: Instant) {
+        mixer.begin(&mix)
+        for receiver in receivers {
+            receiver.playout(now: now)
+            mixer.add(receiver.frame, from: receiver.peer, to: &mix)
+        }
+        mixer.finish(&mix)
+    }
+}

@@ -1,0 +1,79 @@
+/// One remote stream: jitter buffer, Opus decoder and concealment, producing one frame per tick.
+public final class VoiceReceiver {
+    public let peer: PeerID
+    public private(set) var jitterBuffer: JitterBuffer
+    private let decoder: OpusDecoder
+    /// The frame produced by the last `playout`.
+    public private(set) var frame: [Float]
+    private var scratch: [Float]
+    /// Opus payloads that passed the wire parser but that libopus rejected; concealed instead.
+    public private(set) var decodeErrors = 0
+
+    public init(peer: PeerID, frameMilliseconds: Int, jitterBuffer settings: JitterBufferSettings) throws {
+        self.peer = peer
+        decoder = try OpusDecoder(frameMilliseconds: frameMilliseconds)
+        jitterBuffer = try JitterBuffer(settings: settings, frameSamples: decoder.frameSamples)
+        frame = [Float](repeating: 0, count: decoder.frameSamples)
+        scratch = frame
+    }
+
+    public var statistics: JitterBufferStatistics { jitterBuffer.statistics }
+
+    @discardableResult
+    public func receive(_ packet: VoicePacket, now: Instant) -> JitterBuffer.InsertResult {
+        jitterBuffer.insert(packet, arrival: now)
+    }
+
+    /// Produces the next frame into `frame`.
+    public func playout(now: Instant) {
+        let decision = jitterBuffer.nextFrame(now: now)
+        frame.withUnsafeMutableBufferPointer { out in
+            switch decision {
+            case .silence:
+                out.update(repeating: 0)
+            case .conceal:
+                conceal(out)
+            case .decode(let payload):
+                decode(payload, into: out)
+            case .decodeFEC(let next):
+                if (try? decoder.decodeFEC(from: next, into: out)) == nil { countErrorAndConceal(out) }
+            case .merge(let first, let second):
+                decode(first, into: out)
+                scratch.withUnsafeMutableBufferPointer { later in
+                    decode(second, into: later)
+                    crossfade(from: out, to: later)
+                }
+            }
+        }
+    }
+
+    public func takeEvents() -> [PlayoutEvent] { jitterBuffer.takeEvents() }
+
+    private func decode(_ payload: [UInt8], into out: UnsafeMutableBufferPointer<Float>) {
+        do {
+            let count = try decoder.decode(payload, into: out)
+            if count < out.count { out.extracting(count...).update(repeating: 0) }
+        } catch {
+            countErrorAndConceal(out)
+        }
+    }
+
+    private func conceal(_ out: UnsafeMutableBufferPointer<Float>) {
+        if (try? decoder.conceal(into: out)) == nil { out.update(repeating: 0) }
+    }
+
+    private func countErrorAndConceal(_ out: UnsafeMutableBufferPointer<Float>) {
+        decodeErrors += 1
+        conceal(out)
+    }
+
+    /// Overlap-add of two consecutive frames into one: starts as `earlier` (continuous with
+    /// what was played before) and ends as `later` (continuous with what follows).
+    private func crossfade(from earlier: UnsafeMutableBufferPointer<Float>, to later: UnsafeMutableBufferPointer<Float>) {
+        let n = earlier.count
+        for i in 0..<n {
+            let w = Float(i) / Float(n - 1)
+            earlier[i] = earlier[i] * (1 - w) + later[i] * w
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import Testing
+@testable import Concord
+
+@Suite struct OpusCodecTests {
+    @Test func lookaheadMatchesTheOpusDocumentation() throws {
+        #expect(try OpusEncoder(settings: OpusSettings()).lookaheadSamples == 312)  // 6.5 ms
+        let lowDelay = OpusSettings(application: .restrictedLowDelay)
+        #expect(try OpusEncoder(settings: lowDelay).lookaheadSamples == 120)  // 2.5 ms
+    }
+
+    @Test(arguments: [10, 20, 40, 60])
+    func roundTripPreservesTheWaveform(frameMilliseconds: Int) throws {
+        let settings = OpusSettings(bitrate: 48_000, frameMilliseconds: frameMilliseconds)
+        let encoder = try OpusEncoder(settings: settings)
+        let decoder = try OpusDecoder(frameMilliseconds: frameMilliseconds)
+        let source = TestSignals.voiced(seconds: 2)
+        var decoded: [Float] = []
+        var frame = [Float](repeating: 0, count: settings.frameSamples)
+        for input in TestSignals.frames(source, frameSamples: settings.frameSamples) {
+            let packet = try encoder.encode(input)
+            #expect(OpusDecoder.sampleCount(of: packet) == settings.frameSamples)
+            let n = try frame.withUnsafeMutableBufferPointer { try decoder.decode(packet, into: $0) }
+            #expect(n == settings.frameSamples)
+            decoded += frame
+        }
+        // Decoded audio is the source delayed by the encoder lookahead.
+        let best = TestSignals.bestLag(source, decoded, range: 250...400)
+        #expect(best.lag == encoder.lookaheadSamples)
+        #expect(best.correlation > 0.9)
+    }
+
+    @Test func settingsOutOfRangeNameTheAllowedRange() {
+        #expect(throws: CodecError.invalidSetting(name: "frameMilliseconds", value: "15", allowed: "10, 20, 40, 60 ms")) {
+            try OpusEncoder(settings: OpusSettings(frameMilliseconds: 15))
+        }
+        #expect(throws: CodecError.invalidSetting(name: "bitrate", value: "1000", allowed: "6000...510000 b/s")) {
+            try OpusEncoder(settings: OpusSettings(bitrate: 1_000))
+        }
+        #expect(throws: CodecError.self) { try OpusEncoder(settings: OpusSettings(complexity: 11)) }
+        #expect(throws: CodecError.self) { try OpusEncoder(settings: OpusSettings(expectedLossPercent: 101)) }
+        #expect(throws: CodecError.self) { try OpusDecoder(frameMilliseconds: 7) }
+    }
+
+    @Test func wrongFrameLengthIsRejected() throws {
+        let encoder = try OpusEncoder(settings: OpusSettings())
+        #expect(throws: CodecError.wrongFrameLength(expected: 960, got: 100)) {
+            try encoder.encode([Float](repeating: 0, count: 100))
+        }
+    }
+
+    @Test func corruptPayloadCarriesOpusStrerror() throws {
+        let decoder = try OpusDecoder()
+        var frame = [Float](repeating: 0, count: 960)
+        // TOC 0xFF: code 3 (arbitrary frame count) with a frame-count byte of 0 is invalid.
+        let error = #expect(throws: CodecError.self) {
+            _ = try frame.withUnsafeMutableBufferPointer { try decoder.decode([0xFF, 0x00], into: $0) }
+        }
+        guard case .opus(_, let code, let message) = error else {
+            Issue.record("expected an Opus error, got \(String(describing: error))")
+            return
+        }
+        #expect(code < 0)
+        #expect(message == "corrupted stream")
+    }
+
+    @Test func dtxTurnsSilenceIntoTinyPackets() throws {
+        let encoder = try OpusEncoder(settings: OpusSettings(dtx: true))
+        let silence = [Float](repeating: 0, count: 960)
+        var sizes: [Int] = []
+        for _ in 0..<50 { sizes.append(try encoder.encode(silence).count) }
+        // After a short hangover, DTX frames are at most 2 bytes.
+        #expect(sizes.suffix(20).filter { $0 <= 2 }.count >= 15)
+    }
+
+    /// Decoding a lost frame from the next packet's FEC must beat plain concealment.
+    @Test func inbandFECRecoversALostFrameBetterThanConcealment() throws {
+        let settings = OpusSettings(bitrate: 32_000, inbandFEC: true, expectedLossPercent: 20)
+        let encoder = try OpusEncoder(settings: settings)
+        let source = TestSignals.voiced(seconds: 3)
+        let frames = TestSignals.frames(source, frameSamples: 960)
+        let packets = try frames.map { try encoder.encode($0) }
+        let lost = 100
+        func decodeAll(recoverWithFEC: Bool) throws -> [Float] {
+            let decoder = try OpusDecoder()
+            var out: [Float] = []
+            var frame = [Float](repeating: 0, count: 960)
+            for (k, packet) in packets.enumerated() {
+                if k == lost {
+                    _ = try frame.withUnsafeMutableBufferPointer {
+                        recoverWithFEC ? try decoder.decodeFEC(from: packets[k + 1], into: $0) : try decoder.conceal(into: $0)
+                    }
+                } else {
+                    _ = try frame.withUnsafeMutableBufferPointer { try decoder.decode(packet, into: $0) }
+                }
+                out += frame
+            }
+            return out
+        }
+        let withFEC = try decodeAll(recoverWithFEC: true)
+        let withPLC = try decodeAll(recoverWithFEC: false)
+        let L = encoder.lookaheadSamples
+        let sourceFrame = Array(source[(lost * 960 - L)..<(lost * 960 - L + 960)])
+        let fecFrame = Array(withFEC[(lost * 960)..<(lost * 960 + 960)])
+        let plcFrame = Array(withPLC[(lost * 960)..<(lost * 960 + 960)])
+        let fecScore = TestSignals.correlation(sourceFrame, fecFrame, lag: 0)
+        let plcScore = TestSignals.correlation(sourceFrame, plcFrame, lag: 0)
+        #expect(fecScore > 0.7)
+        #expect(fecScore > plcScore)
+    }
+}

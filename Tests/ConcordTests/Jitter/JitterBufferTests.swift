@@ -1,0 +1,223 @@
+import Testing
+@testable import Concord
+
+/// Drives a `JitterBuffer` with synthetic packets (payload = frame index) on a 20 ms tick.
+struct JitterHarness {
+    var buffer: JitterBuffer
+    let frameMs = 20.0
+    var decisions: [(tick: Int, decision: PlayoutDecision)] = []
+    /// Pending arrivals, in any order.
+    var arrivals: [(at: Double, packet: VoicePacket)] = []
+    var tick = 0
+
+    init(_ settings: JitterBufferSettings = .init()) throws {
+        var s = settings
+        s.recordEvents = true
+        buffer = try JitterBuffer(settings: s, frameSamples: 960)
+    }
+
+    static func packet(_ k: Int, sequence: Int? = nil, flags: VoicePacket.Flags = [], redundancy: [Int] = []) -> VoicePacket {
+        VoicePacket(
+            senderID: 1, sequenceNumber: UInt16(truncatingIfNeeded: sequence ?? k), timestamp: UInt32(k * 960), flags: flags,
+            redundancy: redundancy.map { .init(timestampOffset: UInt16((k - $0) * 960), payload: frameID($0)) },
+            payload: frameID(k))
+    }
+
+    /// A payload naming frame k (two bytes, big-endian).
+    static func frameID(_ k: Int) -> [UInt8] { [UInt8(k >> 8), UInt8(k & 0xFF)] }
+    static func frameIndex(_ payload: [UInt8]) -> Int { Int(payload[0]) << 8 | Int(payload[1]) }
+
+    /// Frame k is captured at (k+1)·20 ms and arrives `delay` ms later.
+    mutating func send(_ k: Int, delay: Double, sequence: Int? = nil, flags: VoicePacket.Flags = [], redundancy: [Int] = []) {
+        arrivals.append((Double(k + 1) * frameMs + delay, Self.packet(k, sequence: sequence, flags: flags, redundancy: redundancy)))
+    }
+
+    mutating func run(ticks: Int) {
+        for _ in 0..<ticks {
+            let now = Double(tick) * frameMs
+            arrivals.sort { $0.at < $1.at }
+            while let first = arrivals.first, first.at <= now {
+                arrivals.removeFirst()
+                buffer.insert(first.packet, arrival: .milliseconds(first.at))
+            }
+            decisions.append((tick, buffer.nextFrame(now: .milliseconds(now))))
+            tick += 1
+        }
+    }
+
+    /// Frame indices in the order they were decoded (merges count both).
+    var playedFrames: [Int] {
+        decisions.flatMap { d -> [Int] in
+            switch d.decision {
+            case .decode(let p): return [Self.frameIndex(p)]
+            case .merge(let a, let b): return [Self.frameIndex(a), Self.frameIndex(b)]
+            default: return []
+            }
+        }
+    }
+
+    func count(_ match: (PlayoutDecision) -> Bool) -> Int { decisions.filter { match($0.decision) }.count }
+}
+
+@Suite struct JitterBufferTests {
+    @Test func steadyStreamPlaysEveryFrameInOrderAndDrainsToTheMinimumDelay() throws {
+        var h = try JitterHarness()
+        for k in 0..<400 { h.send(k, delay: 30, flags: k == 399 ? [.dtx] : []) }
+        h.run(ticks: 410)
+        #expect(h.playedFrames == Array(0..<400))
+        let s = h.buffer.statistics
+        #expect(s.concealedSamples == 0 && s.packetsDiscarded == 0)
+        #expect(s.targetDelayMilliseconds == 5)  // one histogram bucket
+        // Started at the initial 80 ms target, then accelerated down to one tick of waiting.
+        #expect(s.removedSamplesForAcceleration > 0)
+        let lastWaits = h.buffer.takeEvents().suffix(50).compactMap(\.bufferDelayMilliseconds)
+        #expect(lastWaits.allSatisfy { $0 < 20 })
+    }
+
+    @Test func reorderedPacketsAreReorderedAndDuplicatesDropped() throws {
+        var h = try JitterHarness(JitterBufferSettings(mode: .fixed(milliseconds: 40)))
+        for k in 0..<100 {
+            // Swap each pair: odd frames overtake even ones by 10 ms.
+            h.send(k, delay: k % 2 == 0 ? 30 : 10, flags: k == 99 ? [.dtx] : [])
+            if k % 10 == 0 { h.send(k, delay: 35) }  // a duplicate
+        }
+        h.run(ticks: 110)
+        #expect(h.playedFrames == Array(0..<100))
+        #expect(h.buffer.statistics.packetsDiscardedDuplicate == 10)
+        #expect(h.buffer.statistics.concealedSamples == 0)
+    }
+
+    @Test func lossIsConcealedOrRecoveredFromFECOrRedundancy() throws {
+        var h = try JitterHarness(JitterBufferSettings(mode: .fixed(milliseconds: 40)))
+        for k in 0..<60 where k != 20 && k != 40 && k != 50 {
+            h.send(k, delay: 5, flags: k == 21 ? [.fec] : k == 59 ? [.dtx] : [], redundancy: k == 41 ? [40] : [])
+        }
+        h.run(ticks: 70)
+        #expect(h.count { if case .decodeFEC(let next) = $0 { return next == JitterHarness.frameID(21) } else { return false } } == 1)
+        #expect(h.playedFrames.contains(40))  // from frame 41's redundant copy
+        #expect(!h.playedFrames.contains(50))
+        let s = h.buffer.statistics
+        #expect(s.fecRecoveredSamples == 960)
+        #expect(s.redundancyRecoveredSamples == 960)
+        #expect(s.concealedSamples == 960 && s.concealmentEvents == 1)
+    }
+
+    @Test func dtxGapsPlaySilenceNotConcealment() throws {
+        var h = try JitterHarness(JitterBufferSettings(mode: .fixed(milliseconds: 20)))
+        // Talk 0..<20, silent 20..<50 (frame 19 flagged DTX), talk again 50..<70.
+        for k in 0..<20 { h.send(k, delay: 15, sequence: k, flags: k == 19 ? [.dtx] : []) }
+        for k in 50..<70 { h.send(k, delay: 15, sequence: k - 30, flags: k == 50 ? [.talkspurtStart] : k == 69 ? [.dtx] : []) }
+        h.run(ticks: 80)
+        #expect(h.playedFrames == Array(0..<20) + Array(50..<70))
+        #expect(h.buffer.statistics.concealedSamples == 0)
+        #expect(h.buffer.statistics.silentSamples >= 30 * 960)
+    }
+
+    @Test func pauseWithoutDTXFlagIsRecognisedFromSequenceNumbers() throws {
+        var h = try JitterHarness(JitterBufferSettings(mode: .fixed(milliseconds: 20)))
+        for k in 0..<20 { h.send(k, delay: 15, sequence: k) }
+        for k in 50..<70 { h.send(k, delay: 15, sequence: k - 30) }
+        h.run(ticks: 80)
+        #expect(h.playedFrames == Array(0..<20) + Array(50..<70))
+        // Until frame 50 arrives the receiver cannot know the gap is a pause: it conceals
+        // while waiting (then gives up at the stall limit), but never mistakes it for loss after.
+        #expect(h.buffer.statistics.packetsDiscarded == 0)
+    }
+
+    @Test func latePacketsAfterTheirFrameAreDiscardedAndCounted() throws {
+        var h = try JitterHarness(JitterBufferSettings(mode: .fixed(milliseconds: 20)))
+        for k in 0..<40 { h.send(k, delay: k == 20 ? 200 : 10) }
+        h.run(ticks: 60)
+        #expect(!h.playedFrames.contains(20))
+        #expect(h.buffer.statistics.packetsDiscardedLate == 1)
+    }
+
+    /// A delay spike with nothing else arriving: the buffer waits (conceals) and then plays the
+    /// late packets instead of discarding them — the delay grows rather than audio breaking twice.
+    @Test func delaySpikeStretchesPlayoutInsteadOfDroppingPackets() throws {
+        var h = try JitterHarness(JitterBufferSettings(mode: .fixed(milliseconds: 0)))
+        for k in 0..<100 {
+            // Frames 40..<45 are held 100 ms (a queue building and draining), then back to 10 ms.
+            h.send(k, delay: (40..<45).contains(k) ? 100 - Double(k - 40) * 20 : 10)
+        }
+        h.run(ticks: 120)
+        #expect(h.playedFrames == Array(0..<100))
+        #expect(h.buffer.statistics.packetsDiscardedLate == 0)
+        #expect(h.buffer.statistics.concealedSamples > 0)
+    }
+
+    @Test func adaptiveTargetRisesWithinAFewFramesOfJitterAndDrainsAfter() throws {
+        var h = try JitterHarness()
+        var rng = SplitMix64(seed: 7)
+        // 0–10 s: clean 20 ms; 10–20 s: every third packet +120 ms; 20–40 s: clean again.
+        for k in 0..<2_000 {
+            let spike = (500..<1_000).contains(k) && k % 3 == 0
+            h.send(k, delay: 20 + Double.random(in: 0..<1, using: &rng) + (spike ? 120 : 0))
+        }
+        var targets: [Double] = []
+        for _ in 0..<2_010 {
+            h.run(ticks: 1)
+            targets.append(h.buffer.targetDelayMilliseconds)
+        }
+        #expect(targets[490] < 10)
+        // The first spiked packet (frame 501) arrives at tick ~513; within a few packets the
+        // target covers the spike.
+        let risen = targets[500...].firstIndex { $0 >= 100 }!
+        #expect(risen - 513 <= 15, "target reached 100 ms at tick \(risen)")
+        #expect(targets[900] >= 100 && targets[900] <= 160)
+        // Drains after the spike ends (tick ~1010), within a few seconds.
+        #expect(targets[1_400] < 10)
+        #expect(targets.allSatisfy { $0 >= 0 && $0 <= 1_000 })
+        let s = h.buffer.statistics
+        // With the target covering the spike, spiked packets are played, not discarded.
+        #expect(Double(s.packetsDiscardedLate) < 0.05 * 500 / 3)
+    }
+
+    @Test func targetStaysWithinMinimumAndMaximum() throws {
+        var settings = JitterBufferSettings()
+        settings.minimumDelayMilliseconds = 40
+        settings.maximumDelayMilliseconds = 100
+        settings.initialDelayMilliseconds = 60
+        var h = try JitterHarness(settings)
+        for k in 0..<300 { h.send(k, delay: k % 2 == 0 ? 10 : 300) }
+        var targets: [Double] = []
+        for _ in 0..<300 {
+            h.run(ticks: 1)
+            targets.append(h.buffer.targetDelayMilliseconds)
+        }
+        #expect(targets.allSatisfy { (40...100).contains($0) })
+        #expect(targets.last == 100)
+    }
+
+    @Test func invalidSettingsNameTheAllowedRange() {
+        var s = JitterBufferSettings()
+        s.minimumDelayMilliseconds = 500
+        s.maximumDelayMilliseconds = 100
+        #expect(throws: JitterBufferError.self) { try JitterBuffer(settings: s, frameSamples: 960) }
+        #expect(throws: JitterBufferError.self) {
+            try JitterBuffer(settings: JitterBufferSettings(mode: .fixed(milliseconds: -5)), frameSamples: 960)
+        }
+    }
+
+    @Test func statisticsAddUp() throws {
+        var h = try JitterHarness()
+        for k in 0..<150 where k % 7 != 3 { h.send(k, delay: 25) }
+        h.run(ticks: 160)
+        let s = h.buffer.statistics
+        let events = h.buffer.takeEvents()
+        #expect(events.count == 160)
+        // Silence before the first packet is not counted (the stream has not started).
+        let idle = events.prefix { $0.outcome == .silence }.count
+        #expect(s.totalSamplesReceived == (events.count - idle) * 960)
+        #expect(s.jitterBufferEmittedCount == events.filter { $0.bufferDelayMilliseconds != nil }.count * 960)
+        let meanWait = events.compactMap(\.bufferDelayMilliseconds).reduce(0, +) / Double(s.jitterBufferEmittedCount / 960)
+        #expect(abs(s.meanJitterBufferDelayMilliseconds - meanWait) < 1e-9)
+        var runs = 0
+        var previous = PlayoutOutcome.silence
+        for e in events {
+            if e.outcome == .concealed && previous != .concealed { runs += 1 }
+            previous = e.outcome
+        }
+        #expect(s.concealmentEvents == runs)
+    }
+}
