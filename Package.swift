@@ -7,11 +7,14 @@ let package = Package(
     products: [
         .library(name: "Concord", targets: ["Concord"]),
         .library(name: "SimNet", targets: ["SimNet"]),
+        .library(name: "ConcordBench", targets: ["ConcordBench"]),
+        .executable(name: "concord-bench", targets: ["concord-bench"]),
         .executable(name: "simnet-bench", targets: ["simnet-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         // C libraries, found through pkg-config; see each module.modulemap and shim.h.
@@ -40,7 +43,16 @@ let package = Package(
             dependencies: [.product(name: "HeapModule", package: "swift-collections")]),
         .executableTarget(name: "simnet-bench", dependencies: ["SimNet"]),
 
-        .testTarget(name: "ConcordTests", dependencies: ["Concord"], resources: []),
+        // The simulation driver: scenarios, SimNet ⇄ engine adapter, metrics, reports.
+        .target(name: "ConcordBench", dependencies: ["Concord", "SimNet"]),
+        .executableTarget(
+            name: "concord-bench",
+            dependencies: ["ConcordBench", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        .testTarget(name: "ConcordTests", dependencies: ["Concord", "CSndFile"]),
+        .testTarget(name: "ConcordBenchTests", dependencies: ["ConcordBench"]),
+        // Room protocol tests run the engine's room state machines over SimNet.
+        .testTarget(name: "RoomTests", dependencies: ["Concord", "SimNet"]),
         .testTarget(name: "SimNetTests", dependencies: ["SimNet"]),
     ],
     swiftLanguageModes: [.v6]

@@ -16,6 +16,13 @@ public final class Participant {
     public private(set) var mix: [Float]
     /// When true, `capture` encodes and sends nothing; peers hear a pause, not loss.
     public var muted = false
+    /// Told around every encode and decode (CPU accounting in the benchmark).
+    public weak var codecObserver: CodecObserver? {
+        didSet {
+            sender.codecObserver = codecObserver
+            for r in receivers { r.codecObserver = codecObserver }
+        }
+    }
     private let logger: Logger
 
     public struct Statistics: Sendable, Equatable, Codable {
@@ -46,10 +53,10 @@ public final class Participant {
     /// Starts sending to and receiving from `peer` (idempotent).
     public func addPeer(_ peer: PeerID) throws {
         guard peer != id, receiver(for: peer) == nil else { return }
-        receivers.append(
-            try VoiceReceiver(
-                peer: peer, frameMilliseconds: sender.encoder.settings.frameMilliseconds,
-                jitterBuffer: jitterBufferSettings))
+        let receiver = try VoiceReceiver(
+            peer: peer, frameMilliseconds: sender.encoder.settings.frameMilliseconds, jitterBuffer: jitterBufferSettings)
+        receiver.codecObserver = codecObserver
+        receivers.append(receiver)
         logger.debug("peer added", metadata: ["peer": "\(peer)"])
     }
 
@@ -91,11 +98,16 @@ public final class Participant {
 
     /// Produces one playout frame per remote stream and their mix (`mix`).
     public func playout(now: Instant) {
+        for receiver in receivers { receiver.playout(now: now) }
+        mixPlayedFrames()
+    }
+
+    /// Mixes the frames the receivers produced last into `mix`. For drivers that call each
+    /// `VoiceReceiver.playout(now:)` themselves — receivers share no state, so a driver may
+    /// run them on several threads — and then mix.
+    public func mixPlayedFrames() {
         mixer.begin(&mix)
-        for receiver in receivers {
-            receiver.playout(now: now)
-            mixer.add(receiver.frame, from: receiver.peer, to: &mix)
-        }
+        for receiver in receivers { mixer.add(receiver.frame, from: receiver.peer, to: &mix) }
         mixer.finish(&mix)
     }
 }

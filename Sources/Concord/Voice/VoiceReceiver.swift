@@ -8,6 +8,8 @@ public final class VoiceReceiver {
     private var scratch: [Float]
     /// Opus payloads that passed the wire parser but that libopus rejected; concealed instead.
     public private(set) var decodeErrors = 0
+    /// Told around each decode or concealment (CPU accounting in the benchmark).
+    public weak var codecObserver: CodecObserver?
 
     public init(peer: PeerID, frameMilliseconds: Int, jitterBuffer settings: JitterBufferSettings) throws {
         self.peer = peer
@@ -27,6 +29,8 @@ public final class VoiceReceiver {
     /// Produces the next frame into `frame`.
     public func playout(now: Instant) {
         let decision = jitterBuffer.nextFrame(now: now)
+        let token = codecObserver?.codecWillRun()
+        defer { if let token { codecObserver?.codecDidRun(token) } }
         frame.withUnsafeMutableBufferPointer { out in
             switch decision {
             case .silence:

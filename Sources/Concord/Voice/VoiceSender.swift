@@ -9,6 +9,8 @@ public final class VoiceSender {
     public let encoder: OpusEncoder
     /// Earlier frames repeated in each packet (0 = no redundancy).
     public let redundantFrames: Int
+    /// Told around each encode (CPU accounting in the benchmark).
+    public weak var codecObserver: CodecObserver?
 
     public struct Statistics: Sendable, Equatable, Codable {
         public var framesEncoded = 0
@@ -48,6 +50,8 @@ public final class VoiceSender {
 
     /// Encodes one captured frame; returns the packet to send, or nil when DTX suppresses it.
     public func packetize(_ frame: [Float]) throws(CodecError) -> VoicePacket? {
+        let token = codecObserver?.codecWillRun()
+        defer { if let token { codecObserver?.codecDidRun(token) } }
         let payload = try encoder.encode(frame)
         statistics.framesEncoded += 1
         let frameTimestamp = timestamp

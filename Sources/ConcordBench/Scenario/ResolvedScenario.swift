@@ -1,0 +1,253 @@
+import Concord
+import Foundation
+import SimNet
+
+/// A scenario checked and turned into engine and simulator values, ready to run.
+public struct ResolvedScenario: Sendable {
+    public struct Participant: Sendable, Equatable {
+        public var name: String
+        /// nil: a listener whose microphone hears only silence.
+        public var wavPath: String?
+        public var startSeconds: Double
+        public var loop: Bool
+        /// Half-open intervals [from, to) in seconds when the microphone is open; nil = always.
+        public var talk: [Range<Double>]?
+    }
+
+    public enum Event: Sendable {
+        case partition(atSeconds: Double, groups: [[Int]])
+        case heal(atSeconds: Double)
+        case setLink(atSeconds: Double, from: Int, to: Int, conditions: PathConditions)
+    }
+
+    public var name: String
+    public var seed: UInt64
+    public var durationSeconds: Double
+    public var codec: OpusSettings
+    public var redundantFrames: Int
+    public var jitterBuffer: JitterBufferSettings
+    public var participants: [Participant]
+    public var defaultConditions: PathConditions
+    /// Per directed pair (participant indices).
+    public var linkConditions: [(from: Int, to: Int, conditions: PathConditions)]
+    public var events: [Event]
+    public var networkSummary: String
+}
+
+/// The semantic checks of a scenario: ranges, names, files. Each failure names its field.
+public enum ScenarioResolver {
+    public static func resolve(_ s: Scenario, file: String, baseDirectory: String) throws(ScenarioError) -> ResolvedScenario {
+        func fail(_ field: String, _ reason: String) -> ScenarioError { ScenarioError(file: file, field: field, reason: reason) }
+
+        guard !s.name.isEmpty else { throw fail("name", "must not be empty") }
+        guard s.durationSeconds > 0, s.durationSeconds <= 86_400 else {
+            throw fail("duration_seconds", "\(s.durationSeconds) is out of range (0, 86400]")
+        }
+
+        // Codec.
+        guard let application = ["voip": OpusSettings.Application.voip, "restricted_low_delay": .restrictedLowDelay][s.codec.application] else {
+            throw fail("codec.application", "\"\(s.codec.application)\" is not one of voip, restricted_low_delay")
+        }
+        let codec = OpusSettings(
+            application: application, bitrate: s.codec.bitrate, complexity: s.codec.complexity,
+            frameMilliseconds: s.codec.frameMs, variableBitrate: s.codec.vbr, inbandFEC: s.codec.fec,
+            expectedLossPercent: s.codec.expectedLossPercent ?? (s.codec.fec ? 10 : 0), dtx: s.codec.dtx)
+        do {
+            try codec.validate()
+        } catch {
+            guard case let .invalidSetting(name, value, allowed) = error else { throw fail("codec", "\(error)") }
+            let field = ["frameMilliseconds": "frame_ms", "expectedLossPercent": "expected_loss_percent"][name] ?? name
+            throw fail("codec.\(field)", "\(value) is out of range; allowed: \(allowed)")
+        }
+        guard (0...VoicePacket.maxRedundantBlocks).contains(s.codec.redundancy) else {
+            throw fail("codec.redundancy", "\(s.codec.redundancy) is out of range 0...\(VoicePacket.maxRedundantBlocks)")
+        }
+
+        // Jitter buffer.
+        var jitterBuffer = JitterBufferSettings()
+        switch s.jitterBuffer.mode {
+        case "adaptive": jitterBuffer.mode = .adaptive
+        case "fixed":
+            guard let ms = s.jitterBuffer.fixedMs else { throw fail("jitter_buffer.fixed_ms", "required when mode is fixed") }
+            jitterBuffer.mode = .fixed(milliseconds: ms)
+        default: throw fail("jitter_buffer.mode", "\"\(s.jitterBuffer.mode)\" is not one of adaptive, fixed")
+        }
+        jitterBuffer.minimumDelayMilliseconds = s.jitterBuffer.minMs
+        jitterBuffer.maximumDelayMilliseconds = s.jitterBuffer.maxMs
+        jitterBuffer.initialDelayMilliseconds = min(max(s.jitterBuffer.initialMs, s.jitterBuffer.minMs), max(s.jitterBuffer.maxMs, 0))
+        do {
+            try jitterBuffer.validate()
+        } catch {
+            guard case let .invalidSetting(name, value, allowed) = error else { throw fail("jitter_buffer", "\(error)") }
+            let field = ["minimumDelayMilliseconds": "min_ms", "maximumDelayMilliseconds": "max_ms", "fixed delay": "fixed_ms",
+                         "initialDelayMilliseconds": "initial_ms"][name] ?? name
+            throw fail("jitter_buffer.\(field)", "\(value) is out of range; allowed: \(allowed)")
+        }
+
+        // Participants.
+        guard s.participants.count >= 2 else { throw fail("participants", "a room needs at least 2 participants") }
+        var participants: [ResolvedScenario.Participant] = []
+        var index: [String: Int] = [:]
+        for (i, p) in s.participants.enumerated() {
+            let field = "participants[\(i)]"
+            guard !p.name.isEmpty else { throw fail("\(field).name", "must not be empty") }
+            guard index[p.name] == nil else { throw fail("\(field).name", "\"\(p.name)\" is used twice") }
+            index[p.name] = i
+            var path: String?
+            if let wav = p.wav {
+                path = wav.hasPrefix("/") ? wav : URL(fileURLWithPath: baseDirectory).appendingPathComponent(wav).path
+                do {
+                    _ = try WAVReader.info(path: path!)
+                } catch {
+                    throw fail("\(field).wav", "\(error)")
+                }
+            }
+            guard p.startSeconds >= 0, p.startSeconds.isFinite else { throw fail("\(field).start_seconds", "must be ≥ 0") }
+            var talk: [Range<Double>]?
+            if let intervals = p.talk {
+                talk = []
+                for (j, pair) in intervals.enumerated() {
+                    guard pair.count == 2, pair[0] >= 0, pair[0] < pair[1] else {
+                        throw fail("\(field).talk[\(j)]", "must be [from, to] with 0 ≤ from < to")
+                    }
+                    talk!.append(pair[0]..<pair[1])
+                }
+            }
+            participants.append(.init(name: p.name, wavPath: path, startSeconds: p.startSeconds, loop: p.loop, talk: talk))
+        }
+        func participant(_ name: String?, _ field: String) throws(ScenarioError) -> Int {
+            guard let name else { throw fail(field, "required") }
+            guard let i = index[name] else {
+                throw fail(field, "\"\(name)\" is not a participant (\(s.participants.map(\.name).joined(separator: ", ")))")
+            }
+            return i
+        }
+
+        // Network.
+        let defaultConditions = try conditions(s.network.links, base: .ideal, field: "network.links", fail: fail, baseDirectory: baseDirectory)
+        var links: [(from: Int, to: Int, conditions: PathConditions)] = []
+        for (i, link) in s.network.perLink.enumerated() {
+            let field = "network.per_link[\(i)]"
+            let a = try participant(link.from, "\(field).from"), b = try participant(link.to, "\(field).to")
+            guard a != b else { throw fail("\(field).to", "a link joins two different participants") }
+            let c = try conditions(link.conditions, base: defaultConditions, field: "\(field).conditions", fail: fail, baseDirectory: baseDirectory)
+            links.append((a, b, c))
+            if link.bothDirections { links.append((b, a, c)) }
+        }
+        var events: [ResolvedScenario.Event] = []
+        for (i, e) in s.network.events.enumerated() {
+            let field = "network.events[\(i)]"
+            guard e.atSeconds >= 0, e.atSeconds <= s.durationSeconds else {
+                throw fail("\(field).at_seconds", "\(e.atSeconds) is outside the run (0...\(s.durationSeconds))")
+            }
+            switch e.action {
+            case "partition":
+                guard let groups = e.groups, groups.count >= 2 else {
+                    throw fail("\(field).groups", "a partition needs at least two groups of participant names")
+                }
+                var seen = Set<Int>()
+                var resolved: [[Int]] = []
+                for (g, group) in groups.enumerated() {
+                    var members: [Int] = []
+                    for (m, name) in group.enumerated() {
+                        let p = try participant(name, "\(field).groups[\(g)][\(m)]")
+                        guard seen.insert(p).inserted else { throw fail("\(field).groups[\(g)][\(m)]", "\"\(name)\" is in two groups") }
+                        members.append(p)
+                    }
+                    resolved.append(members)
+                }
+                events.append(.partition(atSeconds: e.atSeconds, groups: resolved))
+            case "heal":
+                events.append(.heal(atSeconds: e.atSeconds))
+            case "set_link":
+                let a = try participant(e.from, "\(field).from"), b = try participant(e.to, "\(field).to")
+                guard a != b else { throw fail("\(field).to", "a link joins two different participants") }
+                guard let spec = e.conditions else { throw fail("\(field).conditions", "required for set_link") }
+                let c = try conditions(spec, base: defaultConditions, field: "\(field).conditions", fail: fail, baseDirectory: baseDirectory)
+                events.append(.setLink(atSeconds: e.atSeconds, from: a, to: b, conditions: c))
+                if e.bothDirections ?? true { events.append(.setLink(atSeconds: e.atSeconds, from: b, to: a, conditions: c)) }
+            default:
+                throw fail("\(field).action", "\"\(e.action)\" is not one of partition, heal, set_link")
+            }
+        }
+
+        return ResolvedScenario(
+            name: s.name, seed: s.seed, durationSeconds: s.durationSeconds, codec: codec, redundantFrames: s.codec.redundancy,
+            jitterBuffer: jitterBuffer, participants: participants, defaultConditions: defaultConditions,
+            linkConditions: links, events: events, networkSummary: s.network.summary)
+    }
+
+    /// `spec` on top of `base`: its preset first (if any), then each explicit field.
+    static func conditions(
+        _ spec: LinkSpec, base: PathConditions, field: String, fail: (String, String) -> ScenarioError, baseDirectory: String
+    ) throws(ScenarioError) -> PathConditions {
+        var c = base
+        if let name = spec.preset {
+            guard let preset = PathConditions.preset(named: name) else {
+                throw fail("\(field).preset", "unknown preset \"\(name)\"; known: \(PathConditions.presetNames.joined(separator: ", "))")
+            }
+            c = preset
+        }
+        func percent(_ value: Double?, _ key: String) throws(ScenarioError) -> Double? {
+            guard let value else { return nil }
+            guard value >= 0, value <= 100 else { throw fail("\(field).\(key)", "\(value) is out of range 0...100 %") }
+            return value / 100
+        }
+        if let ms = spec.delayMs {
+            guard ms >= 0, ms <= 60_000 else { throw fail("\(field).delay_ms", "\(ms) is out of range 0...60000 ms") }
+            c.delay = .milliseconds(ms)
+        }
+        if let ms = spec.jitterMs {
+            guard ms >= 0, ms <= 10_000 else { throw fail("\(field).jitter_ms", "\(ms) is out of range 0...10000 ms") }
+            c.jitter = .milliseconds(ms)
+        }
+        if let name = spec.jitterDistribution {
+            let known: [String: JitterDistribution] = ["uniform": .uniform, "normal": .normal, "pareto": .pareto, "paretonormal": .paretoNormal]
+            guard let d = known[name] else {
+                throw fail("\(field).jitter_distribution", "\"\(name)\" is not one of \(known.keys.sorted().joined(separator: ", "))")
+            }
+            c.jitterDistribution = d
+        }
+        if let r = spec.jitterCorrelation {
+            guard r >= 0, r < 1 else { throw fail("\(field).jitter_correlation", "\(r) is out of range [0, 1)") }
+            c.jitterCorrelation = r
+        }
+        if let reorder = spec.reorder { c.allowReordering = reorder }
+        if spec.lossPercent != nil && spec.gilbertElliott != nil {
+            throw fail(field, "give loss_percent or gilbert_elliott, not both")
+        }
+        if let p = try percent(spec.lossPercent, "loss_percent") { c.loss = p > 0 ? .bernoulli(p) : .none }
+        if let ge = spec.gilbertElliott {
+            let f = "gilbert_elliott"
+            c.loss = .gilbertElliott(
+                p: try percent(ge.p, "\(f).p")!, r: try percent(ge.r, "\(f).r")!,
+                oneMinusH: try percent(ge.oneMinusH, "\(f).one_minus_h")!, oneMinusK: try percent(ge.oneMinusK, "\(f).one_minus_k")!)
+        }
+        if let p = try percent(spec.duplicatePercent, "duplicate_percent") { c.duplicate = p }
+        if let p = try percent(spec.corruptPercent, "corrupt_percent") { c.corrupt = p }
+        if let mtu = spec.mtu {
+            guard mtu >= 68, mtu <= 65_535 else { throw fail("\(field).mtu", "\(mtu) is out of range 68...65535 bytes") }
+            c.mtu = mtu
+        }
+        if spec.rateKbps != nil || spec.queuePackets != nil || spec.packetOverheadBytes != nil {
+            let existing = c.rate
+            let kbps = spec.rateKbps ?? existing.map { Double($0.bitsPerSecond) / 1000 }
+            guard let kbps else { throw fail("\(field).rate_kbps", "required with queue_packets or packet_overhead_bytes") }
+            guard kbps > 0, kbps <= 100_000_000 else { throw fail("\(field).rate_kbps", "\(kbps) must be > 0") }
+            let queue = spec.queuePackets ?? existing?.queueLimitPackets ?? 1000
+            guard queue >= 1 else { throw fail("\(field).queue_packets", "\(queue) must be ≥ 1") }
+            let overhead = spec.packetOverheadBytes ?? existing?.packetOverheadBytes ?? 0
+            guard overhead >= 0 else { throw fail("\(field).packet_overhead_bytes", "\(overhead) must be ≥ 0") }
+            c.rate = RateLimit(bitsPerSecond: Int64(kbps * 1000), packetOverheadBytes: overhead, queueLimitPackets: queue)
+        }
+        if let path = spec.trace {
+            let full = path.hasPrefix("/") ? path : URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).path
+            do {
+                c.trace = try Trace.load(contentsOfFile: full)
+            } catch {
+                throw fail("\(field).trace", "\(error)")
+            }
+        }
+        return c
+    }
+}

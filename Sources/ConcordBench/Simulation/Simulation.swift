@@ -1,0 +1,255 @@
+import Concord
+import Foundation
+import Logging
+import SimNet
+
+/// The simulation driver: runs a scenario's participants — the real engine — over SimNet in
+/// virtual time, with WAV files as microphones, and records everything the metrics need.
+///
+/// Timing model (the one `StreamRecord` documents): participant p ticks every frame F at
+/// times phase_p + (k+1)·F; at tick k it captures the source samples [phase_p + kF,
+/// phase_p + (k+1)F) — the frame just spoken — and plays one frame per remote talker, written
+/// to that talker's track at the tick's sample position. Phases are drawn from the seed so
+/// that participants' clocks are not artificially aligned.
+///
+/// Deterministic: the same scenario and seed give the same records, parallel or not.
+public final class Simulation {
+    public let scenario: ResolvedScenario
+    private let logger: Logger
+
+    /// The outcome of a run, before metrics.
+    public struct Result: Sendable {
+        public var records: [StreamRecord]
+        /// Each listener's mix, by participant name.
+        public var mixes: [(name: String, samples: [Float])]
+        public var simulatedSeconds: Double
+        public var cpuSeconds: Double
+        public var cpuCodecSeconds: Double
+        public var networkCounters: PathCounters
+        /// Datagrams the engine dropped as malformed (e.g. corrupted on the path).
+        public var malformedPackets: Int
+    }
+
+    /// Silence after the scenario's end, long enough for any jitter buffer to drain.
+    public static let drainSeconds = 2.0
+
+    public init(scenario: ResolvedScenario, logger: Logger = Logger(label: "concord.bench")) {
+        self.scenario = scenario
+        self.logger = logger
+    }
+
+    /// Runs the scenario; `progress` is called with the simulated seconds done, about every
+    /// simulated second. With `parallel`, codec work uses every core (results are identical:
+    /// only independent encoders and decoders run at once) and the CPU figure is the process's;
+    /// without, the run stays on the calling thread and the CPU figure is that thread's, which
+    /// is what a sweep running several simulations at once needs.
+    public func run(parallel: Bool = true, progress: ((Double) -> Void)? = nil) throws -> Result {
+        let s = scenario
+        let rate = AudioFormat.sampleRate
+        let F = s.codec.frameSamples
+        // After the scenario's duration the microphones hear silence for `drainSeconds` while
+        // everything keeps running, so packets still in flight arrive and play instead of
+        // counting as lost; the records keep only what was said before the end.
+        let spokenSamples = Int(s.durationSeconds * Double(rate))
+        let totalSamples = spokenSamples + Int(Self.drainSeconds * Double(rate))
+        let count = s.participants.count
+
+        // Microphones.
+        var wavCache: [String: [Float]] = [:]
+        var sources: [[Float]] = []
+        for p in s.participants {
+            guard let path = p.wavPath else {
+                sources.append([Float](repeating: 0, count: totalSamples))
+                continue
+            }
+            if wavCache[path] == nil { wavCache[path] = try WAVReader.readMono48k(path: path) }
+            sources.append(
+                SourceSignal.build(wav: wavCache[path]!, participant: p, totalSamples: spokenSamples)
+                    + [Float](repeating: 0, count: totalSamples - spokenSamples))
+        }
+
+        // The engine, one Participant per person.
+        let meter = ThreadCPUMeter()
+        var jitterBuffer = s.jitterBuffer
+        jitterBuffer.recordEvents = true
+        let participants = try (0..<count).map { i in
+            let p = try Concord.Participant(
+                id: PeerID(i + 1), codec: s.codec, jitterBuffer: jitterBuffer, redundantFrames: s.redundantFrames,
+                logger: logger)
+            p.codecObserver = meter
+            return p
+        }
+        for p in participants { for q in participants where q !== p { try p.addPeer(q.id) } }
+
+        // The network.
+        let simulator = Simulator()
+        let network = Network(simulator: simulator, seed: s.seed, defaultConditions: s.defaultConditions)
+        let port: UInt16 = 9_993
+        let hosts = (0..<count).map { network.addHost(address: IPv4Address(10, 147, 17, UInt8(10 + $0))) }
+        for link in s.linkConditions { network.setConditions(link.conditions, from: hosts[link.from], to: hosts[link.to]) }
+        for event in s.events { schedule(event, simulator: simulator, network: network, hosts: hosts) }
+
+        // Recording.
+        var sent = [[SentPacketRecord]](repeating: [], count: count)
+        var sentUnwrap = (0..<count).map { _ in (SequenceUnwrapper<UInt16>(), SequenceUnwrapper<UInt32>()) }
+        var arrivals = [[[ArrivalRecord]]](repeating: [[ArrivalRecord]](repeating: [], count: count), count: count)
+        var arrivalUnwrap = (0..<count).map { _ in (0..<count).map { _ in (SequenceUnwrapper<UInt16>(), SequenceUnwrapper<UInt32>()) } }
+        var tracks = [[[Float]]](repeating: [[Float]](repeating: [], count: count), count: count)
+        var events = [[[PlayoutEvent]]](repeating: [[PlayoutEvent]](repeating: [], count: count), count: count)
+        var mixes = [[Float]](repeating: [Float](repeating: 0, count: totalSamples), count: count)
+        for l in 0..<count { for t in 0..<count where t != l { tracks[l][t] = [Float](repeating: 0, count: totalSamples) } }
+
+        for (l, host) in hosts.enumerated() {
+            let participant = participants[l]
+            host.bind(port: port) { datagram, time in
+                let now = Instant(nanoseconds: time.nanoseconds)
+                if let header = try? VoicePacket.Header.parse(datagram.payload) {
+                    let t = Int(header.senderID) - 1
+                    if (0..<count).contains(t), t != l {
+                        arrivals[l][t].append(
+                            ArrivalRecord(
+                                sequence: arrivalUnwrap[l][t].0.unwrap(header.sequenceNumber),
+                                timestamp: arrivalUnwrap[l][t].1.unwrap(header.timestamp), arrivalTime: now,
+                                bytes: datagram.payload.count))
+                    }
+                }
+                participant.receive(datagram.payload, now: now)
+            }
+        }
+
+        // Frame ticks, in windows of one frame: window w starts at w·F and holds tick w−1 of
+        // every participant (tick times are phase + w·F, phase < F). A capture depends only
+        // on the participant's own microphone and settings, never on what it received, so the
+        // window's encodes run together on all workers at its start; each tick then sends its
+        // packet at its own time and decodes its receivers, again on all workers.
+        var rng = SplitMix64(seed: s.seed ^ 0x7469_636B)
+        let phases = (0..<count).map { _ in Int(rng.next() % UInt64(F)) }
+        var frames = [[Float]](repeating: [Float](repeating: 0, count: F), count: count)
+        var captured = [Swift.Result<[OutgoingDatagram], Error>](repeating: .success([]), count: count)
+        var failure: Error?
+        let workers = parallel ? ProcessInfo.processInfo.activeProcessorCount : 1
+        let cpuStart = parallel ? ThreadCPUMeter.processSeconds() : ThreadCPUMeter.threadSeconds()
+        func time(_ position: Int) -> Instant { Instant(nanoseconds: Int64(position) * 1_000_000_000 / Int64(rate)) }
+
+        func window(_ w: Int) {
+            guard failure == nil, w * F + F <= totalSamples else { return }
+            for i in 0..<count {
+                let position = phases[i] + w * F
+                frames[i].withUnsafeMutableBufferPointer { f in
+                    sources[i].withUnsafeBufferPointer { _ = f.update(fromContentsOf: $0[(position - F)..<position]) }
+                }
+            }
+            let work = UncheckedSendable((participants, frames))
+            let results = UncheckedSendable(UnsafeMutableBufferPointer<Swift.Result<[OutgoingDatagram], Error>>.allocate(capacity: count))
+            defer { results.value.deallocate() }
+            parallelFor(count, workers: workers) { i in
+                let position = phases[i] + w * F
+                let (participants, frames) = work.value
+                results.value.initializeElement(at: i, to: Swift.Result { try participants[i].capture(frames[i], now: time(position)) })
+            }
+            for i in 0..<count {
+                captured[i] = results.value.moveElement(from: i)
+                let position = phases[i] + w * F
+                if position + F <= totalSamples {
+                    simulator.schedule(at: SimTime(nanoseconds: time(position).nanoseconds)) { tick(i, position) }
+                }
+            }
+            simulator.schedule(at: SimTime(nanoseconds: time((w + 1) * F).nanoseconds)) { window(w + 1) }
+        }
+
+        func tick(_ i: Int, _ position: Int) {
+            let now = time(position)
+            let p = participants[i]
+            switch captured[i] {
+            case .failure(let error):
+                failure = error
+                return
+            case .success(let datagrams):
+                // One packet, the same bytes to every peer: recorded once as the talker's.
+                if let first = datagrams.first, let header = try? VoicePacket.Header.parse(first.bytes) {
+                    sent[i].append(
+                        SentPacketRecord(
+                            sequence: sentUnwrap[i].0.unwrap(header.sequenceNumber),
+                            timestamp: sentUnwrap[i].1.unwrap(header.timestamp), sendTime: now, bytes: first.bytes.count))
+                }
+                for datagram in datagrams {
+                    let to = Int(datagram.destination) - 1
+                    hosts[i].send(from: port, to: Endpoint(hosts[to].address, port), payload: datagram.bytes)
+                }
+            }
+            let receivers = UncheckedSendable(p.receivers)
+            parallelFor(receivers.value.count, workers: workers) { receivers.value[$0].playout(now: now) }
+            p.mixPlayedFrames()
+            for r in p.receivers {
+                let t = Int(r.peer) - 1
+                write(r.frame, into: &tracks[i][t], at: position)
+                events[i][t].append(contentsOf: r.takeEvents())
+            }
+            write(p.mix, into: &mixes[i], at: position)
+        }
+
+        simulator.schedule(at: SimTime(nanoseconds: time(F).nanoseconds)) { window(1) }
+        var done = 0.0
+        let end = s.durationSeconds + Self.drainSeconds
+        while done < end {
+            done = min(end, done + 1)
+            simulator.run(until: .seconds(done))
+            progress?(min(done, s.durationSeconds))
+        }
+        if let failure { throw failure }
+        let cpuSeconds = (parallel ? ThreadCPUMeter.processSeconds() : ThreadCPUMeter.threadSeconds()) - cpuStart
+
+        var records: [StreamRecord] = []
+        let endOfSpeech = time(spokenSamples)
+        for t in 0..<count {
+            let spoken = sent[t].filter { $0.sendTime <= endOfSpeech }
+            let lastTimestamp = spoken.last?.timestamp ?? -1
+            for l in 0..<count where l != t {
+                let heard = arrivals[l][t].filter { $0.sequence <= (spoken.last?.sequence ?? -1) }
+                let played = events[l][t].filter { e in
+                    e.timestamp.map { $0 <= lastTimestamp } ?? (e.playoutTime <= endOfSpeech)
+                }
+                records.append(
+                    StreamRecord(
+                        from: s.participants[t].name, to: s.participants[l].name, frameSamples: F,
+                        lookaheadSamples: participants[t].sender.encoder.lookaheadSamples,
+                        mouthTimeOfTimestampZero: Instant(nanoseconds: Int64(phases[t]) * 1_000_000_000 / Int64(rate)),
+                        sent: spoken, arrivals: heard, playout: played,
+                        jitterBuffer: participants[l].receiver(for: PeerID(t + 1))!.statistics,
+                        source: sources[t], track: tracks[l][t]))
+            }
+        }
+        return Result(
+            records: records, mixes: (0..<count).map { (s.participants[$0].name, mixes[$0]) },
+            simulatedSeconds: s.durationSeconds, cpuSeconds: cpuSeconds, cpuCodecSeconds: meter.codecSeconds,
+            networkCounters: network.totalCounters,
+            malformedPackets: participants.reduce(0) { $0 + $1.statistics.malformedPackets })
+    }
+
+    private func write(_ frame: [Float], into track: inout [Float], at position: Int) {
+        let n = min(frame.count, track.count - position)
+        guard n > 0 else { return }
+        track.withUnsafeMutableBufferPointer { out in
+            frame.withUnsafeBufferPointer { f in
+                _ = UnsafeMutableBufferPointer(rebasing: out[position..<position + n]).update(fromContentsOf: f[0..<n])
+            }
+        }
+    }
+
+    private func schedule(_ event: ResolvedScenario.Event, simulator: Simulator, network: Network, hosts: [SimNet.Host]) {
+        switch event {
+        case let .partition(at, groups):
+            simulator.schedule(at: .seconds(at)) {
+                for a in groups.indices {
+                    for b in groups.indices where b > a {
+                        network.partition(groups[a].map { hosts[$0] }, groups[b].map { hosts[$0] })
+                    }
+                }
+            }
+        case let .heal(at):
+            simulator.schedule(at: .seconds(at)) { network.heal() }
+        case let .setLink(at, from, to, conditions):
+            simulator.schedule(at: .seconds(at)) { network.setConditions(conditions, from: hosts[from], to: hosts[to]) }
+        }
+    }
+}

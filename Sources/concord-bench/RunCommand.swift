@@ -1,0 +1,93 @@
+import ArgumentParser
+import ConcordBench
+import Foundation
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a scenario file, or a quick room from --participant flags.",
+        discussion: """
+            Examples:
+              concord-bench run fixtures/two-person-lan.scenario.json
+              concord-bench run --participant alice=fixtures/a.wav --participant bob=fixtures/b.wav --network wifi --duration 30
+            Flags given with a scenario file override its values.
+            """)
+
+    @OptionGroup var input: ScenarioOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let resolved = try input.resolve(seed: output.seed)
+        let directory = output.directory(for: resolved.name)
+        let progress = ProgressLine(total: resolved.durationSeconds, quiet: output.quiet)
+        let outcome = try BenchRun.execute(resolved, progress: progress.update)
+        progress.finish()
+        try BenchRun.write(outcome, to: directory)
+        print(ReportWriter.summary(outcome.report))
+        print("results: \(directory)/report.html")
+    }
+}
+
+/// A scenario from a file or from --participant flags, with the flags that override it.
+struct ScenarioOptions: ParsableArguments {
+    @Argument(help: "A scenario JSON file (schema in the README).") var scenario: String?
+    @Option(name: .customLong("participant"), help: "NAME=WAV, once per participant (quick run).") var participants: [String] = []
+    @Option(help: "Simulated seconds.") var duration: Double?
+    @OptionGroup var network: NetworkOptions
+    @OptionGroup var codec: CodecOptions
+    @OptionGroup var jitterBuffer: JitterBufferOptions
+
+    func validate() throws {
+        if scenario == nil && participants.count < 2 {
+            throw ValidationError("give a scenario file, or at least two --participant NAME=WAV")
+        }
+        if scenario != nil && !participants.isEmpty {
+            throw ValidationError("give a scenario file or --participant flags, not both")
+        }
+        for p in participants where Self.split(p) == nil {
+            throw ValidationError("--participant takes NAME=WAV, not '\(p)'")
+        }
+    }
+
+    static func split(_ text: String) -> (name: String, wav: String)? {
+        guard let eq = text.firstIndex(of: "="), eq != text.startIndex, text.index(after: eq) != text.endIndex else { return nil }
+        return (String(text[..<eq]), String(text[text.index(after: eq)...]))
+    }
+
+    /// The scenario with every given flag applied, before semantic checks.
+    func specification(seed: UInt64?) throws -> (scenario: Scenario, file: String, baseDirectory: String) {
+        var spec: Scenario
+        let file: String
+        let base: String
+        if let path = scenario {
+            do {
+                spec = try ScenarioLoader.decode(path: path)
+            } catch {
+                throw BenchFailure(description: "\(error)")
+            }
+            file = path
+            base = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        } else {
+            spec = Scenario()
+            spec.name = "quick"
+            spec.participants = participants.compactMap(Self.split).map { ParticipantSpec(name: $0.name, wav: $0.wav) }
+            file = "command line"
+            base = FileManager.default.currentDirectoryPath
+        }
+        if let duration { spec.durationSeconds = duration }
+        if let seed { spec.seed = seed }
+        network.apply(to: &spec.network.links)
+        codec.apply(to: &spec.codec)
+        jitterBuffer.apply(to: &spec.jitterBuffer)
+        return (spec, file, base)
+    }
+
+    func resolve(seed: UInt64?) throws -> ResolvedScenario {
+        let (spec, file, base) = try specification(seed: seed)
+        do {
+            return try ScenarioResolver.resolve(spec, file: file, baseDirectory: base)
+        } catch {
+            throw BenchFailure(description: "\(error)")
+        }
+    }
+}

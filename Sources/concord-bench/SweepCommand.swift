@@ -1,0 +1,138 @@
+import ArgumentParser
+import ConcordBench
+import Foundation
+import Synchronization
+
+struct SweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Vary one parameter over several values and seeds; independent runs use all cores.",
+        discussion: """
+            Parameters: \(SweepParameter.allCases.map(\.rawValue).joined(separator: ", ")).
+            Example: concord-bench sweep --participant a=fixtures/a.wav --participant b=fixtures/b.wav \\
+                       --parameter loss --values 0,2,5,10,20 --seeds 3 --fec
+            Writes sweep.csv, sweep.json and sweep.html (one row per value: means over seeds).
+            """)
+
+    @OptionGroup var input: ScenarioOptions
+    @Option(help: "The parameter to vary.") var parameter: SweepParameter
+    @Option(help: "Comma-separated values.") var values: String
+    @Option(help: "Seeds per value (seed, seed+1, …).") var seeds: Int = 3
+    @Option(help: "Simulations at once (default: all cores).") var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        guard seeds >= 1 else { throw ValidationError("--seeds must be ≥ 1") }
+        guard jobs >= 1 else { throw ValidationError("--jobs must be ≥ 1") }
+        guard !valueList.isEmpty else { throw ValidationError("--values needs at least one value") }
+    }
+
+    var valueList: [String] { values.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+
+    func run() throws {
+        let (base, file, directory) = try input.specification(seed: output.seed)
+        // Resolve every run first, so a bad value fails before any long work.
+        var runs: [(value: String, scenario: ResolvedScenario)] = []
+        for value in valueList {
+            for k in 0..<seeds {
+                var spec = base
+                spec.seed = base.seed &+ UInt64(k)
+                do {
+                    try parameter.apply(value, to: &spec)
+                    spec.name = "\(base.name)-\(parameter.rawValue)=\(value)"
+                    runs.append((value, try ScenarioResolver.resolve(spec, file: file, baseDirectory: directory)))
+                } catch {
+                    throw BenchFailure(description: "--values \(value): \(error)")
+                }
+            }
+        }
+        let results = Mutex<[Int: BenchReport]>([:])
+        let failures = Mutex<[String]>([])
+        let done = Atomic<Int>(0)
+        let started = Date()
+        let quiet = output.quiet
+        let total = runs.count
+        let queue = DispatchQueue(label: "sweep", attributes: .concurrent)
+        let group = DispatchGroup()
+        let slots = DispatchSemaphore(value: jobs)
+        for (index, run) in runs.enumerated() {
+            slots.wait()
+            queue.async(group: group) {
+                defer { slots.signal() }
+                do {
+                    let outcome = try BenchRun.execute(run.scenario, parallel: false)
+                    results.withLock { $0[index] = outcome.report }
+                } catch {
+                    failures.withLock { $0.append("\(run.scenario.name): \(error)") }
+                }
+                let n = done.add(1, ordering: .relaxed).newValue
+                if !quiet {
+                    let line = String(format: "\rsweep: %d/%d runs (%.0f s)", n, total, Date().timeIntervalSince(started))
+                    FileHandle.standardError.write(line.data(using: .utf8)!)
+                }
+            }
+        }
+        group.wait()
+        if !quiet { FileHandle.standardError.write("\n".data(using: .utf8)!) }
+        if let first = failures.withLock({ $0.first }) { throw BenchFailure(description: first) }
+
+        let reports = results.withLock { $0 }
+        var rows: [SweepRow] = []
+        for value in valueList {
+            let matching = runs.indices.filter { runs[$0].value == value }.compactMap { reports[$0] }
+            rows.append(SweepRow.aggregate(parameter: parameter.rawValue, value: value, reports: matching))
+        }
+        let out = output.directory(for: "sweep-\(parameter.rawValue)")
+        try SweepReport.write(rows: rows, to: out, title: "\(base.name): \(parameter.rawValue)")
+        for row in rows {
+            print(
+                "\(parameter.rawValue)=\(row.value)".padding(toLength: 24, withPad: " ", startingAt: 0)
+                    + String(format: "MOS %.2f  latency p95 %.0f ms  conceal %.1f %%",
+                             row.mosEmodel.mean, row.latencyMsP95.mean, 100 * row.concealmentRatio.mean))
+        }
+        print("results: \(out)/sweep.html")
+    }
+}
+
+/// What `sweep` can vary, and how each value changes the scenario.
+enum SweepParameter: String, CaseIterable, ExpressibleByArgument {
+    case loss, delayMs = "delay-ms", jitterMs = "jitter-ms", network, bitrate, frameMs = "frame-ms", complexity, fec,
+        expectedLoss = "expected-loss", redundancy, jitterBuffer = "jitter-buffer"
+
+    struct BadValue: Error, CustomStringConvertible { var description: String }
+
+    func apply(_ value: String, to s: inout Scenario) throws {
+        func number() throws -> Double {
+            guard let v = Double(value) else { throw BadValue(description: "'\(value)' is not a number") }
+            return v
+        }
+        func integer() throws -> Int {
+            guard let v = Int(value) else { throw BadValue(description: "'\(value)' is not an integer") }
+            return v
+        }
+        switch self {
+        case .loss:
+            s.network.links.lossPercent = try number()
+            s.network.links.gilbertElliott = nil
+        case .delayMs: s.network.links.delayMs = try number()
+        case .jitterMs: s.network.links.jitterMs = try number()
+        case .network: s.network.links.preset = value
+        case .bitrate: s.codec.bitrate = try integer()
+        case .frameMs: s.codec.frameMs = try integer()
+        case .complexity: s.codec.complexity = try integer()
+        case .expectedLoss: s.codec.expectedLossPercent = try integer()
+        case .redundancy: s.codec.redundancy = try integer()
+        case .fec:
+            guard let on = ["on": true, "off": false, "true": true, "false": false][value] else {
+                throw BadValue(description: "'\(value)' is not on/off")
+            }
+            s.codec.fec = on
+        case .jitterBuffer:
+            guard let mode = JitterBufferOptions.parse(value) else {
+                throw BadValue(description: "'\(value)' is not adaptive or fixed:MS")
+            }
+            s.jitterBuffer.mode = mode.mode
+            s.jitterBuffer.fixedMs = mode.fixedMs
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+
+/// The `concord-bench` executable itself: misuse and bad input give a clear message and a
+/// non-zero exit before any long work.
+@Suite struct CLITests {
+    static var binary: String {
+        // The test bundle lives in the build folder next to the executables.
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("concord-bench").path), dir.path != "/" {
+            dir = dir.deletingLastPathComponent()
+        }
+        return dir.appendingPathComponent("concord-bench").path
+    }
+
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = BenchFixtures.root
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test(arguments: [
+        (["run"], "at least two --participant"),
+        (["run", "--participant", "alice"], "NAME=WAV"),
+        (["run", "--participant", "a=fixtures/a.wav", "--participant", "b=fixtures/missing.wav"], "missing.wav"),
+        (["run", "--participant", "a=fixtures/a.wav", "--participant", "b=fixtures/b.wav", "--network", "moon"], "unknown preset"),
+        (["run", "--participant", "a=fixtures/a.wav", "--participant", "b=fixtures/b.wav", "--delay-ms=-3"], "delay_ms"),
+        (["run", "--participant", "a=fixtures/a.wav", "--participant", "b=fixtures/b.wav", "--loss", "150"], "loss_percent"),
+        (["run", "--participant", "a=fixtures/a.wav", "--participant", "b=fixtures/b.wav", "--jitter-buffer", "big"], "fixed:MS"),
+        (["trace", "--trace", "fixtures/missing.csv", "--input", "fixtures/a.wav"], "missing.csv"),
+        (["sweep", "--participant", "a=fixtures/a.wav", "--participant", "b=fixtures/b.wav", "--parameter", "loss", "--values", "1,x"], "not a number"),
+        (["run", "/nonexistent.json"], "cannot read file"),
+    ])
+    func misuseFailsWithAClearMessage(arguments: [String], message: String) throws {
+        let result = try Self.run(arguments)
+        #expect(result.status != 0)
+        #expect(result.output.contains(message), "\(result.output)")
+    }
+
+    @Test func quickRunWritesAReport() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("concord-cli-\(UUID().uuidString)").path
+        let result = try Self.run([
+            "run", "--participant", "alice=fixtures/a.wav", "--participant", "bob=fixtures/b.wav", "--network", "wifi",
+            "--duration", "3", "--out", out,
+        ])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("alice"))
+        #expect(FileManager.default.fileExists(atPath: "\(out)/report.html"))
+    }
+}

@@ -1,0 +1,65 @@
+import Concord
+import Foundation
+import Testing
+@testable import ConcordBench
+
+@Suite struct BenchRunTests {
+    /// On a clean network the two latency measurements — frame timestamps and the audio
+    /// itself — must agree within one frame, stream by stream.
+    @Test(arguments: [20, 10])
+    func timestampAndCrossCorrelationLatencyAgreeOnCleanRuns(frameMs: Int) throws {
+        let s = try SimulationTests.scenario("""
+            {"duration_seconds": 12, "codec": {"frame_ms": \(frameMs)}, "jitter_buffer": {"mode": "fixed", "fixed_ms": 30},
+             "network": {"links": {"delay_ms": 25}},
+             "participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav", "start_seconds": 0.7},
+                              {"name": "c", "wav": "a.wav", "start_seconds": 3.1}]}
+            """)
+        let outcome = try BenchRun.execute(s)
+        #expect(outcome.report.streams.count == 6)
+        for stream in outcome.report.streams {
+            #expect(stream.latencyXcorrWindows >= 5, "\(stream.from)→\(stream.to)")
+            let difference = abs(stream.latencyMs.mean - stream.latencyXcorrMs.mean)
+            #expect(difference <= Double(frameMs), "\(stream.from)→\(stream.to): \(stream.latencyMs.mean) vs \(stream.latencyXcorrMs.mean)")
+            // Predicted from the parts: frame + lookahead + link + jitter buffer (+ < 1 tick of phase).
+            #expect(stream.latencyMs.mean >= Double(frameMs) + 6.5 + 25 + 30 - 1)
+            #expect(stream.latencyMs.mean <= Double(frameMs) + 6.5 + 25 + 30 + Double(frameMs) + 1)
+            #expect(stream.packetLoss == 0 && stream.lateLoss == 0 && stream.concealmentRatio == 0)
+            #expect(stream.mosEmodel > 4.3)
+        }
+    }
+
+    @Test func sameSeedSameReportExceptWallClock() throws {
+        let s = try SimulationTests.scenario("""
+            {"duration_seconds": 5, "seed": 4, "codec": {"fec": true}, "network": {"links": {"preset": "wifi-congested"}},
+             "participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav"}]}
+            """)
+        func normalised(_ r: BenchReport) -> BenchReport {
+            var r = r
+            r.wallSeconds = 0
+            r.cpuSeconds = 0
+            r.cpuCodecSeconds = 0
+            r.cpuOtherSeconds = 0
+            r.cpuSecondsPerSimulatedSecond = 0
+            r.speedFactor = 0
+            r.simulationWallSeconds = 0
+            return r
+        }
+        let first = try BenchRun.execute(s).report, second = try BenchRun.execute(s).report
+        #expect(normalised(first) == normalised(second))
+        #expect(first.streams[0].packetLoss > 0)  // the congested preset does lose packets
+    }
+
+    @Test func writesReportsAndListenerWAVs() throws {
+        let s = try SimulationTests.scenario("""
+            {"duration_seconds": 3, "participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav"}]}
+            """)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("concord-bench-\(UUID().uuidString)").path
+        try BenchRun.write(try BenchRun.execute(s), to: dir)
+        for file in ["report.json", "report.csv", "report.html", "a.mix.wav", "b.mix.wav", "a.from-b.wav", "b.from-a.wav"] {
+            #expect(FileManager.default.fileExists(atPath: "\(dir)/\(file)"), "\(file)")
+        }
+        let played = try WAVReader.readMono48k(path: "\(dir)/b.from-a.wav")
+        #expect(played.count == Int((3 + Simulation.drainSeconds) * 48_000))
+        #expect(played.map(abs).max()! > 0.1)
+    }
+}
