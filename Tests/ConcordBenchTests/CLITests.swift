@@ -56,3 +56,33 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: "\(out)/report.html"))
     }
 }
+
+extension CLITests {
+    @Test func traceReplaysTheBundledTrace() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("concord-trace-\(UUID().uuidString)").path
+        let result = try Self.run([
+            "trace", "--trace", "fixtures/traces/4g-20s.csv", "--input", "fixtures/a.wav", "--duration", "4", "--out", out,
+        ])
+        #expect(result.status == 0, "\(result.output)")
+        // One talker, one listener: one stream.
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/report.json"))) as! [String: Any]
+        let streams = report["streams"] as! [[String: Any]]
+        #expect(streams.count == 1)
+        #expect(streams[0]["from"] as? String == "talker")
+        // The trace's one-way delays are 35 ms ± jitter: latency must include them.
+        let latency = (streams[0]["latency_ms"] as! [String: Any])["mean"] as! Double
+        #expect(latency > 20 + 6.5 + 35)
+    }
+
+    @Test func sweepWritesOneRowPerValue() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("concord-sweep-\(UUID().uuidString)").path
+        let result = try Self.run([
+            "sweep", "--participant", "a=fixtures/a.wav", "--participant", "b=fixtures/b.wav", "--duration", "2",
+            "--parameter", "loss", "--values", "0,20", "--seeds", "2", "--out", out, "--quiet",
+        ])
+        #expect(result.status == 0, "\(result.output)")
+        let csv = try String(contentsOfFile: "\(out)/sweep.csv", encoding: .utf8)
+        #expect(csv.split(whereSeparator: \.isNewline).count == 3)  // header + a row per value
+        #expect(FileManager.default.fileExists(atPath: "\(out)/sweep.html"))
+    }
+}

@@ -65,6 +65,13 @@ public final class OpusEncoder {
         try frame.withUnsafeBufferPointer { (pcm) throws(CodecError) in try encode(pcm) }
     }
 
+    /// Whether the last frame encoded was silence under DTX: either not worth sending, or one of
+    /// the comfort-noise updates Opus emits about every 400 ms during DTX (`OPUS_GET_IN_DTX`).
+    public var isInDTX: Bool {
+        var value: Int32 = 0
+        return concord_opus_get_in_dtx(state, &value) == OPUS_OK && value == 1
+    }
+
     /// Opus's DTX emits packets of 1–2 bytes (TOC only) for frames it judged silent.
     @inlinable
     public static func isDTXPacket(_ packet: [UInt8]) -> Bool { packet.count <= 2 }

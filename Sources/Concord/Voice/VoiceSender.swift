@@ -57,8 +57,12 @@ public final class VoiceSender {
         let frameTimestamp = timestamp
         timestamp &+= UInt32(frameSamples)
 
-        let silent = encoder.settings.dtx && OpusEncoder.isDTXPacket(payload)
-        if silent && !previousFrameSent {
+        // Under DTX, a frame is silent when Opus made it a 1–2 byte packet or a comfort-noise
+        // update. The first silent frame after speech is sent with the DTX flag (so the
+        // receiver knows the gap that follows is silence); a comfort-noise update is sent with
+        // the flag too, so losing the next marker does not look like loss; the rest are not sent.
+        let silent = encoder.settings.dtx && (OpusEncoder.isDTXPacket(payload) || encoder.isInDTX)
+        if silent && !previousFrameSent && OpusEncoder.isDTXPacket(payload) {
             statistics.framesSuppressed += 1
             history.removeAll(keepingCapacity: true)
             return nil

@@ -77,6 +77,7 @@ public final class Simulation {
                 id: PeerID(i + 1), codec: s.codec, jitterBuffer: jitterBuffer, redundantFrames: s.redundantFrames,
                 logger: logger)
             p.codecObserver = meter
+            p.muted = s.participants[i].wavPath == nil  // a listener only
             return p
         }
         for p in participants { for q in participants where q !== p { try p.addPeer(q.id) } }
@@ -201,7 +202,7 @@ public final class Simulation {
 
         var records: [StreamRecord] = []
         let endOfSpeech = time(spokenSamples)
-        for t in 0..<count {
+        for t in 0..<count where s.participants[t].wavPath != nil {
             let spoken = sent[t].filter { $0.sendTime <= endOfSpeech }
             let lastTimestamp = spoken.last?.timestamp ?? -1
             for l in 0..<count where l != t {

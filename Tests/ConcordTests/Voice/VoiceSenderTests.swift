@@ -1,0 +1,79 @@
+import Testing
+@testable import Concord
+
+@Suite struct VoiceSenderTests {
+    @Test func sequenceCountsPacketsAndTimestampCountsFrames() throws {
+        let sender = try VoiceSender(senderID: 9, settings: OpusSettings(), initialSequenceNumber: 65_535, initialTimestamp: 100)
+        let frames = TestSignals.frames(TestSignals.voiced(seconds: 0.1), frameSamples: 960)
+        let first = try #require(try sender.packetize(frames[0]))
+        sender.skipFrame()
+        let second = try #require(try sender.packetize(frames[1]))
+        #expect(first.sequenceNumber == 65_535 && second.sequenceNumber == 0)  // wraps
+        #expect(first.timestamp == 100 && second.timestamp == 100 + 2 * 960)
+        #expect(first.flags.contains(.talkspurtStart) && second.flags.contains(.talkspurtStart))
+        #expect(first.senderID == 9)
+    }
+
+    /// Speech, then silence under DTX, then speech: the silence is marked, not sent, and the
+    /// return of speech starts a talk-spurt. Comfort-noise updates carry the DTX flag too.
+    @Test func dtxMarksAndSuppressesSilence() throws {
+        let sender = try VoiceSender(senderID: 1, settings: OpusSettings(dtx: true))
+        let speech = TestSignals.frames(TestSignals.voiced(seconds: 1), frameSamples: 960)
+        let silence = [Float](repeating: 0, count: 960)
+        var packets: [VoicePacket?] = []
+        for f in speech { packets.append(try sender.packetize(f)) }
+        for _ in 0..<100 { packets.append(try sender.packetize(silence)) }
+        for f in speech { packets.append(try sender.packetize(f)) }
+        let silent = packets[50..<150]
+        #expect(sender.statistics.framesSuppressed > 80)
+        let sentDuringSilence = silent.compactMap { $0 }
+        #expect(sentDuringSilence.contains { $0.flags.contains(.dtx) })
+        // Every packet sent well into the silence is flagged as silence.
+        #expect(silent.dropFirst(20).compactMap { $0 }.allSatisfy { $0.flags.contains(.dtx) })
+        let resumed = try #require(packets[150])
+        #expect(resumed.flags.contains(.talkspurtStart) && !resumed.flags.contains(.dtx))
+        // Sequence numbers have no gaps: a receiver sees a pause, not loss.
+        let sequences = packets.compactMap { $0?.sequenceNumber }
+        #expect(sequences == (0..<UInt16(sequences.count)).map { $0 })
+    }
+
+    @Test func redundancyCarriesEarlierFrames() throws {
+        let sender = try VoiceSender(senderID: 1, settings: OpusSettings(), redundantFrames: 2)
+        let frames = TestSignals.frames(TestSignals.voiced(seconds: 0.2), frameSamples: 960)
+        let packets = try frames.map { try #require(try sender.packetize($0)) }
+        #expect(packets[0].redundancy.isEmpty)
+        #expect(packets[3].redundancy.map(\.timestampOffset) == [1_920, 960])
+        #expect(packets[3].redundancy.map(\.payload) == [packets[1].payload, packets[2].payload])
+        #expect(throws: CodecError.self) { try VoiceSender(senderID: 1, settings: OpusSettings(), redundantFrames: 9) }
+    }
+}
+
+@Suite struct ParticipantTests {
+    @Test func malformedAndForeignPacketsAreCountedAndDropped() throws {
+        let alice = try Participant(id: 1), bob = try Participant(id: 2)
+        try alice.addPeer(2)
+        try bob.addPeer(1)
+        alice.receive([1, 2, 3], now: .zero)
+        alice.receive(VoicePacket(senderID: 77, sequenceNumber: 0, timestamp: 0, payload: [1]).serialize(), now: .zero)
+        #expect(alice.statistics.malformedPackets == 1)
+        #expect(alice.statistics.unknownSenderPackets == 1)
+        let frame = TestSignals.voiced(seconds: 0.02)
+        for d in try bob.capture(frame, now: .zero) { alice.receive(d.bytes, now: .milliseconds(10)) }
+        #expect(alice.receiver(for: 2)?.statistics.packetsReceived == 1)
+    }
+
+    @Test func voiceFollowsPeers() throws {
+        let alice = try Participant(id: 1)
+        let frame = TestSignals.voiced(seconds: 0.02)
+        #expect(try alice.capture(frame, now: .zero).isEmpty)  // nobody to send to
+        try alice.addPeer(2)
+        try alice.addPeer(3)
+        try alice.addPeer(1)  // self is ignored
+        #expect(try alice.capture(frame, now: .milliseconds(20)).map(\.destination) == [2, 3])
+        alice.removePeer(2)
+        #expect(alice.peers == [3])
+        #expect(alice.receiver(for: 2) == nil)
+        alice.muted = true
+        #expect(try alice.capture(frame, now: .milliseconds(40)).isEmpty)
+    }
+}
