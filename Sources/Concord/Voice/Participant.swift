@@ -16,6 +16,8 @@ public final class Participant {
     public private(set) var mix: [Float]
     /// When true, `capture` encodes and sends nothing; peers hear a pause, not loss.
     public var muted = false
+    /// Called with a receiver just before it is released (its final statistics and events).
+    public var onReceiverRemoved: ((VoiceReceiver) -> Void)?
     /// Told around every encode and decode (CPU accounting in the benchmark).
     public weak var codecObserver: CodecObserver? {
         didSet {
@@ -62,6 +64,7 @@ public final class Participant {
 
     /// Stops the stream with `peer` and releases its jitter buffer and decoder.
     public func removePeer(_ peer: PeerID) {
+        if let receiver = receiver(for: peer) { onReceiverRemoved?(receiver) }
         receivers.removeAll { $0.peer == peer }
         mixer.removeGain(for: peer)
         logger.debug("peer removed", metadata: ["peer": "\(peer)"])

@@ -21,9 +21,11 @@ public struct BenchReport: Codable, Sendable, Equatable {
     public var network: String
     public var streams: [StreamReport]
     public var room: RoomReport
+    /// The room protocol's measurements; nil (absent from the JSON) for a fixed mesh.
+    public var membership: MembershipReport?
 
     enum CodingKeys: String, CodingKey {
-        case scenario, seed, network, streams, room
+        case scenario, seed, network, streams, room, membership
         case simulatedSeconds = "simulated_seconds"
         case wallSeconds = "wall_seconds"
         case cpuSeconds = "cpu_seconds"
@@ -36,7 +38,8 @@ public struct BenchReport: Codable, Sendable, Equatable {
 
     public init(
         scenario: String, seed: UInt64, simulatedSeconds: Double, wallSeconds: Double, simulationWallSeconds: Double? = nil,
-        cpuSeconds: Double, cpuCodecSeconds: Double, network: String, streams: [StreamReport], room: RoomReport
+        cpuSeconds: Double, cpuCodecSeconds: Double, network: String, streams: [StreamReport], room: RoomReport,
+        membership: MembershipReport? = nil
     ) {
         self.scenario = scenario
         self.seed = seed
@@ -51,6 +54,7 @@ public struct BenchReport: Codable, Sendable, Equatable {
         self.network = network
         self.streams = streams
         self.room = room
+        self.membership = membership
     }
 }
 

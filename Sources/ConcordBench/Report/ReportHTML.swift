@@ -37,6 +37,7 @@ public enum ReportHTML {
             html += "</ul></div>\n"
         }
         html += summaryTable(report)
+        html += MembershipSection.html(report.membership)
         html += cdfSection(report, byStream)
         html += streamSections(report, byStream)
         html += """

@@ -45,6 +45,7 @@ public enum SummaryTable {
                 + "(codec \(number(report.cpuCodecSeconds, decimals: 2)) s, "
                 + "\(percent(report.cpuSeconds > 0 ? report.cpuCodecSeconds / report.cpuSeconds : 0))); "
                 + "with analysis and reports \(number(report.wallSeconds, decimals: 2)) s")
+        if let membership = MembershipSection.summary(report.membership) { lines.append(membership) }
         return lines.joined(separator: "\n") + "\n"
     }
 

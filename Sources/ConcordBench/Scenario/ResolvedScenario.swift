@@ -12,6 +12,10 @@ public struct ResolvedScenario: Sendable {
         public var loop: Bool
         /// Half-open intervals [from, to) in seconds when the microphone is open; nil = always.
         public var talk: [Range<Double>]?
+        /// With a room: when the participant joins, and when it leaves or crashes.
+        public var joinSeconds: Double = 0
+        public var leaveSeconds: Double?
+        public var crashSeconds: Double?
     }
 
     public enum Event: Sendable {
@@ -32,6 +36,8 @@ public struct ResolvedScenario: Sendable {
     public var linkConditions: [(from: Int, to: Int, conditions: PathConditions)]
     public var events: [Event]
     public var networkSummary: String
+    /// The room id when participants meet through the room protocol; nil for a fixed mesh.
+    public var roomID: String?
 }
 
 /// The semantic checks of a scenario: ranges, names, files. Each failure names its field.
@@ -113,7 +119,29 @@ public enum ScenarioResolver {
                     talk!.append(pair[0]..<pair[1])
                 }
             }
-            participants.append(.init(name: p.name, wavPath: path, startSeconds: p.startSeconds, loop: p.loop, talk: talk))
+            var resolved = ResolvedScenario.Participant(
+                name: p.name, wavPath: path, startSeconds: p.startSeconds, loop: p.loop, talk: talk)
+            if p.joinSeconds != nil || p.leaveSeconds != nil || p.crashSeconds != nil {
+                guard s.room != nil else {
+                    throw fail("\(field)", "join_seconds, leave_seconds and crash_seconds need a \"room\"")
+                }
+            }
+            resolved.joinSeconds = p.joinSeconds ?? 0
+            guard resolved.joinSeconds >= 0, resolved.joinSeconds < s.durationSeconds else {
+                throw fail("\(field).join_seconds", "\(resolved.joinSeconds) is outside the run [0, \(s.durationSeconds))")
+            }
+            guard p.leaveSeconds == nil || p.crashSeconds == nil else {
+                throw fail("\(field)", "give leave_seconds or crash_seconds, not both")
+            }
+            for (key, value) in [("leave_seconds", p.leaveSeconds), ("crash_seconds", p.crashSeconds)] {
+                guard let value else { continue }
+                guard value > resolved.joinSeconds, value <= s.durationSeconds else {
+                    throw fail("\(field).\(key)", "\(value) must be after join_seconds and within the run")
+                }
+            }
+            resolved.leaveSeconds = p.leaveSeconds
+            resolved.crashSeconds = p.crashSeconds
+            participants.append(resolved)
         }
         func participant(_ name: String?, _ field: String) throws(ScenarioError) -> Int {
             guard let name else { throw fail(field, "required") }
@@ -174,7 +202,23 @@ public enum ScenarioResolver {
         return ResolvedScenario(
             name: s.name, seed: s.seed, durationSeconds: s.durationSeconds, codec: codec, redundantFrames: s.codec.redundancy,
             jitterBuffer: jitterBuffer, participants: participants, defaultConditions: defaultConditions,
-            linkConditions: links, events: events, networkSummary: s.network.summary)
+            linkConditions: links, events: events, networkSummary: s.network.summary,
+            roomID: try roomID(s, fail: fail))
+    }
+
+    private static func roomID(_ s: Scenario, fail: (String, String) -> ScenarioError) throws(ScenarioError) -> String? {
+        guard let room = s.room else { return nil }
+        guard !room.id.isEmpty, room.id.utf8.count <= 64 else { throw fail("room.id", "must be 1 to 64 bytes") }
+        // Voice ids are FNV-1a of the names; two names that collide could not both be heard.
+        var seen: [UInt32: String] = [:]
+        for (i, p) in s.participants.enumerated() {
+            let id = VoiceRoom.voiceID(for: p.name)
+            if let other = seen[id] {
+                throw fail("participants[\(i)].name", "\"\(p.name)\" has the same voice id as \"\(other)\"; rename one")
+            }
+            seen[id] = p.name
+        }
+        return room.id
     }
 
     /// `spec` on top of `base`: its preset first (if any), then each explicit field.

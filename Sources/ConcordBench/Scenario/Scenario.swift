@@ -11,11 +11,14 @@ public struct Scenario: Codable, Sendable, Equatable {
     public var jitterBuffer: JitterBufferSpec = .init()
     public var network: NetworkSpec = .init()
     public var participants: [ParticipantSpec] = []
+    /// Present: participants find each other through Concord's room protocol (and may join,
+    /// leave and crash on a schedule); absent: a fixed mesh connected from the start.
+    public var room: RoomSpec?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, seed, codec, network, participants
+        case name, seed, codec, network, participants, room
         case durationSeconds = "duration_seconds"
         case jitterBuffer = "jitter_buffer"
     }
@@ -29,6 +32,21 @@ public struct Scenario: Codable, Sendable, Equatable {
         jitterBuffer = try c.decodeIfPresent(JitterBufferSpec.self, forKey: .jitterBuffer) ?? jitterBuffer
         network = try c.decodeIfPresent(NetworkSpec.self, forKey: .network) ?? network
         participants = try c.decode([ParticipantSpec].self, forKey: .participants)
+        room = try c.decodeIfPresent(RoomSpec.self, forKey: .room)
+    }
+}
+
+/// The room the participants meet in.
+public struct RoomSpec: Codable, Sendable, Equatable {
+    public var id: String = "bench-room"
+
+    public init(id: String = "bench-room") { self.id = id }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case id }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decodeIfPresent(String.self, forKey: .id) ?? id
     }
 }
 
@@ -268,10 +286,18 @@ public struct ParticipantSpec: Codable, Sendable, Equatable {
     /// When the microphone is open: `[[from_s, to_s], …]`. Absent = always. The WAV keeps
     /// playing on its own timeline; outside these intervals the microphone hears silence.
     public var talk: [[Double]]?
+    /// With a room: when this participant joins it (default 0), and when it leaves gracefully
+    /// or crashes (stops dead, sending nothing more), if it does.
+    public var joinSeconds: Double?
+    public var leaveSeconds: Double?
+    public var crashSeconds: Double?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, wav, loop, talk
         case startSeconds = "start_seconds"
+        case joinSeconds = "join_seconds"
+        case leaveSeconds = "leave_seconds"
+        case crashSeconds = "crash_seconds"
     }
 
     public init(name: String, wav: String?, startSeconds: Double = 0, loop: Bool = true, talk: [[Double]]? = nil) {
@@ -289,5 +315,8 @@ public struct ParticipantSpec: Codable, Sendable, Equatable {
         startSeconds = try c.decodeIfPresent(Double.self, forKey: .startSeconds) ?? 0
         loop = try c.decodeIfPresent(Bool.self, forKey: .loop) ?? true
         talk = try c.decodeIfPresent([[Double]].self, forKey: .talk)
+        joinSeconds = try c.decodeIfPresent(Double.self, forKey: .joinSeconds)
+        leaveSeconds = try c.decodeIfPresent(Double.self, forKey: .leaveSeconds)
+        crashSeconds = try c.decodeIfPresent(Double.self, forKey: .crashSeconds)
     }
 }

@@ -45,7 +45,7 @@ public enum ScenarioLoader {
 
     /// The objects of the schema and the keys each allows.
     private indirect enum Schema {
-        case scenario, codec, jitterBuffer, network, link, gilbertElliott, perLink, event, participant
+        case scenario, codec, jitterBuffer, network, link, gilbertElliott, perLink, event, participant, room
 
         var keys: Set<String> {
             switch self {
@@ -58,6 +58,7 @@ public enum ScenarioLoader {
             case .perLink: return Set(PerLinkSpec.CodingKeys.allCases.map(\.rawValue))
             case .event: return Set(NetworkEventSpec.CodingKeys.allCases.map(\.rawValue))
             case .participant: return Set(ParticipantSpec.CodingKeys.allCases.map(\.rawValue))
+            case .room: return Set(RoomSpec.CodingKeys.allCases.map(\.rawValue))
             }
         }
 
@@ -68,6 +69,7 @@ public enum ScenarioLoader {
             case (.scenario, "jitter_buffer"): return .jitterBuffer
             case (.scenario, "network"): return .network
             case (.scenario, "participants"): return .participant
+            case (.scenario, "room"): return .room
             case (.network, "links"): return .link
             case (.network, "per_link"): return .perLink
             case (.network, "events"): return .event

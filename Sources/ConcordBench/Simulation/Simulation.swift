@@ -28,6 +28,8 @@ public final class Simulation {
         public var networkCounters: PathCounters
         /// Datagrams the engine dropped as malformed (e.g. corrupted on the path).
         public var malformedPackets: Int
+        /// Room measurements, when participants met through the room protocol.
+        public var membership: MembershipReport?
     }
 
     /// Silence after the scenario's end, long enough for any jitter buffer to drain.
@@ -72,15 +74,22 @@ public final class Simulation {
         let meter = ThreadCPUMeter()
         var jitterBuffer = s.jitterBuffer
         jitterBuffer.recordEvents = true
+        // Voice ids: 1…n in a fixed mesh; in a room, what every node derives from the name.
+        let voiceIDs = (0..<count).map { i in
+            s.roomID == nil ? PeerID(i + 1) : VoiceRoom.voiceID(for: s.participants[i].name)
+        }
+        let indexOfVoiceID = Dictionary(uniqueKeysWithValues: voiceIDs.enumerated().map { ($1, $0) })
         let participants = try (0..<count).map { i in
             let p = try Concord.Participant(
-                id: PeerID(i + 1), codec: s.codec, jitterBuffer: jitterBuffer, redundantFrames: s.redundantFrames,
+                id: voiceIDs[i], codec: s.codec, jitterBuffer: jitterBuffer, redundantFrames: s.redundantFrames,
                 logger: logger)
             p.codecObserver = meter
             p.muted = s.participants[i].wavPath == nil  // a listener only
             return p
         }
-        for p in participants { for q in participants where q !== p { try p.addPeer(q.id) } }
+        if s.roomID == nil {
+            for p in participants { for q in participants where q !== p { try p.addPeer(q.id) } }
+        }
 
         // The network.
         let simulator = Simulator()
@@ -99,14 +108,35 @@ public final class Simulation {
         var events = [[[PlayoutEvent]]](repeating: [[PlayoutEvent]](repeating: [], count: count), count: count)
         var mixes = [[Float]](repeating: [Float](repeating: 0, count: totalSamples), count: count)
         for l in 0..<count { for t in 0..<count where t != l { tracks[l][t] = [Float](repeating: 0, count: totalSamples) } }
+        // Statistics of receivers released when their talker left the listener's view.
+        var retired = [[JitterBufferStatistics?]](repeating: [JitterBufferStatistics?](repeating: nil, count: count), count: count)
+        for (l, p) in participants.enumerated() {
+            p.onReceiverRemoved = { receiver in
+                guard let t = indexOfVoiceID[receiver.peer] else { return }
+                events[l][t].append(contentsOf: receiver.takeEvents())
+                retired[l][t] = retired[l][t].map { $0.adding(receiver.statistics) } ?? receiver.statistics
+            }
+        }
+
+        // Rooms: each participant's room node, and the room's measurements.
+        let rooms: RoomDriver? = s.roomID.map { id in
+            RoomDriver(
+                roomID: id, scenario: s, participants: participants, hosts: hosts, port: port, network: network,
+                simulator: simulator, logger: logger)
+        }
+        func send(_ bytes: [UInt8], from i: Int, toVoiceID id: PeerID) {
+            guard let j = indexOfVoiceID[id] else { return }
+            hosts[i].send(from: port, to: Endpoint(hosts[j].address, port), payload: bytes)
+        }
 
         for (l, host) in hosts.enumerated() {
             let participant = participants[l]
             host.bind(port: port) { datagram, time in
                 let now = Instant(nanoseconds: time.nanoseconds)
-                if let header = try? VoicePacket.Header.parse(datagram.payload) {
-                    let t = Int(header.senderID) - 1
-                    if (0..<count).contains(t), t != l {
+                if datagram.payload.count > 1, datagram.payload[1] == VoicePacket.packetType,
+                    let header = try? VoicePacket.Header.parse(datagram.payload)
+                {
+                    if let t = indexOfVoiceID[header.senderID], t != l {
                         arrivals[l][t].append(
                             ArrivalRecord(
                                 sequence: arrivalUnwrap[l][t].0.unwrap(header.sequenceNumber),
@@ -114,9 +144,14 @@ public final class Simulation {
                                 bytes: datagram.payload.count))
                     }
                 }
-                participant.receive(datagram.payload, now: now)
+                if let rooms {
+                    rooms.receive(datagram, at: l, now: now)
+                } else {
+                    participant.receive(datagram.payload, now: now)
+                }
             }
         }
+        rooms?.start()
 
         // Frame ticks, in windows of one frame: window w starts at w·F and holds tick w−1 of
         // every participant (tick times are phase + w·F, phase < F). A capture depends only
@@ -143,10 +178,13 @@ public final class Simulation {
             let work = UncheckedSendable((participants, frames))
             let results = UncheckedSendable(UnsafeMutableBufferPointer<Swift.Result<[OutgoingDatagram], Error>>.allocate(capacity: count))
             defer { results.value.deallocate() }
+            let down = UncheckedSendable(rooms?.crashed ?? [])
             parallelFor(count, workers: workers) { i in
                 let position = phases[i] + w * F
                 let (participants, frames) = work.value
-                results.value.initializeElement(at: i, to: Swift.Result { try participants[i].capture(frames[i], now: time(position)) })
+                let result: Swift.Result<[OutgoingDatagram], Error> =
+                    down.value.contains(i) ? .success([]) : Swift.Result { try participants[i].capture(frames[i], now: time(position)) }
+                results.value.initializeElement(at: i, to: result)
             }
             for i in 0..<count {
                 captured[i] = results.value.moveElement(from: i)
@@ -173,16 +211,14 @@ public final class Simulation {
                             sequence: sentUnwrap[i].0.unwrap(header.sequenceNumber),
                             timestamp: sentUnwrap[i].1.unwrap(header.timestamp), sendTime: now, bytes: first.bytes.count))
                 }
-                for datagram in datagrams {
-                    let to = Int(datagram.destination) - 1
-                    hosts[i].send(from: port, to: Endpoint(hosts[to].address, port), payload: datagram.bytes)
-                }
+                for datagram in datagrams { send(datagram.bytes, from: i, toVoiceID: datagram.destination) }
             }
+            if rooms?.crashed.contains(i) == true { return }
             let receivers = UncheckedSendable(p.receivers)
             parallelFor(receivers.value.count, workers: workers) { receivers.value[$0].playout(now: now) }
             p.mixPlayedFrames()
             for r in p.receivers {
-                let t = Int(r.peer) - 1
+                guard let t = indexOfVoiceID[r.peer] else { continue }
                 write(r.frame, into: &tracks[i][t], at: position)
                 events[i][t].append(contentsOf: r.takeEvents())
             }
@@ -216,7 +252,7 @@ public final class Simulation {
                         lookaheadSamples: participants[t].sender.encoder.lookaheadSamples,
                         mouthTimeOfTimestampZero: Instant(nanoseconds: Int64(phases[t]) * 1_000_000_000 / Int64(rate)),
                         sent: spoken, arrivals: heard, playout: played,
-                        jitterBuffer: participants[l].receiver(for: PeerID(t + 1))!.statistics,
+                        jitterBuffer: combined(retired[l][t], participants[l].receiver(for: voiceIDs[t])?.statistics),
                         source: sources[t], track: tracks[l][t]))
             }
         }
@@ -224,7 +260,17 @@ public final class Simulation {
             records: records, mixes: (0..<count).map { (s.participants[$0].name, mixes[$0]) },
             simulatedSeconds: s.durationSeconds, cpuSeconds: cpuSeconds, cpuCodecSeconds: meter.codecSeconds,
             networkCounters: network.totalCounters,
-            malformedPackets: participants.reduce(0) { $0 + $1.statistics.malformedPackets })
+            malformedPackets: participants.reduce(0) { $0 + $1.statistics.malformedPackets },
+            membership: rooms?.report(until: time(spokenSamples)))
+    }
+
+    private func combined(_ a: JitterBufferStatistics?, _ b: JitterBufferStatistics?) -> JitterBufferStatistics {
+        switch (a, b) {
+        case let (a?, b?): return a.adding(b)
+        case let (a?, nil): return a
+        case let (nil, b?): return b
+        case (nil, nil): return JitterBufferStatistics()
+        }
     }
 
     private func write(_ frame: [Float], into track: inout [Float], at position: Int) {

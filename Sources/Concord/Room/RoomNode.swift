@@ -1,0 +1,698 @@
+import Logging
+
+/// Why a room call was refused (programmer or user input, not network input).
+public enum RoomError: Error, Equatable, Sendable, CustomStringConvertible {
+    case invalidIdentifier(field: String, reason: String)
+    case alreadyJoined
+    case notInRoom
+    case textTooLong(bytes: Int)
+    /// Too many messages wait for acknowledgements (`RoomSettings.outboxLimit`).
+    case outboxFull
+
+    public var description: String {
+        switch self {
+        case let .invalidIdentifier(field, reason): return "invalid \(field): \(reason)"
+        case .alreadyJoined: return "this node has already joined a room"
+        case .notInRoom: return "not a member of a room"
+        case let .textTooLong(n): return "text is \(n) bytes; at most \(RoomMessage.maxTextBytes)"
+        case .outboxFull: return "too many unacknowledged messages"
+        }
+    }
+}
+
+/// One client in one room: the serverless room protocol as a state machine.
+///
+/// The driver calls `join` once, then hands every room datagram to `receive`, calls `tick` at
+/// least every `RoomSettings.tickInterval`, and performs the returned effects (send, broadcast,
+/// events) in order. Nothing here reads a clock, sleeps, spawns tasks or takes locks; the only
+/// randomness is a SplitMix64 seeded at `init`, so a run is reproducible.
+///
+/// The original RoomManager API maps as: `join_room(room_id, client_id, address)` →
+/// `join(roomID:clientID:displayName:address:now:)` (also spelled `joinRoom`),
+/// `get_peers(room_id)` → `peers()`, `leave_room` → `leave(now:)`, sending a chat line →
+/// `sendText(_:now:)`. See `docs/Rooms.md` for the protocol.
+public final class RoomNode {
+    public enum Phase: Equatable, Sendable {
+        case idle
+        /// Broadcasting discovery; creates the room at `discoveryWait` if nobody answers.
+        case discovering
+        case member
+        case left
+    }
+
+    /// Counters for the bench (control bytes per second per peer, etc.) and for diagnosis.
+    public struct Statistics: Sendable, Equatable, Codable {
+        public var controlDatagramsSent = 0
+        /// Room-control bytes (packet type 2) sent, broadcasts counted once.
+        public var controlBytesSent = 0
+        public var textDatagramsSent = 0
+        public var textBytesSent = 0
+        public var broadcastsSent = 0
+        public var datagramsReceived = 0
+        public var bytesReceived = 0
+        /// Datagrams that did not parse (counted and dropped).
+        public var malformedReceived = 0
+        /// Well-formed datagrams for another room id.
+        public var otherRoomReceived = 0
+        public var suspicionsRaised = 0
+        public var deathsDeclared = 0
+        /// Times this node raised its incarnation to refute a suspicion, a death or an older life.
+        public var refutations = 0
+        /// Push-pull exchanges this node started after a digest mismatch.
+        public var syncsStarted = 0
+        public var textRetransmissions = 0
+    }
+
+    private struct Local {
+        var joinedAt: Instant
+        /// Latest evidence of life: direct, or reported by someone who heard it directly.
+        var lastHeard: Instant
+        /// Latest datagram from the member itself (what this node reports in gossip).
+        var lastDirect: Instant?
+        var tombstonedAt: Instant?
+        var lastSyncAt: Instant?
+        var lastCorrectionAt: Instant?
+    }
+
+    private struct Reported: Equatable {
+        var status: MemberStatus
+        var incarnation: UInt32
+        var address: RoomAddress
+    }
+
+    public let settings: RoomSettings
+    public private(set) var phase: Phase = .idle
+    public private(set) var roomID = ""
+    public private(set) var clientID = ""
+    public private(set) var displayName = ""
+    public private(set) var address = RoomAddress.ipv4(0, port: 0)
+    public private(set) var incarnation: UInt32 = 0
+    public private(set) var membership = Membership()
+    public private(set) var statistics = Statistics()
+    /// When `join` was called and when this node became a member (created or joined).
+    public private(set) var joinStartedAt: Instant?
+    public private(set) var memberSince: Instant?
+    /// Called with every event as it is produced, besides being returned as an effect: a hook
+    /// for the bench's metrics that does not need to filter effect arrays.
+    public var onEvent: ((RoomEvent) -> Void)?
+
+    private var heartbeat: UInt32 = 0
+    private var rng: RoomRandom
+    private let logger: Logger
+    private var text: RoomText
+    private var local: [String: Local] = [:]
+    private var reportedView: [String] = []
+    private var reported: [String: Reported] = [:]
+    /// `membership.structureVersion` when events were last reported (nil: report now).
+    private var reportedVersion: UInt64?
+    private var effects: [RoomEffect] = []
+
+    private var discoveryDeadline = Instant.zero
+    private var nextDiscoverAt = Instant.zero
+    private var nextHeartbeatAt = Instant.zero
+    private var nextGossipAt = Instant.zero
+    private var nextAnnounceAt = Instant.zero
+    private var lastSyncAt: Instant?
+    private var leftRepliesAt: [String: Instant] = [:]
+
+    // History transfer to this node when it joins an existing room.
+    private var historyWanted = false
+    private var historySource: RoomAddress?
+    private var historyChunkCount: UInt8?
+    private var historyChunks: Set<UInt8> = []
+    private var historyAttemptsLeft = 0
+    private var nextHistoryRequestAt = Instant.zero
+
+    /// - Parameter seed: seeds the node's only random generator (gossip targets, announce and
+    ///   welcome draws). Give every node its own seed.
+    public init(settings: RoomSettings = .init(), seed: UInt64, logger: Logger = Logger(label: "concord.room")) {
+        self.settings = settings
+        self.rng = RoomRandom(seed: seed)
+        self.logger = logger
+        self.text = RoomText(historyLimit: settings.historyLimit)
+    }
+
+    // MARK: Public API
+
+    /// Joins `roomID` as `clientID`, reachable at `address`: broadcasts discovery for
+    /// `RoomSettings.discoveryWait`; if no member answers, this node creates the room.
+    ///
+    /// - Parameter incarnation: where this client's incarnation starts. A client restarting after a
+    ///   crash may pass 0: if the room remembers a higher one, the node raises its own above it.
+    public func join(
+        roomID: String, clientID: String, displayName: String = "", address: RoomAddress, incarnation: UInt32 = 0,
+        now: Instant
+    ) throws(RoomError) -> [RoomEffect] {
+        guard phase == .idle else { throw .alreadyJoined }
+        try Self.validate(roomID, "room id", allowEmpty: false)
+        try Self.validate(clientID, "client id", allowEmpty: false)
+        try Self.validate(displayName, "display name", allowEmpty: true)
+        self.roomID = roomID
+        self.clientID = clientID
+        self.displayName = displayName
+        self.address = address
+        self.incarnation = incarnation
+        effects = []
+        membership.set(selfRecord)
+        local[clientID] = Local(joinedAt: now, lastHeard: now, lastDirect: now)
+        phase = .discovering
+        joinStartedAt = now
+        discoveryDeadline = now.advanced(byMilliseconds: settings.discoveryWait)
+        nextDiscoverAt = now
+        logger.debug("joining", metadata: ["room": "\(roomID)", "client": "\(clientID)"])
+        step(now: now)
+        return finish(now: now)
+    }
+
+    /// The original `join_room`.
+    public func joinRoom(
+        _ roomID: String, clientID: String, displayName: String = "", address: RoomAddress, now: Instant
+    ) throws(RoomError) -> [RoomEffect] {
+        try join(roomID: roomID, clientID: clientID, displayName: displayName, address: address, now: now)
+    }
+
+    /// Leaves gracefully: every member gets `leaveCopies` copies of a leave and drops this node
+    /// from its view on the first. Afterwards the node only answers stragglers with its leave.
+    public func leave(now: Instant) -> [RoomEffect] {
+        effects = []
+        guard phase == .member || phase == .discovering else { return [] }
+        let wasMember = phase == .member
+        var record = selfRecord
+        record.status = .left
+        let targets = viewRecords(excludingSelf: true)
+        membership.set(record)
+        phase = .left
+        if wasMember {
+            for r in targets {
+                for _ in 0..<max(1, settings.leaveCopies) { send(.leave(record), to: r.address) }
+            }
+        }
+        reportedView = []
+        reported = [:]
+        emit(.leftRoom(roomID: roomID))
+        logger.debug("left", metadata: ["room": "\(roomID)"])
+        return effects
+    }
+
+    /// Takes one datagram of packet type 2 or 3 that arrived from `from`.
+    public func receive(bytes: [UInt8], from: RoomAddress, now: Instant) -> [RoomEffect] {
+        effects = []
+        statistics.datagramsReceived += 1
+        statistics.bytesReceived += bytes.count
+        let message: RoomMessage
+        do {
+            message = try RoomMessage.parse(bytes)
+        } catch {
+            statistics.malformedReceived += 1
+            logger.trace("malformed room datagram dropped", metadata: ["reason": "\(error)"])
+            return []
+        }
+        guard phase != .idle else { return [] }
+        guard message.roomID == roomID else {
+            statistics.otherRoomReceived += 1
+            return []
+        }
+        guard message.senderID != clientID else { return [] }  // our own broadcast looped back
+        if phase == .left {
+            answerAfterLeaving(message, from: from, now: now)
+            return effects
+        }
+        handle(message, from: from, now: now)
+        return finish(now: now)
+    }
+
+    /// Runs the timers: discovery, heartbeats, failure detection, gossip, announcements,
+    /// tombstone expiry, text retransmission and history requests.
+    public func tick(now: Instant) -> [RoomEffect] {
+        effects = []
+        guard phase == .discovering || phase == .member else { return [] }
+        step(now: now)
+        return finish(now: now)
+    }
+
+    /// Sends `text` to every current member, reliably and in order.
+    public func sendText(_ message: String, now: Instant) throws(RoomError) -> [RoomEffect] {
+        guard phase == .member else { throw .notInRoom }
+        let length = message.utf8.count
+        guard length <= RoomMessage.maxTextBytes else { throw .textTooLong(bytes: length) }
+        guard text.outbox.count < settings.outboxLimit else { throw .outboxFull }
+        effects = []
+        let targets = viewRecords(excludingSelf: true)
+        for (id, body) in text.send(message, now: now, recipients: targets.map(\.clientID)) {
+            if let r = membership[id] { send(body, to: r.address) }
+        }
+        return finish(now: now)
+    }
+
+    /// The other members in this node's view (the original `get_peers`), sorted by client id.
+    public func peers() -> [RoomPeer] {
+        guard phase == .member else { return [] }
+        return viewRecords(excludingSelf: true).map { peer(for: $0) }
+    }
+
+    /// Client ids in this node's view, itself included, sorted by UTF-8 bytes; empty unless a member.
+    public var view: [String] { phase == .member ? membership.view : [] }
+
+    /// The digest of the view (equal digests ⇔ equal views up to heartbeats).
+    public var viewDigest: UInt64 { membership.digest }
+
+    /// The history this node would hand a late joiner.
+    public var history: [RoomMessage.HistoryItem] { text.historyItems(selfID: clientID) }
+
+    /// True while this node, having joined an existing room, still asks for its history.
+    public var isCollectingHistory: Bool { historyWanted }
+
+    /// Messages this node sent that some member has not acknowledged yet.
+    public var unacknowledgedTextCount: Int { text.outbox.count }
+
+    // MARK: Message handling
+
+    private func handle(_ message: RoomMessage, from: RoomAddress, now: Instant) {
+        let sender = message.senderID
+        switch message.body {
+        case .discover(let record):
+            merge(record, heardAgo: 0, now: now)
+            if phase == .member {
+                let members = Double(max(1, membership.view.count - 1))
+                if rng.unit() < min(1, settings.welcomeTarget / members) {
+                    sendList(to: from, flags: [.welcome], now: now)
+                }
+            }
+        case let .heartbeat(record, digest):
+            merge(record, heardAgo: 0, now: now)
+            if phase == .discovering {
+                becomeMember(created: false, source: from, now: now)
+                sync(with: sender, at: from, now: now, force: true)
+            } else if digest != membership.digest {
+                sync(with: sender, at: from, now: now, force: false)
+            }
+        case let .gossip(flags, entries):
+            for e in entries {
+                merge(e.record, heardAgo: e.heardMillisecondsAgo.map(Double.init), now: now)
+            }
+            if phase == .discovering { becomeMember(created: false, source: from, now: now) }
+            if flags.contains(.replyRequested) { sendList(to: from, flags: [], now: now) }
+        case .leave(let record):
+            merge(record, heardAgo: nil, now: now)
+        case let .announce(record, _, digest):
+            merge(record, heardAgo: 0, now: now)
+            if phase == .discovering {
+                // Ask the announcer for its list; its answer makes us a member.
+                send(.gossip([.replyRequested], [.init(record: selfRecord, heardMillisecondsAgo: 0)]), to: from)
+            } else if digest != membership.digest {
+                sync(with: sender, at: from, now: now, force: false)
+            }
+        case let .text(stream, sequence, base, sentAt, body):
+            guard phase == .member, membership[sender]?.status.isInView == true else { break }
+            let (delivered, ack) = text.receive(
+                origin: sender, stream: stream, sequence: sequence, base: base, sentAt: sentAt, text: body, now: now)
+            for m in delivered { emit(.messageReceived(m)) }
+            if let ack { send(ack, to: from) }
+        case let .textAck(stream, cumulative):
+            text.receiveAck(from: sender, stream: stream, cumulative: cumulative)
+        case .historyRequest:
+            if phase == .member { sendHistory(to: from) }
+        case let .history(chunk, count, items):
+            guard phase == .member else { break }
+            for m in text.receiveHistory(items, selfID: clientID, now: now) { emit(.messageReceived(m)) }
+            if historyWanted {
+                if historyChunkCount != count {
+                    historyChunkCount = count
+                    historyChunks = []
+                }
+                historyChunks.insert(chunk)
+                if historyChunks.count == Int(count) { historyWanted = false }
+            }
+        }
+        noteDirect(from: sender, incarnation: message.senderIncarnation, now: now)
+        if case .leave = message.body { return }
+        correctIfStale(sender: sender, incarnation: message.senderIncarnation, from: from, now: now)
+    }
+
+    /// A datagram from the member itself is the best evidence that it lives.
+    private func noteDirect(from id: String, incarnation inc: UInt32, now: Instant) {
+        guard let r = membership[id], inc >= r.incarnation, var l = local[id] else { return }
+        l.lastDirect = now
+        if now > l.lastHeard { l.lastHeard = now }
+        local[id] = l
+    }
+
+    /// The sender speaks as an incarnation we consider dead, left or superseded: tell it what we
+    /// know about it, so it can refute (a false death, or a restart after a crash).
+    private func correctIfStale(sender: String, incarnation inc: UInt32, from: RoomAddress, now: Instant) {
+        guard phase == .member, let r = membership[sender] else { return }
+        let stale = r.incarnation > inc || (r.incarnation == inc && r.status != .alive)
+        guard stale else { return }
+        if let last = local[sender]?.lastCorrectionAt, now.milliseconds(since: last) < settings.heartbeatInterval {
+            return
+        }
+        local[sender]?.lastCorrectionAt = now
+        send(.gossip([], [.init(record: r, heardMillisecondsAgo: nil)]), to: from)
+    }
+
+    /// After `leave`: answer a member that still talks to us with our leave, at most once a second.
+    private func answerAfterLeaving(_ message: RoomMessage, from: RoomAddress, now: Instant) {
+        switch message.body {
+        case .heartbeat, .gossip, .text:
+            if let last = leftRepliesAt[message.senderID], now.milliseconds(since: last) < 1000 { return }
+            leftRepliesAt[message.senderID] = now
+            if let me = membership[clientID] { send(.leave(me), to: from) }
+        default:
+            break
+        }
+    }
+
+    // MARK: Merging
+
+    /// Merges one record into the list and keeps the local bookkeeping (evidence, tombstone
+    /// times, text recipients) in step. `heardAgo`: the reporter's direct evidence, if any.
+    private func merge(_ record: MemberRecord, heardAgo: Double?, now: Instant) {
+        if record.clientID == clientID {
+            considerAboutSelf(record, now: now)
+            return
+        }
+        let id = record.clientID
+        let old = membership[id]
+        // Do not learn of the death of a stranger: tombstones exist to stop an alive record we
+        // hold; one we never held would only be gossiped back and forth after others forgot it.
+        if old == nil, !record.status.isInView { return }
+        let evidence = heardAgo.map { now.advanced(byMilliseconds: -$0) }
+        let outcome = membership.merge(record)
+        guard let new = membership[id] else { return }
+        switch outcome {
+        case .unchanged:
+            break
+        case .inserted, .replaced:
+            let wasInView = old?.status.isInView ?? false
+            if new.status.isInView {
+                if !wasInView {
+                    local[id] = Local(joinedAt: now, lastHeard: evidence ?? now, lastDirect: nil)
+                    text.memberEntered(id)
+                }
+            } else {
+                if wasInView { text.memberExited(id) }
+                if old == nil || old!.status.isInView || local[id]?.tombstonedAt == nil {
+                    if local[id] == nil { local[id] = Local(joinedAt: now, lastHeard: now) }
+                    local[id]?.tombstonedAt = now
+                }
+            }
+        }
+        if let evidence, new.status.isInView, new.incarnation == record.incarnation, var l = local[id],
+            evidence > l.lastHeard
+        {
+            l.lastHeard = min(evidence, now)
+            local[id] = l
+        }
+    }
+
+    /// Someone holds a record of this client that beats ours (a suspicion, a death, or a record
+    /// of a previous life with a higher incarnation): refute by raising the incarnation.
+    private func considerAboutSelf(_ record: MemberRecord, now: Instant) {
+        guard phase == .discovering || phase == .member else { return }
+        let mine = selfRecord
+        guard MemberRecord.mergeOrder(mine, record) else { return }
+        incarnation = max(incarnation, record.incarnation) &+ 1
+        statistics.refutations += 1
+        membership.set(selfRecord)
+        logger.debug("refuted", metadata: ["incarnation": "\(incarnation)", "was": "\(record)"])
+    }
+
+    // MARK: Timers
+
+    private func step(now: Instant) {
+        if phase == .discovering {
+            if now >= discoveryDeadline {
+                becomeMember(created: true, source: nil, now: now)
+            } else {
+                if now >= nextDiscoverAt {
+                    broadcast(.discover(selfRecord))
+                    nextDiscoverAt = now.advanced(byMilliseconds: settings.discoveryInterval)
+                }
+                return
+            }
+        }
+        guard phase == .member else { return }
+
+        if now >= nextHeartbeatAt {
+            heartbeat &+= 1
+            membership.set(selfRecord)
+            let digest = membership.digest
+            for r in viewRecords(excludingSelf: true) { send(.heartbeat(selfRecord, digest: digest), to: r.address) }
+            nextHeartbeatAt = nextHeartbeatAt.advanced(byMilliseconds: settings.heartbeatInterval)
+            if nextHeartbeatAt <= now { nextHeartbeatAt = now.advanced(byMilliseconds: settings.heartbeatInterval) }
+        }
+
+        detectFailures(now: now)
+
+        if now >= nextGossipAt {
+            let others = viewRecords(excludingSelf: true)
+            for r in rng.sample(others, settings.gossipFanout) { sendList(to: r.address, flags: [], now: now) }
+            let dead = membership.sortedRecords.filter { $0.status == .dead }
+            if !dead.isEmpty, rng.unit() < settings.reconnectProbability {
+                let r = dead[Int(rng.next() % UInt64(dead.count))]
+                sendList(to: r.address, flags: [.replyRequested], now: now)
+            }
+            nextGossipAt = nextGossipAt.advanced(byMilliseconds: settings.gossipInterval)
+            if nextGossipAt <= now { nextGossipAt = now.advanced(byMilliseconds: settings.gossipInterval) }
+        }
+
+        if now >= nextAnnounceAt {
+            let n = membership.view.count
+            if rng.unit() < min(1, settings.announceTarget / Double(max(1, n))) {
+                broadcast(.announce(selfRecord, memberCount: UInt16(min(n, Int(UInt16.max))), digest: membership.digest))
+            }
+            nextAnnounceAt = nextAnnounceAt.advanced(byMilliseconds: settings.announceInterval)
+            if nextAnnounceAt <= now { nextAnnounceAt = now.advanced(byMilliseconds: settings.announceInterval) }
+        }
+
+        let tombstones = local.filter { $0.value.tombstonedAt != nil }
+        for (id, l) in tombstones.sorted(by: { utf8Less($0.key, $1.key) }) {
+            guard let t = l.tombstonedAt, now.milliseconds(since: t) >= settings.tombstoneLifetime,
+                let r = membership[id], !r.status.isInView
+            else { continue }
+            membership.remove(id)
+            local[id] = nil
+            text.forget(origin: id)
+        }
+
+        for (id, body) in text.retransmit(now: now, interval: settings.textRetransmitInterval) {
+            guard let r = membership[id], r.status.isInView else { continue }
+            statistics.textRetransmissions += 1
+            send(body, to: r.address)
+        }
+
+        if historyWanted, now >= nextHistoryRequestAt {
+            if historyAttemptsLeft <= 0 {
+                historyWanted = false
+            } else {
+                historyAttemptsLeft -= 1
+                var target = historySource
+                if historyAttemptsLeft < settings.historyAttempts - 1 {
+                    // Later attempts ask someone else: the first source may have failed.
+                    let others = viewRecords(excludingSelf: true)
+                    if !others.isEmpty { target = others[Int(rng.next() % UInt64(others.count))].address }
+                }
+                if let target { send(.historyRequest, to: target) }
+                nextHistoryRequestAt = now.advanced(byMilliseconds: settings.historyRetryInterval)
+            }
+        }
+    }
+
+    /// No evidence for `suspectAfter`: suspect (gossiped, so the member can refute). None for
+    /// `deadAfter`: declare dead (a tombstone at the same incarnation, which beats alive).
+    private func detectFailures(now: Instant) {
+        for r in viewRecords(excludingSelf: true) {
+            guard let l = local[r.clientID] else { continue }
+            let silence = now.milliseconds(since: l.lastHeard)
+            var degraded = r
+            if silence >= settings.deadAfter {
+                degraded.status = .dead
+                statistics.deathsDeclared += 1
+                text.memberExited(r.clientID)
+                local[r.clientID]?.tombstonedAt = now
+                logger.debug("member declared dead", metadata: ["member": "\(r.clientID)", "silence ms": "\(silence)"])
+            } else if silence >= settings.suspectAfter, r.status == .alive {
+                degraded.status = .suspect
+                statistics.suspicionsRaised += 1
+            } else {
+                continue
+            }
+            membership.set(degraded)  // same incarnation, higher status: merge-monotone
+        }
+    }
+
+    private func becomeMember(created: Bool, source: RoomAddress?, now: Instant) {
+        guard phase == .discovering else { return }
+        phase = .member
+        memberSince = now
+        // A member's record always has heartbeat ≥ 1, so a restarted client (heartbeat 0 while it
+        // discovers) always sees its previous life's record beat its own and raises its
+        // incarnation — which also gives its text a new stream.
+        heartbeat &+= 1
+        membership.set(selfRecord)
+        text.stream = incarnation
+        emit(created ? .roomCreated(roomID: roomID) : .roomJoined(roomID: roomID))
+        logger.debug(created ? "room created" : "room joined", metadata: ["room": "\(roomID)"])
+        // Heartbeat at once: everyone learns of the new member (and of its heartbeat ≥ 1) now.
+        let digest = membership.digest
+        for r in viewRecords(excludingSelf: true) { send(.heartbeat(selfRecord, digest: digest), to: r.address) }
+        nextHeartbeatAt = now.advanced(byMilliseconds: settings.heartbeatInterval)
+        nextGossipAt = now.advanced(byMilliseconds: rng.unit() * settings.gossipInterval)
+        nextAnnounceAt = now.advanced(byMilliseconds: settings.announceInterval * (0.5 + rng.unit()))
+        for r in viewRecords(excludingSelf: true) { text.memberEntered(r.clientID) }
+        if !created, settings.historyAttempts > 0, settings.historyLimit > 0 {
+            historyWanted = true
+            historySource = source
+            historyAttemptsLeft = settings.historyAttempts
+            nextHistoryRequestAt = now
+        }
+    }
+
+    /// Push-pull: send our whole list and ask for theirs, rate-limited per peer and overall.
+    private func sync(with id: String, at address: RoomAddress, now: Instant, force: Bool) {
+        if !force {
+            if let last = lastSyncAt, now.milliseconds(since: last) < settings.syncInterval { return }
+            if let last = local[id]?.lastSyncAt, now.milliseconds(since: last) < settings.syncIntervalPerPeer { return }
+        }
+        lastSyncAt = now
+        local[id]?.lastSyncAt = now
+        statistics.syncsStarted += 1
+        sendList(to: address, flags: [.replyRequested], now: now)
+    }
+
+    // MARK: Output
+
+    private var selfRecord: MemberRecord {
+        MemberRecord(
+            clientID: clientID, incarnation: incarnation, heartbeat: heartbeat, status: .alive,
+            displayName: displayName, address: address)
+    }
+
+    private func viewRecords(excludingSelf: Bool) -> [MemberRecord] {
+        membership.sortedRecords.filter { $0.status.isInView && !(excludingSelf && $0.clientID == clientID) }
+    }
+
+    private func peer(for r: MemberRecord) -> RoomPeer {
+        let l = local[r.clientID]
+        return RoomPeer(
+            clientID: r.clientID, displayName: r.displayName, address: r.address, incarnation: r.incarnation,
+            joinedAt: l?.joinedAt ?? .zero, lastHeard: l?.lastHeard ?? .zero, status: r.status)
+    }
+
+    private func encode(_ body: RoomMessage.Body) -> [UInt8] {
+        RoomMessage(roomID: roomID, senderID: clientID, senderIncarnation: incarnation, body: body).serialize()
+    }
+
+    private func count(_ bytes: [UInt8]) {
+        if bytes[1] == RoomMessage.textPacketType {
+            statistics.textDatagramsSent += 1
+            statistics.textBytesSent += bytes.count
+        } else {
+            statistics.controlDatagramsSent += 1
+            statistics.controlBytesSent += bytes.count
+        }
+    }
+
+    private func send(_ body: RoomMessage.Body, to address: RoomAddress) {
+        let bytes = encode(body)
+        count(bytes)
+        effects.append(.send(bytes: bytes, to: address))
+    }
+
+    private func broadcast(_ body: RoomMessage.Body) {
+        let bytes = encode(body)
+        count(bytes)
+        statistics.broadcastsSent += 1
+        effects.append(.broadcast(bytes: bytes))
+    }
+
+    /// Our whole list (tombstones included) in as many gossip datagrams as it takes to stay within
+    /// `RoomMessage.maxDatagramBytes`. Each record carries how long ago we heard it directly.
+    private func sendList(to address: RoomAddress, flags: RoomMessage.GossipFlags, now: Instant) {
+        let budget = RoomMessage.maxDatagramBytes - RoomMessage.headerLength(roomID: roomID, senderID: clientID) - 2
+        var chunk: [RoomMessage.GossipEntry] = []
+        var used = 0
+        for r in membership.sortedRecords {
+            var heard: UInt16?
+            if r.clientID == clientID {
+                heard = 0
+            } else if r.status.isInView, let direct = local[r.clientID]?.lastDirect {
+                let ms = now.milliseconds(since: direct).rounded(.up)
+                heard = ms < 65535 ? UInt16(max(0, ms)) : nil
+            }
+            let size = RoomMessage.wireLength(of: r) + 2
+            if !chunk.isEmpty, used + size > budget || chunk.count == 255 {
+                send(.gossip(flags, chunk), to: address)
+                chunk = []
+                used = 0
+            }
+            chunk.append(.init(record: r, heardMillisecondsAgo: heard))
+            used += size
+        }
+        if !chunk.isEmpty { send(.gossip(flags, chunk), to: address) }
+    }
+
+    private func sendHistory(to address: RoomAddress) {
+        let items = text.historyItems(selfID: clientID)
+        let budget = RoomMessage.maxDatagramBytes - RoomMessage.headerLength(roomID: roomID, senderID: clientID) - 3
+        var chunks: [[RoomMessage.HistoryItem]] = [[]]
+        var used = 0
+        for item in items {
+            let size = RoomMessage.wireLength(of: item)
+            if !chunks[chunks.count - 1].isEmpty, used + size > budget || chunks[chunks.count - 1].count == 255 {
+                chunks.append([])
+                used = 0
+            }
+            chunks[chunks.count - 1].append(item)
+            used += size
+        }
+        let total = UInt8(min(chunks.count, 255))
+        for (i, c) in chunks.prefix(255).enumerated() { send(.history(chunk: UInt8(i), of: total, c), to: address) }
+    }
+
+    private func emit(_ event: RoomEvent) {
+        effects.append(.event(event))
+        onEvent?(event)
+    }
+
+    /// Emits peer and view events for whatever changed since the last report.
+    private func finish(now: Instant) -> [RoomEffect] {
+        guard phase == .member, reportedVersion != membership.structureVersion else { return effects }
+        reportedVersion = membership.structureVersion
+        let current = membership.view
+        let records = viewRecords(excludingSelf: true)
+        var seen: Set<String> = []
+        for r in records {
+            seen.insert(r.clientID)
+            let rep = Reported(status: r.status, incarnation: r.incarnation, address: r.address)
+            if let before = reported[r.clientID] {
+                if before != rep { emit(.peerUpdated(peer(for: r))) }
+            } else {
+                emit(.peerJoined(peer(for: r)))
+            }
+            reported[r.clientID] = rep
+        }
+        for id in reported.keys.sorted(by: utf8Less) where !seen.contains(id) {
+            reported[id] = nil
+            let reason: LeaveReason
+            switch membership[id]?.status {
+            case .left: reason = .left
+            case .dead: reason = .failed
+            default: reason = .forgotten
+            }
+            emit(.peerLeft(clientID: id, reason: reason))
+        }
+        if current != reportedView {
+            reportedView = current
+            emit(.viewChanged(view: current, digest: membership.digest))
+        }
+        return effects
+    }
+
+    private static func validate(_ s: String, _ field: String, allowEmpty: Bool) throws(RoomError) {
+        let n = s.utf8.count
+        guard n <= RoomMessage.maxIdentifierBytes, allowEmpty || n > 0 else {
+            throw .invalidIdentifier(field: field, reason: "\(n) UTF-8 bytes; allowed \(allowEmpty ? 0 : 1)...\(RoomMessage.maxIdentifierBytes)")
+        }
+    }
+}

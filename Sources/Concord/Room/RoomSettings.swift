@@ -1,0 +1,78 @@
+/// The room protocol's timers and limits. Every bound documented in `docs/Rooms.md` is a
+/// function of these values; tests derive their tolerances from them rather than tuning numbers.
+///
+/// All durations are milliseconds. The driver must call `RoomNode.tick` at least every
+/// `tickInterval`: timers fire on the first tick at or after their deadline, so the tick interval
+/// is the resolution of every timer below.
+public struct RoomSettings: Sendable, Equatable {
+    /// The longest gap between two `tick` calls the driver promises.
+    public var tickInterval: Double = 100
+    /// How long a joiner broadcasts discovery before it creates the room itself. Long enough for
+    /// several discovery broadcasts (`discoveryInterval`) so one lost broadcast does not create a
+    /// second room; short enough that creating a new room feels instant.
+    public var discoveryWait: Double = 1000
+    /// Period of the discovery broadcast while joining.
+    public var discoveryInterval: Double = 250
+    /// Each member sends a heartbeat to every other member in its view this often.
+    public var heartbeatInterval: Double = 500
+    /// A member with no evidence of life for this long is suspected (three heartbeats missed).
+    public var suspectAfter: Double = 1500
+    /// A member with no evidence of life for this long is declared dead (six heartbeats missed,
+    /// and no gossip from anyone who heard it directly).
+    public var deadAfter: Double = 3000
+    /// Each member sends its whole list to `gossipFanout` random members this often.
+    public var gossipInterval: Double = 1000
+    public var gossipFanout: Int = 3
+    /// Probability, per gossip round, of also sending the list to one random *dead* member's
+    /// address (Serf-style reconnect): this is what heals a partition shorter than the
+    /// tombstone lifetime without any broadcast.
+    public var reconnectProbability: Double = 0.5
+    /// A digest mismatch triggers a push-pull exchange with that peer at most this often per peer…
+    public var syncIntervalPerPeer: Double = 2000
+    /// …and at most once per this interval overall, so a busy room does not flood.
+    public var syncInterval: Double = 300
+    /// Every this often each member broadcasts an announcement with probability
+    /// `min(1, announceTarget / members)`: about `announceTarget` per room fragment, so split
+    /// rooms of the same id find each other after tombstones have expired.
+    public var announceInterval: Double = 2000
+    public var announceTarget: Double = 3
+    /// Members answering a discover: each answers with probability `min(1, welcomeTarget / members)`
+    /// (every member adds the joiner and heartbeats it anyway; the welcome only speeds things up).
+    public var welcomeTarget: Double = 3
+    /// Dead and left records are forgotten this long after this node recorded them. Must exceed
+    /// `deadAfter` plus the time gossip takes to reach everyone, or a stale alive record could
+    /// come back; long enough that reconnect probes heal typical partitions.
+    public var tombstoneLifetime: Double = 30_000
+    /// How many copies of a leave go to each member (independent losses).
+    public var leaveCopies: Int = 3
+    /// Unacknowledged text is re-sent to a member this often.
+    public var textRetransmitInterval: Double = 300
+    /// Messages kept for late joiners.
+    public var historyLimit: Int = 100
+    /// A late joiner asks for history this often until it has a complete answer…
+    public var historyRetryInterval: Double = 1000
+    /// …at most this many times.
+    public var historyAttempts: Int = 5
+    /// Unacknowledged messages kept per sender; `sendText` refuses more.
+    public var outboxLimit: Int = 256
+
+    public init() {}
+
+    /// A crashed member has left the view of every member that knew it before the crash within
+    /// this many milliseconds: its last datagram arrives by crash + L; gossip reports of
+    /// direct contact are at most one more hop old (+ L); after `deadAfter` without evidence the
+    /// next tick (≤ `tickInterval`) removes it. `maxOneWayLatency` is the network's L.
+    public func failureDetectionBound(maxOneWayLatency: Double) -> Double {
+        deadAfter + tickInterval + 2 * maxOneWayLatency
+    }
+
+    /// How long after the last membership event (join, leave, crash, partition heal) a network
+    /// that delivers datagrams must stay quiet before every live member's view is identical and
+    /// holds exactly the live members: crashed members go within `failureDetectionBound`; a member
+    /// wrongly declared dead (a heal after a partition, lost heartbeats) refutes and is re-learned,
+    /// which can cost one more `deadAfter`; what remains different spreads by digest-triggered
+    /// push-pull and gossip within two gossip rounds; a joiner needs `discoveryWait`.
+    public func quietConvergenceTime(maxOneWayLatency: Double) -> Double {
+        failureDetectionBound(maxOneWayLatency: maxOneWayLatency) + deadAfter + 2 * gossipInterval + discoveryWait
+    }
+}

@@ -1,0 +1,223 @@
+@testable import Concord
+import SimNet
+
+/// SplitMix64 for the tests' own draws (message generation, fuzzing, the driver's choices).
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+}
+
+extension Instant {
+    init(_ t: SimTime) { self.init(nanoseconds: t.nanoseconds) }
+}
+
+/// The SimNet driver for room tests: N hosts 10.147.17.1…N on a /24, one UDP port, broadcast to
+/// the subnet's broadcast address (or, to model ZeroTier's `multicastLimit`, to at most
+/// `broadcastLimit` random hosts), a tick every `tickPeriod` with a per-node phase.
+/// Crash = stop ticking and unbind the port; restart = a new `RoomNode` with the same client id.
+final class RoomSim {
+    static let port: UInt16 = 7400
+
+    final class Slot {
+        let index: Int
+        let host: Host
+        var node: RoomNode?
+        var voice: VoiceRoom?
+        var running = false
+        var generation = 0
+        var phase: SimTime
+        var events: [(time: SimTime, event: RoomEvent)] = []
+        init(index: Int, host: Host, phase: SimTime) {
+            self.index = index
+            self.host = host
+            self.phase = phase
+        }
+    }
+
+    let simulator = Simulator()
+    let network: Network
+    let settings: RoomSettings
+    let roomID: String
+    let seed: UInt64
+    let tickPeriod: SimTime
+    /// ZeroTier delivers a broadcast to at most this many peers (nil: the whole subnet).
+    var broadcastLimit: Int?
+    private(set) var slots: [Slot] = []
+    private var rng: SplitMix64
+    /// Every datagram any node produced, for traffic figures.
+    private(set) var controlBytesSent = 0
+    /// When the last node was started (join, restart): convergence is measured from here.
+    private(set) var lastStartAt = SimTime.zero
+
+    init(
+        count: Int, seed: UInt64, conditions: PathConditions = .ideal, settings: RoomSettings = .init(),
+        broadcastLimit: Int? = nil, roomID: String = "lobby", tickPeriod: SimTime = .milliseconds(100)
+    ) {
+        self.network = Network(simulator: simulator, seed: seed, defaultConditions: conditions)
+        self.settings = settings
+        self.roomID = roomID
+        self.seed = seed
+        self.tickPeriod = tickPeriod
+        self.broadcastLimit = broadcastLimit
+        self.rng = SplitMix64(seed: seed ^ 0xD1B5_4A32_D192_ED03)
+        for i in 0..<count {
+            let host = network.addHost(address: IPv4Address(10, 147, 17, UInt8(i + 1)))
+            let phase = SimTime.nanoseconds(Int64(rng.unit() * Double(tickPeriod.nanoseconds)))
+            slots.append(Slot(index: i, host: host, phase: phase))
+        }
+    }
+
+    static func clientID(_ i: Int) -> String { "client-\(i)" }
+    func address(_ i: Int) -> RoomAddress { .ipv4(slots[i].host.address.rawValue, port: Self.port) }
+    var now: SimTime { simulator.now }
+
+    // MARK: Life cycle
+
+    /// Starts node `i` now: a fresh `RoomNode` (or `VoiceRoom` if `voice` is given) that joins.
+    func start(_ i: Int, voice: ((Int) throws -> Participant)? = nil) {
+        let slot = slots[i]
+        lastStartAt = now
+        slot.events = []
+        slot.generation += 1
+        let generation = slot.generation
+        let node = RoomNode(settings: settings, seed: seed &* 31 &+ UInt64(i) &* 1_000_003 &+ UInt64(generation))
+        slot.node = node
+        slot.voice = nil
+        if let voice {
+            slot.voice = VoiceRoom(node: node, participant: try! voice(i))
+        }
+        slot.running = true
+        slot.host.bind(port: Self.port) { [unowned self, unowned slot] datagram, time in
+            guard slot.running, slot.generation == generation else { return }
+            let from = RoomAddress.ipv4(datagram.source.address.rawValue, port: datagram.source.port)
+            let effects: [RoomEffect]
+            if let v = slot.voice {
+                effects = v.receive(bytes: datagram.payload, from: from, now: Instant(time))
+            } else {
+                effects = node.receive(bytes: datagram.payload, from: from, now: Instant(time))
+            }
+            self.perform(effects, slot: slot)
+        }
+        let joined: [RoomEffect]
+        if let v = slot.voice {
+            joined = try! v.join(roomID: roomID, clientID: Self.clientID(i), displayName: "Person \(i)", address: address(i), now: Instant(now))
+        } else {
+            joined = try! node.join(
+                roomID: roomID, clientID: Self.clientID(i), displayName: "Person \(i)", address: address(i), now: Instant(now))
+        }
+        perform(joined, slot: slot)
+        // Next tick on this node's phase grid.
+        let period = tickPeriod.nanoseconds
+        let k = (now.nanoseconds - slot.phase.nanoseconds) / period + 1
+        scheduleTick(slot, generation: generation, at: SimTime(nanoseconds: slot.phase.nanoseconds + k * period))
+    }
+
+    private func scheduleTick(_ slot: Slot, generation: Int, at time: SimTime) {
+        simulator.schedule(at: time) { [unowned self, unowned slot] in
+            guard slot.running, slot.generation == generation, let node = slot.node else { return }
+            let effects = slot.voice.map { $0.tick(now: Instant(time)) } ?? node.tick(now: Instant(time))
+            self.perform(effects, slot: slot)
+            self.scheduleTick(slot, generation: generation, at: time + self.tickPeriod)
+        }
+    }
+
+    /// Crash: the node stops ticking and its port is unbound; nothing is said to anyone.
+    func crash(_ i: Int) {
+        slots[i].running = false
+        slots[i].host.unbind(port: Self.port)
+    }
+
+    /// Graceful leave: the node says goodbye, then stops.
+    func leave(_ i: Int) {
+        guard let node = slots[i].node else { return }
+        let effects = slots[i].voice.map { $0.leave(now: Instant(now)) } ?? node.leave(now: Instant(now))
+        perform(effects, slot: slots[i])
+        slots[i].running = false
+        slots[i].host.unbind(port: Self.port)
+    }
+
+    func sendText(_ i: Int, _ text: String) throws {
+        guard let node = slots[i].node else { return }
+        perform(try node.sendText(text, now: Instant(now)), slot: slots[i])
+    }
+
+    private func perform(_ effects: [RoomEffect], slot: Slot) {
+        for effect in effects {
+            switch effect {
+            case let .send(bytes, to):
+                if bytes.count >= 2, bytes[1] == RoomMessage.controlPacketType { controlBytesSent += bytes.count }
+                guard case .ipv4(let raw) = to.host else { continue }
+                slot.host.send(from: Self.port, to: Endpoint(IPv4Address(rawValue: raw), to.port), payload: bytes)
+            case let .broadcast(bytes):
+                controlBytesSent += bytes.count
+                if let limit = broadcastLimit {
+                    let others = slots.filter { $0 !== slot }.map(\.host)
+                    var pool = others
+                    for j in 0..<min(limit, pool.count) {
+                        let k = j + rng.below(pool.count - j)
+                        pool.swapAt(j, k)
+                        slot.host.send(from: Self.port, to: Endpoint(pool[j].address, Self.port), payload: bytes)
+                    }
+                } else {
+                    slot.host.send(from: Self.port, to: Endpoint(slot.host.broadcastAddress, Self.port), payload: bytes)
+                }
+            case let .event(e):
+                slot.events.append((now, e))
+            }
+        }
+    }
+
+    // MARK: Observation
+
+    var liveSlots: [Slot] { slots.filter { $0.running } }
+
+    /// Sorted client ids of running nodes.
+    var liveIDs: [String] { liveSlots.map { Self.clientID($0.index) }.sorted(by: utf8Less) }
+
+    /// True when every running node is a member whose view is exactly the running nodes.
+    var converged: Bool {
+        let expected = liveIDs
+        return liveSlots.allSatisfy { $0.node?.phase == .member && $0.node?.view == expected }
+    }
+
+    /// Runs until `converged` holds (checked every 10 ms) or until `deadline` after `since`
+    /// (default: the last start); returns the time from `since` to convergence, or nil.
+    @discardableResult
+    func runUntilConverged(within deadline: SimTime, since: SimTime? = nil) -> SimTime? {
+        let origin = since ?? lastStartAt
+        while now <= origin + deadline {
+            if converged { return now - origin }
+            simulator.run(for: .milliseconds(10))
+        }
+        return nil
+    }
+
+    func run(for duration: SimTime) { simulator.run(for: duration) }
+
+    /// Corruption check: every record names a client of this simulation with its true address
+    /// and a display name it really uses; no node lists a client that was never started.
+    func membershipIsSound() -> Bool {
+        let started = Set(slots.filter { $0.generation > 0 }.map { Self.clientID($0.index) })
+        for slot in slots where slot.running {
+            guard let node = slot.node else { continue }
+            for r in node.membership.records.values {
+                guard started.contains(r.clientID), let i = Int(r.clientID.dropFirst("client-".count)),
+                    r.address == address(i), r.displayName == "Person \(i)"
+                else { return false }
+            }
+            if node.phase == .member, node.membership[node.clientID]?.status != .alive { return false }
+        }
+        return true
+    }
+
+    func events(_ i: Int) -> [RoomEvent] { slots[i].events.map(\.event) }
+}
