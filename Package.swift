@@ -10,11 +10,14 @@ let package = Package(
         .library(name: "ConcordBench", targets: ["ConcordBench"]),
         .executable(name: "concord-bench", targets: ["concord-bench"]),
         .executable(name: "simnet-bench", targets: ["simnet-bench"]),
+        .executable(name: "concord", targets: ["concord"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C libraries, found through pkg-config; see each module.modulemap and shim.h.
@@ -35,6 +38,9 @@ let package = Package(
                 "COpus", "CSndFile", "CSampleRate",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                // Scrypt for passphrase-derived room secrets (Crypto has no slow KDF); see SECURITY.md.
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]),
 
         // The discrete-event network simulator; knows nothing of voice.
@@ -49,11 +55,36 @@ let package = Package(
             name: "concord-bench",
             dependencies: ["ConcordBench", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        // The live driver: ZeroTier service client, UDP over SwiftNIO, sound devices.
+        .target(
+            name: "ConcordLive",
+            dependencies: [
+                "Concord",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
+        .executableTarget(
+            name: "concord",
+            dependencies: ["ConcordLive", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
         .testTarget(name: "ConcordTests", dependencies: ["Concord", "CSndFile"]),
         .testTarget(name: "ConcordBenchTests", dependencies: ["ConcordBench"]),
         // Room protocol tests run the engine's room state machines over SimNet.
         .testTarget(name: "RoomTests", dependencies: ["Concord", "SimNet"]),
         .testTarget(name: "SimNetTests", dependencies: ["SimNet"]),
+        // ConcordLive against an in-process fake of the ZeroTier One service (NIO HTTP server on 127.0.0.1).
+        .testTarget(
+            name: "ConcordLiveTests",
+            dependencies: [
+                "ConcordLive",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]),
+        .testTarget(name: "SecurityTests", dependencies: ["Concord"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -154,40 +154,58 @@ public final class Simulation {
         rooms?.start()
 
         // Frame ticks, in windows of one frame: window w starts at w·F and holds tick w−1 of
-        // every participant (tick times are phase + w·F, phase < F). A capture depends only
-        // on the participant's own microphone and settings, never on what it received, so the
-        // window's encodes run together on all workers at its start; each tick then sends its
-        // packet at its own time and decodes its receivers, again on all workers.
+        // every participant (tick times are phase + w·F, phase < F). A capture depends only on
+        // the participant's own microphone and settings, never on what it received, so a
+        // window's encodes can run apart from its ticks. In a fixed mesh, window w+1's encodes
+        // run on another core while window w's ticks send and decode (a two-stage pipeline);
+        // with a room, whose membership can change what a capture does mid-window, a window's
+        // encodes run at its start on all cores and each tick's decoders on all cores.
         var rng = SplitMix64(seed: s.seed ^ 0x7469_636B)
         let phases = (0..<count).map { _ in Int(rng.next() % UInt64(F)) }
-        var frames = [[Float]](repeating: [Float](repeating: 0, count: F), count: count)
         var captured = [Swift.Result<[OutgoingDatagram], Error>](repeating: .success([]), count: count)
         var failure: Error?
         let workers = parallel ? ProcessInfo.processInfo.activeProcessorCount : 1
+        let pipelined = workers > 1 && rooms == nil
         let cpuStart = parallel ? ThreadCPUMeter.processSeconds() : ThreadCPUMeter.threadSeconds()
         func time(_ position: Int) -> Instant { Instant(nanoseconds: Int64(position) * 1_000_000_000 / Int64(rate)) }
+        typealias Captures = UnsafeMutableBufferPointer<Swift.Result<[OutgoingDatagram], Error>>
+
+        /// Encodes window w for every participant into `results`; touches only the senders.
+        func encode(window w: Int, into results: Captures, workers: Int) {
+            let frames = (0..<count).map { i -> [Float] in
+                let position = phases[i] + w * F
+                return Array(sources[i][(position - F)..<position])
+            }
+            let work = UncheckedSendable((participants, frames, results, rooms?.crashed ?? []))
+            parallelFor(count, workers: workers) { i in
+                let (participants, frames, results, down) = work.value
+                let now = time(phases[i] + w * F)
+                results.initializeElement(
+                    at: i, to: down.contains(i) ? .success([]) : Swift.Result { try participants[i].capture(frames[i], now: now) })
+            }
+        }
+        var ahead: (window: Int, results: Captures, done: DispatchGroup)?
 
         func window(_ w: Int) {
             guard failure == nil, w * F + F <= totalSamples else { return }
-            for i in 0..<count {
-                let position = phases[i] + w * F
-                frames[i].withUnsafeMutableBufferPointer { f in
-                    sources[i].withUnsafeBufferPointer { _ = f.update(fromContentsOf: $0[(position - F)..<position]) }
-                }
+            let results: Captures
+            if let next = ahead, next.window == w {
+                next.done.wait()
+                results = next.results
+                ahead = nil
+            } else {
+                results = .allocate(capacity: count)
+                encode(window: w, into: results, workers: workers)
             }
-            let work = UncheckedSendable((participants, frames))
-            let results = UncheckedSendable(UnsafeMutableBufferPointer<Swift.Result<[OutgoingDatagram], Error>>.allocate(capacity: count))
-            defer { results.value.deallocate() }
-            let down = UncheckedSendable(rooms?.crashed ?? [])
-            parallelFor(count, workers: workers) { i in
-                let position = phases[i] + w * F
-                let (participants, frames) = work.value
-                let result: Swift.Result<[OutgoingDatagram], Error> =
-                    down.value.contains(i) ? .success([]) : Swift.Result { try participants[i].capture(frames[i], now: time(position)) }
-                results.value.initializeElement(at: i, to: result)
+            for i in 0..<count { captured[i] = results.moveElement(from: i) }
+            results.deallocate()
+            if pipelined, (w + 1) * F + F <= totalSamples {
+                let next = (window: w + 1, results: Captures.allocate(capacity: count), done: DispatchGroup())
+                let job = UncheckedSendable({ encode(window: w + 1, into: next.results, workers: 1) })
+                DispatchQueue.global().async(group: next.done) { job.value() }
+                ahead = next
             }
             for i in 0..<count {
-                captured[i] = results.value.moveElement(from: i)
                 let position = phases[i] + w * F
                 if position + F <= totalSamples {
                     simulator.schedule(at: SimTime(nanoseconds: time(position).nanoseconds)) { tick(i, position) }
@@ -215,7 +233,8 @@ public final class Simulation {
             }
             if rooms?.crashed.contains(i) == true { return }
             let receivers = UncheckedSendable(p.receivers)
-            parallelFor(receivers.value.count, workers: workers) { receivers.value[$0].playout(now: now) }
+            // While the next window encodes on the other core, decode here; otherwise on all cores.
+            parallelFor(receivers.value.count, workers: pipelined ? 1 : workers) { receivers.value[$0].playout(now: now) }
             p.mixPlayedFrames()
             for r in p.receivers {
                 guard let t = indexOfVoiceID[r.peer] else { continue }
@@ -232,6 +251,11 @@ public final class Simulation {
             done = min(end, done + 1)
             simulator.run(until: .seconds(done))
             progress?(min(done, s.durationSeconds))
+        }
+        if let next = ahead {  // a failure stopped the windows early: let the encoder finish
+            next.done.wait()
+            _ = next.results.deinitialize()
+            next.results.deallocate()
         }
         if let failure { throw failure }
         let cpuSeconds = (parallel ? ThreadCPUMeter.processSeconds() : ThreadCPUMeter.threadSeconds()) - cpuStart

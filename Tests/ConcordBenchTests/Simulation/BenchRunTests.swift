@@ -49,6 +49,19 @@ import Testing
         #expect(first.streams[0].packetLoss > 0)  // the congested preset does lose packets
     }
 
+    /// Using every core (pipelined encodes, parallel decodes) changes nothing but the speed.
+    @Test func parallelAndSerialRunsAreIdentical() throws {
+        let s = try SimulationTests.scenario("""
+            {"duration_seconds": 3, "seed": 11, "network": {"links": {"preset": "wifi-congested"}},
+             "participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav"}, {"name": "c", "wav": "a.wav"}]}
+            """)
+        let parallel = try Simulation(scenario: s).run(parallel: true)
+        let serial = try Simulation(scenario: s).run(parallel: false)
+        for (x, y) in zip(parallel.records, serial.records) {
+            #expect(x.sent == y.sent && x.arrivals == y.arrivals && x.playout == y.playout && x.track == y.track)
+        }
+    }
+
     @Test func writesReportsAndListenerWAVs() throws {
         let s = try SimulationTests.scenario("""
             {"duration_seconds": 3, "participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav"}]}

@@ -1,0 +1,20 @@
+// swift-tools-version:6.0
+// libFuzzer targets for every parser of untrusted input, plus the seal/open micro-benchmark.
+// Kept out of the main package so `-sanitize=fuzzer` never touches the product build.
+// Build and run with `scripts/fuzz` (see the README there and SECURITY.md).
+import PackageDescription
+
+let package = Package(
+    name: "ConcordFuzz",
+    dependencies: [.package(name: "Concord", path: "..")],
+    targets: [
+        .executableTarget(name: "fuzz-voice-packet", dependencies: [.product(name: "Concord", package: "Concord")]),
+        .executableTarget(name: "fuzz-sealed-opener", dependencies: [.product(name: "Concord", package: "Concord")]),
+        .executableTarget(name: "fuzz-scenario-json", dependencies: [.product(name: "ConcordBench", package: "Concord")]),
+        .executableTarget(name: "fuzz-trace-csv", dependencies: [.product(name: "SimNet", package: "Concord")]),
+        .executableTarget(name: "fuzz-room-message", dependencies: [.product(name: "Concord", package: "Concord")]),
+        // Not a fuzz target: `swift run -c release --package-path Fuzz seal-bench`.
+        .executableTarget(name: "seal-bench", dependencies: [.product(name: "Concord", package: "Concord")]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,186 @@
+import Crypto
+
+/// Opens sealed packets from many senders: finds the sender's key by key id, checks its replay
+/// window, authenticates and decrypts, and only then records the counter. Total: any bytes give
+/// the plaintext or a `SecurityError`, and every outcome is counted in `counters`.
+///
+/// Generic over how senders are named (`PeerID` for voice, the room's string ids for control).
+/// Per sender it keeps the current key, the previous one (packets still in flight across a
+/// rekey or a new handshake) and derives the next generation on demand — at most one step, so
+/// an attacker cannot make it ratchet far ahead.
+public final class PacketOpener<Sender: Hashable>: CustomStringConvertible {
+    struct KeyState {
+        var key: TrafficKey
+        var window: ReplayWindow
+    }
+
+    enum Which { case current, previous, next }
+
+    struct Slot {
+        var current: KeyState
+        var previous: KeyState?
+    }
+
+    private var slots: [Sender: Slot] = [:]
+    /// Room tags this opener accepts; a packet with another tag is `wrongRoom`.
+    public private(set) var roomTags: Set<UInt16> = []
+    public private(set) var counters = SecurityCounters()
+    public let windowSize: Int
+
+    public init(windowSize: Int = ReplayWindow.defaultSize) {
+        self.windowSize = windowSize
+    }
+
+    public var description: String { "PacketOpener(senders: \(slots.count), counters: \(counters))" }
+
+    public var senders: [Sender] { Array(slots.keys) }
+
+    /// Installs `key` as `sender`'s current key; its former key stays as the previous one.
+    public func install(_ key: TrafficKey, for sender: Sender) {
+        roomTags.insert(key.roomTag)
+        let state = KeyState(key: key, window: ReplayWindow(size: windowSize))
+        if var slot = slots[sender] {
+            slot.previous = slot.current
+            slot.current = state
+            slots[sender] = slot
+        } else {
+            slots[sender] = Slot(current: state, previous: nil)
+        }
+    }
+
+    public func remove(sender: Sender) { slots[sender] = nil }
+
+    /// Forgets every key of a room epoch (the room secret changed): the removed member's
+    /// packets, sealed under the old room key, are then `wrongRoom`.
+    public func retire(roomTag: UInt16) {
+        roomTags.remove(roomTag)
+        for (sender, slot) in slots {
+            if slot.current.key.roomTag == roomTag {
+                if let previous = slot.previous, previous.key.roomTag != roomTag {
+                    slots[sender] = Slot(current: previous, previous: nil)
+                } else {
+                    slots[sender] = nil
+                }
+            } else if slot.previous?.key.roomTag == roomTag {
+                slots[sender]?.previous = nil
+            }
+        }
+    }
+
+    /// Opens a sealed datagram whose clear header is `headerLength` bytes; returns the header
+    /// (as received, sealed flag still set) and the decrypted body.
+    public func open(_ bytes: [UInt8], headerLength: Int, sender: Sender) throws(SecurityError) -> (header: [UInt8], body: [UInt8]) {
+        do {
+            let result = try openUncounted(bytes, headerLength: headerLength, sender: sender)
+            counters.opened += 1
+            return result
+        } catch {
+            counters.count(error)
+            throw error
+        }
+    }
+
+    /// Opens a sealed voice datagram and returns the plain voice packet bytes (sealed flag
+    /// cleared), ready for `Participant.receive` / `VoicePacket.parse`.
+    public func openVoice(_ bytes: [UInt8]) throws(SecurityError) -> [UInt8] where Sender == PeerID {
+        let header: VoicePacket.Header
+        do {
+            header = try VoicePacket.Header.parse(bytes)
+        } catch {
+            counters.malformed += 1
+            throw .malformed("\(error)")
+        }
+        guard header.flags.contains(.sealed) else {
+            counters.malformed += 1
+            throw .malformed("sealed flag not set")
+        }
+        var (clear, body) = try open(bytes, headerLength: VoicePacket.headerLength, sender: header.senderID)
+        clear[2] &= ~VoicePacket.Flags.sealed.rawValue
+        return clear + body
+    }
+
+    /// `openVoice` then `VoicePacket.parse`; a sealed packet with a bad inner layout (only a
+    /// member could make one) is `malformed`.
+    public func openVoicePacket(_ bytes: [UInt8]) throws(SecurityError) -> VoicePacket where Sender == PeerID {
+        let plain = try openVoice(bytes)
+        do {
+            return try VoicePacket.parse(plain)
+        } catch {
+            counters.opened -= 1
+            counters.malformed += 1
+            throw .malformed("\(error)")
+        }
+    }
+
+    private func openUncounted(_ bytes: [UInt8], headerLength: Int, sender: Sender) throws(SecurityError) -> (header: [UInt8], body: [UInt8]) {
+        guard headerLength >= 0, bytes.count >= headerLength + SealedFormat.overhead else {
+            throw .malformed("shorter than header and seal")
+        }
+        var reader = ByteReader(bytes, offset: headerLength)
+        let keyID: UInt32
+        let counter: UInt64
+        do {
+            keyID = try reader.readUInt32("key id")
+            counter = UInt64(try reader.readUInt32("counter high")) << 32 | UInt64(try reader.readUInt32("counter low"))
+        } catch {
+            throw .malformed("\(error)")
+        }
+        let roomTag = UInt16(truncatingIfNeeded: keyID >> 16)
+        let generation = UInt16(truncatingIfNeeded: keyID)
+        guard roomTags.contains(roomTag) else { throw .wrongRoom }
+        guard var slot = slots[sender] else { throw .unknownKey }
+
+        let sealedStart = headerLength + SealedFormat.keyIDLength + SealedFormat.counterLength
+        let aad = Array(bytes[0..<sealedStart])
+        let ciphertext = bytes[sealedStart..<(bytes.count - SealedFormat.tagLength)]
+        let tag = bytes[(bytes.count - SealedFormat.tagLength)...]
+
+        // Candidates in order: current, previous, the next generation (derived, not yet stored).
+        var candidates: [(Which, KeyState)] = []
+        if slot.current.key.keyID == keyID { candidates.append((.current, slot.current)) }
+        if let previous = slot.previous, previous.key.keyID == keyID { candidates.append((.previous, previous)) }
+        if candidates.isEmpty, slot.current.key.roomTag == roomTag, generation == slot.current.key.generation &+ 1,
+            let next = slot.current.key.next()
+        {
+            candidates.append((.next, KeyState(key: next, window: ReplayWindow(size: windowSize))))
+        }
+        guard !candidates.isEmpty else { throw .unknownKey }
+
+        // The window is checked before decryption (cheap), but recorded only after it: a
+        // forgery cannot move it. A packet is `replayed`/`tooOld` only if no candidate key
+        // could have taken it as fresh; if one could and it failed authentication, `forged`.
+        var windowVerdict: ReplayWindow.Verdict?
+        var triedFresh = false
+        for (which, var state) in candidates {
+            let verdict = state.window.check(counter)
+            guard verdict == .fresh else {
+                if windowVerdict != .replayed { windowVerdict = verdict }
+                continue
+            }
+            triedFresh = true
+            guard let body = Self.decrypt(ciphertext, tag: tag, counter: counter, aad: aad, key: state.key) else { continue }
+            state.window.accept(counter)
+            switch which {
+            case .current: slot.current = state
+            case .previous: slot.previous = state
+            case .next:
+                slot.previous = slot.current
+                slot.current = state
+            }
+            slots[sender] = slot
+            return (Array(bytes[0..<headerLength]), body)
+        }
+        if !triedFresh, let windowVerdict { throw windowVerdict == .replayed ? .replayed : .tooOld }
+        throw .forged
+    }
+
+    private static func decrypt(
+        _ ciphertext: ArraySlice<UInt8>, tag: ArraySlice<UInt8>, counter: UInt64, aad: [UInt8], key: TrafficKey
+    ) -> [UInt8]? {
+        guard let nonce = try? ChaChaPoly.Nonce(data: SealedFormat.nonceBytes(counter)),
+            let box = try? ChaChaPoly.SealedBox(nonce: nonce, ciphertext: ciphertext, tag: tag),
+            let plain = try? ChaChaPoly.open(box, using: key.key, authenticating: aad)
+        else { return nil }
+        return Array(plain)
+    }
+}

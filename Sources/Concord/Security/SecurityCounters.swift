@@ -1,0 +1,33 @@
+/// Dropped packets by cause, kept apart like Mumble's good/late/lost/resync: a burst of
+/// `forged` means an attacker or a bug, `wrongRoom` a stale secret or a neighbour room on the
+/// same network, `replayed`/`tooOld` a replay (or heavy duplication), `unknownKey` a missed
+/// handshake. The bench report and the live view show them side by side.
+public struct SecurityCounters: Sendable, Equatable, Codable {
+    /// Packets that authenticated and were delivered.
+    public var opened = 0
+    /// Authentication failed: forged, tampered, or sealed under a key we do not share.
+    public var forged = 0
+    public var replayed = 0
+    public var tooOld = 0
+    /// Room tag of no room key we hold (another room, or a retired secret).
+    public var wrongRoom = 0
+    /// Our room, but no key for this sender and key id.
+    public var unknownKey = 0
+    /// Not a sealed packet at all (truncated, wrong version or type, sealed flag unset).
+    public var malformed = 0
+
+    public init() {}
+
+    public var dropped: Int { forged + replayed + tooOld + wrongRoom + unknownKey + malformed }
+
+    mutating func count(_ error: SecurityError) {
+        switch error {
+        case .forged: forged += 1
+        case .replayed: replayed += 1
+        case .tooOld: tooOld += 1
+        case .wrongRoom: wrongRoom += 1
+        case .unknownKey: unknownKey += 1
+        default: malformed += 1
+        }
+    }
+}

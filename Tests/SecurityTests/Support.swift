@@ -1,0 +1,58 @@
+@testable import Concord
+
+/// SplitMix64: a seeded generator so property and garbage tests are reproducible.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// A room with one member key per sender, in group mode.
+struct TestRoom {
+    let roomID: String
+    let secret: RoomSecret
+    let roomKey: RoomKey
+
+    init(roomID: String = "lounge", secret: RoomSecret = .generate()) {
+        self.roomID = roomID
+        self.secret = secret
+        self.roomKey = RoomKey(secret: secret, roomID: roomID)
+    }
+
+    /// Another secret for the same room id, whose public room tag surely differs (tags are 16
+    /// bits, so a random secret collides once in 65536 — not in a test).
+    func stranger() -> TestRoom {
+        while true {
+            let other = TestRoom(roomID: roomID)
+            if other.roomKey.roomTag != roomKey.roomTag { return other }
+        }
+    }
+
+    func key(for sender: PeerID, identity: Identity, salt: [UInt8] = [1, 2, 3, 4]) -> TrafficKey {
+        roomKey.voiceSenderKey(senderID: sender, identity: identity.publicIdentity, sessionSalt: salt)
+    }
+}
+
+func plainVoice(sender: PeerID = 7, sequence: UInt16 = 0, payload: [UInt8] = [0xde, 0xad, 0xbe, 0xef, 1, 2, 3]) -> [UInt8] {
+    VoicePacket(
+        senderID: sender, sequenceNumber: sequence, timestamp: UInt32(sequence) * 960, flags: [.fec],
+        redundancy: [.init(timestampOffset: 960, payload: [9, 9])], payload: payload
+    ).serialize()
+}
+
+/// Renderings of `bytes` a leak would most likely take.
+func leakForms(_ bytes: [UInt8]) -> [String] {
+    let hex = bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+    return [hex, hex.uppercased(), Base32.encode(bytes), "\(bytes)", String(describing: bytes.prefix(8)).dropLast().description]
+}
+
+func expectNoLeak(_ value: Any, of secret: [UInt8]) -> Bool {
+    let text = String(describing: value) + String(reflecting: value)
+    return !leakForms(secret).contains { text.contains($0) }
+}
