@@ -76,6 +76,17 @@ struct OutputOptions: ParsableArguments {
     @Option(help: "Random seed (overrides the scenario's).") var seed: UInt64?
     @Flag(help: "No progress line on stderr.") var quiet = false
 
+    /// Runs `scenario` with a progress line, writes the outputs and prints the summary.
+    func runAndReport(_ scenario: ResolvedScenario) throws {
+        let directory = directory(for: scenario.name)
+        let progress = ProgressLine(total: scenario.durationSeconds, quiet: quiet)
+        let outcome = try BenchRun.execute(scenario, progress: progress.update)
+        progress.finish()
+        try BenchRun.write(outcome, to: directory)
+        print(ReportWriter.summary(outcome.report))
+        print("results: \(directory)/report.html")
+    }
+
     func directory(for name: String) -> String {
         if let out { return out }
         let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")

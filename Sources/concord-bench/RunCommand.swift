@@ -17,14 +17,7 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let resolved = try input.resolve(seed: output.seed)
-        let directory = output.directory(for: resolved.name)
-        let progress = ProgressLine(total: resolved.durationSeconds, quiet: output.quiet)
-        let outcome = try BenchRun.execute(resolved, progress: progress.update)
-        progress.finish()
-        try BenchRun.write(outcome, to: directory)
-        print(ReportWriter.summary(outcome.report))
-        print("results: \(directory)/report.html")
+        try output.runAndReport(try input.resolve(seed: output.seed))
     }
 }
 

@@ -48,13 +48,7 @@ struct TraceCommand: ParsableCommand {
         } catch {
             throw BenchFailure(description: "\(error)")
         }
-        let directory = output.directory(for: resolved.name)
-        let progress = ProgressLine(total: resolved.durationSeconds, quiet: output.quiet)
-        let outcome = try BenchRun.execute(resolved, progress: progress.update)
-        progress.finish()
-        try BenchRun.write(outcome, to: directory)
-        print(ReportWriter.summary(outcome.report))
-        print("results: \(directory)/report.html")
+        try output.runAndReport(resolved)
     }
 }
 

@@ -1,22 +1,12 @@
 import Concord
 import Foundation
 
-/// SplitMix64 (Steele, Lea & Flood 2014): a tiny, seedable generator so that every statistical
-/// test is reproducible.
-struct MetricsSplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// The engine's SplitMix64 (Steele, Lea & Flood 2014), so every statistical test is reproducible.
+typealias MetricsSplitMix64 = RoomRandom
+
+extension RoomRandom {
     /// Uniform in [−1, 1).
-    mutating func symmetric() -> Double { Double(next() >> 11) / Double(1 << 53) * 2 - 1 }
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    mutating func symmetric() -> Double { unit() * 2 - 1 }
 }
 
 enum MetricsSignals {

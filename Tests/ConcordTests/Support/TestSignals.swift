@@ -1,19 +1,10 @@
 import Foundation
 @testable import Concord
 
-/// Deterministic test signals and the SplitMix64 generator behind them.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The engine's seeded SplitMix64, for reproducible test draws.
+typealias SplitMix64 = RoomRandom
 
+/// Deterministic test signals.
 enum TestSignals {
     /// A voiced, speech-like signal: harmonics of a gliding 110–190 Hz pitch under a
     /// syllable-rate (4 Hz) envelope. Opus codes it as speech (SILK/hybrid).

@@ -1,18 +1,11 @@
 @testable import Concord
 import SimNet
 
-/// SplitMix64 for the tests' own draws (message generation, fuzzing, the driver's choices).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+/// The engine's SplitMix64, for the tests' own draws (message generation, fuzzing, the
+/// driver's choices); seeded separately from the nodes'.
+typealias SplitMix64 = RoomRandom
+
+extension RoomRandom {
     mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }
 
