@@ -100,7 +100,8 @@ public final class Simulation {
         for event in s.events { schedule(event, simulator: simulator, network: network, hosts: hosts) }
 
         // Recording.
-        var sent = [[SentPacketRecord]](repeating: [], count: count)
+        // sent[t][l]: what talker t addressed to listener l (with a room, only its view's members).
+        var sent = [[[SentPacketRecord]]](repeating: [[SentPacketRecord]](repeating: [], count: count), count: count)
         var sentUnwrap = (0..<count).map { _ in (SequenceUnwrapper<UInt16>(), SequenceUnwrapper<UInt32>()) }
         var arrivals = [[[ArrivalRecord]]](repeating: [[ArrivalRecord]](repeating: [], count: count), count: count)
         var arrivalUnwrap = (0..<count).map { _ in (0..<count).map { _ in (SequenceUnwrapper<UInt16>(), SequenceUnwrapper<UInt32>()) } }
@@ -222,12 +223,14 @@ public final class Simulation {
                 failure = error
                 return
             case .success(let datagrams):
-                // One packet, the same bytes to every peer: recorded once as the talker's.
+                // One packet, the same bytes to every peer it is addressed to.
                 if let first = datagrams.first, let header = try? VoicePacket.Header.parse(first.bytes) {
-                    sent[i].append(
-                        SentPacketRecord(
-                            sequence: sentUnwrap[i].0.unwrap(header.sequenceNumber),
-                            timestamp: sentUnwrap[i].1.unwrap(header.timestamp), sendTime: now, bytes: first.bytes.count))
+                    let record = SentPacketRecord(
+                        sequence: sentUnwrap[i].0.unwrap(header.sequenceNumber),
+                        timestamp: sentUnwrap[i].1.unwrap(header.timestamp), sendTime: now, bytes: first.bytes.count)
+                    for datagram in datagrams {
+                        if let l = indexOfVoiceID[datagram.destination] { sent[i][l].append(record) }
+                    }
                 }
                 for datagram in datagrams { send(datagram.bytes, from: i, toVoiceID: datagram.destination) }
             }
@@ -263,9 +266,9 @@ public final class Simulation {
         var records: [StreamRecord] = []
         let endOfSpeech = time(spokenSamples)
         for t in 0..<count where s.participants[t].wavPath != nil {
-            let spoken = sent[t].filter { $0.sendTime <= endOfSpeech }
-            let lastTimestamp = spoken.last?.timestamp ?? -1
             for l in 0..<count where l != t {
+                let spoken = sent[t][l].filter { $0.sendTime <= endOfSpeech }
+                let lastTimestamp = spoken.last?.timestamp ?? -1
                 let heard = arrivals[l][t].filter { $0.sequence <= (spoken.last?.sequence ?? -1) }
                 let played = events[l][t].filter { e in
                     e.timestamp.map { $0 <= lastTimestamp } ?? (e.playoutTime <= endOfSpeech)

@@ -45,6 +45,13 @@ import Testing
         #expect(catToAnn.arrivals.filter { $0.arrivalTime > .seconds(12.05) && $0.arrivalTime < .seconds(15) }.isEmpty)
         let report = try #require(outcome.report.streams.first { $0.from == "cat" && $0.to == "ann" })
         #expect(report.packetsReceived > 300)
+        // Loss counts only packets addressed to the listener: ann sent to cat from cat's join
+        // (3 s) on, and lost only what she sent during the partition before declaring cat dead
+        // (≤ 3.1 s of the 17 s) — not the 3 s before cat was there.
+        let annToCat = try #require(outcome.report.streams.first { $0.from == "ann" && $0.to == "cat" })
+        #expect(annToCat.packetLoss > 0 && annToCat.packetLoss < 3.2 / 17)
+        let annToBen = try #require(outcome.report.streams.first { $0.from == "ann" && $0.to == "ben" })
+        #expect(annToBen.packetLoss == 0)
     }
 
     @Test func roomFieldsNeedARoom() throws {
