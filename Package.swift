@@ -84,7 +84,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
-        .testTarget(name: "SecurityTests", dependencies: ["Concord"]),
+        .testTarget(name: "SecurityTests", dependencies: ["Concord", "SimNet"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -13,6 +13,7 @@ let package = Package(
         .executableTarget(name: "fuzz-scenario-json", dependencies: [.product(name: "ConcordBench", package: "Concord")]),
         .executableTarget(name: "fuzz-trace-csv", dependencies: [.product(name: "SimNet", package: "Concord")]),
         .executableTarget(name: "fuzz-room-message", dependencies: [.product(name: "Concord", package: "Concord")]),
+        .executableTarget(name: "fuzz-secure-transport", dependencies: [.product(name: "Concord", package: "Concord")]),
         // Not a fuzz target: `swift run -c release --package-path Fuzz seal-bench`.
         .executableTarget(name: "seal-bench", dependencies: [.product(name: "Concord", package: "Concord")]),
     ],

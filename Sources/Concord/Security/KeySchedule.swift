@@ -65,6 +65,18 @@ public struct RoomKey: Sendable, CustomStringConvertible {
         return senderKey(purpose: .voice, senderID: id, identity: identity, sessionSalt: sessionSalt)
     }
 
+    /// The key a member seals its broadcasts and handshake messages with before any pair
+    /// session exists (`SecureTransport`). Every holder of the room secret can derive it, so it
+    /// proves membership and hides discovery from outsiders; the random per-run `sessionSalt`,
+    /// sent in clear with each such packet, makes the key unique per sender run so that two
+    /// senders never share a (key, nonce) pair.
+    public func bootstrapKey(sessionSalt: [UInt8]) -> TrafficKey {
+        var info = Array("concord/v1 bootstrap".utf8)
+        info.appendLengthPrefixed(sessionSalt)
+        let derived = HKDF<SHA256>.deriveKey(inputKeyMaterial: key.key, info: info, outputByteCount: 32)
+        return TrafficKey(key: derived, roomTag: roomTag, generation: 0)
+    }
+
     /// Salt binding pairwise agreements to this room key: a pair session exists only between
     /// holders of the current room secret.
     var pairSalt: [UInt8] {

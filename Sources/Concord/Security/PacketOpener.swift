@@ -50,6 +50,28 @@ public final class PacketOpener<Sender: Hashable>: CustomStringConvertible {
 
     public func remove(sender: Sender) { slots[sender] = nil }
 
+    /// True if `sender` has a key installed.
+    public func hasKey(for sender: Sender) -> Bool { slots[sender] != nil }
+
+    /// Moves `from`'s current key (with its replay window) to be `to`'s current key; `to`'s
+    /// former current key stays as its previous one. For a pair session confirmed by its first
+    /// packet: the window moves along, so that packet cannot be replayed once more.
+    func promote(from: Sender, to: Sender) {
+        guard let moved = slots.removeValue(forKey: from)?.current else { return }
+        if var slot = slots[to] {
+            slot.previous = slot.current
+            slot.current = moved
+            slots[to] = slot
+        } else {
+            slots[to] = Slot(current: moved, previous: nil)
+        }
+    }
+
+    /// Counts one outcome of `openUncounted`.
+    func record(_ error: SecurityError?) {
+        if let error { counters.count(error) } else { counters.opened += 1 }
+    }
+
     /// Forgets every key of a room epoch (the room secret changed): the removed member's
     /// packets, sealed under the old room key, are then `wrongRoom`.
     public func retire(roomTag: UInt16) {
@@ -112,7 +134,8 @@ public final class PacketOpener<Sender: Hashable>: CustomStringConvertible {
         }
     }
 
-    private func openUncounted(_ bytes: [UInt8], headerLength: Int, sender: Sender) throws(SecurityError) -> (header: [UInt8], body: [UInt8]) {
+    /// `open` without counting: for callers that try several senders and count the outcome once.
+    func openUncounted(_ bytes: [UInt8], headerLength: Int, sender: Sender) throws(SecurityError) -> (header: [UInt8], body: [UInt8]) {
         guard headerLength >= 0, bytes.count >= headerLength + SealedFormat.overhead else {
             throw .malformed("shorter than header and seal")
         }

@@ -23,9 +23,11 @@ public struct BenchReport: Codable, Sendable, Equatable {
     public var room: RoomReport
     /// The room protocol's measurements; nil (absent from the JSON) for a fixed mesh.
     public var membership: MembershipReport?
+    /// The security layer's costs and rejections; nil (absent from the JSON) when unsealed.
+    public var security: SecurityReport?
 
     enum CodingKeys: String, CodingKey {
-        case scenario, seed, network, streams, room, membership
+        case scenario, seed, network, streams, room, membership, security
         case simulatedSeconds = "simulated_seconds"
         case wallSeconds = "wall_seconds"
         case cpuSeconds = "cpu_seconds"
@@ -39,7 +41,7 @@ public struct BenchReport: Codable, Sendable, Equatable {
     public init(
         scenario: String, seed: UInt64, simulatedSeconds: Double, wallSeconds: Double, simulationWallSeconds: Double? = nil,
         cpuSeconds: Double, cpuCodecSeconds: Double, network: String, streams: [StreamReport], room: RoomReport,
-        membership: MembershipReport? = nil
+        membership: MembershipReport? = nil, security: SecurityReport? = nil
     ) {
         self.scenario = scenario
         self.seed = seed
@@ -55,6 +57,7 @@ public struct BenchReport: Codable, Sendable, Equatable {
         self.streams = streams
         self.room = room
         self.membership = membership
+        self.security = security
     }
 }
 

@@ -38,6 +38,7 @@ public enum ReportHTML {
         }
         html += summaryTable(report)
         html += MembershipSection.html(report.membership)
+        html += SecuritySection.html(report.security)
         html += cdfSection(report, byStream)
         html += streamSections(report, byStream)
         html += """

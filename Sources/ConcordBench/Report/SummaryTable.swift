@@ -46,6 +46,7 @@ public enum SummaryTable {
                 + "\(percent(report.cpuSeconds > 0 ? report.cpuCodecSeconds / report.cpuSeconds : 0))); "
                 + "with analysis and reports \(number(report.wallSeconds, decimals: 2)) s")
         if let membership = MembershipSection.summary(report.membership) { lines.append(membership) }
+        if let security = SecuritySection.summary(report.security) { lines.append(security) }
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -38,6 +38,8 @@ public struct ResolvedScenario: Sendable {
     public var networkSummary: String
     /// The room id when participants meet through the room protocol; nil for a fixed mesh.
     public var roomID: String?
+    /// Every datagram sealed (see `Scenario.sealed`).
+    public var sealed: Bool = true
 }
 
 /// The semantic checks of a scenario: ranges, names, files. Each failure names its field.
@@ -96,7 +98,9 @@ public enum ScenarioResolver {
         var index: [String: Int] = [:]
         for (i, p) in s.participants.enumerated() {
             let field = "participants[\(i)]"
-            guard !p.name.isEmpty else { throw fail("\(field).name", "must not be empty") }
+            guard !p.name.isEmpty, p.name.utf8.count <= RoomMessage.maxIdentifierBytes else {
+                throw fail("\(field).name", "must be 1 to \(RoomMessage.maxIdentifierBytes) bytes (it is the client id)")
+            }
             guard index[p.name] == nil else { throw fail("\(field).name", "\"\(p.name)\" is used twice") }
             index[p.name] = i
             var path: String?
@@ -203,7 +207,7 @@ public enum ScenarioResolver {
             name: s.name, seed: s.seed, durationSeconds: s.durationSeconds, codec: codec, redundantFrames: s.codec.redundancy,
             jitterBuffer: jitterBuffer, participants: participants, defaultConditions: defaultConditions,
             linkConditions: links, events: events, networkSummary: s.network.summary,
-            roomID: try roomID(s, fail: fail))
+            roomID: try roomID(s, fail: fail), sealed: s.sealed)
     }
 
     private static func roomID(_ s: Scenario, fail: (String, String) -> ScenarioError) throws(ScenarioError) -> String? {

@@ -14,11 +14,14 @@ public struct Scenario: Codable, Sendable, Equatable {
     /// Present: participants find each other through Concord's room protocol (and may join,
     /// leave and crash on a schedule); absent: a fixed mesh connected from the start.
     public var room: RoomSpec?
+    /// Seal every datagram as a real client does (pair sessions, `SecureTransport`); false
+    /// runs the plain protocol, to measure what security costs.
+    public var sealed: Bool = true
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, seed, codec, network, participants, room
+        case name, seed, codec, network, participants, room, sealed
         case durationSeconds = "duration_seconds"
         case jitterBuffer = "jitter_buffer"
     }
@@ -33,6 +36,7 @@ public struct Scenario: Codable, Sendable, Equatable {
         network = try c.decodeIfPresent(NetworkSpec.self, forKey: .network) ?? network
         participants = try c.decode([ParticipantSpec].self, forKey: .participants)
         room = try c.decodeIfPresent(RoomSpec.self, forKey: .room)
+        sealed = try c.decodeIfPresent(Bool.self, forKey: .sealed) ?? sealed
     }
 }
 

@@ -32,7 +32,8 @@ public enum BenchRun {
             scenario: scenario.name, seed: scenario.seed, simulatedSeconds: result.simulatedSeconds,
             wallSeconds: Date().timeIntervalSince(wallStart), simulationWallSeconds: simulationWall, cpuSeconds: result.cpuSeconds,
             cpuCodecSeconds: result.cpuCodecSeconds, network: scenario.networkSummary, streams: streams,
-            room: StreamAnalyzer.room(streams, participants: scenario.participants.count), membership: result.membership)
+            room: StreamAnalyzer.room(streams, participants: scenario.participants.count), membership: result.membership,
+            security: result.security)
         return Outcome(report: report, timelines: analysed.map(\.timeline), simulation: result)
     }
 

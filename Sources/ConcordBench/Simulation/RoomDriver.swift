@@ -13,6 +13,8 @@ final class RoomDriver {
     let roomID: String
     private let scenario: ResolvedScenario
     private let rooms: [VoiceRoom]
+    /// The same rooms behind their security layer, when the scenario is sealed.
+    private let sealed: [SecureVoiceRoom]?
     private let hosts: [SimNet.Host]
     private let port: UInt16
     private let network: Network
@@ -29,7 +31,7 @@ final class RoomDriver {
 
     init(
         roomID: String, scenario: ResolvedScenario, participants: [Concord.Participant], hosts: [SimNet.Host],
-        port: UInt16, network: Network, simulator: Simulator, logger: Logger
+        port: UInt16, network: Network, simulator: Simulator, transports: [SecureTransport]?, logger: Logger
     ) {
         self.roomID = roomID
         self.scenario = scenario
@@ -37,11 +39,13 @@ final class RoomDriver {
         self.port = port
         self.network = network
         self.simulator = simulator
-        rooms = participants.enumerated().map { i, p in
+        let rooms = participants.enumerated().map { i, p in
             VoiceRoom(
                 node: RoomNode(seed: scenario.seed &+ UInt64(i) &* 0x9E37_79B9_7F4A_7C15, logger: logger), participant: p,
                 logger: logger)
         }
+        self.rooms = rooms
+        sealed = transports.map { zip(rooms, $0).map { SecureVoiceRoom(room: $0, transport: $1) } }
         indexOfAddress = Dictionary(uniqueKeysWithValues: hosts.enumerated().map { ($1.address.rawValue, $0) })
     }
 
@@ -71,7 +75,10 @@ final class RoomDriver {
     func receive(_ datagram: Datagram, at i: Int, now: Instant) {
         guard !crashed.contains(i) else { return }
         let from = RoomAddress.ipv4(datagram.source.address.rawValue, port: datagram.source.port)
-        apply(rooms[i].receive(bytes: datagram.payload, from: from, now: now), from: i)
+        let effects =
+            sealed?[i].receive(bytes: datagram.payload, from: from, now: now)
+            ?? rooms[i].receive(bytes: datagram.payload, from: from, now: now)
+        apply(effects, from: i)
     }
 
     private func join(_ i: Int) {
@@ -79,7 +86,11 @@ final class RoomDriver {
         joined.insert(i)
         mark("join \(name)")
         do {
-            apply(try rooms[i].join(roomID: roomID, clientID: name, displayName: name, address: address(i), now: now()), from: i)
+            if let sealed {
+                apply(try sealed[i].join(displayName: name, address: address(i), now: now()), from: i)
+            } else {
+                apply(try rooms[i].join(roomID: roomID, clientID: name, displayName: name, address: address(i), now: now()), from: i)
+            }
         } catch {
             // Names were checked by the resolver; a failure here is a bug worth seeing.
             preconditionFailure("join failed for \(name): \(error)")
@@ -89,7 +100,7 @@ final class RoomDriver {
 
     private func tick(_ i: Int) {
         guard !crashed.contains(i), !left.contains(i) else { return }
-        apply(rooms[i].tick(now: now()), from: i)
+        apply(sealed?[i].tick(now: now()) ?? rooms[i].tick(now: now()), from: i)
         simulator.schedule(after: .milliseconds(rooms[i].node.settings.tickInterval)) { [self] in tick(i) }
     }
 
@@ -97,7 +108,7 @@ final class RoomDriver {
         left.insert(i)
         leftAt[i] = now()
         mark("leave \(scenario.participants[i].name)")
-        apply(rooms[i].leave(now: now()), from: i)
+        apply(sealed?[i].leave(now: now()) ?? rooms[i].leave(now: now()), from: i)
     }
 
     private func crash(_ i: Int) {

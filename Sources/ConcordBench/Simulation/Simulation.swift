@@ -30,6 +30,8 @@ public final class Simulation {
         public var malformedPackets: Int
         /// Room measurements, when participants met through the room protocol.
         public var membership: MembershipReport?
+        /// The security layer's costs and rejections, when sealed.
+        public var security: SecurityReport?
     }
 
     /// Silence after the scenario's end, long enough for any jitter buffer to drain.
@@ -96,6 +98,26 @@ public final class Simulation {
         let network = Network(simulator: simulator, seed: s.seed, defaultConditions: s.defaultConditions)
         let port: UInt16 = 9_993
         let hosts = (0..<count).map { network.addHost(address: IPv4Address(10, 147, 17, UInt8(10 + $0))) }
+        func address(_ i: Int) -> RoomAddress { .ipv4(hosts[i].address.rawValue, port: port) }
+        // Security: each participant seals and opens as a real client does (pair sessions).
+        let securityMeter = ThreadCPUMeter()
+        let roomKey = RoomKey(secret: .generate(), roomID: s.roomID ?? "bench-mesh")
+        let transports: [SecureTransport]? =
+            s.sealed
+            ? (0..<count).map { i in
+                var g = SplitMix64(seed: s.seed ^ 0x5EA1_5EA1 &+ UInt64(i) &* 0x9E37_79B9)
+                let transport = SecureTransport(
+                    roomKey: roomKey, identity: .generate(), clientID: s.participants[i].name,
+                    sessionSalt: (0..<16).map { _ in UInt8(truncatingIfNeeded: g.next()) }, logger: logger)
+                transport.cpuObserver = securityMeter
+                return transport
+            } : nil
+        func perform(_ effects: [RoomEffect], from i: Int) {
+            for case let .send(bytes, to) in effects {
+                guard case .ipv4(let raw) = to.host else { continue }
+                hosts[i].send(from: port, to: Endpoint(IPv4Address(rawValue: raw), to.port), payload: bytes)
+            }
+        }
         for link in s.linkConditions { network.setConditions(link.conditions, from: hosts[link.from], to: hosts[link.to]) }
         for event in s.events { schedule(event, simulator: simulator, network: network, hosts: hosts) }
 
@@ -123,11 +145,15 @@ public final class Simulation {
         let rooms: RoomDriver? = s.roomID.map { id in
             RoomDriver(
                 roomID: id, scenario: s, participants: participants, hosts: hosts, port: port, network: network,
-                simulator: simulator, logger: logger)
+                simulator: simulator, transports: transports, logger: logger)
         }
-        func send(_ bytes: [UInt8], from i: Int, toVoiceID id: PeerID) {
+        func send(_ bytes: [UInt8], from i: Int, toVoiceID id: PeerID, now: Instant) {
             guard let j = indexOfVoiceID[id] else { return }
-            hosts[i].send(from: port, to: Endpoint(hosts[j].address, port), payload: bytes)
+            if let transports {
+                perform(transports[i].send(bytes, to: address(j), now: now), from: i)
+            } else {
+                hosts[i].send(from: port, to: Endpoint(hosts[j].address, port), payload: bytes)
+            }
         }
 
         for (l, host) in hosts.enumerated() {
@@ -147,6 +173,11 @@ public final class Simulation {
                 }
                 if let rooms {
                     rooms.receive(datagram, at: l, now: now)
+                } else if let transports {
+                    let from = RoomAddress.ipv4(datagram.source.address.rawValue, port: datagram.source.port)
+                    let (delivered, effects) = transports[l].receive(datagram.payload, from: from, now: now)
+                    perform(effects, from: l)
+                    for d in delivered { participant.receive(d.bytes, now: now) }
                 } else {
                     participant.receive(datagram.payload, now: now)
                 }
@@ -227,13 +258,15 @@ public final class Simulation {
                 if let first = datagrams.first, let header = try? VoicePacket.Header.parse(first.bytes) {
                     let record = SentPacketRecord(
                         sequence: sentUnwrap[i].0.unwrap(header.sequenceNumber),
-                        timestamp: sentUnwrap[i].1.unwrap(header.timestamp), sendTime: now, bytes: first.bytes.count)
+                        timestamp: sentUnwrap[i].1.unwrap(header.timestamp), sendTime: now,
+                        bytes: first.bytes.count + (transports == nil ? 0 : SealedFormat.overhead))
                     for datagram in datagrams {
                         if let l = indexOfVoiceID[datagram.destination] { sent[i][l].append(record) }
                     }
                 }
-                for datagram in datagrams { send(datagram.bytes, from: i, toVoiceID: datagram.destination) }
+                for datagram in datagrams { send(datagram.bytes, from: i, toVoiceID: datagram.destination, now: now) }
             }
+            if rooms == nil, let transports { perform(transports[i].tick(now: now), from: i) }
             if rooms?.crashed.contains(i) == true { return }
             let receivers = UncheckedSendable(p.receivers)
             // While the next window encodes on the other core, decode here; otherwise on all cores.
@@ -288,7 +321,10 @@ public final class Simulation {
             simulatedSeconds: s.durationSeconds, cpuSeconds: cpuSeconds, cpuCodecSeconds: meter.codecSeconds,
             networkCounters: network.totalCounters,
             malformedPackets: participants.reduce(0) { $0 + $1.statistics.malformedPackets },
-            membership: rooms?.report(until: time(spokenSamples)))
+            membership: rooms?.report(until: time(spokenSamples)),
+            security: transports.map {
+                SecurityReport(transports: $0, cpuSeconds: securityMeter.codecSeconds, codecSeconds: meter.codecSeconds)
+            })
     }
 
     private func combined(_ a: JitterBufferStatistics?, _ b: JitterBufferStatistics?) -> JitterBufferStatistics {

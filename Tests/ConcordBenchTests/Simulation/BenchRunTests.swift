@@ -42,6 +42,9 @@ import Testing
             r.cpuSecondsPerSimulatedSecond = 0
             r.speedFactor = 0
             r.simulationWallSeconds = 0
+            r.security?.cpuSeconds = 0
+            r.security?.cpuMicrosecondsPerPacket = 0
+            r.security?.cpuFractionOfCodec = 0
             return r
         }
         let first = try BenchRun.execute(s).report, second = try BenchRun.execute(s).report

@@ -1,0 +1,71 @@
+/// Packet type 4: the security layer's own datagrams. Same first bytes as every Concord packet
+/// (version, type, flags with 0x80 sealed, kind), so one port still carries everything.
+///
+/// ```
+/// bootstrap kinds (sealed under RoomKey.bootstrapKey(sessionSalt:)):
+///   0 version(1) ‖ 1 type(4) ‖ 2 flags(0x80) ‖ 3 kind ‖ 4..<20 session salt(16)
+///   ‖ key id ‖ counter ‖ ciphertext ‖ tag                        (SealedFormat)
+///   kind 1 broadcast:  plaintext = a plain room datagram (discover, announce)
+///   kind 2 initiation: plaintext = HandshakeOffer
+///   kind 3 response:   plaintext = SHA-256(answered offer)(32) ‖ HandshakeOffer
+/// pair kind (sealed under the pair session's key):
+///   kind 4 confirm:    header 0..<4 only, empty plaintext — the initiator's first word under
+///                      a new session, so the responder can start using it
+/// ```
+/// The header and salt are associated data. Voice (type 1) and room control/text (types 2, 3)
+/// between pair-session peers keep their own clear headers with the sealed flag (PacketSealer).
+enum SecureWire {
+    static let packetType: UInt8 = 4
+    static let saltLength = 16
+    static let bootstrapHeaderLength = 4 + saltLength
+    static let confirmHeaderLength = 4
+
+    enum Kind: UInt8 {
+        case broadcast = 1
+        case initiation = 2
+        case response = 3
+        case confirm = 4
+    }
+
+    static func header(_ kind: Kind) -> [UInt8] { [1, packetType, 0x80, kind.rawValue] }
+
+    /// The clear header length of a sealed datagram of any Concord packet type, or nil if the
+    /// bytes cannot be one (including: too short to hold that header and the seal).
+    static func sealedHeaderLength(_ bytes: [UInt8]) -> Int? {
+        guard let length = claimedHeaderLength(bytes), bytes.count >= length + SealedFormat.overhead else { return nil }
+        return length
+    }
+
+    private static func claimedHeaderLength(_ bytes: [UInt8]) -> Int? {
+        guard bytes.count >= 4, bytes[0] == 1, bytes[2] & 0x80 != 0 else { return nil }
+        switch bytes[1] {
+        case VoicePacket.packetType:
+            return VoicePacket.headerLength
+        case RoomMessage.controlPacketType, RoomMessage.textPacketType:
+            guard let header = try? RoomMessage.Header.parse(bytes) else { return nil }
+            return RoomMessage.headerLength(roomID: header.roomID, senderID: header.senderID)
+        case packetType:
+            switch Kind(rawValue: bytes[3]) {
+            case .broadcast, .initiation, .response: return bootstrapHeaderLength
+            case .confirm: return confirmHeaderLength
+            case nil: return nil
+            }
+        default:
+            return nil
+        }
+    }
+
+    /// The clear header length of a plain voice or room datagram this node is about to seal.
+    static func plainHeaderLength(_ bytes: [UInt8]) -> Int? {
+        guard bytes.count >= 4, bytes[0] == 1, bytes[2] & 0x80 == 0 else { return nil }
+        switch bytes[1] {
+        case VoicePacket.packetType:
+            return bytes.count >= VoicePacket.headerLength ? VoicePacket.headerLength : nil
+        case RoomMessage.controlPacketType, RoomMessage.textPacketType:
+            guard let header = try? RoomMessage.Header.parse(bytes) else { return nil }
+            return RoomMessage.headerLength(roomID: header.roomID, senderID: header.senderID)
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,132 @@
+@testable import Concord
+import Testing
+
+/// Two `SecureTransport`s wired by hand: the handshake's messages, retries and refusals.
+@Suite struct SecureTransportTests {
+    let room = TestRoom(roomID: "lobby")
+    let a = RoomAddress.ipv4(0x0A00_0001, port: 7400)
+    let b = RoomAddress.ipv4(0x0A00_0002, port: 7400)
+
+    func transport(_ id: String, salt: UInt8, room: TestRoom? = nil) -> SecureTransport {
+        SecureTransport(
+            roomKey: (room ?? self.room).roomKey, identity: .generate(), clientID: id,
+            sessionSalt: [UInt8](repeating: salt, count: 16))
+    }
+
+    func sends(_ effects: [RoomEffect]) -> [[UInt8]] {
+        effects.compactMap { if case .send(let bytes, _) = $0 { return bytes } else { return nil } }
+    }
+
+    func heartbeat(from id: String) -> [UInt8] {
+        let record = MemberRecord(
+            clientID: id, incarnation: 0, heartbeat: 1, status: .alive, displayName: "", address: .ipv4(1, port: 1))
+        return RoomMessage(roomID: "lobby", senderID: id, senderIncarnation: 0, body: .heartbeat(record, digest: 7)).serialize()
+    }
+
+    @Test func firstSendQueuesUntilTheHandshakeCompletes() throws {
+        let alice = transport("alice", salt: 1)
+        let bob = transport("bob", salt: 2)
+        let voice = plainVoice(sender: VoiceRoom.voiceID(for: "alice"))
+        let initiation = sends(alice.send(voice, to: b, now: .zero))
+        #expect(initiation.count == 1 && initiation[0][1] == SecureWire.packetType && initiation[0][3] == 2)
+        let (nothing, response) = bob.receive(initiation[0], from: a, now: .milliseconds(10))
+        #expect(nothing.isEmpty && sends(response).count == 1)
+        let (_, afterResponse) = alice.receive(sends(response)[0], from: b, now: .milliseconds(20))
+        let out = sends(afterResponse)
+        #expect(out.count == 2, "a confirm, then the queued voice packet")
+        #expect(alice.peer(at: b)?.handshakeRTTMilliseconds == 20)
+        #expect(alice.peer(at: b)?.fingerprint == bob.identity.fingerprint)
+        var delivered: [SecureTransport.Delivered] = []
+        for bytes in out { delivered += bob.receive(bytes, from: a, now: .milliseconds(30)).delivered }
+        #expect(delivered.map(\.bytes) == [voice])
+        #expect(delivered.first?.clientID == "alice" && delivered.first?.identity == alice.identity)
+        #expect(bob.counters.opened == 3 && bob.counters.dropped == 0)
+        #expect(out[1].count == voice.count + SealedFormat.overhead)
+    }
+
+    @Test func lostMessagesAreRetriedAndDuplicatesAnsweredOnce() throws {
+        let alice = transport("alice", salt: 1)
+        let bob = transport("bob", salt: 2)
+        _ = alice.send(heartbeat(from: "alice"), to: b, now: .zero)  // initiation lost
+        let retry = sends(alice.tick(now: .milliseconds(250)))
+        #expect(retry.count == 1)
+        let response = sends(bob.receive(retry[0], from: a, now: .milliseconds(260)).effects)  // response lost
+        #expect(response.count == 1)
+        let retry2 = sends(alice.tick(now: .milliseconds(500)))
+        let again = sends(bob.receive(retry2[0], from: a, now: .milliseconds(510)).effects)
+        #expect(again.count == 1, "the same offer is answered again with the same response")
+        _ = alice.receive(again[0], from: b, now: .milliseconds(520))
+        _ = alice.receive(response[0], from: b, now: .milliseconds(521))  // a late duplicate: ignored
+        #expect(alice.statistics.handshakesCompleted == 1 && alice.statistics.staleResponses == 0)
+        #expect(bob.statistics.handshakesCompleted == 1)
+    }
+
+    @Test func unansweredHandshakesTimeOutAndDropTheQueue() throws {
+        let alice = transport("alice", salt: 1)
+        for i in 0..<70 { _ = alice.send(heartbeat(from: "alice"), to: b, now: .milliseconds(Double(i))) }
+        var t = 0.0
+        var initiations = 1
+        while t < 5000 {
+            t += 50
+            initiations += sends(alice.tick(now: .milliseconds(t))).count
+        }
+        #expect(initiations == alice.settings.handshakeAttempts)
+        #expect(alice.statistics.handshakesTimedOut == 1)
+        #expect(alice.statistics.queueDrops == 70, "64 queued then dropped, 6 refused at the limit")
+    }
+
+    @Test func simultaneousInitiationsAgree() throws {
+        let alice = transport("alice", salt: 1)
+        let bob = transport("bob", salt: 2)
+        let fromAlice = sends(alice.send(heartbeat(from: "alice"), to: b, now: .zero))
+        let fromBob = sends(bob.send(heartbeat(from: "bob"), to: a, now: .zero))
+        let bobOut = sends(bob.receive(fromAlice[0], from: a, now: .milliseconds(5)).effects)
+        let aliceOut = sends(alice.receive(fromBob[0], from: b, now: .milliseconds(5)).effects)
+        var toBob: [[UInt8]] = []
+        var toAlice: [[UInt8]] = []
+        for bytes in aliceOut {
+            let (d, e) = bob.receive(bytes, from: a, now: .milliseconds(10))
+            toBob += d.map(\.bytes)
+            toAlice += sends(e)
+        }
+        for bytes in bobOut { toAlice += alice.receive(bytes, from: b, now: .milliseconds(10)).delivered.map(\.bytes) }
+        #expect(toBob == [heartbeat(from: "alice")] && toAlice == [heartbeat(from: "bob")])
+        #expect(alice.counters.dropped == 0 && bob.counters.dropped == 0)
+    }
+
+    @Test func strangersAndGarbageAreCountedNotAnswered() throws {
+        let alice = transport("alice", salt: 1)
+        let mallory = transport("mallory", salt: 3, room: room.stranger())
+        let initiation = sends(mallory.send(heartbeat(from: "mallory"), to: a, now: .zero))
+        let (delivered, effects) = alice.receive(initiation[0], from: b, now: .zero)
+        #expect(delivered.isEmpty && effects.isEmpty)
+        #expect(alice.counters.wrongRoom == 1)
+        // Correct room tag, random salt and ciphertext: forged, and nothing is remembered.
+        var rng = SeededGenerator(seed: 5)
+        for _ in 0..<500 {
+            var bytes = SecureWire.header(.initiation) + (0..<16).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            bytes.appendBigEndian(UInt32(room.roomKey.roomTag) << 16)
+            bytes += (0..<120).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            #expect(alice.receive(bytes, from: b, now: .zero).effects.isEmpty)
+        }
+        #expect(alice.counters.forged == 500 && alice.sessionAddresses.isEmpty)
+        for n in 0..<64 { _ = alice.receive([UInt8](repeating: 1, count: n), from: b, now: .zero) }
+        #expect(alice.counters.malformed == 64)
+        // Regression (fuzz-secure-transport): a bootstrap header cut short before its salt ends.
+        for n in 4..<(SecureWire.bootstrapHeaderLength + SealedFormat.overhead) {
+            _ = alice.receive(Array((SecureWire.header(.broadcast) + [UInt8](repeating: 9, count: 60)).prefix(n)), from: b, now: .zero)
+        }
+        #expect(alice.counters.malformed == 64 + SecureWire.bootstrapHeaderLength + SealedFormat.overhead - 4)
+        #expect(alice.counters.opened == 0)
+    }
+
+    @Test func aResponseToNoOfferIsStale() throws {
+        let alice = transport("alice", salt: 1)
+        let bob = transport("bob", salt: 2)
+        let carol = transport("carol", salt: 4)
+        let offer = sends(carol.send(heartbeat(from: "carol"), to: b, now: .zero))[0]
+        let response = sends(bob.receive(offer, from: a, now: .zero).effects)[0]
+        _ = alice.receive(response, from: b, now: .zero)  // alice never offered anything
+        #expect(alice.statistics.staleResponses == 1 && alice.sessionAddresses.isEmpty)
+    }
+}
