@@ -30,6 +30,9 @@ let package = Package(
         .systemLibrary(
             name: "CSampleRate", pkgConfig: "samplerate",
             providers: [.apt(["libsamplerate0-dev"]), .brew(["libsamplerate"])]),
+        .systemLibrary(
+            name: "CPortAudio", pkgConfig: "portaudio-2.0",
+            providers: [.apt(["portaudio19-dev"]), .brew(["portaudio"])]),
 
         // The engine: deterministic state machines, no clocks, sockets or threads.
         .target(
@@ -59,7 +62,7 @@ let package = Package(
         .target(
             name: "ConcordLive",
             dependencies: [
-                "Concord",
+                "Concord", "CPortAudio",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -74,11 +77,14 @@ let package = Package(
         // Room protocol tests run the engine's room state machines over SimNet.
         .testTarget(name: "RoomTests", dependencies: ["Concord", "SimNet"]),
         .testTarget(name: "SimNetTests", dependencies: ["SimNet"]),
-        // ConcordLive against an in-process fake of the ZeroTier One service (NIO HTTP server on 127.0.0.1).
+        // ConcordLive against an in-process fake of the ZeroTier One service (NIO HTTP server on 127.0.0.1),
+        // real UDP sockets on loopback, and three `concord join` processes talking in real time.
         .testTarget(
             name: "ConcordLiveTests",
             dependencies: [
                 "ConcordLive",
+                // The live integration test compares with the simulator's prediction and its metrics.
+                "ConcordBench",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

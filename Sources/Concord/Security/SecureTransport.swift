@@ -73,6 +73,20 @@ public final class SecureTransport {
         /// Bytes added by sealing, over all sealed packets.
         public var sealOverheadBytes = 0
         public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case impersonations
+            case handshakesStarted = "handshakes_started"
+            case handshakesCompleted = "handshakes_completed"
+            case handshakesRejected = "handshakes_rejected"
+            case handshakesTimedOut = "handshakes_timed_out"
+            case staleResponses = "stale_responses"
+            case sessionsReplaced = "sessions_replaced"
+            case queueDrops = "queue_drops"
+            case keyChanges = "key_changes"
+            case sealedPackets = "sealed_packets"
+            case sealOverheadBytes = "seal_overhead_bytes"
+        }
     }
 
     /// An authentic datagram, unsealed, with who sent it according to its session.

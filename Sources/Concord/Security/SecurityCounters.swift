@@ -18,6 +18,13 @@ public struct SecurityCounters: Sendable, Equatable, Codable {
 
     public init() {}
 
+    enum CodingKeys: String, CodingKey {
+        case opened, forged, replayed, malformed
+        case tooOld = "too_old"
+        case wrongRoom = "wrong_room"
+        case unknownKey = "unknown_key"
+    }
+
     public var dropped: Int { forged + replayed + tooOld + wrongRoom + unknownKey + malformed }
 
     mutating func count(_ error: SecurityError) {

@@ -1,0 +1,104 @@
+import Concord
+import Synchronization
+
+/// A sound file as a microphone, played at real-time pace on the monotonic clock.
+///
+/// The whole file is decoded up front (`WAVReader.readMono48k`: any format libsndfile reads, any
+/// rate and channel count, converted to 48 kHz mono). The first `read` starts the clock; frame
+/// *k* (from 0) is returned at start + (k + 1) × frame duration, the moment a device would have
+/// finished capturing it. The schedule is absolute: an engine that falls behind gets the frames
+/// it missed at once and catches up, it does not drift. The last partial frame is padded with
+/// silence. After the file, `.silence` (the default) returns silent frames at the same pace
+/// forever, so a headless client keeps ticking and listening; `.stop` makes `read` return false.
+///
+/// `stop()` from another thread ends a `read` within one frame duration.
+public final class WAVFileInput: AudioInputDevice {
+    /// What `read` does once the file is used up.
+    public enum EndBehavior: Sendable, Equatable {
+        /// Keep returning silent frames at the same pace.
+        case silence
+        /// Return false, as a stopped device does.
+        case stop
+    }
+
+    /// The file, or a label for audio given directly.
+    public let path: String
+    public let frameSamples: Int
+    public let atEnd: EndBehavior
+    /// The decoded audio, 48 kHz mono.
+    public let samples: [Float]
+    /// Frames the file fills (the last one possibly padded).
+    public var fileFrames: Int { (samples.count + frameSamples - 1) / frameSamples }
+
+    private struct Schedule {
+        var start: Instant?
+        var next = 0
+    }
+    private let schedule = Mutex(Schedule())
+    private let stopped = Atomic<Bool>(false)
+    private let transferred = Atomic<Int>(0)
+    private let meter = InputLevelMeter()
+
+    /// Decodes the file at `path`.
+    ///
+    /// - Throws: `SoundFileError` naming the file and the reason (missing, unreadable, corrupt,
+    ///   empty, an unconvertible rate).
+    public convenience init(path: String, frameSamples: Int = 480, atEnd: EndBehavior = .silence) throws(SoundFileError) {
+        let samples = try WAVReader.readMono48k(path: path)
+        self.init(samples: samples, frameSamples: frameSamples, atEnd: atEnd, label: path)
+    }
+
+    /// Plays `samples` (48 kHz mono) as if they were a file called `label`.
+    public init(samples: [Float], frameSamples: Int = 480, atEnd: EndBehavior = .silence, label: String = "<samples>") {
+        precondition(frameSamples > 0, "frameSamples must be positive")
+        self.path = label
+        self.samples = samples
+        self.frameSamples = frameSamples
+        self.atEnd = atEnd
+    }
+
+    public func read(into frame: inout [Float]) -> Bool {
+        if frame.count != frameSamples { frame = [Float](repeating: 0, count: frameSamples) }
+        guard !stopped.load(ordering: .acquiring) else { return false }
+        let (index, start) = schedule.withLock { schedule in
+            let start = schedule.start ?? MonotonicClock.now()
+            schedule.start = start
+            defer { schedule.next += 1 }
+            return (schedule.next, start)
+        }
+        let offset = index * frameSamples
+        if atEnd == .stop, offset >= samples.count {
+            stopped.store(true, ordering: .releasing)
+            return false
+        }
+        // (k + 1) · frameSamples / 48 000 s, computed from k each time so rounding never accumulates.
+        let due = Int64(index + 1) * Int64(frameSamples) * 1_000_000_000 / Int64(AudioFormat.sampleRate)
+        MonotonicClock.sleep(until: start.advanced(byNanoseconds: due))
+        guard !stopped.load(ordering: .acquiring) else { return false }
+
+        let available = max(0, min(frameSamples, samples.count - offset))
+        frame.withUnsafeMutableBufferPointer { target in
+            samples.withUnsafeBufferPointer { source in
+                if available > 0 {
+                    target.baseAddress!.update(from: source.baseAddress! + offset, count: available)
+                }
+                if available < frameSamples {
+                    (target.baseAddress! + available).update(repeating: 0, count: frameSamples - available)
+                }
+            }
+            meter.update(UnsafeBufferPointer(target))
+        }
+        transferred.add(1, ordering: .relaxed)
+        return true
+    }
+
+    public var level: InputLevel { meter.level }
+
+    public var statistics: AudioDeviceStatistics {
+        AudioDeviceStatistics(framesTransferred: transferred.load(ordering: .relaxed))
+    }
+
+    public func stop() {
+        stopped.store(true, ordering: .releasing)
+    }
+}

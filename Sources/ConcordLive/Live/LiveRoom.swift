@@ -1,0 +1,460 @@
+import Concord
+import Foundation
+import Logging
+import NIOCore
+import Synchronization
+
+/// The live driver: one sealed voice room on a real UDP socket and real (or file) audio devices,
+/// in real time. The same engine the simulation runs (`SecureVoiceRoom`), driven by the clocks
+/// of this machine.
+///
+/// **Threads.** One *engine thread* owns every engine object. It blocks in the input device's
+/// `read` (so it ticks on the device clock, one frame per tick), then, in order: hands the
+/// engine the datagrams that arrived since the last tick (each stamped with its arrival time on
+/// the socket's event loop), runs the user's commands, ticks the room, encodes the captured
+/// frame, plays out one frame to the output device, and every 250 ms publishes a
+/// `LiveSnapshot`. The socket's event loop only stamps and queues datagrams; the device
+/// callbacks only copy between rings. Shared state is two `Mutex`es: the inbox (datagrams and
+/// commands in) and the published state (snapshot and summary out).
+public final class LiveRoom: @unchecked Sendable {
+    public struct Configuration: Sendable {
+        public var roomID: String
+        public var clientID: String
+        public var displayName: String
+        public var secret: RoomSecret
+        public var identity: Identity
+        public var knownKeys: KnownKeys
+        public var codec: OpusSettings
+        public var jitterBuffer: JitterBufferSettings
+        public var network: UDPTransport.Configuration
+        /// The host peers reach this client at; nil: the bound host (which must then not be a
+        /// wildcard address).
+        public var advertisedHost: String?
+        public var roomSettings: RoomSettings
+        public var securitySettings: SecureTransport.Settings
+
+        public init(
+            roomID: String, clientID: String, displayName: String = "", secret: RoomSecret, identity: Identity,
+            knownKeys: KnownKeys = .init(), codec: OpusSettings = .init(), jitterBuffer: JitterBufferSettings = .init(),
+            network: UDPTransport.Configuration, advertisedHost: String? = nil, roomSettings: RoomSettings = .init(),
+            securitySettings: SecureTransport.Settings = .init()
+        ) {
+            self.roomID = roomID
+            self.clientID = clientID
+            self.displayName = displayName
+            self.secret = secret
+            self.identity = identity
+            self.knownKeys = knownKeys
+            self.codec = codec
+            self.jitterBuffer = jitterBuffer
+            self.network = network
+            self.advertisedHost = advertisedHost
+            self.roomSettings = roomSettings
+            self.securitySettings = securitySettings
+        }
+    }
+
+    public enum LiveRoomError: Error, CustomStringConvertible, Equatable {
+        case noAdvertisedAddress(bound: String)
+        case frameSizeMismatch(device: Int, codec: Int)
+        case invalid(String)
+
+        public var description: String {
+            switch self {
+            case .noAdvertisedAddress(let bound):
+                return "bound to \(bound), a wildcard address: peers need a real one (use --bind ADDR or --network NWID)"
+            case let .frameSizeMismatch(device, codec):
+                return "the input device delivers \(device)-sample frames but the codec needs \(codec)"
+            case .invalid(let reason): return reason
+            }
+        }
+    }
+
+    private struct Inbox {
+        var datagrams: [(bytes: [UInt8], from: RoomAddress, arrival: Instant)] = []
+        var commands: [LiveCommand] = []
+        var leaveRequested = false
+    }
+
+    /// What the socket's event loop and the user hand the engine thread.
+    private final class SharedInbox: Sendable {
+        let state = Mutex(Inbox())
+        func withLock<T>(_ body: (inout Inbox) -> T) -> T { state.withLock { body(&$0) } }
+    }
+
+    private struct Published {
+        var snapshot: LiveSnapshot
+        var summary: LiveSummary
+    }
+
+    public let configuration: Configuration
+    public let address: RoomAddress
+    private let transport: UDPTransport
+    private let input: any AudioInputDevice
+    private let output: any AudioOutputDevice
+    private let logger: Logger
+    private let inbox: SharedInbox
+    private let published: Mutex<Published>
+    private let finished = Mutex<[CheckedContinuation<Void, Never>]?>([])
+
+    // Engine state: touched only by the engine thread.
+    private let room: SecureVoiceRoom
+    private let startedAt: Instant
+    private var volumes: [String: Float] = [:]
+    private var messages: [LiveSnapshot.Message] = []
+    private var voiceStats: [RoomAddress: VoiceArrivals] = [:]
+    private var nextSnapshotAt = Instant.zero
+    private var lastNow = Instant.zero
+    private var noticedKeyChanges = 0
+
+    /// Binds the socket, builds the engine and starts the engine thread; the client joins at once.
+    public static func start(
+        _ configuration: Configuration, input: any AudioInputDevice, output: any AudioOutputDevice,
+        group: any EventLoopGroup, logger: Logger
+    ) async throws -> LiveRoom {
+        guard input.frameSamples == configuration.codec.frameSamples else {
+            throw LiveRoomError.frameSizeMismatch(device: input.frameSamples, codec: configuration.codec.frameSamples)
+        }
+        let inbox = SharedInbox()
+        let transport = try await UDPTransport.bind(configuration.network, group: group, logger: logger) {
+            bytes, from, arrival in
+            inbox.withLock { $0.datagrams.append((bytes, from, arrival)) }
+        }
+        var address = transport.localAddress
+        if let host = configuration.advertisedHost {
+            guard let advertised = RoomAddress(Self.hostPort(host, transport.localAddress.port)) else {
+                await transport.close()
+                throw LiveRoomError.invalid("\(host) is not an IPv4 or IPv6 address")
+            }
+            address = advertised
+        } else if Self.isWildcard(address) {
+            await transport.close()
+            throw LiveRoomError.noAdvertisedAddress(bound: "\(transport.localAddress)")
+        }
+        do {
+            let live = try LiveRoom(
+                configuration: configuration, address: address, transport: transport, input: input, output: output,
+                inbox: inbox, logger: logger)
+            live.launch()
+            return live
+        } catch {
+            await transport.close()
+            throw error
+        }
+    }
+
+    private init(
+        configuration: Configuration, address: RoomAddress, transport: UDPTransport, input: any AudioInputDevice,
+        output: any AudioOutputDevice, inbox: SharedInbox, logger: Logger
+    ) throws {
+        self.configuration = configuration
+        self.address = address
+        self.transport = transport
+        self.input = input
+        self.output = output
+        self.inbox = inbox
+        self.logger = logger
+        let participant = try Participant(
+            id: VoiceRoom.voiceID(for: configuration.clientID), codec: configuration.codec,
+            jitterBuffer: configuration.jitterBuffer, logger: logger)
+        let security = SecureTransport(
+            roomKey: RoomKey(secret: configuration.secret, roomID: configuration.roomID), identity: configuration.identity,
+            clientID: configuration.clientID, sessionSalt: SecureTransport.randomSalt(), knownKeys: configuration.knownKeys,
+            settings: configuration.securitySettings, logger: logger)
+        var seed = SystemRandomNumberGenerator()
+        let node = RoomNode(settings: configuration.roomSettings, seed: seed.next(), logger: logger)
+        room = SecureVoiceRoom(room: VoiceRoom(node: node, participant: participant, logger: logger), transport: security)
+        startedAt = MonotonicClock.now()
+        let snapshot = LiveSnapshot(
+            roomID: configuration.roomID, clientID: configuration.clientID,
+            fingerprint: configuration.identity.publicIdentity.fingerprint, address: "\(address)", phase: "discovering",
+            muted: false, inputLevelDBFS: nil, members: [], messages: [], security: SecurityCounters(), handshakes: 0,
+            impersonations: 0, garbageDatagrams: 0, uptimeSeconds: 0)
+        published = Mutex(
+            Published(
+                snapshot: snapshot,
+                summary: LiveSummary(
+                    roomID: configuration.roomID, clientID: configuration.clientID, address: "\(address)",
+                    fingerprint: configuration.identity.publicIdentity.fingerprint)))
+    }
+
+    // MARK: Control (any thread)
+
+    /// The latest published state (refreshed every 250 ms).
+    public var snapshot: LiveSnapshot { published.withLock { $0.snapshot } }
+
+    /// What happened, for scripts and tests (`concord join --summary-json`).
+    public var summary: LiveSummary { published.withLock { $0.summary } }
+
+    /// The pinned identities, including any learned in this session.
+    public var knownKeys: KnownKeys { published.withLock { $0.summary.knownKeys } }
+
+    public func submit(_ command: LiveCommand) {
+        inbox.withLock {
+            if command == .leave { $0.leaveRequested = true } else { $0.commands.append(command) }
+        }
+    }
+
+    /// Leaves the room at the next tick (Ctrl-C, SIGTERM, `/leave`, `--duration`).
+    public func requestLeave() { inbox.withLock { $0.leaveRequested = true } }
+
+    /// Returns when the client has left, its output is finalized and its socket closed.
+    public func waitUntilFinished() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = finished.withLock { waiting -> Bool in
+                guard waiting != nil else { return true }
+                waiting!.append(continuation)
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+        await transport.close()
+    }
+
+    // MARK: Engine thread
+
+    private func launch() {
+        let thread = Thread { [self] in
+            engineLoop()
+            let waiting = finished.withLock { w -> [CheckedContinuation<Void, Never>] in
+                let list = w ?? []
+                w = nil
+                return list
+            }
+            for c in waiting { c.resume() }
+        }
+        thread.name = "concord-engine"
+        thread.qualityOfService = .userInteractive
+        thread.start()
+    }
+
+    private func engineLoop() {
+        var now = MonotonicClock.now()
+        lastNow = now
+        do {
+            send(try room.join(displayName: configuration.displayName, address: address, now: now))
+        } catch {
+            logger.error("could not join", metadata: ["error": "\(error)"])
+            finish(now: now, leave: false)
+            return
+        }
+        var frame = [Float](repeating: 0, count: configuration.codec.frameSamples)
+        while true {
+            guard input.read(into: &frame) else {
+                logger.notice("input ended; leaving")
+                break
+            }
+            now = max(MonotonicClock.now(), lastNow)
+            if nextSnapshotAt == .zero { published.withLock { $0.summary.firstTickAtNanoseconds = now.nanoseconds } }
+            let (datagrams, commands, leave) = inbox.withLock { box in
+                defer {
+                    box.datagrams.removeAll(keepingCapacity: true)
+                    box.commands.removeAll()
+                }
+                return (box.datagrams, box.commands, box.leaveRequested)
+            }
+            for d in datagrams {
+                let at = max(min(d.arrival, now), lastNow)
+                lastNow = at
+                receive(d.bytes, from: d.from, at: at)
+            }
+            lastNow = now
+            if leave { break }
+            for c in commands { run(c, now: now) }
+            send(room.tick(now: now))
+            do {
+                send(try room.capture(frame, now: now))
+            } catch {
+                logger.error("encoding failed", metadata: ["error": "\(error)"])
+            }
+            room.playout(now: now)
+            output.write(room.participant.mix)
+            if now >= nextSnapshotAt {
+                publish(now: now, inputLevel: input.level.peakDBFS)
+                nextSnapshotAt = now.advanced(byMilliseconds: 250)
+            }
+        }
+        finish(now: MonotonicClock.now(), leave: true)
+    }
+
+    private func receive(_ bytes: [UInt8], from: RoomAddress, at now: Instant) {
+        let voice = bytes.count >= VoicePacket.headerLength && bytes[1] == VoicePacket.packetType
+        let opened = room.transport.counters.opened
+        send(room.receive(bytes: bytes, from: from, now: now))
+        if voice, room.transport.counters.opened > opened, let header = try? VoicePacket.Header.parse(bytes) {
+            voiceStats[from, default: VoiceArrivals()].note(header.sequenceNumber)
+        }
+    }
+
+    private func send(_ effects: [RoomEffect]) {
+        for effect in effects {
+            switch effect {
+            case let .send(bytes, to): transport.send(bytes, to: to)
+            case let .broadcast(bytes): transport.broadcast(bytes)
+            case let .event(event): note(event)
+            }
+        }
+    }
+
+    private func run(_ command: LiveCommand, now: Instant) {
+        switch command {
+        case .mute:
+            room.participant.muted = true
+            notice("microphone muted")
+        case .unmute:
+            room.participant.muted = false
+            notice("microphone on")
+        case let .volume(member, gain):
+            guard let peer = room.node.peers().first(where: { $0.clientID == member || $0.displayName == member }) else {
+                notice("no member \"\(member)\" (members: \(room.node.peers().map(\.clientID).joined(separator: ", ")))")
+                return
+            }
+            volumes[peer.clientID] = gain
+            room.participant.setGain(gain, for: VoiceRoom.voiceID(for: peer.clientID))
+            notice("volume of \(peer.clientID): \(Int((gain * 100).rounded())) %")
+        case .say(let text):
+            do {
+                send(try room.sendText(text, now: now))
+                messages.append(.init(secondsSinceStart: now.seconds - startedAt.seconds, from: configuration.clientID, text: text, isNotice: false))
+            } catch {
+                notice("message not sent: \(error)")
+            }
+        case .help:
+            notice(LiveCommand.helpText)
+        case .leave:
+            break  // handled through the inbox flag
+        }
+    }
+
+    private func note(_ event: RoomEvent) {
+        let now = MonotonicClock.now()
+        switch event {
+        case .roomCreated(let id): notice("created room \(id) (nobody answered)")
+        case .roomJoined(let id): notice("joined room \(id)")
+        case .peerJoined(let p): notice("\(p.clientID) joined")
+        case let .peerLeft(id, reason): notice("\(id) \(reason == .left ? "left" : "is gone (no answer)")")
+        case .messageReceived(let m):
+            messages.append(.init(secondsSinceStart: now.seconds - startedAt.seconds, from: m.origin, text: m.text, isNotice: false))
+            published.withLock { $0.summary.messages.append(.init(from: m.origin, text: m.text)) }
+        case let .viewChanged(view, _):
+            published.withLock { $0.summary.viewChanges.append(.init(atNanoseconds: now.nanoseconds, view: view)) }
+        case .peerUpdated, .leftRoom:
+            break
+        }
+        let changes = room.transport.keyChanges
+        while noticedKeyChanges < changes.count {
+            let c = changes[noticedKeyChanges]
+            notice("WARNING: \(c.clientID) presents another identity key: was \(c.previousFingerprint), now \(c.newFingerprint)")
+            noticedKeyChanges += 1
+        }
+    }
+
+    private func notice(_ text: String) {
+        let now = MonotonicClock.now()
+        messages.append(.init(secondsSinceStart: now.seconds - startedAt.seconds, from: "", text: text, isNotice: true))
+        if messages.count > 200 { messages.removeFirst(messages.count - 200) }
+        logger.info("\(text)")
+    }
+
+    private func finish(now: Instant, leave: Bool) {
+        if leave { send(room.leave(now: now)) }
+        input.stop()
+        do {
+            try output.close()
+        } catch {
+            logger.error("could not finalize the output", metadata: ["error": "\(error)"])
+        }
+        publish(now: now, inputLevel: nil)
+        published.withLock { $0.summary.left = true }
+    }
+
+    private func publish(now: Instant, inputLevel: Float?) {
+        let transport = room.transport
+        let changed = Set(transport.keyChanges.map(\.clientID))
+        let frameMs = Double(configuration.codec.frameMilliseconds)
+        let lookaheadMs = Double(room.participant.sender.encoder.lookaheadSamples) / 48.0
+        var members: [LiveSnapshot.Member] = []
+        for (peer, fingerprint) in room.peers() {
+            let receiver = room.participant.receiver(for: VoiceRoom.voiceID(for: peer.clientID))
+            let stats = receiver?.statistics
+            let level = receiver.map { InputLevel(measuring: $0.frame) }
+            let rtt = transport.peer(at: peer.address)?.handshakeRTTMilliseconds
+            let target = receiver?.jitterBuffer.targetDelayMilliseconds ?? 0
+            members.append(
+                LiveSnapshot.Member(
+                    clientID: peer.clientID, displayName: peer.displayName, address: "\(peer.address)", fingerprint: fingerprint,
+                    keyChanged: changed.contains(peer.clientID), status: "\(peer.status)",
+                    speaking: (level?.rmsDBFS ?? -120) > -45, muted: volumes[peer.clientID] == 0,
+                    volume: volumes[peer.clientID] ?? 1, levelDBFS: level?.rmsDBFS,
+                    latencyMs: receiver == nil ? nil : frameMs + lookaheadMs + (rtt ?? 0) / 2 + target,
+                    rttMs: rtt, lossPercent: (voiceStats[peer.address]?.lossRatio ?? 0) * 100,
+                    jitterBufferMs: stats?.meanJitterBufferDelayMilliseconds ?? 0,
+                    concealedPercent: (stats?.concealmentRatio ?? 0) * 100))
+        }
+        let phase: String
+        switch room.node.phase {
+        case .idle, .discovering: phase = "discovering"
+        case .member: phase = "member"
+        case .left: phase = "left"
+        }
+        let snapshot = LiveSnapshot(
+            roomID: configuration.roomID, clientID: configuration.clientID,
+            fingerprint: configuration.identity.publicIdentity.fingerprint, address: "\(address)", phase: phase,
+            muted: room.participant.muted, inputLevelDBFS: inputLevel, members: members, messages: messages,
+            security: authenticRejections(transport.counters), handshakes: transport.statistics.handshakesCompleted,
+            impersonations: transport.statistics.impersonations, garbageDatagrams: transport.counters.malformed,
+            uptimeSeconds: now.seconds - startedAt.seconds)
+        let network = self.transport.statistics
+        published.withLock {
+            $0.snapshot = snapshot
+            $0.summary.security = transport.counters
+            $0.summary.securityStatistics = transport.statistics
+            $0.summary.knownKeys = transport.knownKeys
+            $0.summary.datagramsReceived = network.datagramsReceived
+            $0.summary.datagramsSent = network.datagramsSent
+            $0.summary.peers = members.map { .init(clientID: $0.clientID, fingerprint: $0.fingerprint, lossPercent: $0.lossPercent) }
+        }
+    }
+
+    // MARK: Helpers
+
+    /// The counters without `malformed`, which the view shows as garbage on its own.
+    private func authenticRejections(_ c: SecurityCounters) -> SecurityCounters {
+        var c = c
+        c.malformed = 0
+        return c
+    }
+
+    private static func isWildcard(_ a: RoomAddress) -> Bool {
+        switch a.host {
+        case .ipv4(let raw): return raw == 0
+        case .ipv6(let bytes): return bytes.allSatisfy { $0 == 0 }
+        }
+    }
+
+    private static func hostPort(_ host: String, _ port: UInt16) -> String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+}
+
+/// Per-sender voice sequence bookkeeping for the live view's loss figure: authentic packets
+/// received against the span of sequence numbers seen.
+struct VoiceArrivals {
+    private var unwrapper = SequenceUnwrapper<UInt16>()
+    private var first: Int64?
+    private var highest: Int64 = 0
+    private var received = 0
+
+    mutating func note(_ sequence: UInt16) {
+        let s = unwrapper.unwrap(sequence)
+        if first == nil { first = s }
+        highest = max(highest, s)
+        received += 1
+    }
+
+    var lossRatio: Double {
+        guard let first else { return 0 }
+        let expected = highest - first + 1
+        return expected > 0 ? max(0, 1 - Double(received) / Double(expected)) : 0
+    }
+}

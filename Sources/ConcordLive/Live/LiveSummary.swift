@@ -1,0 +1,77 @@
+import Concord
+
+/// What a live session did, written as JSON by `concord join --summary-json PATH` when it ends:
+/// for scripts and for the integration test (which compares the room views of several clients
+/// at one instant: `viewChanges` are stamped on CLOCK_MONOTONIC, shared by processes on one
+/// machine).
+public struct LiveSummary: Codable, Sendable, Equatable {
+    public struct ViewChange: Codable, Sendable, Equatable {
+        public var atNanoseconds: Int64
+        public var view: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case view
+            case atNanoseconds = "at_ns"
+        }
+    }
+
+    public struct Message: Codable, Sendable, Equatable {
+        public var from: String
+        public var text: String
+    }
+
+    public struct Peer: Codable, Sendable, Equatable {
+        public var clientID: String
+        public var fingerprint: String?
+        public var lossPercent: Double
+
+        enum CodingKeys: String, CodingKey {
+            case fingerprint
+            case clientID = "client_id"
+            case lossPercent = "loss_percent"
+        }
+    }
+
+    public var roomID: String
+    public var clientID: String
+    /// The engine's first tick (monotonic ns): the input's first frame ended and the output's
+    /// first frame began then — the origin of both WAV devices' timelines.
+    public var firstTickAtNanoseconds: Int64?
+    public var address: String
+    public var fingerprint: String
+    public var viewChanges: [ViewChange] = []
+    public var messages: [Message] = []
+    /// Members at the last snapshot.
+    public var peers: [Peer] = []
+    public var security = SecurityCounters()
+    public var securityStatistics = SecureTransport.Statistics()
+    public var datagramsReceived = 0
+    public var datagramsSent = 0
+    /// True once the client left and finalized its output.
+    public var left = false
+    /// Pinned identities after the session (saved to the config by the CLI; not in the JSON).
+    public var knownKeys = KnownKeys()
+
+    enum CodingKeys: String, CodingKey {
+        case roomID = "room_id"
+        case clientID = "client_id"
+        case firstTickAtNanoseconds = "first_tick_at_ns"
+        case address, fingerprint, messages, peers, security, left
+        case viewChanges = "view_changes"
+        case securityStatistics = "security_statistics"
+        case datagramsReceived = "datagrams_received"
+        case datagramsSent = "datagrams_sent"
+    }
+
+    public init(roomID: String, clientID: String, address: String, fingerprint: String) {
+        self.roomID = roomID
+        self.clientID = clientID
+        self.address = address
+        self.fingerprint = fingerprint
+    }
+
+    /// The view this client held at `instant` (monotonic nanoseconds), or nil before its first.
+    public func view(at instant: Int64) -> [String]? {
+        viewChanges.last { $0.atNanoseconds <= instant }?.view
+    }
+}

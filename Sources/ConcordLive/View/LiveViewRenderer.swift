@@ -1,0 +1,331 @@
+import Concord
+import Foundation
+
+/// Turns a ``LiveSnapshot`` into terminal lines: a header (room, you, input level), the members
+/// table, a key-change warning, the security counters, the last messages and the command help.
+///
+/// Pure: the same snapshot and size always give the same lines, and no line is ever wider than
+/// the terminal nor are there more lines than it has rows. When rows are short, the header, the
+/// help footer, a key-change warning and the first members win over messages and counters; when
+/// columns are short, low-priority table columns (level, concealment, jitter buffer...) go first
+/// and every line is cut with "…". Text that came from other members (names, messages) is
+/// stripped of control characters, so nobody can send escape sequences to your terminal.
+public enum LiveViewRenderer {
+    /// The command help shown in the footer.
+    public static let footer = "/mute  /unmute  /volume NAME PERCENT  /leave  (other text is sent as a message)"
+
+    /// Lines for a terminal `width` columns wide and `height` rows tall: never more lines than
+    /// `height`, no line wider than `width` (cut with "…"). Plain text, no escape sequences.
+    public static func render(_ s: LiveSnapshot, width: Int, height: Int) -> [String] {
+        guard width > 0, height > 0 else { return [] }
+
+        let title = titleLine(s)
+        let you = youLine(s)
+        let input = inputLine(s)
+        let table = memberTable(s.members, width: width)
+        let warning = keyWarning(s.members)
+        let security = securityLine(s, width: width)
+        let messageBlocks = s.messages.map { messageLines($0, width: width) }
+
+        // Rows are handed out by priority, then laid out in reading order.
+        var budget = height
+        func take(_ wanted: Int) -> Int {
+            let granted = min(max(wanted, 0), budget)
+            budget -= granted
+            return granted
+        }
+        let showTitle = take(1) == 1
+        let showFooter = take(1) == 1
+        let showWarning = warning != nil && take(1) == 1
+        // The table header and the first row (or the "nobody here" line) come as a pair.
+        let tableMinimum = min(table.count, 2)
+        var tableRows = budget >= tableMinimum ? take(tableMinimum) : 0
+        let showYou = take(1) == 1
+        let showInput = take(1) == 1
+        let showSecurity = take(1) == 1
+        var messageRows = take(min(messageBlocks.last?.count ?? 0, 1))
+        tableRows += take(table.count - tableRows)
+        messageRows += take(messageBlocks.reduce(0) { $0 + $1.count } - messageRows)
+
+        let tableLines = fitTable(table, rows: tableRows, total: s.members.count)
+        let messages = fitMessages(messageBlocks, rows: messageRows)
+
+        // Spare rows become blank separators between sections, most useful first.
+        var sections: [[String]] = []
+        var head: [String] = []
+        if showTitle { head.append(title) }
+        if showYou { head.append(you) }
+        if showInput { head.append(input) }
+        sections.append(head)
+        var middle = tableLines
+        if showWarning, let warning { middle.append(warning) }
+        sections.append(middle)
+        sections.append(showSecurity ? [security] : [])
+        sections.append(messages)
+        sections.append(showFooter ? [footer] : [])
+        sections = sections.filter { !$0.isEmpty }
+
+        var lines: [String] = []
+        for (index, section) in sections.enumerated() {
+            if index > 0, budget > 0 {
+                lines.append("")
+                budget -= 1
+            }
+            lines += section
+        }
+        return lines.prefix(height).map { TerminalText.truncate($0, to: width) }
+    }
+
+    /// A whole frame for a terminal: cursor home, each line followed by "erase to end of line",
+    /// then "erase below". Repainting in place like this (rather than clearing first) does not
+    /// flicker at 4 frames a second. Badges are shown in reverse video.
+    public static func ansiFrame(_ lines: [String]) -> String {
+        let escape = "\u{1B}["
+        let body = lines.map { line in
+            line.replacingOccurrences(of: mutedBadge, with: "\(escape)7m\(mutedBadge)\(escape)0m")
+                .replacingOccurrences(of: keyChangedFlag, with: "\(escape)1;7m\(keyChangedFlag)\(escape)0m")
+                + "\(escape)K"
+        }
+        return "\(escape)H" + body.joined(separator: "\r\n") + "\(escape)J"
+    }
+
+    /// One line for non-TTY output (logs, tests), e.g.
+    /// "room lobby · member · 2 peers · muted · in −23 dB".
+    public static func statusLine(_ s: LiveSnapshot) -> String {
+        var parts = ["room \(clean(s.roomID))", clean(s.phase), count(s.members.count, "peer")]
+        if s.muted { parts.append("muted") }
+        parts.append(s.inputLevelDBFS.map { "in \(decibels($0))" } ?? "no input")
+        let speaking = s.members.filter(\.speaking).map(name)
+        if !speaking.isEmpty { parts.append("speaking \(speaking.joined(separator: ", "))") }
+        let changed = s.members.filter(\.keyChanged).map(name)
+        if !changed.isEmpty { parts.append("\(keyChangedFlag) \(changed.joined(separator: ", "))") }
+        let dropped = s.security.dropped + s.impersonations + s.garbageDatagrams
+        if dropped > 0 { parts.append("\(dropped) dropped") }
+        return parts.joined(separator: " · ")
+    }
+
+    /// Columns `text` takes on a terminal (wide CJK characters and emoji count two, combining
+    /// marks none): what `render` measures its lines with.
+    public static func displayWidth(_ text: String) -> Int { TerminalText.displayWidth(text) }
+
+    // MARK: Header
+
+    static let mutedBadge = "[MUTED]"
+    static let keyChangedFlag = "KEY CHANGED"
+
+    private static func titleLine(_ s: LiveSnapshot) -> String {
+        let parts = ["room \(clean(s.roomID))", clean(s.phase), count(s.members.count, "peer"), "up \(clock(s.uptimeSeconds))"]
+        return (s.muted ? "\(mutedBadge) " : "") + parts.joined(separator: " · ")
+    }
+
+    private static func youLine(_ s: LiveSnapshot) -> String {
+        var line = "you  \(clean(s.clientID)) (\(clean(s.fingerprint)))"
+        if !s.address.isEmpty { line += "  \(clean(s.address))" }
+        return line
+    }
+
+    private static func inputLine(_ s: LiveSnapshot) -> String {
+        guard let level = s.inputLevelDBFS else { return "in  no input device" }
+        let line = "in  \(levelBar(level)) \(decibels(level))"
+        return s.muted ? line + "  (muted: not sent)" : line
+    }
+
+    /// Eight cells from −60 dBFS (empty) to 0 dBFS (full).
+    static func levelBar(_ dbfs: Float) -> String {
+        let cells = 8
+        let fraction = dbfs.isFinite ? (min(max(dbfs, -60), 0) + 60) / 60 : 0
+        let filled = Int((fraction * Float(cells)).rounded())
+        return String(repeating: "▮", count: filled) + String(repeating: "▯", count: cells - filled)
+    }
+
+    // MARK: Members
+
+    private struct Column {
+        var title: String
+        var priority: Int
+        var rightAligned = false
+        var maxWidth = 24
+        var value: (LiveSnapshot.Member) -> String
+    }
+
+    /// Header + one line per member (or one "nobody" line), already cut to `width`.
+    private static func memberTable(_ members: [LiveSnapshot.Member], width: Int) -> [String] {
+        guard !members.isEmpty else { return ["no other members yet"] }
+        var columns: [Column] = [
+            Column(title: "  name", priority: 0, maxWidth: 22) { ($0.speaking ? "● " : "  ") + name($0) }
+        ]
+        if members.contains(where: \.keyChanged) {
+            columns.append(Column(title: "key", priority: 1) { $0.keyChanged ? keyChangedFlag : "" })
+        }
+        columns += [
+            Column(title: "fingerprint", priority: 4) { $0.fingerprint.map(clean) ?? "(handshake…)" },
+            Column(title: "vol", priority: 2, rightAligned: true) { $0.muted ? "muted" : percent($0.volume) },
+            Column(title: "lat ms", priority: 5, rightAligned: true) { number($0.latencyMs, decimals: 0) },
+            Column(title: "rtt ms", priority: 7, rightAligned: true) { number($0.rttMs, decimals: 0) },
+            Column(title: "loss %", priority: 6, rightAligned: true) { number($0.lossPercent, decimals: 1) },
+            Column(title: "jb ms", priority: 8, rightAligned: true) { number($0.jitterBufferMs, decimals: 0) },
+            Column(title: "conc %", priority: 9, rightAligned: true) { number($0.concealedPercent, decimals: 1) },
+            Column(title: "level", priority: 10, rightAligned: true) { $0.levelDBFS.map(decibels) ?? "—" },
+            Column(title: "status", priority: 3, maxWidth: 12) { clean($0.status) },
+        ]
+        let gap = 2
+        let widths = columns.map { column in
+            min(members.reduce(TerminalText.displayWidth(column.title)) { max($0, TerminalText.displayWidth(column.value($1))) }, column.maxWidth)
+        }
+        // Greedy by priority: a column is shown when it still fits beside the ones chosen so far.
+        var chosen = Set<Int>()
+        var used = 0
+        for index in columns.indices.sorted(by: { columns[$0].priority < columns[$1].priority }) {
+            let extra = widths[index] + (chosen.isEmpty ? 0 : gap)
+            if chosen.isEmpty || used + extra <= width {
+                chosen.insert(index)
+                used += extra
+            }
+        }
+        let shown = columns.indices.filter(chosen.contains)
+        func row(_ cell: (Int) -> String) -> String {
+            let text = shown.map { TerminalText.pad(cell($0), to: widths[$0], rightAligned: columns[$0].rightAligned) }
+                .joined(separator: String(repeating: " ", count: gap))
+            return trimTrailingSpaces(text)
+        }
+        return [row { columns[$0].title }] + members.map { member in row { columns[$0].value(member) } }
+    }
+
+    /// The table cut to `rows` lines; when members are left out, the last line says how many.
+    private static func fitTable(_ table: [String], rows: Int, total: Int) -> [String] {
+        guard rows < table.count else { return table }
+        guard rows >= 3 else { return Array(table.prefix(rows)) }
+        let shownMembers = rows - 2
+        return Array(table.prefix(rows - 1)) + ["  … and \(total - shownMembers) more"]
+    }
+
+    private static func keyWarning(_ members: [LiveSnapshot.Member]) -> String? {
+        let changed = members.filter(\.keyChanged)
+        guard !changed.isEmpty else { return nil }
+        let names = changed.map(name).joined(separator: ", ")
+        let noun = changed.count == 1 ? "not the key" : "not the keys"
+        return "⚠ \(keyChangedFlag): \(names) — \(noun) pinned before; compare fingerprints out of band"
+    }
+
+    // MARK: Security
+
+    private static func securityLine(_ s: LiveSnapshot, width: Int) -> String {
+        let c = s.security
+        let drops: [(String, Int)] = [
+            ("forged", c.forged), ("replayed", c.replayed), ("too old", c.tooOld), ("wrong room", c.wrongRoom),
+            ("unknown key", c.unknownKey), ("malformed", c.malformed), ("impersonations", s.impersonations),
+            ("garbage", s.garbageDatagrams),
+        ]
+        let lead = "security  opened \(c.opened) · handshakes \(s.handshakes)"
+        let full = ([lead] + drops.map { "\($0.0) \($0.1)" }).joined(separator: " · ")
+        if TerminalText.displayWidth(full) <= width { return full }
+        // Narrow terminal: only the causes that happened.
+        let nonzero = drops.filter { $0.1 != 0 }
+        return nonzero.isEmpty ? lead + " · no drops" : ([lead] + nonzero.map { "\($0.0) \($0.1)" }).joined(separator: " · ")
+    }
+
+    // MARK: Messages
+
+    /// At most three lines a message; longer text is cut with "…".
+    private static let maxLinesPerMessage = 3
+
+    private static func messageLines(_ m: LiveSnapshot.Message, width: Int) -> [String] {
+        let from = clean(m.from)
+        let text = clean(m.text)
+        let prefix = "\(clock(m.secondsSinceStart))  "
+        let body = m.isNotice ? "* " + (from.isEmpty ? text : "\(from) \(text)") : "\(from): \(text)"
+        return wrap(prefix + body, width: width, indent: String(repeating: " ", count: prefix.count))
+    }
+
+    /// The newest messages that fit in `rows` lines, oldest first; whole messages only, unless
+    /// the newest alone is too long (then its first lines).
+    private static func fitMessages(_ blocks: [[String]], rows: Int) -> [String] {
+        var result: [String] = []
+        var left = rows
+        for block in blocks.reversed() {
+            if block.count <= left {
+                result = block + result
+                left -= block.count
+            } else {
+                if result.isEmpty, left > 0 { result = Array(block.prefix(left)) }
+                break
+            }
+        }
+        return result
+    }
+
+    /// Word-wraps `text` to `width` columns, continuation lines indented; at most
+    /// `maxLinesPerMessage` lines, the last cut with "…" if text remains.
+    static func wrap(_ text: String, width: Int, indent: String) -> [String] {
+        let indent = TerminalText.displayWidth(indent) * 2 <= width ? indent : ""
+        var lines: [String] = []
+        var rest = Substring(text)
+        var first = true
+        while !rest.isEmpty {
+            let lead = first ? "" : indent
+            let room = width - TerminalText.displayWidth(lead)
+            if lines.count == maxLinesPerMessage - 1 || TerminalText.displayWidth(rest) <= room {
+                lines.append(TerminalText.truncate(lead + rest, to: width))
+                break
+            }
+            // Take as many characters as fit, then back off to the last space if there is one.
+            var end = rest.startIndex
+            var used = 0
+            while end < rest.endIndex {
+                let w = TerminalText.width(of: rest[end])
+                if used + w > room { break }
+                used += w
+                end = rest.index(after: end)
+            }
+            if end == rest.startIndex { end = rest.index(after: end) }  // a character wider than the line
+            if end < rest.endIndex, rest[end] != " ", let space = rest[..<end].lastIndex(of: " "), space > rest.startIndex {
+                end = space
+            }
+            lines.append(lead + trimTrailingSpaces(String(rest[..<end])))
+            rest = rest[end...].drop(while: { $0 == " " })
+            first = false
+        }
+        return lines.isEmpty ? [""] : lines
+    }
+
+    // MARK: Formatting
+
+    private static func name(_ m: LiveSnapshot.Member) -> String {
+        clean(m.displayName.isEmpty ? m.clientID : m.displayName)
+    }
+
+    private static func clean(_ text: String) -> String { TerminalText.sanitize(text) }
+
+    private static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+
+    /// "m:ss", or "h:mm:ss" from one hour.
+    static func clock(_ seconds: Double) -> String {
+        let total = seconds.isFinite ? Int(min(max(seconds, 0), 1e9)) : 0
+        let (h, m, s) = (total / 3600, total % 3600 / 60, total % 60)
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return h > 0 ? "\(h):\(two(m)):\(two(s))" : "\(m):\(two(s))"
+    }
+
+    /// Whole decibels with a real minus sign: "−23 dB".
+    static func decibels(_ value: Float) -> String {
+        guard value.isFinite else { return "—" }
+        let rounded = Int(min(max(value, -999), 999).rounded())
+        return rounded < 0 ? "−\(-rounded) dB" : "\(rounded) dB"
+    }
+
+    private static func percent(_ gain: Float) -> String {
+        guard gain.isFinite else { return "—" }
+        return "\(Int((min(max(gain, 0), 100) * 100).rounded()))%"
+    }
+
+    private static func number(_ value: Double?, decimals: Int) -> String {
+        guard let value, value.isFinite else { return "—" }
+        return String(format: "%.\(decimals)f", min(max(value, -1e9), 1e9))
+    }
+
+    private static func trimTrailingSpaces(_ text: String) -> String {
+        var text = text
+        while text.last == " " { text.removeLast() }
+        return text
+    }
+}

@@ -1,0 +1,223 @@
+import ArgumentParser
+import Concord
+import ConcordLive
+import Dispatch
+import Foundation
+import Logging
+import NIOPosix
+
+/// `concord join ROOM`: join (or create) a sealed voice room and talk, with a live view.
+struct JoinCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "join",
+        abstract: "Join a voice room (the first client to join creates it) and talk.",
+        discussion: """
+            Every datagram is sealed with keys from the room secret: give the room's --invite (or \
+            --passphrase); without either, a new secret is made and its invite printed for the others. \
+            Peers are found by broadcast on the network (--network: the ZeroTier network's subnet) and \
+            by the --peer addresses given. Type /mute, /unmute, /volume NAME PERCENT, /leave, or any \
+            text to send it to the room. Ctrl-C leaves the room cleanly.
+            """)
+
+    @Argument(help: "The room id (1 to 32 bytes).") var room: String
+
+    @Option(help: "Your name in the room; also the client id unless --client-id is given.") var name: String?
+    @Option(help: "Client id (1 to 32 bytes, unique in the room; default: --name, else the host name).") var clientID: String?
+
+    @Option(help: "ZeroTier network id to talk on: join it (if needed), bind its address, broadcast on its subnet.")
+    var network: String?
+    @Option(help: "Address to bind and advertise, e.g. 10.147.17.5 or 127.0.0.2 (instead of --network).") var bind: String?
+    @Option(help: "UDP port.") var port: UInt16 = 7400
+    @Option(name: .customLong("peer"), help: "A peer's ADDR:PORT to discover directly (repeatable).") var peers: [String] = []
+    @Option(help: "Broadcast address for discovery (default with --network: the subnet's).") var broadcast: String?
+
+    @Option(help: "The room's invite string (concord1-…).") var invite: String?
+    @Option(help: "A passphrase for the room (stretched with scrypt, salted by the room id).") var passphrase: String?
+    @Option(help: "A file holding the passphrase (first line).") var passphraseFile: String?
+
+    @Option(help: "Input sound device: index or name (see `concord devices`).") var input: String?
+    @Option(help: "Play this WAV file as the microphone, in real time (then silence).") var inputWav: String?
+    @Option(help: "Output sound device: index or name.") var output: String?
+    @Option(help: "Write what you hear to this WAV file (48 kHz mono) instead of a device.") var outputWav: String?
+
+    @Option(help: "Opus bitrate, bits per second (6000 to 510000).") var bitrate: Int = 32_000
+    @Option(help: "Frame duration in ms: 10 or 20.") var frameMs: Int = 20
+    @Flag(help: "Opus in-band FEC (for lossy networks).") var fec = false
+
+    @Option(help: "Leave after this many seconds (headless runs).") var duration: Double?
+    @Option(help: "When leaving, write a JSON summary (views, messages, counters) here.") var summaryJson: String?
+    @Option(help: "Send this text message once joined (repeatable; for scripts).") var say: [String] = []
+
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard !room.isEmpty, room.utf8.count <= RoomMessage.maxIdentifierBytes else {
+            throw ValidationError("the room id must be 1 to \(RoomMessage.maxIdentifierBytes) bytes")
+        }
+        let id = effectiveClientID
+        guard !id.isEmpty, id.utf8.count <= RoomMessage.maxIdentifierBytes else {
+            throw ValidationError("the client id must be 1 to \(RoomMessage.maxIdentifierBytes) bytes (use --client-id)")
+        }
+        if (network == nil) == (bind == nil) { throw ValidationError("give exactly one of --network NWID or --bind ADDR") }
+        if let network { _ = try ZeroTierCommand.parse(network) }
+        if let bind, RoomAddress.parseIPv4(bind) == nil, RoomAddress.parseIPv6(bind) == nil {
+            throw ValidationError("--bind \(bind): not an IPv4 or IPv6 address")
+        }
+        for p in peers where RoomAddress(p) == nil {
+            throw ValidationError("--peer \(p): expected ADDR:PORT, e.g. 10.147.17.5:7400 or [fd00::1]:7400")
+        }
+        if let broadcast, RoomAddress.parseIPv4(broadcast) == nil { throw ValidationError("--broadcast \(broadcast): not an IPv4 address") }
+        if input != nil && inputWav != nil { throw ValidationError("give --input or --input-wav, not both") }
+        if output != nil && outputWav != nil { throw ValidationError("give --output or --output-wav, not both") }
+        guard [10, 20].contains(frameMs) else { throw ValidationError("--frame-ms must be 10 or 20") }
+        guard (6_000...510_000).contains(bitrate) else { throw ValidationError("--bitrate must be 6000 to 510000") }
+        if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
+        if [invite, passphrase, passphraseFile].compactMap({ $0 }).count > 1 {
+            throw ValidationError("give one of --invite, --passphrase, --passphrase-file")
+        }
+    }
+
+    var effectiveClientID: String {
+        clientID ?? name ?? ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "client"
+    }
+
+    func run() async throws {
+        let logger = logging.makeLogger(label: "concord")
+        let store = try ConfigStore(environment: ProcessInfo.processInfo.environment)
+        let (identity, created) = try store.loadOrCreateIdentity()
+        if created { printError("created your identity in \(store.directory) (fingerprint \(identity.publicIdentity.fingerprint))") }
+        let knownKeys = try store.loadKnownKeys()
+        let secret: RoomSecret
+        if let given = try ConfigStore.roomSecret(invite: invite, passphrase: passphrase, passphraseFile: passphraseFile, roomID: room) {
+            secret = given
+        } else {
+            secret = .generate()
+            printError("new room secret; others join with:\n  --invite \(secret.inviteString)")
+        }
+
+        var codec = OpusSettings()
+        codec.bitrate = bitrate
+        codec.frameMilliseconds = frameMs
+        codec.inbandFEC = fec
+        codec.expectedLossPercent = fec ? 10 : 0
+        var networkConfiguration = UDPTransport.Configuration(
+            bindHost: bind ?? "0.0.0.0", port: port, discoveryPeers: peers.compactMap { RoomAddress($0) })
+        var advertised: String?
+        if let network {
+            let id = try ZeroTierCommand.parse(network)
+            let assigned = try await ZeroTierCommand.withClient(logging) { client throws(ZeroTierError) in
+                try await client.joinAndWait(id, timeout: .seconds(60)) { printError($0.summary) }
+            }
+            guard let v4 = assigned.ipv4 else { throw ValidationError("ZeroTier assigned no IPv4 address (\(assigned))") }
+            advertised = "\(v4)"
+            // Broadcasts reach only sockets bound to the wildcard (Linux), so bind 0.0.0.0.
+            let mask: UInt32 = assigned.prefixLength >= 32 ? .max : ~(UInt32.max >> UInt32(assigned.prefixLength))
+            networkConfiguration.broadcastAddress = .ipv4(v4.rawValue | ~mask, port: port)
+        }
+        if let broadcast, let raw = RoomAddress.parseIPv4(broadcast) { networkConfiguration.broadcastAddress = .ipv4(raw, port: port) }
+
+        let frameSamples = codec.frameSamples
+        let inputDevice: any AudioInputDevice =
+            try inputWav.map { try WAVFileInput(path: $0, frameSamples: frameSamples) }
+            ?? PortAudioInput(device: input, frameSamples: frameSamples)
+        let outputDevice: any AudioOutputDevice =
+            try outputWav.map { try WAVFileOutput(path: $0) } ?? PortAudioOutput(device: output, frameSamples: frameSamples)
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let live: LiveRoom
+        do {
+            live = try await LiveRoom.start(
+                LiveRoom.Configuration(
+                    roomID: room, clientID: effectiveClientID, displayName: name ?? effectiveClientID, secret: secret,
+                    identity: identity, knownKeys: knownKeys, codec: codec, network: networkConfiguration,
+                    advertisedHost: advertised),
+                input: inputDevice, output: outputDevice, group: group, logger: logger)
+        } catch {
+            inputDevice.stop()
+            try? outputDevice.close()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        printError("joining \(room) as \(effectiveClientID) at \(live.address); you are \(identity.publicIdentity.fingerprint)")
+
+        let signals = Self.onTermination { live.requestLeave() }
+        if let duration {
+            DispatchQueue.global().asyncAfter(deadline: .now() + duration) { live.requestLeave() }
+        }
+        Self.readCommands(into: live)
+        let view = Self.startView(of: live)
+        if !say.isEmpty { Self.sayWhenJoined(say, live: live) }
+
+        await live.waitUntilFinished()
+        view.cancel()
+        signals.forEach { $0.cancel() }
+        let summary = live.summary
+        try? store.saveKnownKeys(summary.knownKeys)
+        if let summaryJson {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(summary).write(to: URL(fileURLWithPath: summaryJson))
+        }
+        print(LiveViewRenderer.statusLine(live.snapshot))
+        try? await group.shutdownGracefully()
+    }
+
+    /// SIGINT and SIGTERM leave the room (once; a second Ctrl-C while leaving is ignored).
+    static func onTermination(_ action: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { sig in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler(handler: action)
+            source.resume()
+            return source
+        }
+    }
+
+    /// Lines from stdin become commands; a bad one prints why. End of input leaves stdin alone
+    /// (a headless client keeps talking until --duration or a signal).
+    static func readCommands(into live: LiveRoom) {
+        let thread = Thread {
+            while let line = readLine() {
+                do {
+                    if let command = try LiveCommand.parse(line) { live.submit(command) }
+                } catch {
+                    printError("\(error)")
+                }
+            }
+        }
+        thread.name = "concord-stdin"
+        thread.start()
+    }
+
+    /// A full-screen view on a terminal, else a status line every 5 s on stderr.
+    static func startView(of live: LiveRoom) -> any DispatchSourceTimer {
+        let tty = isatty(STDOUT_FILENO) == 1
+        let timer = DispatchSource.makeTimerSource(queue: .global())
+        timer.schedule(deadline: .now() + .milliseconds(250), repeating: tty ? .milliseconds(250) : .seconds(5))
+        timer.setEventHandler {
+            let snapshot = live.snapshot
+            if tty {
+                var size = winsize()
+                let ok = ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0
+                let lines = LiveViewRenderer.render(
+                    snapshot, width: ok ? Int(size.ws_col) : 100, height: ok ? Int(size.ws_row) : 30)
+                FileHandle.standardOutput.write(Data(LiveViewRenderer.ansiFrame(lines).utf8))
+            } else {
+                printError(LiveViewRenderer.statusLine(snapshot))
+            }
+        }
+        timer.resume()
+        return timer
+    }
+
+    /// Sends each text once this client is a member with at least one peer.
+    static func sayWhenJoined(_ texts: [String], live: LiveRoom) {
+        DispatchQueue.global().async {
+            while live.snapshot.phase != "member" || live.snapshot.members.isEmpty {
+                if live.summary.left { return }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            for text in texts { live.submit(.say(text)) }
+        }
+    }
+}

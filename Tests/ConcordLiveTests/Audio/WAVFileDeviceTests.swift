@@ -1,0 +1,114 @@
+import Concord
+import ConcordLive
+import Foundation
+import Testing
+
+@Suite struct WAVFileDeviceTests {
+    @Test func inputIsPacedByTheClock() throws {
+        let dir = AudioScratchDirectory("wav-pace")
+        let path = dir.path("a.wav")
+        try WAVWriter.write(path: path, samples: sine(count: 4800, frequency: 1000, amplitude: 0.5), encoding: .float32)
+        let input = try WAVFileInput(path: path, frameSamples: 480)
+        #expect(input.fileFrames == 10)
+        var frame: [Float] = []
+        let start = MonotonicClock.now()
+        for _ in 0..<10 { #expect(input.read(into: &frame)) }
+        let elapsed = MonotonicClock.now().milliseconds(since: start)
+        // Frame k is due at (k + 1) × 10 ms after the first read: the tenth at 100 ms.
+        #expect(elapsed >= 90, "10 frames of 10 ms took \(elapsed) ms")
+        #expect(elapsed < 300, "10 frames of 10 ms took \(elapsed) ms")
+        #expect(frame.count == 480)
+        #expect(input.statistics.framesTransferred == 10)
+        #expect(abs(input.level.peakDBFS - -6.0206) < 0.01)
+        #expect(abs(input.level.rmsDBFS - -9.0309) < 0.01)
+    }
+
+    @Test func atEndSilenceKeepsGoingAndStopEnds() throws {
+        // 2.5 frames of 20 ms: the third is padded with silence.
+        let samples = [Float](repeating: 0.25, count: 2400)
+        let looping = WAVFileInput(samples: samples, frameSamples: 960)
+        var frame = [Float](repeating: 9, count: 3)
+        for _ in 0..<2 { #expect(looping.read(into: &frame)) }
+        #expect(frame == [Float](repeating: 0.25, count: 960))
+        #expect(looping.read(into: &frame))
+        #expect(Array(frame[0..<480]) == [Float](repeating: 0.25, count: 480))
+        #expect(Array(frame[480...]) == [Float](repeating: 0, count: 480))
+        #expect(looping.read(into: &frame))
+        #expect(frame == [Float](repeating: 0, count: 960))
+        #expect(looping.level == .silence)
+
+        let once = WAVFileInput(samples: samples, frameSamples: 960, atEnd: .stop)
+        for _ in 0..<3 { #expect(once.read(into: &frame)) }
+        #expect(!once.read(into: &frame))
+        #expect(!once.read(into: &frame))
+        #expect(once.statistics.framesTransferred == 3)
+    }
+
+    @Test func stopFromAnotherThreadEndsARead() async throws {
+        let input = WAVFileInput(samples: [Float](repeating: 0, count: 480), frameSamples: 480)
+        var frame: [Float] = []
+        #expect(input.read(into: &frame))
+        Thread.detachNewThread { input.stop() }
+        // Within a frame or two of the stop, read returns false, and stays false.
+        var reads = 0
+        while input.read(into: &frame) { reads += 1 }
+        #expect(reads < 50)
+        #expect(!input.read(into: &frame))
+    }
+
+    @Test func outputRoundTripsThroughAFile() throws {
+        let dir = AudioScratchDirectory("wav-out")
+        let path = dir.path("out.wav")
+        let output = try WAVFileOutput(path: path, encoding: .float32)
+        let frames = (0..<25).map { k in sine(count: 480, frequency: 300 + 10 * Double(k), amplitude: 0.8) }
+        for frame in frames { output.write(frame) }
+        #expect(output.statistics.framesTransferred == 25)
+        try output.close()
+        try output.close()  // idempotent
+        output.write(frames[0])  // after close: dropped, counted
+        #expect(output.statistics.overruns == 1)
+        let back = try WAVReader.readMono48k(path: path)
+        #expect(back == frames.flatMap { $0 })
+
+        // 16-bit: the same audio within quantisation.
+        let path16 = dir.path("out16.wav")
+        let output16 = try WAVFileOutput(path: path16)
+        for frame in frames { output16.write(frame) }
+        try output16.close()
+        let back16 = try WAVReader.readMono48k(path: path16)
+        #expect(back16.count == 25 * 480)
+        #expect(zip(back16, frames.flatMap { $0 }).allSatisfy { abs($0 - $1) < 1.0 / 16_000 })
+    }
+
+    @Test func corruptAndMissingFilesNameTheFileAndTheReason() throws {
+        let dir = AudioScratchDirectory("wav-bad")
+        let corrupt = dir.path("corrupt.wav")
+        _ = FileManager.default.createFile(atPath: corrupt, contents: Data("RIFF\u{10}\0\0\0WAVEjunkjunkjunk".utf8))
+        do {
+            _ = try WAVFileInput(path: corrupt)
+            Issue.record("expected an error")
+        } catch {
+            guard case .cannotOpen(let path, let reason) = error else {
+                Issue.record("expected cannotOpen, got \(error)")
+                return
+            }
+            #expect(path == corrupt)
+            #expect(!reason.isEmpty)
+            #expect(error.description.hasPrefix("Cannot open sound file '\(corrupt)': "))
+        }
+        let missing = dir.path("missing.wav")
+        do {
+            _ = try WAVFileInput(path: missing)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description.contains("'\(missing)'"))
+            #expect(error.description.lowercased().contains("no such file"))
+        }
+        do {
+            _ = try WAVFileOutput(path: dir.path("no/such/dir/out.wav"))
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description.hasPrefix("Cannot open sound file '\(dir.path("no/such/dir/out.wav"))'"))
+        }
+    }
+}
