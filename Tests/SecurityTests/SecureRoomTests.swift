@@ -115,6 +115,22 @@ import Testing
         #expect(day2.decodedSamples(1, from: 0) - heardBefore > 3 * 48_000)
     }
 
+    /// Removing a member is a new room secret: the others restart with it; the former member,
+    /// still holding the old one (and its identity), can neither rejoin nor be heard.
+    @Test func removedMemberIsShutOutByTheNewSecret() throws {
+        let old = RoomSecret.generate()
+        let identities = (0..<3).map { _ in Identity.generate() }
+        let sim = SecureRoomSim(count: 3, seed: 19, secret: .generate(), secrets: [2: old], identities: identities)
+        startThree(sim)
+        sim.run(for: .seconds(4))
+        for i in 0..<2 {
+            #expect(sim.view(i) == ["client-0", "client-1"])
+            #expect(sim.transport(i).counters.wrongRoom > 0 && sim.transport(i).counters.opened > 0)
+            #expect(sim.decodedSamples(i, from: 2) == 0)
+        }
+        #expect(sim.view(2) == ["client-2"] && sim.transport(2).counters.opened == 0)
+    }
+
     /// A member may not speak for another: a leave claiming to come from client-0, sent by
     /// client-2 through its own session, is dropped and counted.
     @Test func impersonationIsDropped() throws {

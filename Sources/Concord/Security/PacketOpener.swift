@@ -151,46 +151,56 @@ public final class PacketOpener<Sender: Hashable>: CustomStringConvertible {
         let roomTag = UInt16(truncatingIfNeeded: keyID >> 16)
         let generation = UInt16(truncatingIfNeeded: keyID)
         guard roomTags.contains(roomTag) else { throw .wrongRoom }
-        guard var slot = slots[sender] else { throw .unknownKey }
+        // Keys are read out of the slot, but windows are checked and recorded in place in
+        // `slots`: a local copy of the slot would make every accepted packet copy its window.
+        guard let currentKey = slots[sender]?.current.key else { throw .unknownKey }
+        let previousKey = slots[sender]?.previous?.key
 
         let sealedStart = headerLength + SealedFormat.keyIDLength + SealedFormat.counterLength
-        let aad = Array(bytes[0..<sealedStart])
+        let aad = bytes[0..<sealedStart]
         let ciphertext = bytes[sealedStart..<(bytes.count - SealedFormat.tagLength)]
         let tag = bytes[(bytes.count - SealedFormat.tagLength)...]
 
         // Candidates in order: current, previous, the next generation (derived, not yet stored).
-        var candidates: [(Which, KeyState)] = []
-        if slot.current.key.keyID == keyID { candidates.append((.current, slot.current)) }
-        if let previous = slot.previous, previous.key.keyID == keyID { candidates.append((.previous, previous)) }
-        if candidates.isEmpty, slot.current.key.roomTag == roomTag, generation == slot.current.key.generation &+ 1,
-            let next = slot.current.key.next()
-        {
-            candidates.append((.next, KeyState(key: next, window: ReplayWindow(size: windowSize))))
+        var candidates: (Which, TrafficKey)? = nil
+        var second: (Which, TrafficKey)? = nil
+        if currentKey.keyID == keyID { candidates = (.current, currentKey) }
+        if let previousKey, previousKey.keyID == keyID {
+            if candidates == nil { candidates = (.previous, previousKey) } else { second = (.previous, previousKey) }
         }
-        guard !candidates.isEmpty else { throw .unknownKey }
+        if candidates == nil, currentKey.roomTag == roomTag, generation == currentKey.generation &+ 1, let next = currentKey.next() {
+            candidates = (.next, next)
+        }
+        guard let first = candidates else { throw .unknownKey }
 
         // The window is checked before decryption (cheap), but recorded only after it: a
         // forgery cannot move it. A packet is `replayed`/`tooOld` only if no candidate key
         // could have taken it as fresh; if one could and it failed authentication, `forged`.
         var windowVerdict: ReplayWindow.Verdict?
         var triedFresh = false
-        for (which, var state) in candidates {
-            let verdict = state.window.check(counter)
+        for (which, key) in [first, second].compactMap({ $0 }) {
+            let verdict: ReplayWindow.Verdict
+            switch which {
+            case .current: verdict = slots[sender]?.current.window.check(counter) ?? .fresh
+            case .previous: verdict = slots[sender]?.previous?.window.check(counter) ?? .fresh
+            case .next: verdict = .fresh
+            }
             guard verdict == .fresh else {
                 if windowVerdict != .replayed { windowVerdict = verdict }
                 continue
             }
             triedFresh = true
-            guard let body = Self.decrypt(ciphertext, tag: tag, counter: counter, aad: aad, key: state.key) else { continue }
-            state.window.accept(counter)
+            guard let body = Self.decrypt(ciphertext, tag: tag, counter: counter, aad: aad, key: key) else { continue }
             switch which {
-            case .current: slot.current = state
-            case .previous: slot.previous = state
+            case .current: slots[sender]?.current.window.accept(counter)
+            case .previous: slots[sender]?.previous?.window.accept(counter)
             case .next:
-                slot.previous = slot.current
-                slot.current = state
+                var state = KeyState(key: key, window: ReplayWindow(size: windowSize))
+                state.window.accept(counter)
+                let former = slots[sender]?.current
+                slots[sender]?.previous = former
+                slots[sender]?.current = state
             }
-            slots[sender] = slot
             return (Array(bytes[0..<headerLength]), body)
         }
         if !triedFresh, let windowVerdict { throw windowVerdict == .replayed ? .replayed : .tooOld }
@@ -198,12 +208,12 @@ public final class PacketOpener<Sender: Hashable>: CustomStringConvertible {
     }
 
     private static func decrypt(
-        _ ciphertext: ArraySlice<UInt8>, tag: ArraySlice<UInt8>, counter: UInt64, aad: [UInt8], key: TrafficKey
+        _ ciphertext: ArraySlice<UInt8>, tag: ArraySlice<UInt8>, counter: UInt64, aad: ArraySlice<UInt8>, key: TrafficKey
     ) -> [UInt8]? {
         guard let nonce = try? ChaChaPoly.Nonce(data: SealedFormat.nonceBytes(counter)),
             let box = try? ChaChaPoly.SealedBox(nonce: nonce, ciphertext: ciphertext, tag: tag),
             let plain = try? ChaChaPoly.open(box, using: key.key, authenticating: aad)
         else { return nil }
-        return Array(plain)
+        return plain.withUnsafeBytes { Array($0) }
     }
 }

@@ -100,7 +100,7 @@ public final class Simulation {
         let hosts = (0..<count).map { network.addHost(address: IPv4Address(10, 147, 17, UInt8(10 + $0))) }
         func address(_ i: Int) -> RoomAddress { .ipv4(hosts[i].address.rawValue, port: port) }
         // Security: each participant seals and opens as a real client does (pair sessions).
-        let securityMeter = ThreadCPUMeter()
+        let securityMeter = WallTimeMeter()
         let roomKey = RoomKey(secret: .generate(), roomID: s.roomID ?? "bench-mesh")
         let transports: [SecureTransport]? =
             s.sealed
@@ -323,7 +323,7 @@ public final class Simulation {
             malformedPackets: participants.reduce(0) { $0 + $1.statistics.malformedPackets },
             membership: rooms?.report(until: time(spokenSamples)),
             security: transports.map {
-                SecurityReport(transports: $0, cpuSeconds: securityMeter.codecSeconds, codecSeconds: meter.codecSeconds)
+                SecurityReport(transports: $0, cpuSeconds: securityMeter.seconds, codecSeconds: meter.codecSeconds)
             })
     }
 

@@ -74,6 +74,10 @@ public final class LiveRoom: @unchecked Sendable {
         var datagrams: [(bytes: [UInt8], from: RoomAddress, arrival: Instant)] = []
         var commands: [LiveCommand] = []
         var leaveRequested = false
+        /// Datagrams dropped because the engine fell this far behind (a flood): the inbox is
+        /// bounded so that a flood costs counted drops, not memory.
+        var overflowDrops = 0
+        static let capacity = 8192
     }
 
     /// What the socket's event loop and the user hand the engine thread.
@@ -106,6 +110,7 @@ public final class LiveRoom: @unchecked Sendable {
     private var nextSnapshotAt = Instant.zero
     private var lastNow = Instant.zero
     private var noticedKeyChanges = 0
+    private var inboxOverflowDrops = 0
 
     /// Binds the socket, builds the engine and starts the engine thread; the client joins at once.
     public static func start(
@@ -118,7 +123,13 @@ public final class LiveRoom: @unchecked Sendable {
         let inbox = SharedInbox()
         let transport = try await UDPTransport.bind(configuration.network, group: group, logger: logger) {
             bytes, from, arrival in
-            inbox.withLock { $0.datagrams.append((bytes, from, arrival)) }
+            inbox.withLock {
+                if $0.datagrams.count < Inbox.capacity {
+                    $0.datagrams.append((bytes, from, arrival))
+                } else {
+                    $0.overflowDrops += 1
+                }
+            }
         }
         var address = transport.localAddress
         if let host = configuration.advertisedHost {
@@ -246,13 +257,14 @@ public final class LiveRoom: @unchecked Sendable {
             }
             now = max(MonotonicClock.now(), lastNow)
             if nextSnapshotAt == .zero { published.withLock { $0.summary.firstTickAtNanoseconds = now.nanoseconds } }
-            let (datagrams, commands, leave) = inbox.withLock { box in
+            let (datagrams, commands, leave, overflow) = inbox.withLock { box in
                 defer {
                     box.datagrams.removeAll(keepingCapacity: true)
                     box.commands.removeAll()
                 }
-                return (box.datagrams, box.commands, box.leaveRequested)
+                return (box.datagrams, box.commands, box.leaveRequested, box.overflowDrops)
             }
+            inboxOverflowDrops = overflow
             for d in datagrams {
                 let at = max(min(d.arrival, now), lastNow)
                 lastNow = at
@@ -412,6 +424,7 @@ public final class LiveRoom: @unchecked Sendable {
             $0.summary.knownKeys = transport.knownKeys
             $0.summary.datagramsReceived = network.datagramsReceived
             $0.summary.datagramsSent = network.datagramsSent
+            $0.summary.inboxOverflowDrops = inboxOverflowDrops
             $0.summary.peers = members.map { .init(clientID: $0.clientID, fingerprint: $0.fingerprint, lossPercent: $0.lossPercent) }
         }
     }

@@ -47,6 +47,8 @@ public struct LiveSummary: Codable, Sendable, Equatable {
     public var securityStatistics = SecureTransport.Statistics()
     public var datagramsReceived = 0
     public var datagramsSent = 0
+    /// Datagrams dropped because the engine thread fell 8192 datagrams behind.
+    public var inboxOverflowDrops = 0
     /// True once the client left and finalized its output.
     public var left = false
     /// Pinned identities after the session (saved to the config by the CLI; not in the JSON).
@@ -61,6 +63,7 @@ public struct LiveSummary: Codable, Sendable, Equatable {
         case securityStatistics = "security_statistics"
         case datagramsReceived = "datagrams_received"
         case datagramsSent = "datagrams_sent"
+        case inboxOverflowDrops = "inbox_overflow_drops"
     }
 
     public init(roomID: String, clientID: String, address: String, fingerprint: String) {

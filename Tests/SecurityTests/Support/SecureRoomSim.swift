@@ -50,18 +50,19 @@ final class SecureRoomSim {
     private(set) var captured: [Captured] = []
 
     /// - Parameters:
-    ///   - secret: the room's secret; `outsiders` get a random other one.
+    ///   - secret: the room's secret; `outsiders` get a random other one, `secrets` a given one.
     ///   - identities: long-term identities to reuse (another "day" of the same clients).
     init(
         count: Int, seed: UInt64, conditions: PathConditions = .ideal, roomID: String = "lobby",
-        secret: RoomSecret = .generate(), outsiders: Set<Int> = [], identities: [Identity]? = nil
+        secret: RoomSecret = .generate(), outsiders: Set<Int> = [], secrets: [Int: RoomSecret] = [:],
+        identities: [Identity]? = nil
     ) {
         network = Network(simulator: simulator, seed: seed, defaultConditions: conditions)
         self.roomID = roomID
         self.seed = seed
         for i in 0..<count {
             let host = network.addHost(address: IPv4Address(10, 147, 17, UInt8(i + 1)))
-            let slot = Slot(index: i, host: host, secret: outsiders.contains(i) ? .generate() : secret)
+            let slot = Slot(index: i, host: host, secret: secrets[i] ?? (outsiders.contains(i) ? .generate() : secret))
             if let identities { slot.identity = identities[i] }
             slots.append(slot)
         }
