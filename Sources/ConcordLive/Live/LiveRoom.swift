@@ -111,6 +111,7 @@ public final class LiveRoom: @unchecked Sendable {
     private var lastNow = Instant.zero
     private var noticedKeyChanges = 0
     private var inboxOverflowDrops = 0
+    private var datagrams: [(bytes: [UInt8], from: RoomAddress, arrival: Instant)] = []
 
     /// Binds the socket, builds the engine and starts the engine thread; the client joins at once.
     public static func start(
@@ -257,12 +258,13 @@ public final class LiveRoom: @unchecked Sendable {
             }
             now = max(MonotonicClock.now(), lastNow)
             if nextSnapshotAt == .zero { published.withLock { $0.summary.firstTickAtNanoseconds = now.nanoseconds } }
-            let (datagrams, commands, leave, overflow) = inbox.withLock { box in
-                defer {
-                    box.datagrams.removeAll(keepingCapacity: true)
-                    box.commands.removeAll()
-                }
-                return (box.datagrams, box.commands, box.leaveRequested, box.overflowDrops)
+            // Double-buffered: the engine's empty array goes in, the filled one comes out, so a
+            // tick allocates nothing once both have grown to the traffic's size.
+            datagrams.removeAll(keepingCapacity: true)
+            let (commands, leave, overflow) = inbox.withLock { box in
+                swap(&datagrams, &box.datagrams)
+                defer { box.commands.removeAll() }
+                return (box.commands, box.leaveRequested, box.overflowDrops)
             }
             inboxOverflowDrops = overflow
             for d in datagrams {

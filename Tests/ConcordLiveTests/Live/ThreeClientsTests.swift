@@ -120,11 +120,13 @@ import Glibc
                     spoken, talkerFirstTick: summaries[t].firstTickAtNanoseconds!,
                     listenerFirstTick: summaries[l].firstTickAtNanoseconds!)
                 // 1 s windows every 0.5 s: the talker speaks for 8–9 s, the first second or two
-                // before the room has formed.
+                // before the room has formed, and a window where both others talk at once in the
+                // mix correlates below 0.5. Unrelated audio correlates at ≈ 1/√(effective samples)
+                // ≪ 0.5 (CrossCorrelationLatency), so three accepted windows are no accident.
                 let windows = CrossCorrelationLatency.analyze(
                     source: aligned, track: heard, settings: .init(hopSeconds: 0.5)
                 ).filter(\.accepted)
-                #expect(windows.count >= 4, "\(Self.names[l]) hears \(Self.names[t]): \(windows.count) windows")
+                #expect(windows.count >= 3, "\(Self.names[l]) hears \(Self.names[t]): \(windows.count) windows")
                 let latencies = windows.map(\.latencyMilliseconds).sorted()
                 guard let median = latencies.dropFirst(latencies.count / 2).first else { continue }
                 #expect(median > 20 && median <= bound, "\(Self.names[t])→\(Self.names[l]): median \(median) ms, bound \(bound) ms")
