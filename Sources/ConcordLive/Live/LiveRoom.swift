@@ -93,7 +93,7 @@ public final class LiveRoom: @unchecked Sendable {
 
     public let configuration: Configuration
     public let address: RoomAddress
-    private let transport: UDPTransport
+    private let transport: any DatagramTransport
     private let input: any AudioInputDevice
     private let output: any AudioOutputDevice
     private let logger: Logger
@@ -113,17 +113,27 @@ public final class LiveRoom: @unchecked Sendable {
     private var inboxOverflowDrops = 0
     private var datagrams: [(bytes: [UInt8], from: RoomAddress, arrival: Instant)] = []
 
-    /// Binds the socket, builds the engine and starts the engine thread; the client joins at once.
+    /// Binds the UDP socket, builds the engine and starts the engine thread; the client joins at once.
     public static func start(
         _ configuration: Configuration, input: any AudioInputDevice, output: any AudioOutputDevice,
         group: any EventLoopGroup, logger: Logger
+    ) async throws -> LiveRoom {
+        try await start(configuration, input: input, output: output, logger: logger) { handler in
+            try await UDPTransport.bind(configuration.network, group: group, logger: logger, onDatagram: handler)
+        }
+    }
+
+    /// The same over any datagram transport: `bind` is given the handler that queues arrivals
+    /// for the engine thread and returns the bound transport.
+    public static func start(
+        _ configuration: Configuration, input: any AudioInputDevice, output: any AudioOutputDevice, logger: Logger,
+        bind: (@escaping DatagramHandler) async throws -> any DatagramTransport
     ) async throws -> LiveRoom {
         guard input.frameSamples == configuration.codec.frameSamples else {
             throw LiveRoomError.frameSizeMismatch(device: input.frameSamples, codec: configuration.codec.frameSamples)
         }
         let inbox = SharedInbox()
-        let transport = try await UDPTransport.bind(configuration.network, group: group, logger: logger) {
-            bytes, from, arrival in
+        let transport = try await bind { bytes, from, arrival in
             inbox.withLock {
                 if $0.datagrams.count < Inbox.capacity {
                     $0.datagrams.append((bytes, from, arrival))
@@ -156,7 +166,7 @@ public final class LiveRoom: @unchecked Sendable {
     }
 
     private init(
-        configuration: Configuration, address: RoomAddress, transport: UDPTransport, input: any AudioInputDevice,
+        configuration: Configuration, address: RoomAddress, transport: any DatagramTransport, input: any AudioInputDevice,
         output: any AudioOutputDevice, inbox: SharedInbox, logger: Logger
     ) throws {
         self.configuration = configuration
@@ -418,16 +428,19 @@ public final class LiveRoom: @unchecked Sendable {
             security: authenticRejections(transport.counters), handshakes: transport.statistics.handshakesCompleted,
             impersonations: transport.statistics.impersonations, garbageDatagrams: transport.counters.malformed,
             uptimeSeconds: now.seconds - startedAt.seconds)
-        let network = self.transport.statistics
+        let (sent, received) = (self.transport.datagramsSent, self.transport.datagramsReceived)
         published.withLock {
             $0.snapshot = snapshot
             $0.summary.security = transport.counters
             $0.summary.securityStatistics = transport.statistics
             $0.summary.knownKeys = transport.knownKeys
-            $0.summary.datagramsReceived = network.datagramsReceived
-            $0.summary.datagramsSent = network.datagramsSent
+            $0.summary.datagramsReceived = received
+            $0.summary.datagramsSent = sent
             $0.summary.inboxOverflowDrops = inboxOverflowDrops
-            $0.summary.peers = members.map { .init(clientID: $0.clientID, fingerprint: $0.fingerprint, lossPercent: $0.lossPercent) }
+            // After leaving the list is empty: keep the members as they were last seen.
+            if phase == "member" {
+                $0.summary.peers = members.map { .init(clientID: $0.clientID, fingerprint: $0.fingerprint, lossPercent: $0.lossPercent) }
+            }
         }
     }
 

@@ -41,7 +41,7 @@ public struct LiveSummary: Codable, Sendable, Equatable {
     public var fingerprint: String
     public var viewChanges: [ViewChange] = []
     public var messages: [Message] = []
-    /// Members at the last snapshot.
+    /// Members at the last snapshot taken while this client was in the room.
     public var peers: [Peer] = []
     public var security = SecurityCounters()
     public var securityStatistics = SecureTransport.Statistics()
