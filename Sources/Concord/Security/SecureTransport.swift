@@ -318,8 +318,8 @@ public final class SecureTransport {
     // MARK: Internals
 
     private func sendOrQueue(_ plain: [UInt8], to address: RoomAddress, now: Instant) {
-        if let session = sessions[address] {
-            if let sealed = sealPair(plain, with: session.sealer) { effects.append(.send(bytes: sealed, to: address)) }
+        if let sealer = sessions[address]?.sealer {
+            if let sealed = sealPair(plain, with: sealer) { effects.append(.send(bytes: sealed, to: address)) }
             return
         }
         var queue = queued[address] ?? []
@@ -385,12 +385,14 @@ public final class SecureTransport {
             opened = result
         }
         opener.record(nil)
-        guard let session = sessions[address] else { return }
-        if bytes[1] == SecureWire.packetType { return }  // a confirm: its work is done
+        // Only the two fields needed: copying the whole session per packet costs a dozen retains.
+        guard bytes[1] != SecureWire.packetType,  // a confirm: its work is done
+            let clientID = sessions[address]?.clientID, let identity = sessions[address]?.identity
+        else { return }
         var plain = opened.header
         plain[2] &= ~0x80
         plain.append(contentsOf: opened.body)
-        delivered.append(Delivered(bytes: plain, from: address, clientID: session.clientID, identity: session.identity))
+        delivered.append(Delivered(bytes: plain, from: address, clientID: clientID, identity: identity))
     }
 
     private func receiveBootstrap(_ bytes: [UInt8], kind: SecureWire.Kind, from address: RoomAddress, now: Instant) {

@@ -27,6 +27,19 @@ public struct SecurityCounters: Sendable, Equatable, Codable {
 
     public var dropped: Int { forged + replayed + tooOld + wrongRoom + unknownKey + malformed }
 
+    /// Both sets of counts summed, cause by cause (e.g. over a room's members).
+    public func adding(_ other: SecurityCounters) -> SecurityCounters {
+        var sum = self
+        sum.opened += other.opened
+        sum.forged += other.forged
+        sum.replayed += other.replayed
+        sum.tooOld += other.tooOld
+        sum.wrongRoom += other.wrongRoom
+        sum.unknownKey += other.unknownKey
+        sum.malformed += other.malformed
+        return sum
+    }
+
     mutating func count(_ error: SecurityError) {
         switch error {
         case .forged: forged += 1

@@ -47,14 +47,7 @@ public struct SecurityReport: Codable, Sendable, Equatable {
         var impersonations = 0
         var queueDrops = 0
         for t in transports {
-            let c = t.counters
-            rejected.opened += c.opened
-            rejected.forged += c.forged
-            rejected.replayed += c.replayed
-            rejected.tooOld += c.tooOld
-            rejected.wrongRoom += c.wrongRoom
-            rejected.unknownKey += c.unknownKey
-            rejected.malformed += c.malformed
+            rejected = rejected.adding(t.counters)
             sealed += t.statistics.sealedPackets
             handshakes += t.statistics.handshakesCompleted
             timedOut += t.statistics.handshakesTimedOut
