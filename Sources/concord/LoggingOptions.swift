@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import Synchronization
 
 /// `--log-level`, shared by every subcommand. Logs go to stderr so that stdout stays the
 /// command's result (an address, a table) for scripts.
@@ -9,17 +10,25 @@ struct LoggingOptions: ParsableArguments {
         help: "Log detail on stderr: trace, debug, info, notice, warning, error or critical.")
     var level: Logger.Level = .warning
 
-    /// Installs the stderr log handler at the chosen level and returns a logger for `label`.
-    /// Call once per process (swift-log allows one bootstrap).
+    /// Returns a logger for `label`, installing the stderr log handler at the chosen level on
+    /// the first call. swift-log traps on a second `LoggingSystem.bootstrap`, and one command may
+    /// reach several helpers that each want a logger (`join --network` asks for two), so the
+    /// bootstrap happens once per process, whoever calls first.
     func makeLogger(label: String) -> Logger {
         let level = self.level
-        LoggingSystem.bootstrap { name in
-            var handler = StreamLogHandler.standardError(label: name)
-            handler.logLevel = level
-            return handler
+        Self.bootstrapped.withLock { done in
+            guard !done else { return }
+            done = true
+            LoggingSystem.bootstrap { name in
+                var handler = StreamLogHandler.standardError(label: name)
+                handler.logLevel = level
+                return handler
+            }
         }
         return Logger(label: label)
     }
+
+    private static let bootstrapped = Mutex(false)
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
