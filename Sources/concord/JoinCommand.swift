@@ -27,7 +27,7 @@ struct JoinCommand: AsyncParsableCommand {
     @Option(help: "ZeroTier network id to talk on: join it (if needed), bind its address, broadcast on its subnet.")
     var network: String?
     @Option(help: "Address to bind and advertise, e.g. 10.147.17.5 or 127.0.0.2 (instead of --network).") var bind: String?
-    @Option(help: "UDP port.") var port: UInt16 = 7400
+    @Option(parsing: .unconditional, help: "UDP port (1 to 65535).") var port: Int = 7400
     @Option(name: .customLong("peer"), help: "A peer's ADDR:PORT to discover directly (repeatable).") var peers: [String] = []
     @Option(help: "Broadcast address for discovery (default with --network: the subnet's).") var broadcast: String?
 
@@ -40,11 +40,11 @@ struct JoinCommand: AsyncParsableCommand {
     @Option(help: "Output sound device: index or name.") var output: String?
     @Option(help: "Write what you hear to this WAV file (48 kHz mono) instead of a device.") var outputWav: String?
 
-    @Option(help: "Opus bitrate, bits per second (6000 to 510000).") var bitrate: Int = 32_000
-    @Option(help: "Frame duration in ms: 10 or 20.") var frameMs: Int = 20
+    @Option(parsing: .unconditional, help: "Opus bitrate, bits per second (6000 to 510000).") var bitrate: Int = 32_000
+    @Option(parsing: .unconditional, help: "Frame duration in ms: 10 or 20.") var frameMs: Int = 20
     @Flag(help: "Opus in-band FEC (for lossy networks).") var fec = false
 
-    @Option(help: "Leave after this many seconds (headless runs).") var duration: Double?
+    @Option(parsing: .unconditional, help: "Leave after this many seconds (headless runs; up to a week).") var duration: Double?
     @Option(help: "When leaving, write a JSON summary (views, messages, counters) here.") var summaryJson: String?
     @Option(help: "Send this text message once joined (repeatable; for scripts).") var say: [String] = []
 
@@ -70,12 +70,17 @@ struct JoinCommand: AsyncParsableCommand {
         if input != nil && inputWav != nil { throw ValidationError("give --input or --input-wav, not both") }
         if output != nil && outputWav != nil { throw ValidationError("give --output or --output-wav, not both") }
         guard [10, 20].contains(frameMs) else { throw ValidationError("--frame-ms must be 10 or 20") }
-        guard (6_000...510_000).contains(bitrate) else { throw ValidationError("--bitrate must be 6000 to 510000") }
-        if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
+        guard (1...65_535).contains(port) else { throw ValidationError("--port \(port): must be 1 to 65535") }
+        guard (6_000...510_000).contains(bitrate) else { throw ValidationError("--bitrate \(bitrate): must be 6000 to 510000") }
+        if let duration, !(duration > 0 && duration <= Self.maximumDuration) {
+            throw ValidationError("--duration \(duration): must be more than 0 and at most \(Int(Self.maximumDuration)) seconds (a week)")
+        }
         if [invite, passphrase, passphraseFile].compactMap({ $0 }).count > 1 {
             throw ValidationError("give one of --invite, --passphrase, --passphrase-file")
         }
     }
+
+    static let maximumDuration = 7 * 86_400.0
 
     var effectiveClientID: String {
         clientID ?? name ?? ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "client"
@@ -83,17 +88,13 @@ struct JoinCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = logging.makeLogger(label: "concord")
+        // Everything that can fail without the network is checked before joining anything:
+        // the outputs (writable, room on the disk), the input, the configuration.
+        let outputs = try Self.checkOutputs(outputWav: outputWav, summaryJson: summaryJson, duration: duration)
+        let port = UInt16(self.port)
         let store = try ConfigStore(environment: ProcessInfo.processInfo.environment)
-        let (identity, created) = try store.loadOrCreateIdentity()
-        if created { printError("created your identity in \(store.directory) (fingerprint \(identity.publicIdentity.fingerprint))") }
         let knownKeys = try store.loadKnownKeys()
-        let secret: RoomSecret
-        if let given = try ConfigStore.roomSecret(invite: invite, passphrase: passphrase, passphraseFile: passphraseFile, roomID: room) {
-            secret = given
-        } else {
-            secret = .generate()
-            printError("new room secret; others join with:\n  --invite \(secret.inviteString)")
-        }
+        let given = try ConfigStore.roomSecret(invite: invite, passphrase: passphrase, passphraseFile: passphraseFile, roomID: room)
 
         var codec = OpusSettings()
         codec.bitrate = bitrate
@@ -103,6 +104,7 @@ struct JoinCommand: AsyncParsableCommand {
         var networkConfiguration = UDPTransport.Configuration(
             bindHost: bind ?? "0.0.0.0", port: port, discoveryPeers: peers.compactMap { RoomAddress($0) })
         var advertised: String?
+        var sweep: SubnetSweep.Configuration?
         if let network {
             let id = try ZeroTierCommand.parse(network)
             let assigned = try await ZeroTierCommand.withClient(logging) { client throws(ZeroTierError) in
@@ -113,6 +115,7 @@ struct JoinCommand: AsyncParsableCommand {
             // Broadcasts reach only sockets bound to the wildcard (Linux), so bind 0.0.0.0.
             let mask: UInt32 = assigned.prefixLength >= 32 ? .max : ~(UInt32.max >> UInt32(assigned.prefixLength))
             networkConfiguration.broadcastAddress = .ipv4(v4.rawValue | ~mask, port: port)
+            sweep = SubnetSweep.Configuration(address: v4.rawValue, prefixLength: assigned.prefixLength, port: port)
         }
         if let broadcast, let raw = RoomAddress.parseIPv4(broadcast) { networkConfiguration.broadcastAddress = .ipv4(raw, port: port) }
 
@@ -121,7 +124,17 @@ struct JoinCommand: AsyncParsableCommand {
             try inputWav.map { try WAVFileInput(path: $0, frameSamples: frameSamples) }
             ?? PortAudioInput(device: input, frameSamples: frameSamples)
         let outputDevice: any AudioOutputDevice =
-            try outputWav.map { try WAVFileOutput(path: $0) } ?? PortAudioOutput(device: output, frameSamples: frameSamples)
+            try outputWav.map { WAVFileOutput(path: $0) } ?? PortAudioOutput(device: output, frameSamples: frameSamples)
+
+        let (identity, created) = try store.loadOrCreateIdentity()
+        if created { printError("created your identity in \(store.directory) (fingerprint \(identity.publicIdentity.fingerprint))") }
+        let secret: RoomSecret
+        if let given {
+            secret = given
+        } else {
+            secret = .generate()
+            printError("new room secret; others join with:\n  --invite \(secret.inviteString)")
+        }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let live: LiveRoom
@@ -130,7 +143,7 @@ struct JoinCommand: AsyncParsableCommand {
                 LiveRoom.Configuration(
                     roomID: room, clientID: effectiveClientID, displayName: name ?? effectiveClientID, secret: secret,
                     identity: identity, knownKeys: knownKeys, codec: codec, network: networkConfiguration,
-                    advertisedHost: advertised),
+                    advertisedHost: advertised, sweep: sweep),
                 input: inputDevice, output: outputDevice, group: group, logger: logger)
         } catch {
             inputDevice.stop()
@@ -153,13 +166,41 @@ struct JoinCommand: AsyncParsableCommand {
         signals.forEach { $0.cancel() }
         let summary = live.summary
         try? store.saveKnownKeys(summary.knownKeys)
-        if let summaryJson {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(summary).write(to: URL(fileURLWithPath: summaryJson))
-        }
         print(LiveViewRenderer.statusLine(live.snapshot))
         try? await group.shutdownGracefully()
+        var failed = false
+        if let summaryPath = outputs.summary {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            do {
+                try summaryPath.write(try encoder.encode(summary))
+            } catch {
+                printError("\(error)")
+                failed = true
+            }
+        }
+        if let failure = live.outputFailure {
+            printError("The output \(outputWav ?? "device") is incomplete: \(failure)")
+            failed = true
+        }
+        if failed { throw ExitCode.failure }
+    }
+
+    /// `--output-wav` and `--summary-json` checked before joining: creatable, and room on the
+    /// disk for the run (a WAV takes 96 kB a second; without --duration, an hour's worth).
+    static func checkOutputs(
+        outputWav: String?, summaryJson: String?, duration: Double?
+    ) throws -> (wav: OutputPath?, summary: OutputPath?) {
+        let wav = outputWav.map { OutputPath($0, option: "--output-wav") }
+        let summary = summaryJson.map { OutputPath($0, option: "--summary-json") }
+        do {
+            try wav?.check(bytesNeeded: Int64((duration ?? 3_600) * 96_000) + 4_096)
+            try summary?.check()
+        } catch {
+            printError("\(error)")
+            throw ExitCode.failure
+        }
+        return (wav, summary)
     }
 
     /// SIGINT and SIGTERM leave the room (once; a second Ctrl-C while leaving is ignored).

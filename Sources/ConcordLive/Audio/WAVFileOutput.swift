@@ -9,29 +9,53 @@ import Synchronization
 /// `close()` then throws it. `close()` finalises the header (sizes in the RIFF and data chunks),
 /// so call it on every exit path, including Ctrl-C, for a file other programs can read; until
 /// then the header claims no data.
+///
+/// The file is created (or truncated) by the first frame written, not by `init`: a client that
+/// fails to start (its port in use, the network not joined) leaves an existing file as it was.
+/// Check that the path is writable before starting (`OutputPath.check`).
 public final class WAVFileOutput: AudioOutputDevice {
     public let path: String
+    public let encoding: WAVWriter.Encoding
+
+    private enum File {
+        case notOpened
+        case open(WAVWriter)
+        case closed
+    }
 
     private struct State {
-        var writer: WAVWriter?
+        var file = File.notOpened
         var firstError: SoundFileError?
         var statistics = AudioDeviceStatistics()
     }
     private let state: Mutex<State>
 
-    /// Creates (or truncates) the file.
-    ///
-    /// - Throws: `SoundFileError.cannotOpen` naming the file when it cannot be created.
-    public init(path: String, encoding: WAVWriter.Encoding = .pcm16) throws(SoundFileError) {
+    public init(path: String, encoding: WAVWriter.Encoding = .pcm16) {
         self.path = path
-        let writer = try WAVWriter(path: path, encoding: encoding, sampleRate: AudioFormat.sampleRate, channels: 1)
-        self.state = Mutex(State(writer: writer))
+        self.encoding = encoding
+        self.state = Mutex(State())
     }
 
     public func write(_ frame: [Float]) {
+        let (path, encoding) = (self.path, self.encoding)
         state.withLock { state in
-            guard let writer = state.writer else {
-                // Written after close: the frame has nowhere to go.
+            let writer: WAVWriter
+            switch state.file {
+            case .open(let open):
+                writer = open
+            case .notOpened:
+                do throws(SoundFileError) {
+                    writer = try WAVWriter(path: path, encoding: encoding, sampleRate: AudioFormat.sampleRate, channels: 1)
+                    state.file = .open(writer)
+                } catch {
+                    state.file = .closed
+                    state.statistics.errors += 1
+                    state.firstError = error
+                    return
+                }
+            case .closed:
+                // Written after close (or after the file could not be created): the frame has
+                // nowhere to go.
                 state.statistics.overruns += 1
                 state.statistics.overrunSamples += frame.count
                 return
@@ -48,14 +72,18 @@ public final class WAVFileOutput: AudioOutputDevice {
 
     public var statistics: AudioDeviceStatistics { state.withLock { $0.statistics } }
 
-    /// Finalises the header and closes the file.
+    /// Finalises the header and closes the file (a file never written to is not created).
     ///
-    /// - Throws: the first failed write's `SoundFileError`, else the error finalising the file.
-    ///   Later calls do nothing.
+    /// - Throws: the first failed write's (or creation's) `SoundFileError`, else the error
+    ///   finalising the file. Later calls do nothing.
     public func close() throws(SoundFileError) {
         let failure = state.withLock { state -> SoundFileError? in
-            guard let writer = state.writer else { return nil }
-            state.writer = nil
+            guard case .open(let writer) = state.file else {
+                state.file = .closed
+                defer { state.firstError = nil }
+                return state.firstError
+            }
+            state.file = .closed
             var failure = state.firstError
             do throws(SoundFileError) {
                 try writer.close()

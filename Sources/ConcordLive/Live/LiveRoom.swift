@@ -32,12 +32,15 @@ public final class LiveRoom: @unchecked Sendable {
         public var advertisedHost: String?
         public var roomSettings: RoomSettings
         public var securitySettings: SecureTransport.Settings
+        /// Unicast copies of each discovery broadcast to the network's subnet (`--network`: the
+        /// ZeroTier subnet), for networks that deliver broadcasts late; nil: broadcasts only.
+        public var sweep: SubnetSweep.Configuration?
 
         public init(
             roomID: String, clientID: String, displayName: String = "", secret: RoomSecret, identity: Identity,
             knownKeys: KnownKeys = .init(), codec: OpusSettings = .init(), jitterBuffer: JitterBufferSettings = .init(),
             network: UDPTransport.Configuration, advertisedHost: String? = nil, roomSettings: RoomSettings = .init(),
-            securitySettings: SecureTransport.Settings = .init()
+            securitySettings: SecureTransport.Settings = .init(), sweep: SubnetSweep.Configuration? = nil
         ) {
             self.roomID = roomID
             self.clientID = clientID
@@ -51,6 +54,7 @@ public final class LiveRoom: @unchecked Sendable {
             self.advertisedHost = advertisedHost
             self.roomSettings = roomSettings
             self.securitySettings = securitySettings
+            self.sweep = sweep
         }
     }
 
@@ -100,6 +104,7 @@ public final class LiveRoom: @unchecked Sendable {
     private let inbox: SharedInbox
     private let published: Mutex<Published>
     private let finished = Mutex<[CheckedContinuation<Void, Never>]?>([])
+    private let outputFailureText = Mutex<String?>(nil)
 
     // Engine state: touched only by the engine thread.
     private let room: SecureVoiceRoom
@@ -112,6 +117,10 @@ public final class LiveRoom: @unchecked Sendable {
     private var noticedKeyChanges = 0
     private var inboxOverflowDrops = 0
     private var datagrams: [(bytes: [UInt8], from: RoomAddress, arrival: Instant)] = []
+    private var sweep: SubnetSweep?
+    /// Ticks after a longer gap than this are a resume from a pause (SIGSTOP, a suspended
+    /// laptop): the socket's backlog is read before the room judges anyone's liveness.
+    static let pauseThreshold = 0.5
 
     /// Binds the UDP socket, builds the engine and starts the engine thread; the client joins at once.
     public static func start(
@@ -176,6 +185,7 @@ public final class LiveRoom: @unchecked Sendable {
         self.output = output
         self.inbox = inbox
         self.logger = logger
+        sweep = configuration.sweep.map(SubnetSweep.init)
         let participant = try Participant(
             id: VoiceRoom.voiceID(for: configuration.clientID), codec: configuration.codec,
             jitterBuffer: configuration.jitterBuffer, logger: logger)
@@ -207,6 +217,10 @@ public final class LiveRoom: @unchecked Sendable {
 
     /// What happened, for scripts and tests (`concord join --summary-json`).
     public var summary: LiveSummary { published.withLock { $0.summary } }
+
+    /// Why the output could not be written completely (a full disk, an unwritable path), once
+    /// the client has finished; nil when every frame was written.
+    public var outputFailure: String? { outputFailureText.withLock { $0 } }
 
     /// The pinned identities, including any learned in this session.
     public var knownKeys: KnownKeys { published.withLock { $0.summary.knownKeys } }
@@ -267,6 +281,10 @@ public final class LiveRoom: @unchecked Sendable {
                 break
             }
             now = max(MonotonicClock.now(), lastNow)
+            if now.seconds - lastNow.seconds > Self.pauseThreshold {
+                awaitBacklog()
+                now = max(MonotonicClock.now(), lastNow)
+            }
             if nextSnapshotAt == .zero { published.withLock { $0.summary.firstTickAtNanoseconds = now.nanoseconds } }
             // Double-buffered: the engine's empty array goes in, the filled one comes out, so a
             // tick allocates nothing once both have grown to the traffic's size.
@@ -286,6 +304,7 @@ public final class LiveRoom: @unchecked Sendable {
             if leave { break }
             for c in commands { run(c, now: now) }
             send(room.tick(now: now))
+            sendSweep(now: now)
             do {
                 send(try room.capture(frame, now: now))
             } catch {
@@ -314,10 +333,35 @@ public final class LiveRoom: @unchecked Sendable {
         for effect in effects {
             switch effect {
             case let .send(bytes, to): transport.send(bytes, to: to)
-            case let .broadcast(bytes): transport.broadcast(bytes)
+            case let .broadcast(bytes):
+                transport.broadcast(bytes)
+                sweep?.noteBroadcast(bytes)
             case let .event(event): note(event)
             }
         }
+    }
+
+    private func sendSweep(now: Instant) {
+        let discovering = room.node.phase != .member
+        guard let due = sweep?.due(now: now, discovering: discovering) else { return }
+        for address in due.addresses where address != self.address { transport.send(due.payload, to: address) }
+    }
+
+    /// After a pause, the engine thread and the socket's event loop wake together, and the
+    /// engine would otherwise tick on an empty inbox and find every peer silent for the whole
+    /// pause. Waits (at most 300 ms) until the event loop has read the socket's backlog into the
+    /// inbox: until no datagram arrived for 30 ms.
+    private func awaitBacklog() {
+        var count = inbox.withLock { $0.datagrams.count }
+        var quiet = 0
+        for _ in 0..<30 {
+            Thread.sleep(forTimeInterval: 0.01)
+            let now = inbox.withLock { $0.datagrams.count }
+            quiet = now == count ? quiet + 1 : 0
+            count = now
+            if quiet >= 3 { break }
+        }
+        logger.notice("resumed after a pause; read the backlog first", metadata: ["datagrams": "\(count)"])
     }
 
     private func run(_ command: LiveCommand, now: Instant) {
@@ -387,6 +431,7 @@ public final class LiveRoom: @unchecked Sendable {
             try output.close()
         } catch {
             logger.error("could not finalize the output", metadata: ["error": "\(error)"])
+            outputFailureText.withLock { $0 = "\(error)" }
         }
         publish(now: now, inputLevel: nil)
         published.withLock { $0.summary.left = true }

@@ -59,7 +59,7 @@ import Testing
     @Test func outputRoundTripsThroughAFile() throws {
         let dir = AudioScratchDirectory("wav-out")
         let path = dir.path("out.wav")
-        let output = try WAVFileOutput(path: path, encoding: .float32)
+        let output = WAVFileOutput(path: path, encoding: .float32)
         let frames = (0..<25).map { k in sine(count: 480, frequency: 300 + 10 * Double(k), amplitude: 0.8) }
         for frame in frames { output.write(frame) }
         #expect(output.statistics.framesTransferred == 25)
@@ -72,7 +72,7 @@ import Testing
 
         // 16-bit: the same audio within quantisation.
         let path16 = dir.path("out16.wav")
-        let output16 = try WAVFileOutput(path: path16)
+        let output16 = WAVFileOutput(path: path16)
         for frame in frames { output16.write(frame) }
         try output16.close()
         let back16 = try WAVReader.readMono48k(path: path16)
@@ -104,11 +104,26 @@ import Testing
             #expect(error.description.contains("'\(missing)'"))
             #expect(error.description.lowercased().contains("no such file"))
         }
+        // The file is created by the first frame: the failure to create it comes from close().
+        let unwritable = WAVFileOutput(path: dir.path("no/such/dir/out.wav"))
+        unwritable.write([Float](repeating: 0, count: 480))
+        #expect(unwritable.statistics.errors == 1)
         do {
-            _ = try WAVFileOutput(path: dir.path("no/such/dir/out.wav"))
+            try unwritable.close()
             Issue.record("expected an error")
         } catch {
             #expect(error.description.hasPrefix("Cannot open sound file '\(dir.path("no/such/dir/out.wav"))'"))
         }
+    }
+
+    /// A client that fails to start has written no frame: an existing output file is untouched.
+    @Test func anOutputNeverWrittenLeavesTheExistingFileAlone() throws {
+        let dir = AudioScratchDirectory("wav-keep")
+        let path = dir.path("keep.wav")
+        let original = Data("an earlier recording".utf8)
+        _ = FileManager.default.createFile(atPath: path, contents: original)
+        let output = WAVFileOutput(path: path)
+        try output.close()
+        #expect(FileManager.default.contents(atPath: path) == original)
     }
 }
