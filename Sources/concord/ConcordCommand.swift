@@ -8,4 +8,10 @@ struct ConcordCommand: AsyncParsableCommand {
         commandName: "concord",
         abstract: "Low-latency voice rooms over a ZeroTier network.",
         subcommands: [JoinCommand.self, DevicesCommand.self, ZeroTierCommand.self])
+
+    /// `concord` alone is misuse: the usage on stderr and exit 64, not help on stdout and 0.
+    func run() async throws {
+        printError(Self.helpMessage())
+        throw ExitCode(64)
+    }
 }
