@@ -118,6 +118,8 @@ public final class LiveRoom: @unchecked Sendable {
     private var inboxOverflowDrops = 0
     private var datagrams: [(bytes: [UInt8], from: RoomAddress, arrival: Instant)] = []
     private var sweep: SubnetSweep?
+    /// Exact copies of sealed broadcasts (the sweep's unicast copy and the broadcast itself).
+    private var broadcastCopies = DuplicateFilter()
     /// Ticks after a longer gap than this are a resume from a pause (SIGSTOP, a suspended
     /// laptop): the socket's backlog is read before the room judges anyone's liveness.
     static let pauseThreshold = 0.5
@@ -321,6 +323,9 @@ public final class LiveRoom: @unchecked Sendable {
     }
 
     private func receive(_ bytes: [UInt8], from: RoomAddress, at now: Instant) {
+        // Sealed broadcasts and handshakes (packet type 4); voice duplicates are the jitter
+        // buffer's to count.
+        if bytes.count > 4, bytes[1] == 4, broadcastCopies.isDuplicate(bytes) { return }
         let voice = bytes.count >= VoicePacket.headerLength && bytes[1] == VoicePacket.packetType
         let opened = room.transport.counters.opened
         send(room.receive(bytes: bytes, from: from, now: now))
@@ -482,6 +487,7 @@ public final class LiveRoom: @unchecked Sendable {
             $0.summary.datagramsReceived = received
             $0.summary.datagramsSent = sent
             $0.summary.inboxOverflowDrops = inboxOverflowDrops
+            $0.summary.duplicateDatagrams = broadcastCopies.duplicates
             // After leaving the list is empty: keep the members as they were last seen.
             if phase == "member" {
                 $0.summary.peers = members.map { .init(clientID: $0.clientID, fingerprint: $0.fingerprint, lossPercent: $0.lossPercent) }

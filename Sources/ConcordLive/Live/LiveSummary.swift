@@ -49,6 +49,9 @@ public struct LiveSummary: Codable, Sendable, Equatable {
     public var datagramsSent = 0
     /// Datagrams dropped because the engine thread fell 8192 datagrams behind.
     public var inboxOverflowDrops = 0
+    /// Exact copies of sealed broadcasts and handshakes dropped before opening (a broadcast
+    /// heard both by broadcast and by the subnet sweep's unicast copy).
+    public var duplicateDatagrams = 0
     /// True once the client left and finalized its output.
     public var left = false
     /// Pinned identities after the session (saved to the config by the CLI; not in the JSON).
@@ -64,6 +67,7 @@ public struct LiveSummary: Codable, Sendable, Equatable {
         case datagramsReceived = "datagrams_received"
         case datagramsSent = "datagrams_sent"
         case inboxOverflowDrops = "inbox_overflow_drops"
+        case duplicateDatagrams = "duplicate_datagrams"
     }
 
     public init(roomID: String, clientID: String, address: String, fingerprint: String) {
