@@ -129,6 +129,7 @@ public final class FakeZeroTierService: Sendable {
         var requests: [Request] = []
         var malformedJSON = false
         var hang = false
+        var leaveElsewhereBeforeNextDelete = false
     }
 
     /// The roots of ZeroTier's default planet as `GET /peer` lists them (role PLANET).
@@ -245,6 +246,12 @@ public final class FakeZeroTierService: Sendable {
         state.withLockedValue { $0.offlineUntil = .now + offlineFor }
     }
 
+    /// Another program (`zerotier-cli leave`) leaves the network just before the next `DELETE`
+    /// arrives: the race between a client's membership check and its leave.
+    public func leaveElsewhereBeforeNextDelete() {
+        state.withLockedValue { $0.leaveElsewhereBeforeNextDelete = true }
+    }
+
     /// Every answer's body becomes truncated JSON.
     public func setMalformedJSON(_ on: Bool) {
         state.withLockedValue { $0.malformedJSON = on }
@@ -319,6 +326,10 @@ public final class FakeZeroTierService: Sendable {
             state.joined[id] = network
             return (200, networkJSON(id: id, network: network, authorizedAt: state.authorizedAt[id], now: now))
         case (.DELETE, 2, "network"):
+            if state.leaveElsewhereBeforeNextDelete {
+                state.leaveElsewhereBeforeNextDelete = false
+                state.joined.removeValue(forKey: parts[1])
+            }
             // The real service answers 200 with an empty object for a network it is not in.
             guard state.joined.removeValue(forKey: parts[1]) != nil else { return (200, "{}") }
             return (200, #"{"result":true}"#)

@@ -65,7 +65,7 @@ extension ZeroTierCommand {
 
         func run() async throws {
             let maxWait = Duration.milliseconds(Int64(wait * 1000))
-            let (status, reachability, waited) = try await ZeroTierCommand.withClient(logging) { client throws(ZeroTierError) in
+            let (status, reachability, offlineFor) = try await ZeroTierCommand.withClient(logging) { client throws(ZeroTierError) in
                 try await client.statusWaitingForOnline(maxWait: maxWait) { status in
                     printError("Node \(status.address) is offline; waiting up to \(Int(wait.rounded(.up))) s for it to come online "
                         + "(the service reaches the ZeroTier roots a few seconds after it starts).")
@@ -74,7 +74,7 @@ extension ZeroTierCommand {
             print("node      \(status.address)")
             switch reachability {
             case .online:
-                print("online    yes" + (waited > .milliseconds(100) ? " (came online while waiting)" : ""))
+                print("online    yes" + (offlineFor > .zero ? " (came online while waiting)" : ""))
             default:
                 print("online    no: \(reachability.explanation(udpPort: status.config?.settings?.primaryPort ?? 9993))")
             }

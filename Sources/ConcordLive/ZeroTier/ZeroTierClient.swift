@@ -53,8 +53,9 @@ public enum ZeroTierJoinPhase: Equatable, Sendable {
     case accessDenied(node: String?)
     /// Configured, but no IPv4 address among `assigned` yet.
     case waitingForIPv4(assigned: [AssignedAddress])
-    /// Ready with `address`, but the node is offline (the service probably just started).
-    case nodeComingOnline(address: AssignedAddress, node: String)
+    /// Ready with `address`, but the node is offline (the service probably just started); waits
+    /// up to `grace` for it.
+    case nodeComingOnline(address: AssignedAddress, node: String, grace: Duration)
 }
 
 /// What ``ZeroTierClient/waitUntilReady(_:timeout:pollInterval:progress:)`` reports each time the
@@ -84,9 +85,9 @@ public struct ZeroTierJoinProgress: Sendable {
         case .waitingForIPv4(let assigned):
             let have = assigned.isEmpty ? "" : " (assigned so far: \(assigned.map(\.description).joined(separator: ", ")))"
             line = "Joining \(id): configured; waiting for an IPv4 address\(have)"
-        case .nodeComingOnline(let address, let node):
+        case .nodeComingOnline(let address, let node, let grace):
             line = "Joined \(id) as \(address), but node \(node) is offline: waiting up to "
-                + "\(ZeroTierNodeReachability.startupGrace.secondsText) for it to reach the ZeroTier roots "
+                + "\(grace.secondsText) for it to reach the ZeroTier roots "
                 + "(normal for a few seconds after the service starts)"
         }
         return "\(line) (\(elapsed.secondsText))"
@@ -179,8 +180,10 @@ public struct ZeroTierClient: Sendable {
     /// timeout returns the address with the node's reachability.
     ///
     /// - Parameter progress: called once per phase change (on the caller's task), not once per poll.
+    /// - Parameter onlineGrace: how long a ready network waits for an offline node (tests shorten it).
     public func waitUntilReady(
         _ id: NetworkID, timeout: Duration, pollInterval: Duration = .milliseconds(500),
+        onlineGrace: Duration = ZeroTierNodeReachability.startupGrace,
         progress: (ZeroTierJoinProgress) -> Void = { _ in }
     ) async throws(ZeroTierError) -> ZeroTierJoined {
         let clock = ContinuousClock()
@@ -212,13 +215,14 @@ public struct ZeroTierClient: Sendable {
                 let since = offlineSince ?? clock.now
                 offlineSince = since
                 let offlineFor = clock.now - since
-                if offlineFor >= ZeroTierNodeReachability.startupGrace || elapsed >= timeout {
+                if offlineFor >= onlineGrace || elapsed >= timeout {
                     let roots = try? await rootPaths()
-                    let reachability = ZeroTierNodeReachability.assess(online: false, offlineFor: offlineFor, roots: roots)
+                    let reachability = ZeroTierNodeReachability.assess(
+                        online: false, offlineFor: offlineFor, roots: roots, grace: onlineGrace)
                     logger.info("ZeroTier network ready, node offline", metadata: ["network": "\(id)", "address": "\(address)"])
                     return ZeroTierJoined(address: address, network: network, node: status.address, reachability: reachability)
                 }
-                phase = .nodeComingOnline(address: address, node: status.address)
+                phase = .nodeComingOnline(address: address, node: status.address, grace: onlineGrace)
             case .requestingConfiguration:
                 phase = .requestingConfiguration
             case .accessDenied:
@@ -246,7 +250,7 @@ public struct ZeroTierClient: Sendable {
                 try await Task.sleep(for: min(pollInterval, timeout - elapsed))
             } catch {
                 // Cancelled (Ctrl-C): report where the join stood rather than a bare cancellation.
-                if case .nodeComingOnline(let address, let node) = phase {
+                if case .nodeComingOnline(let address, let node, _) = phase {
                     let offlineFor = offlineSince.map { clock.now - $0 } ?? .zero
                     return ZeroTierJoined(
                         address: address, network: network, node: node, reachability: .comingOnline(offlineFor: offlineFor))
@@ -267,7 +271,7 @@ public struct ZeroTierClient: Sendable {
             var who = node
             if who == nil { who = await nodeAddress() }
             return .addressTimedOut(id, after: after, assigned: assigned, node: who)
-        case .nodeComingOnline(_, let node):
+        case .nodeComingOnline(_, let node, _):
             // Not reached: a ready network returns instead of timing out. Kept total for the compiler.
             return .addressTimedOut(id, after: after, assigned: [], node: node)
         }
@@ -276,10 +280,12 @@ public struct ZeroTierClient: Sendable {
     /// Joins and waits: ``join(_:settings:)`` then ``waitUntilReady(_:timeout:pollInterval:progress:)``.
     public func joinAndWait(
         _ id: NetworkID, settings: ZeroTierJoinSettings = ZeroTierJoinSettings(), timeout: Duration,
-        pollInterval: Duration = .milliseconds(500), progress: (ZeroTierJoinProgress) -> Void = { _ in }
+        pollInterval: Duration = .milliseconds(500), onlineGrace: Duration = ZeroTierNodeReachability.startupGrace,
+        progress: (ZeroTierJoinProgress) -> Void = { _ in }
     ) async throws(ZeroTierError) -> ZeroTierJoined {
         try await join(id, settings: settings)
-        return try await waitUntilReady(id, timeout: timeout, pollInterval: pollInterval, progress: progress)
+        return try await waitUntilReady(
+            id, timeout: timeout, pollInterval: pollInterval, onlineGrace: onlineGrace, progress: progress)
     }
 
     /// Leaves network `id`; ``ZeroTierError/notJoined(_:)`` if this node is not a member.
@@ -307,29 +313,34 @@ public struct ZeroTierClient: Sendable {
     }
 
     /// `GET /status`, and if the node is offline, polls until it comes online or has been watched
-    /// offline for `maxWait`; then judges by ``ZeroTierNodeReachability/assess(online:offlineFor:roots:grace:)``.
+    /// offline for `maxWait`; then judges by ``ZeroTierNodeReachability/assess(online:offlineFor:roots:grace:)``
+    /// (offline for less than `grace` of watching: still coming online).
     ///
     /// - Parameter waiting: called once, when the node is first seen offline and `maxWait` > 0.
+    /// - Returns: the last status, the judgement, and how long the node was watched offline (zero
+    ///   when it was online at once).
     public func statusWaitingForOnline(
         maxWait: Duration = ZeroTierNodeReachability.startupGrace, pollInterval: Duration = .milliseconds(500),
-        waiting: (ZeroTierStatus) -> Void = { _ in }
-    ) async throws(ZeroTierError) -> (status: ZeroTierStatus, reachability: ZeroTierNodeReachability, waited: Duration) {
+        grace: Duration = ZeroTierNodeReachability.startupGrace, waiting: (ZeroTierStatus) -> Void = { _ in }
+    ) async throws(ZeroTierError) -> (status: ZeroTierStatus, reachability: ZeroTierNodeReachability, offlineFor: Duration) {
         let clock = ContinuousClock()
-        let start = clock.now
         var status = try await status()
-        if !status.online && maxWait > .zero { waiting(status) }
-        while !status.online && clock.now - start < maxWait {
+        if status.online { return (status, .online, .zero) }
+        // Watching starts at the first offline answer, not before the request that brought it.
+        let offlineSince = clock.now
+        if maxWait > .zero { waiting(status) }
+        while !status.online && clock.now - offlineSince < maxWait {
             do {
-                try await Task.sleep(for: min(pollInterval, maxWait - (clock.now - start)))
+                try await Task.sleep(for: min(pollInterval, maxWait - (clock.now - offlineSince)))
             } catch {
                 break
             }
             status = try await self.status()
         }
-        let waited = clock.now - start
-        if status.online { return (status, .online, waited) }
+        let offlineFor = clock.now - offlineSince
+        if status.online { return (status, .online, offlineFor) }
         let roots = try? await rootPaths()
-        return (status, ZeroTierNodeReachability.assess(online: false, offlineFor: waited, roots: roots), waited)
+        return (status, ZeroTierNodeReachability.assess(online: false, offlineFor: offlineFor, roots: roots, grace: grace), offlineFor)
     }
 
     // MARK: HTTP

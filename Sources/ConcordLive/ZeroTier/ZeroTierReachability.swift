@@ -43,11 +43,11 @@ public enum ZeroTierNodeReachability: Equatable, Sendable {
         case .online:
             return "online"
         case .comingOnline(let offlineFor):
-            return "still coming online (offline for \(offlineFor.secondsText) so far; the service reaches the ZeroTier "
+            return "still coming online (offline for \(offlineFor.roughSecondsText) so far; the service reaches the ZeroTier "
                 + "roots a few seconds after it starts): run again in a few seconds"
         case .cannotReachRoots(let offlineFor, let roots):
             let answering = roots.map { "; \($0.withLivePath) of \($0.roots) roots answering" } ?? ""
-            return "cannot reach the ZeroTier roots (offline for \(offlineFor.secondsText)\(answering)): check this "
+            return "cannot reach the ZeroTier roots (offline for \(offlineFor.roughSecondsText)\(answering)): check this "
                 + "machine's internet access and that outgoing UDP port \(udpPort) is not blocked"
         }
     }
@@ -105,5 +105,17 @@ public struct ZeroTierPeer: Decodable, Equatable, Sendable {
     /// A path not expired (older services write only `expired`, newer ones also `active`).
     public var hasLivePath: Bool {
         paths.contains { $0.active ?? !($0.expired ?? true) }
+    }
+}
+
+extension Duration {
+    /// A measured wait for a person: `"0.4 s"`, `"2 s"`, `"10 s"` (tenths below 10 s, whole
+    /// seconds above), not the millisecond noise of a poll loop (`"10.004 s"`).
+    var roughSecondsText: String {
+        let (seconds, attoseconds) = components
+        let milliseconds = max(0, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+        if milliseconds >= 10_000 { return "\((milliseconds + 500) / 1000) s" }
+        let tenths = (milliseconds + 50) / 100
+        return tenths % 10 == 0 ? "\(tenths / 10) s" : "\(tenths / 10).\(tenths % 10) s"
     }
 }
