@@ -159,6 +159,36 @@ import Testing
         }
     }
 
+    @Test func joinNetworkWaitsThroughAccessDeniedThenBindsTheAssignedAddress() async throws {
+        // `concord join --network`'s ZeroTier part: the same wait, then the room on the IPv4 address.
+        try await withFakeService(fakeOptions { $0.authorizationDelay = .seconds(1) }) { fake in
+            fake.script(Self.nwid, .needsAuthorization(afterPolls: 1))
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("concord-zt-join-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            async let joining = runProcess(Self.binary, [
+                "join", "standup", "--network", Self.nwid, "--name", "ana", "--port", "\(40_000 + Int.random(in: 0..<20_000))",
+                "--input-wav", ThreeClientsTests.fixtures.appendingPathComponent("a.wav").path,
+                "--output-wav", dir.appendingPathComponent("out.wav").path, "--duration", "1",
+            ], environment: [
+                "ZEROTIER_HOME": fake.home.path, "HOME": "/nonexistent-concord-user", "CONCORD_HOME": dir.path,
+                "PATH": "/usr/bin:/bin",
+            ])
+            let deadline = ContinuousClock.now + .seconds(20)
+            while fake.requests.filter({ $0.method == "GET" && $0.path == "/network/\(Self.nwid)" }).count < 4,
+                ContinuousClock.now < deadline
+            {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            fake.authorize(Self.nwid)
+            let join = try await joining
+            #expect(join.status == 0, "\(join.stderr)")
+            #expect(join.stderr.components(separatedBy: "access denied (ACCESS_DENIED): node 89e92ceee5").count == 2, "\(join.stderr)")
+            #expect(join.stderr.contains("joining standup as ana at 10.147.17.5:"), "\(join.stderr)")
+            #expect(!join.stderr.contains("is offline"))
+        }
+    }
+
     @Test func logLevelIsAccepted() async throws {
         try await withFakeService { fake in
             let result = try await Self.run(["zerotier", "status", "--log-level", "trace"], home: fake.home.path)

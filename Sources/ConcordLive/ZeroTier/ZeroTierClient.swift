@@ -90,7 +90,7 @@ public struct ZeroTierJoinProgress: Sendable {
                 + "\(grace.secondsText) for it to reach the ZeroTier roots "
                 + "(normal for a few seconds after the service starts)"
         }
-        return "\(line) (\(elapsed.secondsText))"
+        return "\(line) (\(elapsed.roughSecondsText))"
     }
 }
 
