@@ -111,7 +111,7 @@ import Testing
             fake.script(Self.nwid, FakeZeroTierService.Script(configuration: .after(.milliseconds(2500)), status: "OK"))
             let join = try await Self.run(["zerotier", "join", Self.nwid, "--timeout", "20"], home: fake.home.path)
             #expect(join.status == 0, "\(join.stderr)")
-            #expect(fake.requests.filter { $0.method == "GET" && $0.path == "/network/\(Self.nwid)" }.count >= 4)
+            #expect(fake.requests.filter { $0.method == "GET" && $0.path == "/network/\(Self.nwid)" }.count >= 3)
             #expect(join.stderrLines.count == 1, "\(join.stderr)")
         }
     }
@@ -155,7 +155,10 @@ import Testing
 
             let result = try await status
             #expect(result.status == 0)
-            #expect(result.stdout.contains("online    no: cannot reach the ZeroTier roots (offline for 10 s; 0 of 4 roots answering): check this machine's internet access and that outgoing UDP port 9993 is not blocked\n"), "\(result.stdout)")
+            // Watched offline for the 10 s of --wait (a little more under load), no root answering.
+            let line = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("online") })
+            #expect(line.hasPrefix("online    no: cannot reach the ZeroTier roots (offline for 1"), "\(result.stdout)")
+            #expect(line.hasSuffix(" s; 0 of 4 roots answering): check this machine's internet access and that outgoing UDP port 9993 is not blocked"))
         }
     }
 
