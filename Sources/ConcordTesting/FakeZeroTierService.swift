@@ -177,15 +177,20 @@ public final class FakeZeroTierService: Sendable {
         let token = try Self.prepareToken(options.token, in: directory)
 
         let box = NIOLockedValueBox<FakeZeroTierService?>(nil)
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(Handler(service: box))
+        let channel: any Channel
+        do {
+            channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                        try channel.pipeline.syncOperations.addHandler(Handler(service: box))
+                    }
                 }
-            }
-            .bind(host: "127.0.0.1", port: port).get()
+                .bind(host: "127.0.0.1", port: port).get()
+        } catch let error as IOError {
+            throw FakeZeroTierError("cannot listen on 127.0.0.1:\(port): \(String(cString: strerror(error.errnoCode)))")
+        }
         guard let boundPort = channel.localAddress?.port else {
             try? await channel.close()
             throw FakeZeroTierError("the listening socket has no port")

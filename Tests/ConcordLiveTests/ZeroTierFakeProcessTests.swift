@@ -93,6 +93,14 @@ import Testing
         let leave = try await runProcess(concord, ["zerotier", "leave", Self.nwid], environment: environment)
         #expect(leave.stdout == "Left 8056c2e21c000001.\n")
 
+        // A second fake on the same port cannot start, and says so (exit 1, not a crash).
+        let clash = try await runProcess(
+            builtProduct("fake-zerotier-one"),
+            ["--home", home.appendingPathComponent("second").path, "--ipv4", "10.77.0.3/24", "--port", String(running.port)],
+            environment: [:])
+        #expect(clash.status == 1)
+        #expect(clash.stderr == "fake-zerotier-one: cannot start: cannot listen on 127.0.0.1:\(running.port): Address already in use\n")
+
         let ended = await Self.stop(running)
         #expect(ended.reason == .exit)
         #expect(ended.status == 0)
