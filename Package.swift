@@ -11,6 +11,8 @@ let package = Package(
         .executable(name: "concord-bench", targets: ["concord-bench"]),
         .executable(name: "simnet-bench", targets: ["simnet-bench"]),
         .executable(name: "concord", targets: ["concord"]),
+        .library(name: "ConcordTesting", targets: ["ConcordTesting"]),
+        .executable(name: "fake-zerotier-one", targets: ["fake-zerotier-one"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
@@ -72,6 +74,20 @@ let package = Package(
             name: "concord",
             dependencies: ["ConcordLive", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        // Stand-ins for what the test machines cannot run: the ZeroTier One service's local API,
+        // in-process (tests) or as its own process (`fake-zerotier-one`, one per network namespace).
+        .target(
+            name: "ConcordTesting",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]),
+        .executableTarget(
+            name: "fake-zerotier-one",
+            dependencies: ["ConcordTesting", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
         .testTarget(name: "ConcordTests", dependencies: ["Concord", "CSndFile"]),
         .testTarget(name: "ConcordBenchTests", dependencies: ["ConcordBench"]),
         // Room protocol tests run the engine's room state machines over SimNet.
@@ -83,6 +99,7 @@ let package = Package(
             name: "ConcordLiveTests",
             dependencies: [
                 "ConcordLive",
+                "ConcordTesting",
                 // The live integration test compares with the simulator's prediction and its metrics.
                 "ConcordBench",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -107,9 +107,11 @@ struct JoinCommand: AsyncParsableCommand {
         var sweep: SubnetSweep.Configuration?
         if let network {
             let id = try ZeroTierCommand.parse(network)
-            let assigned = try await ZeroTierCommand.withClient(logging) { client throws(ZeroTierError) in
+            let joined = try await ZeroTierCommand.withClient(logging) { client throws(ZeroTierError) in
                 try await client.joinAndWait(id, timeout: .seconds(60)) { printError($0.summary) }
             }
+            if !joined.reachability.isOnline { printError(joined.summary) }
+            let assigned = joined.address
             guard let v4 = assigned.ipv4 else { throw ValidationError("ZeroTier assigned no IPv4 address (\(assigned))") }
             advertised = "\(v4)"
             // Broadcasts reach only sockets bound to the wildcard (Linux), so bind 0.0.0.0.

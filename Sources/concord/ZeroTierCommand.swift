@@ -10,8 +10,8 @@ struct ZeroTierCommand: AsyncParsableCommand {
         discussion: """
             Talks to the local ZeroTier One service on 127.0.0.1, with the port and auth token from its \
             home directory (/var/lib/zerotier-one on Linux, /Library/Application Support/ZeroTier/One on \
-            macOS, or ZEROTIER_HOME). Without root, copy the token to your own file first: \
-            sudo cat /var/lib/zerotier-one/authtoken.secret > ~/.zeroTierOneAuthToken && chmod 600 ~/.zeroTierOneAuthToken
+            macOS, or ZEROTIER_HOME). Without root, give your user its own copy of the token first: \
+            sudo install -m 600 -o "$(id -un)" /var/lib/zerotier-one/authtoken.secret ~/.zeroTierOneAuthToken
             """,
         subcommands: [Status.self, Networks.self, Join.self, Leave.self])
 
@@ -49,15 +49,35 @@ func printError(_ line: String) {
 extension ZeroTierCommand {
     /// `concord zerotier status`.
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "This node's ZeroTier address, whether it is online, and the service's version.")
+        static let configuration = CommandConfiguration(
+            abstract: "This node's ZeroTier address, whether it is online, and the service's version.",
+            discussion: """
+                A node is offline for a few seconds after the service starts. When it is offline, this waits \
+                up to --wait seconds for it to come online; offline for 10 s or more with no root answering \
+                means it cannot reach the ZeroTier roots (no internet, or UDP blocked).
+                """)
+        @Option(help: "Seconds to wait for an offline node to come online (0: answer at once).") var wait: Double = 10
         @OptionGroup var logging: LoggingOptions
 
+        func validate() throws {
+            guard wait >= 0, wait <= 3600 else { throw ValidationError("--wait must be between 0 and 3600 seconds.") }
+        }
+
         func run() async throws {
-            let status = try await ZeroTierCommand.withClient(logging) { client throws(ZeroTierError) in
-                try await client.status()
+            let maxWait = Duration.milliseconds(Int64(wait * 1000))
+            let (status, reachability, offlineFor) = try await ZeroTierCommand.withClient(logging) { client throws(ZeroTierError) in
+                try await client.statusWaitingForOnline(maxWait: maxWait) { status in
+                    printError("Node \(status.address) is offline; waiting up to \(Int(wait.rounded(.up))) s for it to come online "
+                        + "(the service reaches the ZeroTier roots a few seconds after it starts).")
+                }
             }
             print("node      \(status.address)")
-            print("online    \(status.online ? "yes" : "no (cannot reach the ZeroTier roots: check this machine's internet access and UDP port \(status.config?.settings?.primaryPort ?? 9993))")")
+            switch reachability {
+            case .online:
+                print("online    yes" + (offlineFor > .zero ? " (came online while waiting)" : ""))
+            default:
+                print("online    no: \(reachability.explanation(udpPort: status.config?.settings?.primaryPort ?? 9993))")
+            }
             print("version   \(status.versionText)")
             if status.tcpFallbackActive == true {
                 print("relay     TCP fallback active: UDP is blocked, so latency will be high")
@@ -89,7 +109,11 @@ extension ZeroTierCommand {
     /// `concord zerotier join NWID [--timeout S]`.
     struct Join: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Join a network and wait until it assigns this node an IPv4 address; prints the address.")
+            abstract: "Join a network and wait until it assigns this node an IPv4 address; prints the address.",
+            discussion: """
+                Waits through ACCESS_DENIED (a private network turns OK a few seconds after its administrator \
+                authorizes this node, whose address is printed), printing one line per change of state.
+                """)
         @Argument(help: "The network id: 16 hexadecimal digits, e.g. 8056c2e21c000001.") var networkID: String
         @Option(help: "Seconds to wait for the network's configuration and an IPv4 address.") var timeout: Double = 60
         @OptionGroup var logging: LoggingOptions
@@ -102,18 +126,19 @@ extension ZeroTierCommand {
         func run() async throws {
             let id = try ZeroTierCommand.parse(networkID)
             let timeout = Duration.milliseconds(Int64(timeout * 1000))
-            let address = try await ZeroTierCommand.withClient(logging) { client throws(ZeroTierError) in
+            let joined = try await ZeroTierCommand.withClient(logging) { client throws(ZeroTierError) in
                 try await client.joinAndWait(id, timeout: timeout) { progress in
                     printError(progress.summary)
                 }
             }
-            print("Joined \(id): this node is \(address)")
+            // With the node offline the line says so (and why): a join must not look fine when it is not.
+            print(joined.summary)
         }
     }
 
     /// `concord zerotier leave NWID`.
     struct Leave: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Leave a network.")
+        static let configuration = CommandConfiguration(abstract: "Leave a network this node is a member of.")
         @Argument(help: "The network id: 16 hexadecimal digits.") var networkID: String
         @OptionGroup var logging: LoggingOptions
 

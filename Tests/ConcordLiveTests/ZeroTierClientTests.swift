@@ -1,4 +1,5 @@
 import ConcordLive
+import ConcordTesting
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -11,9 +12,9 @@ import Testing
     @Test func statusReportsNodeOnlineAndVersion() async throws {
         try await withFakeService { fake in
             let status = try await makeClient(fake).status()
-            #expect(status.address == FakeZeroTierService.nodeAddress)
+            #expect(status.address == fake.nodeAddress)
             #expect(status.online)
-            #expect(status.versionText == FakeZeroTierService.version)
+            #expect(status.versionText == "1.14.1")
             #expect(status.config?.settings?.primaryPort == 9993)
             #expect(fake.requests.map(\.path) == ["/status"])
             #expect(fake.requests.first?.authToken == fake.token)
@@ -24,27 +25,38 @@ import Testing
         try await withFakeService { fake in
             let client = try makeClient(fake)
             let id = try NetworkID(parsing: Self.nwid)
-            fake.script(Self.nwid, .ready(afterPolls: 2, addresses: ["fd80:56c2:e21c:0:199:9393:4a83:f7a5/88", "10.147.17.5/24"]))
+            // The real order: rfc4193 /88, 6plane /40, then IPv4 /24.
+            fake.script(Self.nwid, .ready(afterPolls: 2))
 
             let joined = try await client.join(id)
             #expect(joined.status == .requestingConfiguration)
             #expect(joined.assignedAddresses.isEmpty)
+            #expect(joined.type == "PRIVATE")
+            #expect(joined.broadcastEnabled == false)
 
             var progress: [ZeroTierJoinProgress] = []
-            let address = try await client.waitUntilReady(id, timeout: .seconds(5), pollInterval: .milliseconds(20)) {
+            let ready = try await client.waitUntilReady(id, timeout: .seconds(5), pollInterval: .milliseconds(20)) {
                 progress.append($0)
             }
-            #expect(address.description == "10.147.17.5/24")
-            #expect(progress.map(\.attempt) == [1, 2])
-            #expect(progress.allSatisfy { $0.network.status == .requestingConfiguration })
+            #expect(ready.address.description == "10.147.17.5/24")
+            #expect(ready.network.assignedAddresses.map(\.description) == [
+                "fd80:56c2:e21c:0:199:9389:e92c:eee5/88", "fc9c:56c2:e389:e92c:eee5::1/40", "10.147.17.5/24",
+            ])
+            #expect(ready.reachability == .online)
+            #expect(ready.node == fake.nodeAddress)
+            #expect(ready.summary == "Joined 8056c2e21c000001: this node is 10.147.17.5/24")
+            // Two polls in REQUESTING_CONFIGURATION, one phase: one progress report.
+            #expect(progress.map(\.attempt) == [1])
+            #expect(progress.map(\.phase) == [.requestingConfiguration])
             #expect(progress.first?.summary.hasPrefix("Joining 8056c2e21c000001: requesting configuration from controller 8056c2e21c") == true)
 
             let networks = try await client.networks()
             #expect(networks.map(\.id) == [id])
             #expect(networks.first?.name == "concord-test")
             #expect(networks.first?.status == .ok)
-            #expect(networks.first?.routes.map(\.target).contains("10.147.17.0/24") == true)
+            #expect(networks.first?.routes.map(\.target) == ["10.147.17.0/24"])
             #expect(networks.first?.type == "PRIVATE")
+            #expect(networks.first?.multicastSubscriptions.contains { $0.mac == "ff:ff:ff:ff:ff:ff" } == false)
 
             try await client.leave(id)
             #expect(fake.joinedIDs.isEmpty)
@@ -72,10 +84,9 @@ import Testing
     }
 
     @Test(arguments: [
-        ("ACCESS_DENIED", "Network 8056c2e21c000001 denied access (ACCESS_DENIED): it is a private network and node 89e92ceee5 is not authorized on it. Ask the network's administrator to authorize node 89e92ceee5"),
         ("NOT_FOUND", "Network 8056c2e21c000001 does not exist (NOT_FOUND): its controller 8056c2e21c has no such network."),
         ("PORT_ERROR", "ZeroTier could not create the virtual network interface for network 8056c2e21c000001 (PORT_ERROR, error -1)."),
-        ("CLIENT_TOO_OLD", "Network 8056c2e21c000001 requires a newer ZeroTier One (this one is 1.14.2) (CLIENT_TOO_OLD). Upgrade ZeroTier One"),
+        ("CLIENT_TOO_OLD", "Network 8056c2e21c000001 requires a newer ZeroTier One (this one is 1.14.1) (CLIENT_TOO_OLD). Upgrade ZeroTier One"),
         ("AUTHENTICATION_REQUIRED", "Network 8056c2e21c000001 requires single sign-on (AUTHENTICATION_REQUIRED). Open https://sso.example.test/login in a browser"),
         ("SOMETHING_NEW", "Network 8056c2e21c000001 reports status \"SOMETHING_NEW\", which this version of Concord does not know"),
     ])
@@ -93,10 +104,9 @@ import Testing
             }
             let expected: ZeroTierError =
                 switch status {
-                case "ACCESS_DENIED": .accessDenied(id, node: FakeZeroTierService.nodeAddress)
                 case "NOT_FOUND": .networkNotFound(id)
                 case "PORT_ERROR": .portError(id, code: -1)
-                case "CLIENT_TOO_OLD": .clientTooOld(id, version: FakeZeroTierService.version)
+                case "CLIENT_TOO_OLD": .clientTooOld(id, version: "1.14.1")
                 case "AUTHENTICATION_REQUIRED": .authenticationRequired(id, url: "https://sso.example.test/login")
                 default: .unknownNetworkStatus(id, status: status)
                 }
@@ -123,9 +133,9 @@ import Testing
             #expect(error == .configurationTimedOut(id, after: .milliseconds(600)))
             #expect(error?.description.hasPrefix("Timed out after 0.6 s waiting for network 8056c2e21c000001's configuration (still REQUESTING_CONFIGURATION): its controller 8056c2e21c has not answered.") == true)
             #expect(error?.description.contains("--timeout") == true)
-            #expect(progress.count >= 2)
-            #expect(progress.map(\.attempt) == Array(1...progress.count))
-            #expect(zip(progress, progress.dropFirst()).allSatisfy { $0.elapsed <= $1.elapsed })
+            // Several polls, one state: one progress report.
+            #expect(progress.map(\.phase) == [.requestingConfiguration])
+            #expect(fake.requests.filter { $0.path == "/network/8056c2e21c000001" && $0.method == "GET" }.count >= 2)
             #expect(took >= .milliseconds(600) && took < .seconds(4))
         }
     }
@@ -144,7 +154,7 @@ import Testing
             #expect(sawOK)
             #expect(error == .addressTimedOut(
                 id, after: .milliseconds(800), assigned: [AssignedAddress("fd80:56c2:e21c:0:199:9393:4a83:f7a5/88")!],
-                node: FakeZeroTierService.nodeAddress))
+                node: fake.nodeAddress))
             #expect(error?.description.hasPrefix("Joined network 8056c2e21c000001, but no IPv4 address was assigned within 0.8 s (assigned: fd80:56c2:e21c:0:199:9393:4a83:f7a5/88).") == true)
             #expect(error?.description.contains("give node 89e92ceee5 an IP address") == true)
         }
@@ -169,7 +179,7 @@ import Testing
         #expect(message.contains("install it first"))
     }
 
-    @Test func badTokenGets401WithTheFix() async throws {
+    @Test func badTokenInTheServiceFileGets401NamingTheFileOnce() async throws {
         try await withFakeService { fake in
             try "wrongtoken".write(to: fake.home.appendingPathComponent("authtoken.secret"), atomically: true, encoding: .utf8)
             let client = try makeClient(fake)
@@ -178,7 +188,13 @@ import Testing
             #expect(error == .unauthorized(
                 endpoint: "127.0.0.1:\(fake.port)", tokenPath: tokenPath,
                 locations: ZeroTierTokenLocations(service: tokenPath, user: "/nonexistent-concord-user/.zeroTierOneAuthToken")))
-            #expect(error?.description.hasPrefix("The ZeroTier One service at 127.0.0.1:\(fake.port) rejected the auth token from \(tokenPath) (HTTP 401 Unauthorized)") == true)
+            let message = error?.description ?? ""
+            #expect(message.hasPrefix("The ZeroTier One service at 127.0.0.1:\(fake.port) rejected the auth token from \(tokenPath) (HTTP 401 Unauthorized), although that file is in the service home this client looked in."))
+            #expect(message.contains("runs from another home directory, or the file changed after the service started"))
+            #expect(message.contains("`sudo systemctl restart zerotier-one`"))
+            // The same file is not both "the rejected token" and "the running service's token".
+            #expect(message.components(separatedBy: tokenPath).count == 2)
+            #expect(!message.contains("does not match"))
             #expect(fake.requests.first?.authToken == "wrongtoken")
         }
     }
@@ -196,7 +212,9 @@ import Testing
                 environment: ["ZEROTIER_HOME": fake.home.path], userHome: user.path, platform: .linux, readFile: reader)
             let error = await zeroTierError { _ = try await ZeroTierClient(endpoint: endpoint, logger: quietLogger).status() }
             let copy = user.appendingPathComponent(".zeroTierOneAuthToken").path
-            #expect(error?.description.contains("Your copy is stale; refresh it: `sudo cat \"\(servicePath)\" > \"\(copy)\" && chmod 600 \"\(copy)\"`.") == true)
+            let message = error?.description ?? ""
+            #expect(message.hasPrefix("The ZeroTier One service at 127.0.0.1:\(fake.port) rejected the auth token from your copy \(copy) (HTTP 401 Unauthorized): it no longer matches the service's own token in \(servicePath)"))
+            #expect(message.hasSuffix("Refresh your copy: `sudo install -m 600 -o \"$(id -un)\" \"\(servicePath)\" \"\(copy)\"`."))
         }
     }
 
@@ -239,11 +257,25 @@ import Testing
         }
     }
 
-    @Test func leavingANetworkNotJoinedSaysSo() async throws {
+    @Test func leavingANetworkNotJoinedSaysSoWithoutSendingADelete() async throws {
         try await withFakeService { fake in
             let id = try NetworkID(parsing: "0123456789abcdef")
             let error = await zeroTierError { try await makeClient(fake).leave(id) }
             #expect(error == .notJoined(id))
+            // The membership check answered: no DELETE (which the real service answers 200 {}).
+            #expect(fake.requests.map(\.method) == ["GET"])
+        }
+    }
+
+    @Test func aDeleteAnsweredWithAnEmptyObjectIsNotALeave() async throws {
+        try await withFakeService { fake in
+            let id = try NetworkID(parsing: Self.nwid)
+            fake.preJoin(Self.nwid, .ready(afterPolls: 0))
+            // Someone else leaves between the membership check and the DELETE: the service answers `{}`.
+            fake.leaveElsewhereBeforeNextDelete()
+            let error = await zeroTierError { try await makeClient(fake).leave(id) }
+            #expect(error == .notJoined(id))
+            #expect(fake.requests.map(\.method) == ["GET", "DELETE"])
         }
     }
 
@@ -257,6 +289,7 @@ import Testing
             fake.script(Self.nwid, .ready(afterPolls: 1))
             _ = try await client.status()
             _ = try await client.joinAndWait(id, timeout: .seconds(5), pollInterval: .milliseconds(10))
+            _ = try await client.peers()
             try await client.leave(id)
             try "wrongtoken-wrongtoken".write(to: fake.home.appendingPathComponent("authtoken.secret"), atomically: true, encoding: .utf8)
             let badClient = try makeClient(fake, logger: logger)

@@ -1,4 +1,5 @@
 import ConcordLive
+import Foundation
 import Testing
 
 @Suite struct ZeroTierHomeTests {
@@ -65,8 +66,8 @@ import Testing
         #expect(copy.path == "/home/ada/.zeroTierOneAuthToken")
     }
 
-    @Test func unreadableTokenGivesThePermissionFix() {
-        // Tests run as root, where chmod 000 does not stop a read: the reader plays EACCES.
+    @Test func unreadableServiceTokenWithoutACopySuggestsMakingOne() {
+        // Case (a). Tests run as root, where chmod 000 does not stop a read: the reader plays EACCES.
         let home = ZeroTierHome(directory: "/var/lib/zerotier-one", platform: .linux)
         let error = #expect(throws: ZeroTierError.self) {
             try home.token(
@@ -75,21 +76,82 @@ import Testing
         let locations = ZeroTierTokenLocations(
             service: "/var/lib/zerotier-one/authtoken.secret", user: "/home/ada/.zeroTierOneAuthToken")
         #expect(error == .tokenUnreadable(path: locations.service, failure: .permissionDenied, locations: locations))
-        let message = error?.description ?? ""
-        #expect(message.contains("Cannot read the ZeroTier auth token /var/lib/zerotier-one/authtoken.secret: permission denied"))
-        #expect(message.contains("run this command with sudo"))
-        #expect(message.contains(
-            #"`sudo cat "/var/lib/zerotier-one/authtoken.secret" > "/home/ada/.zeroTierOneAuthToken" && chmod 600 "/home/ada/.zeroTierOneAuthToken"`"#))
+        #expect(error?.description == #"Cannot read the ZeroTier auth token /var/lib/zerotier-one/authtoken.secret: permission denied (the service keeps it readable by root only). Either run this command with sudo, or give your user its own copy /home/ada/.zeroTierOneAuthToken, readable by you alone: `sudo install -m 600 -o "$(id -un)" "/var/lib/zerotier-one/authtoken.secret" "/home/ada/.zeroTierOneAuthToken"`."#)
     }
 
-    @Test func unreadableUserCopySaysToChownIt() {
+    @Test func unreadableCopyIsBlamedNotTheServiceFile() {
+        // Case (b): the service's file is root-only and the user's copy exists but cannot be read
+        // (e.g. made by `sudo sh -c 'cat … > ~/.zeroTierOneAuthToken'`, so root's): fix the copy.
+        let home = ZeroTierHome(directory: "/var/lib/zerotier-one", platform: .linux)
+        let error = #expect(throws: ZeroTierError.self) {
+            try home.token(
+                userHome: "/home/ada",
+                readFile: fakeFiles([
+                    "/var/lib/zerotier-one/authtoken.secret": .failure(.permissionDenied),
+                    "/home/ada/.zeroTierOneAuthToken": .failure(.permissionDenied),
+                ]))
+        }
+        let locations = ZeroTierTokenLocations(
+            service: "/var/lib/zerotier-one/authtoken.secret", user: "/home/ada/.zeroTierOneAuthToken")
+        #expect(error == .tokenUnreadable(path: "/home/ada/.zeroTierOneAuthToken", failure: .permissionDenied, locations: locations))
+        #expect(error?.description == #"Cannot read your ZeroTier auth token copy /home/ada/.zeroTierOneAuthToken: permission denied (and the service's own /var/lib/zerotier-one/authtoken.secret could not be read either). Replace your copy with one you own, readable by you alone: `sudo install -m 600 -o "$(id -un)" "/var/lib/zerotier-one/authtoken.secret" "/home/ada/.zeroTierOneAuthToken"`."#)
+        #expect(error?.description.contains("give your user its own copy") == false)
+    }
+
+    @Test func unreadableCopyWithNoServiceFileIsStillTheCopysFault() {
         let home = ZeroTierHome(directory: "/zt", platform: .linux)
         let error = #expect(throws: ZeroTierError.self) {
             try home.token(
                 userHome: "/home/ada", readFile: fakeFiles(["/home/ada/.zeroTierOneAuthToken": .failure(.permissionDenied)]))
         }
-        #expect(error?.description.contains("Cannot read your ZeroTier auth token copy /home/ada/.zeroTierOneAuthToken") == true)
-        #expect(error?.description.contains("sudo chown $(id -un)") == true)
+        #expect(error?.description.hasPrefix("Cannot read your ZeroTier auth token copy /home/ada/.zeroTierOneAuthToken: permission denied") == true)
+    }
+
+    @Test func onMacOSTheCopyCommandMakesTheCopysDirectoryFirst() {
+        let home = ZeroTierHome(directory: "/Library/Application Support/ZeroTier/One", platform: .macOS)
+        let error = #expect(throws: ZeroTierError.self) {
+            try home.token(
+                userHome: "/Users/ada",
+                readFile: fakeFiles(["/Library/Application Support/ZeroTier/One/authtoken.secret": .failure(.permissionDenied)]))
+        }
+        #expect(error?.description.hasSuffix(#"`mkdir -p "/Users/ada/Library/Application Support/ZeroTier/One" && sudo install -m 600 -o "$(id -un)" "/Library/Application Support/ZeroTier/One/authtoken.secret" "/Users/ada/Library/Application Support/ZeroTier/One/authtoken.secret"`."#) == true)
+    }
+
+    @Test func theSuggestedCopyCommandWorksInAShell() throws {
+        // Run the exact command from the message through /bin/sh. This machine has no sudo and the
+        // tests run as root, so `sudo` is a shim that runs its arguments; what is checked is that the
+        // quoting, `$(id -un)` and `install` make a private copy owned by whoever ran it — replacing a
+        // root-owned unreadable one, which `sudo cat … > copy` could not.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("concord-token-cmd \(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bin = dir.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        let shim = bin.appendingPathComponent("sudo")
+        try "#!/bin/sh\nexec \"$@\"\n".write(to: shim, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: shim.path)
+        let service = dir.appendingPathComponent("service home/authtoken.secret")
+        try FileManager.default.createDirectory(at: service.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try "k3x9vq2m7p4r8t1w6y0z5a2b".write(to: service, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: service.path)
+        let copy = dir.appendingPathComponent(".zeroTierOneAuthToken")
+        try "stale".write(to: copy, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: copy.path)
+
+        let locations = ZeroTierTokenLocations(service: service.path, user: copy.path)
+        let message = ZeroTierError.tokenUnreadable(path: copy.path, failure: .permissionDenied, locations: locations).description
+        let command = try #require(message.split(separator: "`").dropFirst().first.map(String.init))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        process.environment = ["PATH": bin.path + ":/usr/bin:/bin"]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(command)")
+        #expect(try String(contentsOf: copy, encoding: .utf8) == "k3x9vq2m7p4r8t1w6y0z5a2b")
+        let attributes = try FileManager.default.attributesOfItem(atPath: copy.path)
+        #expect(attributes[.posixPermissions] as? Int == 0o600)
+        #expect(attributes[.ownerAccountID] as? UInt == UInt(getuid()))
     }
 
     @Test func missingTokenSaysWhereItLookedAndHowToStartTheService() {
@@ -108,6 +170,12 @@ import Testing
             try home.token(userHome: nil, readFile: fakeFiles(["/zt/authtoken.secret": .success(" \n")]))
         }
         #expect(error?.description.contains("The ZeroTier auth token file /zt/authtoken.secret is empty") == true)
+        let copy = #expect(throws: ZeroTierError.self) {
+            try home.token(
+                userHome: "/home/ada",
+                readFile: fakeFiles(["/zt/authtoken.secret": .failure(.permissionDenied), "/home/ada/.zeroTierOneAuthToken": .success("")]))
+        }
+        #expect(copy?.description == #"The ZeroTier auth token file /home/ada/.zeroTierOneAuthToken is empty. Copy the service's token into it: `sudo install -m 600 -o "$(id -un)" "/zt/authtoken.secret" "/home/ada/.zeroTierOneAuthToken"`."#)
     }
 
     @Test func tokenDescriptionIsRedacted() {

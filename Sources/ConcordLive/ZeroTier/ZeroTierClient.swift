@@ -45,26 +45,78 @@ public struct ZeroTierServiceEndpoint: Equatable, Sendable {
     public var address: String { "\(host):\(port)" }
 }
 
-/// What ``ZeroTierClient/waitUntilReady(_:timeout:pollInterval:progress:)`` reports on each poll.
+/// Where a join stands while it waits; a progress line is printed only when this changes.
+public enum ZeroTierJoinPhase: Equatable, Sendable {
+    /// The controller has not answered yet.
+    case requestingConfiguration
+    /// Private network, member not authorized (yet): the admin must authorize `node`.
+    case accessDenied(node: String?)
+    /// Configured, but no IPv4 address among `assigned` yet.
+    case waitingForIPv4(assigned: [AssignedAddress])
+    /// Ready with `address`, but the node is offline (the service probably just started); waits
+    /// up to `grace` for it.
+    case nodeComingOnline(address: AssignedAddress, node: String, grace: Duration)
+}
+
+/// What ``ZeroTierClient/waitUntilReady(_:timeout:pollInterval:progress:)`` reports each time the
+/// join's phase changes.
 public struct ZeroTierJoinProgress: Sendable {
-    /// 1 for the first poll.
+    /// The poll that saw this phase first (1 for the first poll).
     public var attempt: Int
     public var elapsed: Duration
+    /// How long the join waits in all.
+    public var timeout: Duration
+    public var phase: ZeroTierJoinPhase
     /// The network as the service described it on this poll.
     public var network: ZeroTierNetwork
 
-    /// One line for a terminal: what is being waited for.
+    /// One line for a terminal: what is being waited for, and for an admin's action, whose.
     public var summary: String {
-        let wait: String
-        switch network.status {
+        let id = network.id
+        let line: String
+        switch phase {
         case .requestingConfiguration:
-            wait = "requesting configuration from controller \(network.id.controllerAddress)"
-        case .ok:
-            wait = "configured; waiting for an IPv4 address"
-        default:
-            wait = network.status.rawValue
+            line = "Joining \(id): requesting configuration from controller \(id.controllerAddress)"
+        case .accessDenied(let node):
+            let who = node.map { "node \($0)" } ?? "this node"
+            line = "Joining \(id): access denied (ACCESS_DENIED): \(who) is not authorized on this private network yet. "
+                + "Ask the network's administrator to authorize \(who) (ZeroTier Central: the network's Members list, "
+                + "tick Auth); waiting up to \(timeout.secondsText)"
+        case .waitingForIPv4(let assigned):
+            let have = assigned.isEmpty ? "" : " (assigned so far: \(assigned.map(\.description).joined(separator: ", ")))"
+            line = "Joining \(id): configured; waiting for an IPv4 address\(have)"
+        case .nodeComingOnline(let address, let node, let grace):
+            line = "Joined \(id) as \(address), but node \(node) is offline: waiting up to "
+                + "\(grace.secondsText) for it to reach the ZeroTier roots "
+                + "(normal for a few seconds after the service starts)"
         }
-        return "Joining \(network.id): \(wait) (\(elapsed.secondsText))"
+        return "\(line) (\(elapsed.roughSecondsText))"
+    }
+}
+
+/// A join that got its IPv4 address, and whether the node was online when it did.
+public struct ZeroTierJoined: Equatable, Sendable {
+    /// The IPv4 address Concord binds (the first IPv4 among the network's assigned addresses).
+    public var address: AssignedAddress
+    public var network: ZeroTierNetwork
+    /// This node's 10-hex-digit address.
+    public var node: String
+    public var reachability: ZeroTierNodeReachability
+
+    public init(address: AssignedAddress, network: ZeroTierNetwork, node: String, reachability: ZeroTierNodeReachability) {
+        self.address = address
+        self.network = network
+        self.node = node
+        self.reachability = reachability
+    }
+
+    /// `"Joined 8056c2e21c000001: this node is 10.147.17.5/24"`, with why it is not usable yet when
+    /// the node is offline (so a join never looks fine while it is not).
+    public var summary: String {
+        let joined = "Joined \(network.id): this node is \(address)"
+        guard !reachability.isOnline else { return joined }
+        return joined + ", but node \(node) is offline, \(reachability.explanation()); "
+            + "other members cannot reach this node until it is online"
     }
 }
 
@@ -115,20 +167,31 @@ public struct ZeroTierClient: Sendable {
         return try decode(ZeroTierNetwork.self, from: response, request: "POST /network/\(id)")
     }
 
-    /// Polls `GET /network/{nwid}` until the network is `OK` with an IPv4 address and returns that
-    /// address. Statuses that cannot resolve by waiting (ACCESS_DENIED, NOT_FOUND, PORT_ERROR,
-    /// CLIENT_TOO_OLD, AUTHENTICATION_REQUIRED) fail at once; still waiting when `timeout` runs out
-    /// fails with ``ZeroTierError/configurationTimedOut(_:after:)`` or
-    /// ``ZeroTierError/addressTimedOut(_:after:assigned:node:)``.
+    /// Polls `GET /network/{nwid}` until the network is `OK` with an IPv4 address and the node is
+    /// online (or has had ``ZeroTierNodeReachability/startupGrace`` to come online), and returns
+    /// the address with the node's reachability.
     ///
-    /// - Parameter progress: called after every poll that has to wait (on the caller's task).
+    /// `ACCESS_DENIED` is waited through: it turns `OK` by itself a few seconds after the network's
+    /// administrator authorizes the member, so only the timeout ends it
+    /// (``ZeroTierError/accessDenied(_:node:after:)``). Statuses that do not resolve by waiting
+    /// (NOT_FOUND, PORT_ERROR, CLIENT_TOO_OLD, AUTHENTICATION_REQUIRED, unknown) fail at once.
+    /// Still waiting when `timeout` runs out fails with ``ZeroTierError/configurationTimedOut(_:after:)``
+    /// or ``ZeroTierError/addressTimedOut(_:after:assigned:node:)``; ready but offline at the
+    /// timeout returns the address with the node's reachability.
+    ///
+    /// - Parameter progress: called once per phase change (on the caller's task), not once per poll.
+    /// - Parameter onlineGrace: how long a ready network waits for an offline node (tests shorten it).
     public func waitUntilReady(
         _ id: NetworkID, timeout: Duration, pollInterval: Duration = .milliseconds(500),
+        onlineGrace: Duration = ZeroTierNodeReachability.startupGrace,
         progress: (ZeroTierJoinProgress) -> Void = { _ in }
-    ) async throws(ZeroTierError) -> AssignedAddress {
+    ) async throws(ZeroTierError) -> ZeroTierJoined {
         let clock = ContinuousClock()
         let start = clock.now
         var attempt = 0
+        var lastPhase: ZeroTierJoinPhase?
+        var node: String?
+        var offlineSince: ContinuousClock.Instant?
         while true {
             attempt += 1
             let network = try await network(id)
@@ -136,16 +199,35 @@ public struct ZeroTierClient: Sendable {
             logger.debug(
                 "polled ZeroTier network",
                 metadata: ["network": "\(id)", "status": "\(network.status)", "attempt": "\(attempt)"])
+            let phase: ZeroTierJoinPhase
             switch network.status {
             case .ok:
-                if let address = network.ipv4Address {
-                    logger.info("ZeroTier network ready", metadata: ["network": "\(id)", "address": "\(address)"])
-                    return address
+                guard let address = network.ipv4Address else {
+                    phase = .waitingForIPv4(assigned: network.assignedAddresses)
+                    break
                 }
+                let status = try await status()
+                node = status.address
+                if status.online {
+                    logger.info("ZeroTier network ready", metadata: ["network": "\(id)", "address": "\(address)"])
+                    return ZeroTierJoined(address: address, network: network, node: status.address, reachability: .online)
+                }
+                let since = offlineSince ?? clock.now
+                offlineSince = since
+                let offlineFor = clock.now - since
+                if offlineFor >= onlineGrace || elapsed >= timeout {
+                    let roots = try? await rootPaths()
+                    let reachability = ZeroTierNodeReachability.assess(
+                        online: false, offlineFor: offlineFor, roots: roots, grace: onlineGrace)
+                    logger.info("ZeroTier network ready, node offline", metadata: ["network": "\(id)", "address": "\(address)"])
+                    return ZeroTierJoined(address: address, network: network, node: status.address, reachability: reachability)
+                }
+                phase = .nodeComingOnline(address: address, node: status.address, grace: onlineGrace)
             case .requestingConfiguration:
-                break
+                phase = .requestingConfiguration
             case .accessDenied:
-                throw .accessDenied(id, node: await nodeAddress())
+                if node == nil { node = await nodeAddress() }
+                phase = .accessDenied(node: node)
             case .notFound:
                 throw .networkNotFound(id)
             case .portError:
@@ -158,36 +240,107 @@ public struct ZeroTierClient: Sendable {
                 throw .unknownNetworkStatus(id, status: text)
             }
             if elapsed >= timeout {
-                if network.status == .requestingConfiguration {
-                    throw .configurationTimedOut(id, after: timeout)
-                }
-                throw .addressTimedOut(id, after: timeout, assigned: network.assignedAddresses, node: await nodeAddress())
+                throw await timedOut(id, in: phase, after: timeout, node: node)
             }
-            progress(ZeroTierJoinProgress(attempt: attempt, elapsed: elapsed, network: network))
-            let remaining = timeout - elapsed
+            if phase != lastPhase {
+                lastPhase = phase
+                progress(ZeroTierJoinProgress(attempt: attempt, elapsed: elapsed, timeout: timeout, phase: phase, network: network))
+            }
             do {
-                try await Task.sleep(for: min(pollInterval, remaining))
+                try await Task.sleep(for: min(pollInterval, timeout - elapsed))
             } catch {
                 // Cancelled (Ctrl-C): report where the join stood rather than a bare cancellation.
-                if network.status == .requestingConfiguration { throw .configurationTimedOut(id, after: elapsed) }
-                throw .addressTimedOut(id, after: elapsed, assigned: network.assignedAddresses, node: nil)
+                if case .nodeComingOnline(let address, let node, _) = phase {
+                    let offlineFor = offlineSince.map { clock.now - $0 } ?? .zero
+                    return ZeroTierJoined(
+                        address: address, network: network, node: node, reachability: .comingOnline(offlineFor: offlineFor))
+                }
+                throw await timedOut(id, in: phase, after: clock.now - start, node: node)
             }
+        }
+    }
+
+    /// The error for a wait that ended (timeout or cancellation) in `phase`.
+    private func timedOut(_ id: NetworkID, in phase: ZeroTierJoinPhase, after: Duration, node: String?) async -> ZeroTierError {
+        switch phase {
+        case .requestingConfiguration:
+            return .configurationTimedOut(id, after: after)
+        case .accessDenied(let denied):
+            return .accessDenied(id, node: denied ?? node, after: after)
+        case .waitingForIPv4(let assigned):
+            var who = node
+            if who == nil { who = await nodeAddress() }
+            return .addressTimedOut(id, after: after, assigned: assigned, node: who)
+        case .nodeComingOnline(_, let node, _):
+            // Not reached: a ready network returns instead of timing out. Kept total for the compiler.
+            return .addressTimedOut(id, after: after, assigned: [], node: node)
         }
     }
 
     /// Joins and waits: ``join(_:settings:)`` then ``waitUntilReady(_:timeout:pollInterval:progress:)``.
     public func joinAndWait(
         _ id: NetworkID, settings: ZeroTierJoinSettings = ZeroTierJoinSettings(), timeout: Duration,
-        pollInterval: Duration = .milliseconds(500), progress: (ZeroTierJoinProgress) -> Void = { _ in }
-    ) async throws(ZeroTierError) -> AssignedAddress {
+        pollInterval: Duration = .milliseconds(500), onlineGrace: Duration = ZeroTierNodeReachability.startupGrace,
+        progress: (ZeroTierJoinProgress) -> Void = { _ in }
+    ) async throws(ZeroTierError) -> ZeroTierJoined {
         try await join(id, settings: settings)
-        return try await waitUntilReady(id, timeout: timeout, pollInterval: pollInterval, progress: progress)
+        return try await waitUntilReady(
+            id, timeout: timeout, pollInterval: pollInterval, onlineGrace: onlineGrace, progress: progress)
     }
 
-    /// `DELETE /network/{nwid}`: leave; ``ZeroTierError/notJoined(_:)`` if not a member.
+    /// Leaves network `id`; ``ZeroTierError/notJoined(_:)`` if this node is not a member.
+    ///
+    /// Membership is checked first (`GET /network/{nwid}`, 404 when not joined) because the real
+    /// service answers `DELETE` for a network it is not in with `200 {}`, which looks like success.
+    /// A real leave answers `{"result":true}`; anything else means nothing was left.
     public func leave(_ id: NetworkID) async throws(ZeroTierError) {
+        _ = try await network(id)
         logger.info("leaving ZeroTier network", metadata: ["network": "\(id)"])
-        _ = try await request(.DELETE, "/network/\(id)", notFound: .notJoined(id))
+        let response = try await request(.DELETE, "/network/\(id)", notFound: .notJoined(id))
+        struct LeaveAnswer: Decodable { var result: Bool? }
+        let answer = try decode(LeaveAnswer.self, from: response, request: "DELETE /network/\(id)")
+        guard answer.result == true else { throw .notJoined(id) }
+    }
+
+    /// `GET /peer`: the nodes this one talks to, roots included, with their paths.
+    public func peers() async throws(ZeroTierError) -> [ZeroTierPeer] {
+        try await get("/peer", as: [ZeroTierPeer].self)
+    }
+
+    /// The roots and how many have a live path.
+    public func rootPaths() async throws(ZeroTierError) -> ZeroTierRootPaths {
+        ZeroTierRootPaths(peers: try await peers())
+    }
+
+    /// `GET /status`, and if the node is offline, polls until it comes online or has been watched
+    /// offline for `maxWait`; then judges by ``ZeroTierNodeReachability/assess(online:offlineFor:roots:grace:)``
+    /// (offline for less than `grace` of watching: still coming online).
+    ///
+    /// - Parameter waiting: called once, when the node is first seen offline and `maxWait` > 0.
+    /// - Returns: the last status, the judgement, and how long the node was watched offline (zero
+    ///   when it was online at once).
+    public func statusWaitingForOnline(
+        maxWait: Duration = ZeroTierNodeReachability.startupGrace, pollInterval: Duration = .milliseconds(500),
+        grace: Duration = ZeroTierNodeReachability.startupGrace, waiting: (ZeroTierStatus) -> Void = { _ in }
+    ) async throws(ZeroTierError) -> (status: ZeroTierStatus, reachability: ZeroTierNodeReachability, offlineFor: Duration) {
+        let clock = ContinuousClock()
+        var status = try await status()
+        if status.online { return (status, .online, .zero) }
+        // Watching starts at the first offline answer, not before the request that brought it.
+        let offlineSince = clock.now
+        if maxWait > .zero { waiting(status) }
+        while !status.online && clock.now - offlineSince < maxWait {
+            do {
+                try await Task.sleep(for: min(pollInterval, maxWait - (clock.now - offlineSince)))
+            } catch {
+                break
+            }
+            status = try await self.status()
+        }
+        let offlineFor = clock.now - offlineSince
+        if status.online { return (status, .online, offlineFor) }
+        let roots = try? await rootPaths()
+        return (status, ZeroTierNodeReachability.assess(online: false, offlineFor: offlineFor, roots: roots, grace: grace), offlineFor)
     }
 
     // MARK: HTTP

@@ -7,9 +7,14 @@ public struct ZeroTierTokenLocations: Equatable, Sendable {
     /// The per-user copy (`~/.zeroTierOneAuthToken` on Linux); `nil` when there is no home directory.
     public var user: String?
 
-    public init(service: String, user: String?) {
+    /// The directory that must exist before the copy can be written (macOS keeps the copy in
+    /// `~/Library/Application Support/ZeroTier/One`); `nil` when it is the home itself.
+    public var userDirectory: String?
+
+    public init(service: String, user: String?, userDirectory: String? = nil) {
         self.service = service
         self.user = user
+        self.userDirectory = userDirectory
     }
 }
 
@@ -34,11 +39,14 @@ public enum ZeroTierError: Error, Equatable, Sendable, CustomStringConvertible {
     case serviceNotResponding(endpoint: String, after: Duration)
     /// Any other connection failure.
     case connectionFailed(endpoint: String, reason: String)
-    /// HTTP 401: the token does not match the running service's.
+    /// HTTP 401: the token does not match the running service's. `tokenPath` is where the rejected
+    /// token came from: the service's own file or the user's copy.
     case unauthorized(endpoint: String, tokenPath: String, locations: ZeroTierTokenLocations)
     /// Neither token file exists.
     case tokenMissing(ZeroTierTokenLocations)
     /// A token file exists but cannot be read (typically: permission denied, not running as root).
+    /// `path` is the user's copy when that one is unreadable (it is the file meant for the user),
+    /// else the service's file.
     case tokenUnreadable(path: String, failure: FileReadFailure, locations: ZeroTierTokenLocations)
     /// A token file is empty.
     case tokenEmpty(path: String, locations: ZeroTierTokenLocations)
@@ -48,10 +56,10 @@ public enum ZeroTierError: Error, Equatable, Sendable, CustomStringConvertible {
     case malformedResponse(request: String, endpoint: String, reason: String)
     /// An HTTP status the API does not document for that request.
     case unexpectedHTTPStatus(request: String, status: Int, body: String)
-    /// `GET`/`DELETE /network/{nwid}` answered 404: this node is not a member.
+    /// This node is not a member: `GET /network/{nwid}` answered 404 (or `DELETE` answered `{}`).
     case notJoined(NetworkID)
-    /// Network status `ACCESS_DENIED`.
-    case accessDenied(NetworkID, node: String?)
+    /// Network status still `ACCESS_DENIED` when the join's wait ended, `after` this long.
+    case accessDenied(NetworkID, node: String?, after: Duration)
     /// Network status `NOT_FOUND`.
     case networkNotFound(NetworkID)
     /// Network status `PORT_ERROR`.
@@ -91,15 +99,24 @@ public enum ZeroTierError: Error, Equatable, Sendable, CustomStringConvertible {
                 + "Check that the service is running (`sudo systemctl status zerotier-one`)."
 
         case .unauthorized(let endpoint, let tokenPath, let locations):
-            var message = "The ZeroTier One service at \(endpoint) rejected the auth token from \(tokenPath) "
-                + "(HTTP 401 Unauthorized): it does not match the running service's token in \(locations.service)."
             if let user = locations.user, tokenPath == user {
-                message += " Your copy is stale; refresh it: \(Self.copyTokenCommand(locations.service, to: user))"
-            } else {
-                message += " If ZEROTIER_HOME is set, make sure it is the home directory of the service that is "
-                    + "running; restarting the service (`sudo systemctl restart zerotier-one`) rereads the token."
+                return "The ZeroTier One service at \(endpoint) rejected the auth token from your copy \(user) "
+                    + "(HTTP 401 Unauthorized): it no longer matches the service's own token in \(locations.service), "
+                    + "which changes when ZeroTier One is reinstalled or its home is reset. Refresh your copy: "
+                    + Self.copyTokenCommand(locations)
             }
-            return message
+            if tokenPath == locations.service {
+                // The file is the one the service home holds, so naming it twice ("rejected X: does not
+                // match X") explains nothing: the service answering is not the one that wrote it.
+                return "The ZeroTier One service at \(endpoint) rejected the auth token from \(tokenPath) "
+                    + "(HTTP 401 Unauthorized), although that file is in the service home this client looked in. "
+                    + "So the service answering on \(endpoint) runs from another home directory, or the file changed "
+                    + "after the service started. If ZEROTIER_HOME is set, set it to the running service's home "
+                    + "directory; otherwise restart the service (`sudo systemctl restart zerotier-one`) so that it "
+                    + "reads its token again."
+            }
+            return "The ZeroTier One service at \(endpoint) rejected the auth token from \(tokenPath) "
+                + "(HTTP 401 Unauthorized): it does not match the service's token in \(locations.service)."
 
         case .tokenMissing(let locations):
             let searched = [locations.service] + (locations.user.map { [$0] } ?? [])
@@ -109,31 +126,36 @@ public enum ZeroTierError: Error, Equatable, Sendable, CustomStringConvertible {
                 + "set ZEROTIER_HOME to it."
 
         case .tokenUnreadable(let path, let failure, let locations):
+            let reason: String
             switch failure {
-            case .permissionDenied:
-                if let user = locations.user, path == user {
-                    return "Cannot read your ZeroTier auth token copy \(path): permission denied. "
-                        + "Make it yours and private: `sudo chown $(id -un) \"\(path)\" && chmod 600 \"\(path)\"`."
-                }
-                var message = "Cannot read the ZeroTier auth token \(path): permission denied "
-                    + "(the service keeps it readable by root only). Either run this command with sudo"
-                if let user = locations.user {
-                    message += ", or give your user its own copy, readable by you alone: "
-                        + Self.copyTokenCommand(path, to: user)
-                } else {
-                    message += "."
-                }
-                return message
-            case .notFound:
-                return "Cannot read the ZeroTier auth token \(path): it does not exist."
-            case .other(let reason):
+            case .permissionDenied: reason = "permission denied"
+            case .notFound: reason = "it does not exist"
+            case .other(let text): reason = text
+            }
+            if let user = locations.user, path == user {
+                // The copy exists (else it would not be unreadable) and the service's file was no help
+                // either: the copy is what to fix, by replacing it with one this user owns.
+                return "Cannot read your ZeroTier auth token copy \(user): \(reason) (and the service's own "
+                    + "\(locations.service) could not be read either). Replace your copy with one you own, "
+                    + "readable by you alone: \(Self.copyTokenCommand(locations))"
+            }
+            guard failure == .permissionDenied else {
                 return "Cannot read the ZeroTier auth token \(path): \(reason)."
             }
+            var message = "Cannot read the ZeroTier auth token \(path): permission denied "
+                + "(the service keeps it readable by root only). Either run this command with sudo"
+            if let user = locations.user {
+                message += ", or give your user its own copy \(user), readable by you alone: "
+                    + Self.copyTokenCommand(locations)
+            } else {
+                message += "."
+            }
+            return message
 
         case .tokenEmpty(let path, let locations):
             var message = "The ZeroTier auth token file \(path) is empty."
             if let user = locations.user, path == user {
-                message += " Copy the service's token into it: \(Self.copyTokenCommand(locations.service, to: user))"
+                message += " Copy the service's token into it: \(Self.copyTokenCommand(locations))"
             } else {
                 message += " Restart the service so that it writes a new one: `sudo systemctl restart zerotier-one`."
             }
@@ -157,11 +179,12 @@ public enum ZeroTierError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notJoined(let id):
             return "This node is not a member of network \(id). Join it with `concord zerotier join \(id)`."
 
-        case .accessDenied(let id, let node):
+        case .accessDenied(let id, let node, let after):
             let who = node.map { "node \($0)" } ?? "this node"
-            return "Network \(id) denied access (ACCESS_DENIED): it is a private network and \(who) is not "
-                + "authorized on it. Ask the network's administrator to authorize \(who) (ZeroTier Central: "
-                + "the network's Members list, tick Auth), then join again."
+            return "Network \(id) still denied access after \(after.secondsText) of waiting (ACCESS_DENIED): it is a "
+                + "private network and \(who) is not authorized on it. Ask the network's administrator to authorize "
+                + "\(who) (ZeroTier Central: the network's Members list, tick Auth); the network turns OK by itself a "
+                + "few seconds later. Then join again, or wait longer with --timeout."
 
         case .networkNotFound(let id):
             return "Network \(id) does not exist (NOT_FOUND): its controller \(id.controllerAddress) has no such "
@@ -208,9 +231,15 @@ public enum ZeroTierError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// The shell command that gives a user a private copy of the service's token.
-    static func copyTokenCommand(_ source: String, to destination: String) -> String {
-        "`sudo cat \"\(source)\" > \"\(destination)\" && chmod 600 \"\(destination)\"`."
+    /// The shell command that gives the user a private copy of the service's token, as a file the
+    /// user owns with mode 600. Run by the user, so every part must work from the user's shell:
+    /// `$(id -un)` expands there (to the user, not root); `install` runs as root, reads the
+    /// root-only file and creates the copy owned by the user, replacing a stale or root-owned
+    /// one (which `sudo cat … > copy` cannot: its redirect is opened by the user's shell).
+    static func copyTokenCommand(_ locations: ZeroTierTokenLocations) -> String {
+        guard let user = locations.user else { return "" }
+        let makeDirectory = locations.userDirectory.map { "mkdir -p \"\($0)\" && " } ?? ""
+        return "`\(makeDirectory)sudo install -m 600 -o \"$(id -un)\" \"\(locations.service)\" \"\(user)\"`."
     }
 }
 

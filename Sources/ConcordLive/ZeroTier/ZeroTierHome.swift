@@ -106,8 +106,11 @@ public struct ZeroTierHome: Equatable, Sendable {
 
     /// The token's two possible places, given the user's home directory.
     public func tokenLocations(userHome: String?) -> ZeroTierTokenLocations {
-        let user = userHome.flatMap { $0.isEmpty ? nil : join($0, platform.userTokenRelativePath) }
-        return ZeroTierTokenLocations(service: tokenPath, user: user)
+        guard let userHome, !userHome.isEmpty else { return ZeroTierTokenLocations(service: tokenPath, user: nil) }
+        let relative = platform.userTokenRelativePath
+        let directory = relative.split(separator: "/").dropLast().joined(separator: "/")
+        return ZeroTierTokenLocations(
+            service: tokenPath, user: join(userHome, relative), userDirectory: directory.isEmpty ? nil : join(userHome, directory))
     }
 
     /// The service's port: from the port file if present, else 9993.
@@ -131,11 +134,13 @@ public struct ZeroTierHome: Equatable, Sendable {
 
     /// The auth token: the service's `authtoken.secret` if readable, else the per-user copy.
     ///
-    /// When neither can be read, the error names the *first* real obstacle: a permission
-    /// problem on the service's file (with the copy-the-token fix) beats "not found".
+    /// When neither can be read, the error names the file to fix: the user's copy if it exists but
+    /// cannot be read (it is the file meant for this user, so blaming the service's root-only file
+    /// and suggesting a copy that already exists would mislead), else the service's file if it
+    /// exists but cannot be read (with the make-a-copy fix), else "not found".
     public func token(userHome: String?, readFile: ZeroTierFileReader) throws(ZeroTierError) -> ZeroTierAuthToken {
         let locations = tokenLocations(userHome: userHome)
-        var firstFailure: (path: String, failure: FileReadFailure)?
+        var failures: [(path: String, failure: FileReadFailure)] = []
         for path in [locations.service] + (locations.user.map { [$0] } ?? []) {
             switch readFile(path) {
             case .success(let text):
@@ -145,11 +150,11 @@ public struct ZeroTierHome: Equatable, Sendable {
             case .failure(.notFound):
                 continue
             case .failure(let failure):
-                if firstFailure == nil { firstFailure = (path, failure) }
+                failures.append((path, failure))
             }
         }
-        if let firstFailure {
-            throw .tokenUnreadable(path: firstFailure.path, failure: firstFailure.failure, locations: locations)
+        if let blamed = failures.last {
+            throw .tokenUnreadable(path: blamed.path, failure: blamed.failure, locations: locations)
         }
         throw .tokenMissing(locations)
     }

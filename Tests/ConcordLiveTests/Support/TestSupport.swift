@@ -1,4 +1,5 @@
 import ConcordLive
+import ConcordTesting
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
