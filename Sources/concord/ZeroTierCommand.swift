@@ -15,6 +15,12 @@ struct ZeroTierCommand: AsyncParsableCommand {
             """,
         subcommands: [Status.self, Networks.self, Join.self, Leave.self])
 
+    /// `concord zerotier` alone is misuse: the usage on stderr and exit 64.
+    func run() async throws {
+        printError(Self.helpMessage())
+        throw ExitCode(64)
+    }
+
     /// Finds the service, runs `body` with a client, and turns a ``ZeroTierError`` into its message
     /// on stderr and exit status 1.
     static func withClient<T>(
