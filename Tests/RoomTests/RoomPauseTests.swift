@@ -55,7 +55,13 @@ extension RoomSim {
 
         let pausedAt = sim.now
         sim.pause(2)
-        sim.run(for: .milliseconds(pauseMs))
+        // One text while the paused member is still in the others' views (owed to it, unacked),
+        // one after they declared it dead (not owed to it): it gets both, once each.
+        sim.run(for: .milliseconds(500))
+        try sim.sendText(0, "while paused, still a member")
+        sim.run(for: .milliseconds(pauseMs - 700))
+        try sim.sendText(1, "while paused, declared dead")
+        sim.run(for: .milliseconds(200))
         // The others did notice the silence: a pause this long is a death in their eyes.
         #expect(!(sim.slots[0].node?.view.contains(RoomSim.clientID(2)) ?? true))
         sim.resume(2, tickFirst: tickFirst)
@@ -77,6 +83,11 @@ extension RoomSim {
         // No voice receiver between the two healthy members was torn down and rebuilt.
         #expect(sim.slots[0].voice?.participant.receiver(for: v1) === receiver01)
         #expect(sim.slots[1].voice?.participant.receiver(for: v0) === receiver10)
+        // Texts sent during the pause reach the resumed member exactly once (live from its
+        // backlog, or from history after it learnt it had been declared dead).
+        #expect(sim.received(2).map(\.text).sorted() == ["while paused, declared dead", "while paused, still a member"])
+        #expect(sim.received(0).map(\.text) == ["while paused, declared dead"])
+        #expect(sim.received(1).map(\.text) == ["while paused, still a member"])
         report(
             "pause \(pauseMs) ms, \(tickFirst ? "tick before backlog" : "backlog before tick"): healthy members never dropped each other; paused member back in every view \(back.milliseconds) ms after resuming (bound \(bound) ms)"
         )

@@ -160,6 +160,8 @@ public final class RoomNode {
     private var discoveredPeers: Set<String> = []
     /// Set while handling a message that told us the room had declared us dead.
     private var learnedOfOwnDeath = false
+    /// The highest incarnation of ours we have seen declared dead (each is acted on once).
+    private var noticedDeathIncarnation: UInt32?
     /// Members that entered our view while handling the current message, with how long to wait
     /// before asking them for history.
     private var newcomers: [(id: String, wait: Double)] = []
@@ -536,12 +538,19 @@ public final class RoomNode {
     /// heartbeat at the next tick so the refutation spreads at once.
     private func considerAboutSelf(_ record: MemberRecord, now: Instant) {
         guard phase == .discovering || phase == .member else { return }
+        // A death of this life — even one our refutation of an earlier suspicion already beats —
+        // means we were out of some views: texts sent meanwhile were not owed to us.
+        if phase == .member, record.status == .dead, record.incarnation >= text.stream,
+            noticedDeathIncarnation.map({ record.incarnation > $0 }) ?? true
+        {
+            noticedDeathIncarnation = record.incarnation
+            learnedOfOwnDeath = true
+        }
         let mine = selfRecord
         guard MemberRecord.mergeOrder(mine, record) else { return }
         incarnation = max(incarnation, record.incarnation) &+ 1
         statistics.refutations += 1
         membership.set(selfRecord)
-        if record.status == .dead { learnedOfOwnDeath = true }
         if phase == .member { nextHeartbeatAt = min(nextHeartbeatAt, now) }
         logger.debug("refuted", metadata: ["incarnation": "\(incarnation)", "was": "\(record)"])
     }
