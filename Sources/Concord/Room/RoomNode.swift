@@ -149,6 +149,11 @@ public final class RoomNode {
     private var nextHeartbeatAt = Instant.zero
     private var nextGossipAt = Instant.zero
     private var nextAnnounceAt = Instant.zero
+    /// The current announce period: `announceInterval` after a view change, doubling each round
+    /// up to `announceIntervalMax` while the view stays the same.
+    private var announcePeriod: Double = 0
+    /// When this node last announced in answer to a restarted member's discovery.
+    private var lastAnswerAnnounceAt: Instant?
     private var lastSyncAt: Instant?
     private var leftRepliesAt: [String: Instant] = [:]
     /// History being fetched from members, in the order they were asked for; at most
@@ -331,6 +336,16 @@ public final class RoomNode {
         switch message.body {
         case .discover(let record):
             merge(record, heardAgo: 0, now: now)
+            if phase == .member, wasInView, isAnnouncer(excluding: sender) {
+                // A member we hold is discovering: it restarted. Its answers may not reach it
+                // (the sealed transport still holds the previous life's session for its
+                // address), but a broadcast does and makes it handshake afresh: announce now,
+                // as the room's announcer would, at most once per `announceInterval`.
+                if lastAnswerAnnounceAt.map({ now.milliseconds(since: $0) >= settings.announceInterval }) ?? true {
+                    lastAnswerAnnounceAt = now
+                    announce()
+                }
+            }
             if phase == .member {
                 let members = Double(max(1, membership.view.count - 1))
                 if rng.unit() < min(1, settings.welcomeTarget / members) {
@@ -620,8 +635,9 @@ public final class RoomNode {
 
         if now >= nextAnnounceAt {
             if isAnnouncer { announce() }
-            nextAnnounceAt = nextAnnounceAt.advanced(byMilliseconds: settings.announceInterval)
-            if nextAnnounceAt <= now { nextAnnounceAt = now.advanced(byMilliseconds: settings.announceInterval) }
+            announcePeriod = min(max(settings.announceInterval, settings.announceIntervalMax), announcePeriod * 2)
+            nextAnnounceAt = nextAnnounceAt.advanced(byMilliseconds: announcePeriod)
+            if nextAnnounceAt <= now { nextAnnounceAt = now.advanced(byMilliseconds: announcePeriod) }
         }
 
         let tombstones = local.filter { $0.value.tombstonedAt != nil }
@@ -693,6 +709,7 @@ public final class RoomNode {
         for r in viewRecords(excludingSelf: true) { send(.heartbeat(selfRecord, digest: digest), to: r.address) }
         nextHeartbeatAt = now.advanced(byMilliseconds: settings.heartbeatInterval)
         nextGossipAt = now.advanced(byMilliseconds: rng.unit() * settings.gossipInterval)
+        announcePeriod = settings.announceInterval
         nextAnnounceAt = now.advanced(byMilliseconds: settings.announceInterval * (0.5 + rng.unit()))
         for r in viewRecords(excludingSelf: true) { text.memberEntered(r.clientID) }
         if created {
@@ -716,6 +733,17 @@ public final class RoomNode {
     /// announcement per room per `announceInterval`, whatever the room's size (views that
     /// disagree for a moment may give two).
     private var isAnnouncer: Bool { currentView.first == clientID }
+
+    private func isAnnouncer(excluding id: String) -> Bool { currentView.first { $0 != id } == clientID }
+
+    /// The view changed (a merge, a join, a death, a partition): rooms of this id may have split
+    /// or may still be apart, so announcements go back to their fastest period.
+    private func restartAnnouncements(now: Instant) {
+        guard announcePeriod > settings.announceInterval else { return }
+        announcePeriod = settings.announceInterval
+        let next = now.advanced(byMilliseconds: settings.announceInterval * (0.5 + rng.unit()))
+        if next < nextAnnounceAt { nextAnnounceAt = next }
+    }
 
     private func announce() {
         let n = currentView.count
@@ -949,6 +977,7 @@ public final class RoomNode {
         }
         if current != reportedView {
             reportedView = current
+            restartAnnouncements(now: now)
             emit(.viewChanged(view: current, digest: membership.digest))
         }
         return effects

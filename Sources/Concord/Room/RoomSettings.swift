@@ -38,7 +38,11 @@ public struct RoomSettings: Sendable, Equatable {
     /// view — broadcasts an announcement, so rooms of the same id find each other (a partition
     /// healed after tombstones expired, rooms created apart on a fresh network). One per room
     /// per interval, whatever its size; a room's creator also announces once when it creates it.
+    /// The period starts at this after every view change and doubles each round up to
+    /// `announceIntervalMax` while the view stays the same: broadcasts are expensive where the
+    /// driver copies each to every address of the subnet, and a settled room rarely needs them.
     public var announceInterval: Double = 2000
+    public var announceIntervalMax: Double = 8000
     /// Members answering a discover: each answers with probability `min(1, welcomeTarget / members)`
     /// (every member adds the joiner and heartbeats it anyway; the welcome only speeds things up).
     public var welcomeTarget: Double = 3
@@ -96,7 +100,12 @@ public struct RoomSettings: Sendable, Equatable {
     /// wrongly declared dead (a heal after a partition, lost heartbeats) refutes and is re-learned,
     /// which can cost one more `deadAfter`; what remains different spreads by digest-triggered
     /// push-pull and gossip within two gossip rounds; a joiner needs `discoveryWait`.
-    public func quietConvergenceTime(maxOneWayLatency: Double) -> Double {
+    ///
+    /// Rooms of one id that have no tombstones of each other any more (a partition longer than
+    /// `tombstoneLifetime`, rooms created apart) meet only through an announcement, which adds up to
+    /// `announceIntervalMax`: that is `quietConvergenceTime(…, afterTombstones: true)`.
+    public func quietConvergenceTime(maxOneWayLatency: Double, afterTombstones: Bool = false) -> Double {
         failureDetectionBound(maxOneWayLatency: maxOneWayLatency) + deadAfter + 2 * gossipInterval + discoveryWait
+            + (afterTombstones ? max(announceInterval, announceIntervalMax) : 0)
     }
 }
