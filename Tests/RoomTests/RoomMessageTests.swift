@@ -68,7 +68,7 @@ struct MessageGenerator {
                 base: UInt32(truncatingIfNeeded: rng.next()), sentAt: Instant(nanoseconds: Int64(bitPattern: rng.next())),
                 text: text())
         case 6: body = .textAck(stream: UInt32(truncatingIfNeeded: rng.next()), cumulative: UInt32(truncatingIfNeeded: rng.next()))
-        case 7: body = .historyRequest
+        case 7: body = .historyRequest(have: (0..<rng.below(RoomMessage.maxHistorySummary + 1)).map { _ in rng.next() })
         default:
             let count = UInt8(1 + rng.below(255))
             body = .history(

@@ -106,7 +106,9 @@ extension RoomSim {
         #expect(throws: RoomError.alreadyJoined) {
             try node.join(roomID: "r", clientID: "a", address: .ipv4(1, port: 1), now: .zero)
         }
-        _ = node.tick(now: .milliseconds(1000))
+        // Ticks as the driver promises (every `tickInterval`): one call a second would be a
+        // pause, which gives a joiner more time to hear answers.
+        for t in stride(from: 100, through: 1000, by: 100) { _ = node.tick(now: .milliseconds(Double(t))) }
         #expect(node.phase == .member)
         #expect(throws: RoomError.textTooLong(bytes: 1025)) {
             try node.sendText(String(repeating: "z", count: 1025), now: .milliseconds(1000))

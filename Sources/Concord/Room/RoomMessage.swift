@@ -31,7 +31,7 @@
 /// | 2 | 5 | announce | own record, member count (UInt16), digest (UInt64) (broadcast by members) |
 /// | 3 | 1 | text | stream (UInt32), sequence (UInt32), base (UInt32), sent-at (Int64 ns, sender's clock), text (length UInt16 ≤ 1024 + UTF-8) |
 /// | 3 | 2 | text ack | stream (UInt32), cumulative sequence (UInt32) |
-/// | 3 | 3 | history request | — |
+/// | 3 | 3 | history request | N (UInt8), N × fingerprint (UInt64) of a message the asker holds (`RoomText.fingerprint`), N ≤ `maxHistorySummary` |
 /// | 3 | 4 | history | chunk index, chunk count (UInt8 each, index < count), N (UInt8), N × (origin id, stream, sequence, sent-at, text) |
 ///
 /// Records inside discover, heartbeat, leave and announce must be the sender's own (same client
@@ -50,6 +50,9 @@ public struct RoomMessage: Equatable, Sendable {
     public static let maxTextBytes = 1024
     /// The largest header: 4 fixed bytes, two identifiers with length bytes, the incarnation.
     public static let maxHeaderBytes = 4 + 2 * (1 + maxIdentifierBytes) + 4
+    /// A history request names at most this many held messages, so it fits one datagram
+    /// whatever the identifiers: 74 + 1 + 160 × 8 = 1355 bytes.
+    public static let maxHistorySummary = 160
 
     public struct Flags: OptionSet, Hashable, Sendable {
         public let rawValue: UInt8
@@ -108,7 +111,8 @@ public struct RoomMessage: Equatable, Sendable {
         /// client, survives refutations (which raise the incarnation) and changes on restart.
         case text(stream: UInt32, sequence: UInt32, base: UInt32, sentAt: Instant, text: String)
         case textAck(stream: UInt32, cumulative: UInt32)
-        case historyRequest
+        /// `have`: fingerprints of messages the asker already holds; the answer leaves them out.
+        case historyRequest(have: [UInt64])
         case history(chunk: UInt8, of: UInt8, [HistoryItem])
 
         public var packetType: UInt8 {
@@ -225,8 +229,10 @@ public struct RoomMessage: Equatable, Sendable {
         case let .textAck(stream, cumulative):
             out.appendBigEndian(stream)
             out.appendBigEndian(cumulative)
-        case .historyRequest:
-            break
+        case .historyRequest(let have):
+            precondition(have.count <= Self.maxHistorySummary, "history summary too long")
+            out.append(UInt8(have.count))
+            for f in have { Self.write64(f, into: &out) }
         case let .history(chunk, count, items):
             precondition(items.count <= 255, "too many history items")
             out.append(chunk)
@@ -332,7 +338,14 @@ public struct RoomMessage: Equatable, Sendable {
                 stream: try reader.readUInt32("stream"),
                 cumulative: try reader.readUInt32("cumulative sequence"))
         case (textPacketType, 3):
-            body = .historyRequest
+            let n = Int(try reader.readUInt8("history summary count"))
+            guard n <= maxHistorySummary else {
+                throw .invalidField(field: "history summary count", reason: "\(n) exceeds \(maxHistorySummary)")
+            }
+            var have: [UInt64] = []
+            have.reserveCapacity(n)
+            for _ in 0..<n { have.append(try read64(&reader, "history fingerprint")) }
+            body = .historyRequest(have: have)
         default:  // (textPacketType, 4): Header.parse admits no other kind
             let chunk = try reader.readUInt8("chunk index")
             let count = try reader.readUInt8("chunk count")

@@ -58,9 +58,18 @@ public final class RoomNode {
         public var deathsDeclared = 0
         /// Times this node raised its incarnation to refute a suspicion, a death or an older life.
         public var refutations = 0
-        /// Push-pull exchanges this node started after a digest mismatch.
+        /// Push-pull exchanges this node started after a digest mismatch or on meeting a member
+        /// of another room.
         public var syncsStarted = 0
         public var textRetransmissions = 0
+        /// Calls that came `RoomSettings.pauseThreshold` or more after the previous one: this
+        /// node's own pauses, absorbed by granting every member a fresh grace period.
+        public var pausesAbsorbed = 0
+        /// Deaths reported by others of a member this node had heard directly within
+        /// `suspectAfter`: kept in the view until the member refutes (SWIM's fresh-evidence rule).
+        public var deathsDisbelieved = 0
+        /// History requests sent (joining, merging rooms, after being declared dead, asked back).
+        public var historyRequestsSent = 0
     }
 
     private struct Local {
@@ -69,9 +78,30 @@ public final class RoomNode {
         var lastHeard: Instant
         /// Latest datagram from the member itself (what this node reports in gossip).
         var lastDirect: Instant?
+        /// The incarnation the member spoke as in that datagram.
+        var directIncarnation: UInt32 = 0
         var tombstonedAt: Instant?
         var lastSyncAt: Instant?
         var lastCorrectionAt: Instant?
+        /// When this node last started a history exchange with the member (asked it).
+        var lastHistoryAskAt: Instant?
+        /// Someone reported the member dead while this node was hearing it directly: its record
+        /// is dead (the lattice is untouched) but this node keeps it in its view until it refutes
+        /// or falls silent for `suspectAfter`.
+        var disbelievedDeath = false
+    }
+
+    /// Fetching text history from one member (see `startHistoryFetch`).
+    private struct HistoryFetch {
+        var target: String
+        var attemptsLeft: Int
+        /// When to send the next request (the first one waits its turn if `maxHistoryFetches`
+        /// are under way).
+        var nextAt: Instant
+        /// A joiner's fetch: a retry may ask another member (the first may have failed).
+        var anyMemberOnRetry: Bool
+        var chunkCount: UInt8?
+        var chunks: Set<UInt8> = []
     }
 
     private struct Reported: Equatable {
@@ -103,25 +133,43 @@ public final class RoomNode {
     private var local: [String: Local] = [:]
     private var reportedView: [String] = []
     private var reported: [String: Reported] = [:]
-    /// `membership.structureVersion` when events were last reported (nil: report now).
+    /// `membership.structureVersion` and `disbeliefVersion` when events were last reported
+    /// (nil: report now).
     private var reportedVersion: UInt64?
+    private var reportedDisbeliefVersion: UInt64?
+    /// Bumped whenever a member starts or stops being kept in the view against its dead record.
+    private var disbeliefVersion: UInt64 = 0
+    private var disbelievedCount = 0
     private var effects: [RoomEffect] = []
+    /// The `now` of the latest call, to notice this node's own pauses.
+    private var lastCallAt: Instant?
 
     private var discoveryDeadline = Instant.zero
     private var nextDiscoverAt = Instant.zero
     private var nextHeartbeatAt = Instant.zero
     private var nextGossipAt = Instant.zero
     private var nextAnnounceAt = Instant.zero
+    /// The current announce period: `announceInterval` after a view change, doubling each round
+    /// up to `announceIntervalMax` while the view stays the same.
+    private var announcePeriod: Double = 0
+    /// When this node last announced in answer to a restarted member's discovery.
+    private var lastAnswerAnnounceAt: Instant?
     private var lastSyncAt: Instant?
     private var leftRepliesAt: [String: Instant] = [:]
-
-    // History transfer to this node when it joins an existing room.
-    private var historyWanted = false
-    private var historySource: RoomAddress?
-    private var historyChunkCount: UInt8?
-    private var historyChunks: Set<UInt8> = []
-    private var historyAttemptsLeft = 0
-    private var nextHistoryRequestAt = Instant.zero
+    /// History being fetched from members, in the order they were asked for; at most
+    /// `maxHistoryFetches` under way at once, the others queued.
+    private var historyFetches: [HistoryFetch] = []
+    private static let maxHistoryFetches = 4
+    /// Members that entered our list while we were still discovering: other discoverers, or —
+    /// when their discovery reached us late — members of rooms created meanwhile.
+    private var discoveredPeers: Set<String> = []
+    /// Set while handling a message that told us the room had declared us dead.
+    private var learnedOfOwnDeath = false
+    /// The highest incarnation of ours we have seen declared dead (each is acted on once).
+    private var noticedDeathIncarnation: UInt32?
+    /// Members that entered our view while handling the current message, with how long to wait
+    /// before asking them for history.
+    private var newcomers: [(id: String, wait: Double)] = []
 
     /// - Parameter seed: seeds the node's only random generator (gossip targets, announce and
     ///   welcome draws). Give every node its own seed.
@@ -153,6 +201,8 @@ public final class RoomNode {
         self.address = address
         self.incarnation = incarnation
         effects = []
+        lastCallAt = now
+        text.selfID = clientID
         membership.set(selfRecord)
         local[clientID] = Local(joinedAt: now, lastHeard: now, lastDirect: now)
         phase = .discovering
@@ -197,6 +247,7 @@ public final class RoomNode {
     /// Takes one datagram of packet type 2 or 3 that arrived from `from`.
     public func receive(bytes: [UInt8], from: RoomAddress, now: Instant) -> [RoomEffect] {
         effects = []
+        absorbPause(now: now)
         statistics.datagramsReceived += 1
         statistics.bytesReceived += bytes.count
         let message: RoomMessage
@@ -225,6 +276,7 @@ public final class RoomNode {
     /// tombstone expiry, text retransmission and history requests.
     public func tick(now: Instant) -> [RoomEffect] {
         effects = []
+        absorbPause(now: now)
         guard phase == .discovering || phase == .member else { return [] }
         step(now: now)
         return finish(now: now)
@@ -237,6 +289,7 @@ public final class RoomNode {
         guard length <= RoomMessage.maxTextBytes else { throw .textTooLong(bytes: length) }
         guard text.outbox.count < settings.outboxLimit else { throw .outboxFull }
         effects = []
+        absorbPause(now: now)
         let targets = viewRecords(excludingSelf: true)
         for (id, body) in text.send(message, now: now, recipients: targets.map(\.clientID)) {
             if let r = membership[id] { send(body, to: r.address) }
@@ -251,16 +304,21 @@ public final class RoomNode {
     }
 
     /// Client ids in this node's view, itself included, sorted by UTF-8 bytes; empty unless a member.
-    public var view: [String] { phase == .member ? membership.view : [] }
+    /// The view is the alive and suspect records plus members whose death this node disbelieves
+    /// (it hears them directly; see `docs/Rooms.md`).
+    public var view: [String] { phase == .member ? currentView : [] }
 
-    /// The digest of the view (equal digests ⇔ equal views up to heartbeats).
+    /// The digest of the member list's view (alive and suspect records): equal digests ⇔ equal
+    /// records up to heartbeats. A disbelieved death is a local judgement and not part of it.
     public var viewDigest: UInt64 { membership.digest }
 
-    /// The history this node would hand a late joiner.
-    public var history: [RoomMessage.HistoryItem] { text.historyItems(selfID: clientID) }
+    /// The history this node would hand a late joiner, in the stable order (sent-at, origin,
+    /// stream, sequence).
+    public var history: [RoomMessage.HistoryItem] { text.historyItems }
 
-    /// True while this node, having joined an existing room, still asks for its history.
-    public var isCollectingHistory: Bool { historyWanted }
+    /// True while this node is fetching text history from a member (after joining an existing
+    /// room, meeting another room of the same id, or learning that it had been declared dead).
+    public var isCollectingHistory: Bool { !historyFetches.isEmpty }
 
     /// Messages this node sent that some member has not acknowledged yet.
     public var unacknowledgedTextCount: Int { text.outbox.count }
@@ -269,9 +327,25 @@ public final class RoomNode {
 
     private func handle(_ message: RoomMessage, from: RoomAddress, now: Instant) {
         let sender = message.senderID
+        // A member of another room (or one we had dropped) speaking to us: see `metNewcomer`.
+        let wasInView = membership[sender].map(isInView) ?? false
+        let wasMember = phase == .member
+        var answeredWithList = false
+        learnedOfOwnDeath = false
+        newcomers = []
         switch message.body {
         case .discover(let record):
             merge(record, heardAgo: 0, now: now)
+            if phase == .member, wasInView, isAnnouncer(excluding: sender) {
+                // A member we hold is discovering: it restarted. Its answers may not reach it
+                // (the sealed transport still holds the previous life's session for its
+                // address), but a broadcast does and makes it handshake afresh: announce now,
+                // as the room's announcer would, at most once per `announceInterval`.
+                if lastAnswerAnnounceAt.map({ now.milliseconds(since: $0) >= settings.announceInterval }) ?? true {
+                    lastAnswerAnnounceAt = now
+                    announce()
+                }
+            }
             if phase == .member {
                 let members = Double(max(1, membership.view.count - 1))
                 if rng.unit() < min(1, settings.welcomeTarget / members) {
@@ -281,17 +355,21 @@ public final class RoomNode {
         case let .heartbeat(record, digest):
             merge(record, heardAgo: 0, now: now)
             if phase == .discovering {
-                becomeMember(created: false, source: from, now: now)
-                sync(with: sender, at: from, now: now, force: true)
+                becomeMember(created: false, source: sender, now: now)
+                sync(with: sender, at: from, now: now, urgency: .forced)
+                answeredWithList = true
             } else if digest != membership.digest {
-                sync(with: sender, at: from, now: now, force: false)
+                answeredWithList = sync(with: sender, at: from, now: now, urgency: wasInView ? .routine : .newcomer)
             }
         case let .gossip(flags, entries):
             for e in entries {
                 merge(e.record, heardAgo: e.heardMillisecondsAgo.map(Double.init), now: now)
             }
-            if phase == .discovering { becomeMember(created: false, source: from, now: now) }
-            if flags.contains(.replyRequested) { sendList(to: from, flags: [], now: now) }
+            if phase == .discovering { becomeMember(created: false, source: sender, now: now) }
+            if flags.contains(.replyRequested) {
+                sendList(to: from, flags: [], now: now)
+                answeredWithList = true
+            }
         case .leave(let record):
             merge(record, heardAgo: nil, now: now)
         case let .announce(record, _, digest):
@@ -299,40 +377,71 @@ public final class RoomNode {
             if phase == .discovering {
                 // Ask the announcer for its list; its answer makes us a member.
                 send(.gossip([.replyRequested], [.init(record: selfRecord, heardMillisecondsAgo: 0)]), to: from)
+                answeredWithList = true
             } else if digest != membership.digest {
-                sync(with: sender, at: from, now: now, force: false)
+                answeredWithList = sync(with: sender, at: from, now: now, urgency: wasInView ? .routine : .newcomer)
             }
         case let .text(stream, sequence, base, sentAt, body):
-            guard phase == .member, membership[sender]?.status.isInView == true else { break }
+            guard phase == .member, let r = membership[sender], isInView(r) else { break }
             let (delivered, ack) = text.receive(
                 origin: sender, stream: stream, sequence: sequence, base: base, sentAt: sentAt, text: body, now: now)
             for m in delivered { emit(.messageReceived(m)) }
             if let ack { send(ack, to: from) }
         case let .textAck(stream, cumulative):
             text.receiveAck(from: sender, stream: stream, cumulative: cumulative)
-        case .historyRequest:
-            if phase == .member { sendHistory(to: from) }
+        case .historyRequest(let have):
+            // Only members are answered, at their recorded address: an answer is larger than a
+            // request, so it must not go to whatever source a datagram claims.
+            guard phase == .member, let r = membership[sender], isInView(r) else { break }
+            sendHistory(to: r.address, excluding: Set(have))
         case let .history(chunk, count, items):
             guard phase == .member else { break }
-            for m in text.receiveHistory(items, selfID: clientID, now: now) { emit(.messageReceived(m)) }
-            if historyWanted {
-                if historyChunkCount != count {
-                    historyChunkCount = count
-                    historyChunks = []
+            for m in text.receiveHistory(items, now: now) { emit(.messageReceived(m)) }
+            if let i = historyFetches.firstIndex(where: { $0.target == sender }) {
+                if historyFetches[i].chunkCount != count {
+                    historyFetches[i].chunkCount = count
+                    historyFetches[i].chunks = []
                 }
-                historyChunks.insert(chunk)
-                if historyChunks.count == Int(count) { historyWanted = false }
+                historyFetches[i].chunks.insert(chunk)
+                if historyFetches[i].chunks.count == Int(count) {
+                    historyFetches.remove(at: i)
+                    retryHistoryFetches(now: now)  // a queued fetch may start now
+                }
             }
         }
         noteDirect(from: sender, incarnation: message.senderIncarnation, now: now)
         if case .leave = message.body { return }
         correctIfStale(sender: sender, incarnation: message.senderIncarnation, from: from, now: now)
+        if wasMember, phase == .member, !wasInView, !answeredWithList, let r = membership[sender], isInView(r) {
+            switch message.body {
+            case .heartbeat, .gossip, .announce:
+                // A member of another room (or one we had dropped) speaking to us: exchange lists
+                // at once rather than at the next announce round.
+                sync(with: sender, at: from, now: now, urgency: .newcomer)
+            default:
+                break
+            }
+        }
+        // Texts sent while apart: ask every member that enters our view for what we lack.
+        for n in newcomers { startHistoryFetch(from: n.id, anyMemberOnRetry: false, after: n.wait, now: now) }
+        newcomers = []
+        if learnedOfOwnDeath, phase == .member {
+            // While we were dead in others' views their texts were not owed to us: fetch them.
+            learnedOfOwnDeath = false
+            text.markRebasePossible()
+            if let r = membership[sender], isInView(r) {
+                startHistoryFetch(from: sender, anyMemberOnRetry: true, now: now)
+            } else if let other = viewRecords(excludingSelf: true).first {
+                startHistoryFetch(from: other.clientID, anyMemberOnRetry: true, now: now)
+            }
+        }
     }
 
     /// A datagram from the member itself is the best evidence that it lives.
     private func noteDirect(from id: String, incarnation inc: UInt32, now: Instant) {
         guard let r = membership[id], inc >= r.incarnation, var l = local[id] else { return }
         l.lastDirect = now
+        l.directIncarnation = inc
         if now > l.lastHeard { l.lastHeard = now }
         local[id] = l
     }
@@ -376,6 +485,7 @@ public final class RoomNode {
         // Do not learn of the death of a stranger: tombstones exist to stop an alive record we
         // hold; one we never held would only be gossiped back and forth after others forgot it.
         if old == nil, !record.status.isInView { return }
+        let wasInView = old.map(isInView) ?? false
         let evidence = heardAgo.map { now.advanced(byMilliseconds: -$0) }
         let outcome = membership.merge(record)
         guard let new = membership[id] else { return }
@@ -383,15 +493,33 @@ public final class RoomNode {
         case .unchanged:
             break
         case .inserted, .replaced:
-            let wasInView = old?.status.isInView ?? false
             if new.status.isInView {
+                setDisbelief(id, false)  // refuted: the record itself is back in the view
                 if !wasInView {
                     local[id] = Local(joinedAt: now, lastHeard: evidence ?? now, lastDirect: nil)
                     text.memberEntered(id)
+                    // It may hold texts we never got: sent in another room of this id (a merge),
+                    // or while we had dropped it. A record with heartbeat 0 is a discover's: its
+                    // sender is joining (nothing to give, and it cannot answer before it is a
+                    // member) or, its discovery having reached us late, already a member of a
+                    // room of its own — so it is asked once a discovery wait has passed.
+                    switch phase {
+                    case .member: newcomers.append((id, new.heartbeat == 0 ? settings.discoveryWait : 0))
+                    case .discovering: discoveredPeers.insert(id)
+                    case .idle, .left: break
+                    }
                 }
+            } else if wasInView, new.status == .dead, hearsDirectly(id, asOf: new.incarnation, now: now) {
+                // SWIM's rule: a third party's death report does not outweigh our own fresh
+                // evidence. The record stays dead (the merge is untouched and gossips it on, so
+                // the member learns of it and refutes); only our view keeps the member meanwhile.
+                if local[id]?.disbelievedDeath != true { statistics.deathsDisbelieved += 1 }
+                setDisbelief(id, true)
+                logger.debug("death report disbelieved", metadata: ["member": "\(id)"])
             } else {
+                setDisbelief(id, false)
                 if wasInView { text.memberExited(id) }
-                if old == nil || old!.status.isInView || local[id]?.tombstonedAt == nil {
+                if old == nil || wasInView || local[id]?.tombstonedAt == nil {
                     if local[id] == nil { local[id] = Local(joinedAt: now, lastHeard: now) }
                     local[id]?.tombstonedAt = now
                 }
@@ -405,16 +533,65 @@ public final class RoomNode {
         }
     }
 
+    /// This node heard `id` itself, as incarnation `incarnation` or later, within `suspectAfter`:
+    /// newer evidence than any death report of that incarnation can account for (a death takes
+    /// `deadAfter` without evidence at its reporter).
+    private func hearsDirectly(_ id: String, asOf incarnation: UInt32, now: Instant) -> Bool {
+        guard let l = local[id], let direct = l.lastDirect else { return false }
+        return l.directIncarnation >= incarnation && now.milliseconds(since: direct) < settings.suspectAfter
+    }
+
+    private func setDisbelief(_ id: String, _ on: Bool) {
+        guard let was = local[id]?.disbelievedDeath, was != on else { return }
+        local[id]?.disbelievedDeath = on
+        disbelievedCount += on ? 1 : -1
+        disbeliefVersion &+= 1
+    }
+
     /// Someone holds a record of this client that beats ours (a suspicion, a death, or a record
-    /// of a previous life with a higher incarnation): refute by raising the incarnation.
+    /// of a previous life with a higher incarnation): refute by raising the incarnation, and
+    /// heartbeat at the next tick so the refutation spreads at once.
     private func considerAboutSelf(_ record: MemberRecord, now: Instant) {
         guard phase == .discovering || phase == .member else { return }
+        // A death of this life — even one our refutation of an earlier suspicion already beats —
+        // means we were out of some views: texts sent meanwhile were not owed to us.
+        if phase == .member, record.status == .dead, record.incarnation >= text.stream,
+            noticedDeathIncarnation.map({ record.incarnation > $0 }) ?? true
+        {
+            noticedDeathIncarnation = record.incarnation
+            learnedOfOwnDeath = true
+        }
         let mine = selfRecord
         guard MemberRecord.mergeOrder(mine, record) else { return }
         incarnation = max(incarnation, record.incarnation) &+ 1
         statistics.refutations += 1
         membership.set(selfRecord)
+        if phase == .member { nextHeartbeatAt = min(nextHeartbeatAt, now) }
         logger.debug("refuted", metadata: ["incarnation": "\(incarnation)", "was": "\(record)"])
+    }
+
+    /// Called first on every entry point. A call long after the previous one means this node
+    /// itself was away (stopped, asleep): its peers' silence is its own absence, and its socket
+    /// may still hold their datagrams. So it grants every member a fresh grace period (as if it
+    /// had just heard them) instead of suspecting or declaring anyone dead; the backlog and the
+    /// next heartbeats are judged from here on. A joiner likewise gets time to read welcomes
+    /// before it creates a room of its own.
+    private func absorbPause(now: Instant) {
+        defer { if lastCallAt.map({ now > $0 }) ?? true { lastCallAt = now } }
+        guard let last = lastCallAt, now.milliseconds(since: last) > settings.pauseThreshold else { return }
+        switch phase {
+        case .member:
+            statistics.pausesAbsorbed += 1
+            for id in local.keys where id != clientID {
+                if let r = membership[id], isInView(r), let l = local[id], l.lastHeard < now { local[id]?.lastHeard = now }
+            }
+            logger.debug("pause absorbed", metadata: ["gap ms": "\(now.milliseconds(since: last))"])
+        case .discovering:
+            statistics.pausesAbsorbed += 1
+            discoveryDeadline = max(discoveryDeadline, now.advanced(byMilliseconds: settings.discoveryInterval))
+        case .idle, .left:
+            break
+        }
     }
 
     // MARK: Timers
@@ -457,18 +634,16 @@ public final class RoomNode {
         }
 
         if now >= nextAnnounceAt {
-            let n = membership.view.count
-            if rng.unit() < min(1, settings.announceTarget / Double(max(1, n))) {
-                broadcast(.announce(selfRecord, memberCount: UInt16(min(n, Int(UInt16.max))), digest: membership.digest))
-            }
-            nextAnnounceAt = nextAnnounceAt.advanced(byMilliseconds: settings.announceInterval)
-            if nextAnnounceAt <= now { nextAnnounceAt = now.advanced(byMilliseconds: settings.announceInterval) }
+            if isAnnouncer { announce() }
+            announcePeriod = min(max(settings.announceInterval, settings.announceIntervalMax), announcePeriod * 2)
+            nextAnnounceAt = nextAnnounceAt.advanced(byMilliseconds: announcePeriod)
+            if nextAnnounceAt <= now { nextAnnounceAt = now.advanced(byMilliseconds: announcePeriod) }
         }
 
         let tombstones = local.filter { $0.value.tombstonedAt != nil }
         for (id, l) in tombstones.sorted(by: { utf8Less($0.key, $1.key) }) {
             guard let t = l.tombstonedAt, now.milliseconds(since: t) >= settings.tombstoneLifetime,
-                let r = membership[id], !r.status.isInView
+                let r = membership[id], !isInView(r)
             else { continue }
             membership.remove(id)
             local[id] = nil
@@ -476,26 +651,12 @@ public final class RoomNode {
         }
 
         for (id, body) in text.retransmit(now: now, interval: settings.textRetransmitInterval) {
-            guard let r = membership[id], r.status.isInView else { continue }
+            guard let r = membership[id], isInView(r) else { continue }
             statistics.textRetransmissions += 1
             send(body, to: r.address)
         }
 
-        if historyWanted, now >= nextHistoryRequestAt {
-            if historyAttemptsLeft <= 0 {
-                historyWanted = false
-            } else {
-                historyAttemptsLeft -= 1
-                var target = historySource
-                if historyAttemptsLeft < settings.historyAttempts - 1 {
-                    // Later attempts ask someone else: the first source may have failed.
-                    let others = viewRecords(excludingSelf: true)
-                    if !others.isEmpty { target = others[Int(rng.next() % UInt64(others.count))].address }
-                }
-                if let target { send(.historyRequest, to: target) }
-                nextHistoryRequestAt = now.advanced(byMilliseconds: settings.historyRetryInterval)
-            }
-        }
+        retryHistoryFetches(now: now)
     }
 
     /// No evidence for `suspectAfter`: suspect (gossiped, so the member can refute). None for
@@ -503,6 +664,16 @@ public final class RoomNode {
     private func detectFailures(now: Instant) {
         for r in viewRecords(excludingSelf: true) {
             guard let l = local[r.clientID] else { continue }
+            if l.disbelievedDeath {
+                // Kept against its dead record while we hear it; once silent for `suspectAfter`
+                // the record's verdict stands (before our own detector would have declared it).
+                guard !hearsDirectly(r.clientID, asOf: r.incarnation, now: now) else { continue }
+                setDisbelief(r.clientID, false)
+                text.memberExited(r.clientID)
+                local[r.clientID]?.tombstonedAt = now
+                logger.debug("disbelieved member fell silent", metadata: ["member": "\(r.clientID)"])
+                continue
+            }
             let silence = now.milliseconds(since: l.lastHeard)
             var degraded = r
             if silence >= settings.deadAfter {
@@ -521,7 +692,7 @@ public final class RoomNode {
         }
     }
 
-    private func becomeMember(created: Bool, source: RoomAddress?, now: Instant) {
+    private func becomeMember(created: Bool, source: String?, now: Instant) {
         guard phase == .discovering else { return }
         phase = .member
         memberSince = now
@@ -538,26 +709,129 @@ public final class RoomNode {
         for r in viewRecords(excludingSelf: true) { send(.heartbeat(selfRecord, digest: digest), to: r.address) }
         nextHeartbeatAt = now.advanced(byMilliseconds: settings.heartbeatInterval)
         nextGossipAt = now.advanced(byMilliseconds: rng.unit() * settings.gossipInterval)
+        announcePeriod = settings.announceInterval
         nextAnnounceAt = now.advanced(byMilliseconds: settings.announceInterval * (0.5 + rng.unit()))
         for r in viewRecords(excludingSelf: true) { text.memberEntered(r.clientID) }
-        if !created, settings.historyAttempts > 0, settings.historyLimit > 0 {
-            historyWanted = true
-            historySource = source
-            historyAttemptsLeft = settings.historyAttempts
-            nextHistoryRequestAt = now
+        if created {
+            // Nobody answered the discovery, but rooms of this id may exist whose members'
+            // discovery or answers did not arrive (a fresh network delays broadcasts): tell them
+            // now rather than at the first announce round.
+            if isAnnouncer { announce() }
+        } else if let source {
+            startHistoryFetch(from: source, anyMemberOnRetry: true, now: now)
         }
+        // Peers we know from their discovery may be members of rooms created meanwhile (their
+        // discovery reached us late): ask them too. Simultaneous creators have nothing to give
+        // and answer with an empty chunk.
+        for id in discoveredPeers.sorted(by: utf8Less) where id != source {
+            startHistoryFetch(from: id, anyMemberOnRetry: false, after: settings.tickInterval, now: now)
+        }
+        discoveredPeers = []
     }
 
-    /// Push-pull: send our whole list and ask for theirs, rate-limited per peer and overall.
-    private func sync(with id: String, at address: RoomAddress, now: Instant, force: Bool) {
-        if !force {
-            if let last = lastSyncAt, now.milliseconds(since: last) < settings.syncInterval { return }
-            if let last = local[id]?.lastSyncAt, now.milliseconds(since: last) < settings.syncIntervalPerPeer { return }
+    /// The room's announcer is the member with the smallest client id in its own view: one
+    /// announcement per room per `announceInterval`, whatever the room's size (views that
+    /// disagree for a moment may give two).
+    private var isAnnouncer: Bool { currentView.first == clientID }
+
+    private func isAnnouncer(excluding id: String) -> Bool { currentView.first { $0 != id } == clientID }
+
+    /// The view changed (a merge, a join, a death, a partition): rooms of this id may have split
+    /// or may still be apart, so announcements go back to their fastest period.
+    private func restartAnnouncements(now: Instant) {
+        guard announcePeriod > settings.announceInterval else { return }
+        announcePeriod = settings.announceInterval
+        let next = now.advanced(byMilliseconds: settings.announceInterval * (0.5 + rng.unit()))
+        if next < nextAnnounceAt { nextAnnounceAt = next }
+    }
+
+    private func announce() {
+        let n = currentView.count
+        broadcast(.announce(selfRecord, memberCount: UInt16(min(n, Int(UInt16.max))), digest: membership.digest))
+    }
+
+    /// Asks member `id` for the history messages this node lacks (the request lists what it
+    /// holds), from `after` milliseconds on, retrying every `historyRetryInterval` up to
+    /// `historyAttempts` times until every chunk of an answer arrived. Not again with the same
+    /// member within `historyExchangeCooldown`. At most `maxHistoryFetches` are under way; the
+    /// others wait their turn, so each request names what the earlier answers brought and a
+    /// merge of large rooms costs one full answer per few members, not one per pair.
+    private func startHistoryFetch(from id: String, anyMemberOnRetry: Bool, after wait: Double = 0, now: Instant) {
+        guard phase == .member, settings.historyAttempts > 0, settings.historyLimit > 0, id != clientID,
+            local[id] != nil, !historyFetches.contains(where: { $0.target == id })
+        else { return }
+        if let last = local[id]?.lastHistoryAskAt, now.milliseconds(since: last) < settings.historyExchangeCooldown {
+            return
         }
+        historyFetches.append(
+            HistoryFetch(
+                target: id, attemptsLeft: settings.historyAttempts, nextAt: now.advanced(byMilliseconds: wait),
+                anyMemberOnRetry: anyMemberOnRetry))
+        if wait <= 0 { retryHistoryFetches(now: now) }
+    }
+
+    private func retryHistoryFetches(now: Instant) {
+        var kept: [HistoryFetch] = []
+        var underWay = historyFetches.filter { $0.attemptsLeft < settings.historyAttempts }.count
+        for var f in historyFetches {
+            let started = f.attemptsLeft < settings.historyAttempts
+            guard now >= f.nextAt, started || underWay < Self.maxHistoryFetches else {
+                kept.append(f)
+                continue
+            }
+            guard f.attemptsLeft > 0 else {
+                underWay -= 1
+                continue
+            }
+            if started, f.anyMemberOnRetry {
+                // Later attempts ask someone else: the first source may have failed.
+                let others = viewRecords(excludingSelf: true)
+                if !others.isEmpty {
+                    let pick = others[Int(rng.next() % UInt64(others.count))].clientID
+                    if pick != f.target, !historyFetches.contains(where: { $0.target == pick }) {
+                        f.target = pick
+                        f.chunkCount = nil
+                        f.chunks = []
+                    }
+                }
+            }
+            guard let r = membership[f.target], isInView(r) else {
+                if started { underWay -= 1 }
+                continue
+            }
+            if !started { underWay += 1 }
+            f.attemptsLeft -= 1
+            f.nextAt = now.advanced(byMilliseconds: settings.historyRetryInterval)
+            local[f.target]?.lastHistoryAskAt = now
+            statistics.historyRequestsSent += 1
+            send(.historyRequest(have: text.historySummary(limit: RoomMessage.maxHistorySummary)), to: r.address)
+            kept.append(f)
+        }
+        historyFetches = kept
+    }
+
+    private enum SyncUrgency {
+        /// A digest mismatch with a member: rate-limited per peer and overall.
+        case routine
+        /// A member we did not hold (another room of this id): rate-limited per peer only, so
+        /// several rooms meeting at once all merge now.
+        case newcomer
+        /// Just joined through this member.
+        case forced
+    }
+
+    /// Push-pull: send our whole list and ask for theirs. Returns whether it was sent.
+    @discardableResult
+    private func sync(with id: String, at address: RoomAddress, now: Instant, urgency: SyncUrgency) -> Bool {
+        if urgency != .forced {
+            if let last = local[id]?.lastSyncAt, now.milliseconds(since: last) < settings.syncIntervalPerPeer { return false }
+        }
+        if urgency == .routine, let last = lastSyncAt, now.milliseconds(since: last) < settings.syncInterval { return false }
         lastSyncAt = now
         local[id]?.lastSyncAt = now
         statistics.syncsStarted += 1
         sendList(to: address, flags: [.replyRequested], now: now)
+        return true
     }
 
     // MARK: Output
@@ -568,15 +842,26 @@ public final class RoomNode {
             displayName: displayName, address: address)
     }
 
+    /// In this node's view: an alive or suspect record, or a member whose death it disbelieves.
+    private func isInView(_ r: MemberRecord) -> Bool {
+        r.status.isInView || (disbelievedCount > 0 && local[r.clientID]?.disbelievedDeath == true)
+    }
+
+    private var currentView: [String] {
+        disbelievedCount == 0 ? membership.view : membership.sortedRecords.filter(isInView).map(\.clientID)
+    }
+
     private func viewRecords(excludingSelf: Bool) -> [MemberRecord] {
-        membership.sortedRecords.filter { $0.status.isInView && !(excludingSelf && $0.clientID == clientID) }
+        membership.sortedRecords.filter { isInView($0) && !(excludingSelf && $0.clientID == clientID) }
     }
 
     private func peer(for r: MemberRecord) -> RoomPeer {
         let l = local[r.clientID]
+        // A member kept against a death report shows as suspect: someone stopped hearing it.
+        let status: MemberStatus = r.status.isInView ? r.status : .suspect
         return RoomPeer(
             clientID: r.clientID, displayName: r.displayName, address: r.address, incarnation: r.incarnation,
-            joinedAt: l?.joinedAt ?? .zero, lastHeard: l?.lastHeard ?? .zero, status: r.status)
+            joinedAt: l?.joinedAt ?? .zero, lastHeard: l?.lastHeard ?? .zero, status: status)
     }
 
     private func encode(_ body: RoomMessage.Body) -> [UInt8] {
@@ -632,8 +917,12 @@ public final class RoomNode {
         if !chunk.isEmpty { send(.gossip(flags, chunk), to: address) }
     }
 
-    private func sendHistory(to address: RoomAddress) {
-        let items = text.historyItems(selfID: clientID)
+    /// The history items the asker does not hold, in chunks; always at least one chunk (possibly
+    /// empty), so the asker knows the answer is complete.
+    private func sendHistory(to address: RoomAddress, excluding held: Set<UInt64>) {
+        let items = text.historyItems.filter {
+            !held.contains(RoomText.fingerprint(origin: $0.origin, stream: $0.stream, sequence: $0.sequence))
+        }
         let budget = RoomMessage.maxDatagramBytes - RoomMessage.headerLength(roomID: roomID, senderID: clientID) - 3
         var chunks: [[RoomMessage.HistoryItem]] = [[]]
         var used = 0
@@ -657,18 +946,22 @@ public final class RoomNode {
 
     /// Emits peer and view events for whatever changed since the last report.
     private func finish(now: Instant) -> [RoomEffect] {
-        guard phase == .member, reportedVersion != membership.structureVersion else { return effects }
+        guard phase == .member,
+            reportedVersion != membership.structureVersion || reportedDisbeliefVersion != disbeliefVersion
+        else { return effects }
         reportedVersion = membership.structureVersion
-        let current = membership.view
+        reportedDisbeliefVersion = disbeliefVersion
+        let current = currentView
         let records = viewRecords(excludingSelf: true)
         var seen: Set<String> = []
         for r in records {
             seen.insert(r.clientID)
-            let rep = Reported(status: r.status, incarnation: r.incarnation, address: r.address)
+            let shown = peer(for: r)
+            let rep = Reported(status: shown.status, incarnation: r.incarnation, address: r.address)
             if let before = reported[r.clientID] {
-                if before != rep { emit(.peerUpdated(peer(for: r))) }
+                if before != rep { emit(.peerUpdated(shown)) }
             } else {
-                emit(.peerJoined(peer(for: r)))
+                emit(.peerJoined(shown))
             }
             reported[r.clientID] = rep
         }
@@ -684,6 +977,7 @@ public final class RoomNode {
         }
         if current != reportedView {
             reportedView = current
+            restartAnnouncements(now: now)
             emit(.viewChanged(view: current, digest: membership.digest))
         }
         return effects

@@ -11,8 +11,11 @@ public struct RoomSettings: Sendable, Equatable {
     /// several discovery broadcasts (`discoveryInterval`) so one lost broadcast does not create a
     /// second room; short enough that creating a new room feels instant.
     public var discoveryWait: Double = 1000
-    /// Period of the discovery broadcast while joining.
-    public var discoveryInterval: Double = 250
+    /// Period of the discovery broadcast while joining: two broadcasts per join with the defaults
+    /// (at 0 and 500 ms). Broadcasts are expensive where the driver copies each one to every
+    /// address of the subnet (ZeroTier: up to 254 unicast copies), so they stay few; one lost
+    /// discover at worst creates a second room, which announcements merge within seconds.
+    public var discoveryInterval: Double = 500
     /// Each member sends a heartbeat to every other member in its view this often.
     public var heartbeatInterval: Double = 500
     /// A member with no evidence of life for this long is suspected (three heartbeats missed).
@@ -31,11 +34,15 @@ public struct RoomSettings: Sendable, Equatable {
     public var syncIntervalPerPeer: Double = 2000
     /// …and at most once per this interval overall, so a busy room does not flood.
     public var syncInterval: Double = 300
-    /// Every this often each member broadcasts an announcement with probability
-    /// `min(1, announceTarget / members)`: about `announceTarget` per room fragment, so split
-    /// rooms of the same id find each other after tombstones have expired.
+    /// Every this often the room's *announcer* — the member with the smallest client id in its own
+    /// view — broadcasts an announcement, so rooms of the same id find each other (a partition
+    /// healed after tombstones expired, rooms created apart on a fresh network). One per room
+    /// per interval, whatever its size; a room's creator also announces once when it creates it.
+    /// The period starts at this after every view change and doubles each round up to
+    /// `announceIntervalMax` while the view stays the same: broadcasts are expensive where the
+    /// driver copies each to every address of the subnet, and a settled room rarely needs them.
     public var announceInterval: Double = 2000
-    public var announceTarget: Double = 3
+    public var announceIntervalMax: Double = 8000
     /// Members answering a discover: each answers with probability `min(1, welcomeTarget / members)`
     /// (every member adds the joiner and heartbeats it anyway; the welcome only speeds things up).
     public var welcomeTarget: Double = 3
@@ -58,6 +65,27 @@ public struct RoomSettings: Sendable, Equatable {
 
     public init() {}
 
+    /// A gap longer than this between two calls into a node (a tick long overdue: the process
+    /// was stopped, the laptop slept) is this node's own absence, not its peers': on that call it
+    /// grants every member a fresh grace period instead of judging liveness, so its backlog and
+    /// the next heartbeats arrive before anyone is suspected. Half of `suspectAfter` — 7.5 ticks
+    /// with the defaults — so a merely late tick is not mistaken for a pause, and a pause that
+    /// would otherwise make this node suspect its peers always is.
+    public var pauseThreshold: Double { suspectAfter / 2 }
+
+    /// A member that resumes after a pause long enough for the others to declare it dead is back
+    /// in every view within this many milliseconds of its first call after the pause: its first
+    /// heartbeat (sent at once, the schedule being overdue) reaches a member (L), which answers
+    /// with the death record (L) if the backlog did not already hold it; the member refutes and
+    /// heartbeats at its next tick (≤ `tickInterval`), which reaches everyone (L).
+    public func resumeBound(maxOneWayLatency: Double) -> Double {
+        tickInterval + 3 * maxOneWayLatency
+    }
+
+    /// A history exchange with a member (ask, and be asked back) is not started again within
+    /// this long: the span of one exchange with its retries.
+    public var historyExchangeCooldown: Double { historyRetryInterval * Double(max(1, historyAttempts)) }
+
     /// A crashed member has left the view of every member that knew it before the crash within
     /// this many milliseconds: its last datagram arrives by crash + L; gossip reports of
     /// direct contact are at most one more hop old (+ L); after `deadAfter` without evidence the
@@ -72,7 +100,12 @@ public struct RoomSettings: Sendable, Equatable {
     /// wrongly declared dead (a heal after a partition, lost heartbeats) refutes and is re-learned,
     /// which can cost one more `deadAfter`; what remains different spreads by digest-triggered
     /// push-pull and gossip within two gossip rounds; a joiner needs `discoveryWait`.
-    public func quietConvergenceTime(maxOneWayLatency: Double) -> Double {
+    ///
+    /// Rooms of one id that have no tombstones of each other any more (a partition longer than
+    /// `tombstoneLifetime`, rooms created apart) meet only through an announcement, which adds up to
+    /// `announceIntervalMax`: that is `quietConvergenceTime(…, afterTombstones: true)`.
+    public func quietConvergenceTime(maxOneWayLatency: Double, afterTombstones: Bool = false) -> Double {
         failureDetectionBound(maxOneWayLatency: maxOneWayLatency) + deadAfter + 2 * gossipInterval + discoveryWait
+            + (afterTombstones ? max(announceInterval, announceIntervalMax) : 0)
     }
 }

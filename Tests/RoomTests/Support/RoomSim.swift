@@ -17,7 +17,23 @@ extension Instant {
 /// the subnet's broadcast address (or, to model ZeroTier's `multicastLimit`, to at most
 /// `broadcastLimit` random hosts), a tick every `tickPeriod` with a per-node phase.
 /// Crash = stop ticking and unbind the port; restart = a new `RoomNode` with the same client id.
+/// Pause = no ticks and inbound datagrams queued (SIGSTOP, a closed lid); resume hands the
+/// backlog over, before or after the first tick.
+///
+/// Two models of a fresh ZeroTier network (issue 11, measured on ZeroTier One 1.14.1):
+/// `newMemberBroadcasts` — broadcasts to a host that joined the network less than a minute ago
+/// are queued (delivered 25 s late) or lost, while unicast is immediate; `unicastCopies` — the
+/// live driver's answer, every broadcast effect also sent as a unicast copy to each address of
+/// the subnet by a rate-bounded sweep (each host's copy after a random delay up to the sweep time).
 final class RoomSim {
+    /// ZeroTier's treatment of broadcasts to members that joined recently.
+    struct NewMemberBroadcasts {
+        /// A host is new for this long after it joined the network (its first start).
+        var window: SimTime = .seconds(60)
+        /// Broadcasts to a new host arrive this late; nil: they are lost.
+        var delay: SimTime? = .seconds(25)
+    }
+
     static let port: UInt16 = 7400
 
     final class Slot {
@@ -29,6 +45,10 @@ final class RoomSim {
         var generation = 0
         var phase: SimTime
         var events: [(time: SimTime, event: RoomEvent)] = []
+        /// When this host joined the network (its node's first start).
+        var networkJoinedAt: SimTime?
+        var paused = false
+        var backlog: [(bytes: [UInt8], from: RoomAddress)] = []
         init(index: Int, host: Host, phase: SimTime) {
             self.index = index
             self.host = host
@@ -44,6 +64,11 @@ final class RoomSim {
     let tickPeriod: SimTime
     /// ZeroTier delivers a broadcast to at most this many peers (nil: the whole subnet).
     var broadcastLimit: Int?
+    /// Broadcasts to recently joined hosts are delayed or lost (nil: delivered like any other).
+    var newMemberBroadcasts: NewMemberBroadcasts?
+    /// Every broadcast is also sent as a unicast copy to every other host, each after a uniform
+    /// random delay in 0…this (nil: no copies).
+    var unicastCopies: SimTime?
     private(set) var slots: [Slot] = []
     private var rng: SplitMix64
     /// Every datagram any node produced, for traffic figures.
@@ -79,7 +104,10 @@ final class RoomSim {
     func start(_ i: Int, voice: ((Int) throws -> Participant)? = nil) {
         let slot = slots[i]
         lastStartAt = now
+        if slot.networkJoinedAt == nil { slot.networkJoinedAt = now }
         slot.events = []
+        slot.paused = false
+        slot.backlog = []
         slot.generation += 1
         let generation = slot.generation
         let node = RoomNode(settings: settings, seed: seed &* 31 &+ UInt64(i) &* 1_000_003 &+ UInt64(generation))
@@ -92,13 +120,11 @@ final class RoomSim {
         slot.host.bind(port: Self.port) { [unowned self, unowned slot] datagram, time in
             guard slot.running, slot.generation == generation else { return }
             let from = RoomAddress.ipv4(datagram.source.address.rawValue, port: datagram.source.port)
-            let effects: [RoomEffect]
-            if let v = slot.voice {
-                effects = v.receive(bytes: datagram.payload, from: from, now: Instant(time))
-            } else {
-                effects = node.receive(bytes: datagram.payload, from: from, now: Instant(time))
+            if slot.paused {
+                slot.backlog.append((datagram.payload, from))
+                return
             }
-            self.perform(effects, slot: slot)
+            self.deliver(datagram.payload, from: from, to: slot, at: time)
         }
         let joined: [RoomEffect]
         if let v = slot.voice {
@@ -116,11 +142,40 @@ final class RoomSim {
 
     private func scheduleTick(_ slot: Slot, generation: Int, at time: SimTime) {
         simulator.schedule(at: time) { [unowned self, unowned slot] in
-            guard slot.running, slot.generation == generation, let node = slot.node else { return }
-            let effects = slot.voice.map { $0.tick(now: Instant(time)) } ?? node.tick(now: Instant(time))
-            self.perform(effects, slot: slot)
+            guard slot.running, slot.generation == generation else { return }
+            if !slot.paused { self.tickNode(slot, at: time) }
             self.scheduleTick(slot, generation: generation, at: time + self.tickPeriod)
         }
+    }
+
+    private func deliver(_ bytes: [UInt8], from: RoomAddress, to slot: Slot, at time: SimTime) {
+        guard let node = slot.node else { return }
+        let effects = slot.voice.map { $0.receive(bytes: bytes, from: from, now: Instant(time)) }
+            ?? node.receive(bytes: bytes, from: from, now: Instant(time))
+        perform(effects, slot: slot)
+    }
+
+    private func tickNode(_ slot: Slot, at time: SimTime) {
+        guard let node = slot.node else { return }
+        perform(slot.voice.map { $0.tick(now: Instant(time)) } ?? node.tick(now: Instant(time)), slot: slot)
+    }
+
+    /// The process stops (SIGSTOP, a laptop lid): no ticks, nothing sent, and what arrives for it
+    /// waits in its socket.
+    func pause(_ i: Int) { slots[i].paused = true }
+
+    /// The process continues now: its socket's backlog is handed over — after its first tick if
+    /// `tickFirst` (a driver that ticks on a timer before it reads the socket), before it otherwise
+    /// (the live driver hands datagrams before ticks) — and ticks resume on the node's grid.
+    func resume(_ i: Int, tickFirst: Bool) {
+        let slot = slots[i]
+        guard slot.paused else { return }
+        slot.paused = false
+        let backlog = slot.backlog
+        slot.backlog = []
+        if tickFirst { tickNode(slot, at: now) }
+        for d in backlog where slot.running && !slot.paused { deliver(d.bytes, from: d.from, to: slot, at: now) }
+        if !tickFirst { tickNode(slot, at: now) }
     }
 
     /// Crash: the node stops ticking and its port is unbound; nothing is said to anyone.
@@ -152,9 +207,26 @@ final class RoomSim {
                 slot.host.send(from: Self.port, to: Endpoint(IPv4Address(rawValue: raw), to.port), payload: bytes)
             case let .broadcast(bytes):
                 controlBytesSent += bytes.count
-                if let limit = broadcastLimit {
-                    let others = slots.filter { $0 !== slot }.map(\.host)
-                    var pool = others
+                let others = slots.filter { $0 !== slot }
+                if let spread = unicastCopies {
+                    for other in others {
+                        let delay = SimTime.nanoseconds(Int64(rng.unit() * Double(spread.nanoseconds)))
+                        let to = Endpoint(other.host.address, Self.port)
+                        simulator.schedule(after: delay) { [unowned slot] in slot.host.send(from: Self.port, to: to, payload: bytes) }
+                    }
+                }
+                if let model = newMemberBroadcasts {
+                    for other in others {
+                        guard let joined = other.networkJoinedAt else { continue }  // not on the network
+                        let to = Endpoint(other.host.address, Self.port)
+                        if now - joined >= model.window {
+                            slot.host.send(from: Self.port, to: to, payload: bytes)
+                        } else if let delay = model.delay {
+                            simulator.schedule(after: delay) { [unowned slot] in slot.host.send(from: Self.port, to: to, payload: bytes) }
+                        }
+                    }
+                } else if let limit = broadcastLimit {
+                    var pool = others.map(\.host)
                     for j in 0..<min(limit, pool.count) {
                         let k = j + rng.below(pool.count - j)
                         pool.swapAt(j, k)
