@@ -335,8 +335,11 @@ public final class RoomNode {
         newcomers = []
         switch message.body {
         case .discover(let record):
+            // A member of our view (its record has heartbeat ≥ 1, so it has been a member) that
+            // discovers again has restarted; a joiner's repeated discover has heartbeat 0 throughout.
+            let restarted = wasInView && (membership[sender]?.heartbeat ?? 0) >= 1
             merge(record, heardAgo: 0, now: now)
-            if phase == .member, wasInView, isAnnouncer(excluding: sender) {
+            if phase == .member, restarted, isAnnouncer(excluding: sender) {
                 // A member we hold is discovering: it restarted. Its answers may not reach it
                 // (the sealed transport still holds the previous life's session for its
                 // address), but a broadcast does and makes it handshake afresh: announce now,
