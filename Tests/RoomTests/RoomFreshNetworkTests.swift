@@ -166,3 +166,28 @@ extension RoomSim {
         report("\(count) members, steady state: \(sent) broadcasts in \(Int(minutes)) min (\(Double(sent) / minutes) per minute per room)")
     }
 }
+
+extension RoomFreshNetworkTests {
+    /// A member that restarts discovers again; the room's announcer (smallest id other than it)
+    /// answers with one announcement — in a sealed room the answer that reaches a new process
+    /// whose address still has the previous life's session — and nobody else broadcasts.
+    @Test func restartedMemberIsAnsweredByOneAnnouncement() throws {
+        let sim = RoomSim(count: 3, seed: 630, conditions: Self.path)
+        sim.start(0)
+        sim.run(for: .milliseconds(1200))
+        sim.start(1)
+        sim.start(2)
+        _ = try #require(sim.runUntilConverged(within: .seconds(10)))
+        sim.run(for: .seconds(20))  // announcements backed off to every 8 s
+        sim.crash(2)
+        sim.run(for: .milliseconds(300))
+        func broadcasts(_ i: Int) -> Int { sim.slots[i].node?.statistics.broadcastsSent ?? 0 }
+        let before = (broadcasts(0), broadcasts(1))
+        sim.start(2)
+        sim.run(for: .milliseconds(Int(2 * 12 + 1)))  // the discover there, nothing back yet
+        #expect(broadcasts(0) - before.0 == 1, "the announcer answers the restarted member's discover")
+        #expect(broadcasts(1) == before.1)
+        _ = try #require(sim.runUntilConverged(within: .seconds(3)))
+        #expect(sim.events(2).contains(.roomJoined(roomID: "lobby")))
+    }
+}

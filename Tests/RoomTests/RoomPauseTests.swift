@@ -180,3 +180,54 @@ extension RoomSim {
         slots[reporter].host.send(from: Self.port, to: Endpoint(slots[target].host.address, Self.port), payload: message.serialize())
     }
 }
+
+extension RoomPauseTests {
+    /// The quiet-network property with pauses among the events: joins, crashes, leaves and
+    /// members stopping for 0.5–5 s (resumed with their backlog before or after their first
+    /// tick) on a lossy network; once nothing has happened for `quietConvergenceTime`, every
+    /// live member's view is identical and holds exactly the live members, and no record is wrong.
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func quietNetworkConvergesWithPauses(seed: UInt64) throws {
+        let lossy = PathConditions(
+            delay: .milliseconds(5), jitter: .milliseconds(3), jitterDistribution: .uniform, allowReordering: true,
+            loss: .bernoulli(0.05), duplicate: 0.02)
+        let n = 10
+        let sim = RoomSim(count: n, seed: 1100 + seed, conditions: lossy)
+        var rng = SplitMix64(seed: 40 + seed)
+        var sound = true
+        var lastEvent = sim.now
+        var pauses = 0
+        for _ in 0..<24 {
+            lastEvent = sim.now
+            let stopped = sim.slots.filter { !$0.running }.map(\.index)
+            let running = sim.liveSlots.filter { !$0.paused }.map(\.index)
+            switch rng.below(10) {
+            case 0...3 where !stopped.isEmpty:
+                sim.start(stopped[rng.below(stopped.count)])
+            case 4 where running.count > 2:
+                sim.crash(running[rng.below(running.count)])
+            case 5 where running.count > 2:
+                sim.leave(running[rng.below(running.count)])
+            case 6...8 where running.count > 2:
+                let i = running[rng.below(running.count)]
+                let length = SimTime.milliseconds(500 + rng.below(4500))
+                let tickFirst = rng.below(2) == 0
+                sim.pause(i)
+                pauses += 1
+                sim.simulator.schedule(after: length) { [unowned sim] in sim.resume(i, tickFirst: tickFirst) }
+                lastEvent = max(lastEvent, sim.now + length)
+            default:
+                if !stopped.isEmpty { sim.start(stopped[rng.below(stopped.count)]) }
+            }
+            sim.run(for: .milliseconds(200 + rng.below(1500)))
+            sound = sound && sim.membershipIsSound()
+        }
+        sim.simulator.run(until: max(sim.now, lastEvent))
+        let quiet = SimTime.milliseconds(Self.settings.quietConvergenceTime(maxOneWayLatency: 8))
+        let took = sim.runUntilConverged(within: quiet, since: lastEvent)
+        sim.simulator.run(until: lastEvent + quiet)
+        #expect(sim.converged, "views: \(sim.liveSlots.map { $0.node?.view ?? [] }) live: \(sim.liveIDs)")
+        #expect(sound && sim.membershipIsSound())
+        report("random events with \(pauses) pauses, seed \(seed): converged \(took?.milliseconds ?? -1) ms after the last event (quiet time \(quiet.milliseconds) ms)")
+    }
+}

@@ -68,7 +68,8 @@ public final class RoomNode {
         /// Deaths reported by others of a member this node had heard directly within
         /// `suspectAfter`: kept in the view until the member refutes (SWIM's fresh-evidence rule).
         public var deathsDisbelieved = 0
-        /// History requests sent (joining, merging rooms, after being declared dead, asked back).
+        /// History requests sent (joining, to members entering the view, after being declared dead),
+        /// retries included.
         public var historyRequestsSent = 0
     }
 
@@ -327,7 +328,8 @@ public final class RoomNode {
 
     private func handle(_ message: RoomMessage, from: RoomAddress, now: Instant) {
         let sender = message.senderID
-        // A member of another room (or one we had dropped) speaking to us: see `metNewcomer`.
+        // Whether the sender was in our view before this message: one that was not and speaks as a
+        // member is from another room of this id (or one we had dropped), see below.
         let wasInView = membership[sender].map(isInView) ?? false
         let wasMember = phase == .member
         var answeredWithList = false
@@ -335,8 +337,11 @@ public final class RoomNode {
         newcomers = []
         switch message.body {
         case .discover(let record):
+            // A member of our view (its record has heartbeat ≥ 1, so it has been a member) that
+            // discovers again has restarted; a joiner's repeated discover has heartbeat 0 throughout.
+            let restarted = wasInView && (membership[sender]?.heartbeat ?? 0) >= 1
             merge(record, heardAgo: 0, now: now)
-            if phase == .member, wasInView, isAnnouncer(excluding: sender) {
+            if phase == .member, restarted, isAnnouncer(excluding: sender) {
                 // A member we hold is discovering: it restarted. Its answers may not reach it
                 // (the sealed transport still holds the previous life's session for its
                 // address), but a broadcast does and makes it handshake afresh: announce now,
@@ -730,8 +735,8 @@ public final class RoomNode {
     }
 
     /// The room's announcer is the member with the smallest client id in its own view: one
-    /// announcement per room per `announceInterval`, whatever the room's size (views that
-    /// disagree for a moment may give two).
+    /// announcement per room per announce period (2 s after a view change, doubling to 8 s),
+    /// whatever the room's size; views that disagree for a moment may give two.
     private var isAnnouncer: Bool { currentView.first == clientID }
 
     private func isAnnouncer(excluding id: String) -> Bool { currentView.first { $0 != id } == clientID }
