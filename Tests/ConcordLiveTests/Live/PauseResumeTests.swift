@@ -21,8 +21,7 @@ import Glibc
         let port = UInt16(20_000 + Int.random(in: 0..<20_000))
         let hosts = (0..<3).map { "127.0.0.\($0 + 12)" }
         let invite = RoomSecret.generate().inviteString
-        let logs = (0..<3).map { _ in ThreeClientsTests.LogCollector() }
-        var clients: [(process: Process, summary: String)] = []
+        var clients: [(process: ClientProcess, summary: String)] = []
         for i in 0..<3 {
             let summary = dir.appendingPathComponent("\(Self.names[i]).json").path
             var arguments = [
@@ -32,30 +31,21 @@ import Glibc
                 "--duration", "12",
             ]
             for j in 0..<3 where j != i { arguments += ["--peer", "\(hosts[j]):\(port)"] }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: ZeroTierCLITests.binary)
-            process.arguments = arguments
-            process.environment = ["CONCORD_HOME": dir.appendingPathComponent("home-\(i)").path, "PATH": "/usr/bin:/bin"]
-            let log = Pipe()
-            process.standardOutput = log
-            process.standardError = log
-            process.standardInput = FileHandle.nullDevice
-            let collector = logs[i]
-            log.fileHandleForReading.readabilityHandler = { handle in collector.append(handle.availableData) }
-            try process.run()
+            let process = try ClientProcess(
+                concord: arguments,
+                environment: ["CONCORD_HOME": dir.appendingPathComponent("home-\(i)").path, "PATH": "/usr/bin:/bin"])
             clients.append((process, summary))
         }
         // cai pauses from 4 s to 8 s, well after the room has formed.
         try await Task.sleep(for: .seconds(4))
         let pausedAt = MonotonicClock.now()
-        kill(clients[2].process.processIdentifier, SIGSTOP)
+        kill(clients[2].process.process.processIdentifier, SIGSTOP)
         try await Task.sleep(for: .seconds(4))
-        kill(clients[2].process.processIdentifier, SIGCONT)
+        kill(clients[2].process.process.processIdentifier, SIGCONT)
         let resumedAt = MonotonicClock.now()
-        for c in clients { c.process.waitUntilExit() }
-        try await Task.sleep(for: .milliseconds(200))
+        for c in clients { c.process.finish() }
         for (i, c) in clients.enumerated() {
-            #expect(c.process.terminationStatus == 0, "\(Self.names[i]) exited \(c.process.terminationStatus):\n\(logs[i].value)")
+            #expect(c.process.process.terminationStatus == 0, "\(Self.names[i]) exited \(c.process.process.terminationStatus):\n\(c.process.output)")
         }
         let summaries = try clients.map {
             try JSONDecoder().decode(LiveSummary.self, from: Data(contentsOf: URL(fileURLWithPath: $0.summary)))

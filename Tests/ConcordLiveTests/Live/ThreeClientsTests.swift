@@ -26,17 +26,9 @@ import Glibc
     }
 
     struct Client {
-        var process: Process
+        var process: ClientProcess
         var output: String
         var summary: String
-        var log: Pipe
-    }
-
-    /// A process's stdout and stderr as they arrive.
-    final class LogCollector: Sendable {
-        private let text = Mutex("")
-        func append(_ data: Data) { text.withLock { $0 += String(decoding: data, as: UTF8.self) } }
-        var value: String { text.withLock { $0 } }
     }
 
     @Test func threeClientsHearEachOtherAndAgreeOnTheRoom() async throws {
@@ -48,7 +40,6 @@ import Glibc
         let invite = RoomSecret.generate().inviteString
 
         var clients: [Client] = []
-        let logs = (0..<3).map { _ in LogCollector() }
         for i in 0..<3 {
             let home = dir.appendingPathComponent("home-\(i)").path
             let output = dir.appendingPathComponent("\(Self.names[i]).out.wav").path
@@ -61,35 +52,23 @@ import Glibc
                 "--duration", i == 2 ? "60" : "\(Self.seconds)",
             ]
             for j in 0..<3 where j != i { arguments += ["--peer", "\(hosts[j]):\(port)"] }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: ZeroTierCLITests.binary)
-            process.arguments = arguments
-            process.environment = ["CONCORD_HOME": home, "PATH": "/usr/bin:/bin"]
-            let log = Pipe()
-            process.standardOutput = log
-            process.standardError = log
-            process.standardInput = FileHandle.nullDevice
-            let collector = logs[i]
-            log.fileHandleForReading.readabilityHandler = { handle in collector.append(handle.availableData) }
-            try process.run()
-            clients.append(Client(process: process, output: output, summary: summary, log: log))
+            let process = try ClientProcess(concord: arguments, environment: ["CONCORD_HOME": home, "PATH": "/usr/bin:/bin"])
+            clients.append(Client(process: process, output: output, summary: summary))
         }
 
         // Garbage on ben's port once its socket is bound (it says so): counted, dropped, audio untouched.
         let started = ContinuousClock.now
-        while !logs[1].value.contains("joining itest as ben"), ContinuousClock.now - started < .seconds(Self.seconds) {
+        while !clients[1].process.output.contains("joining itest as ben"), ContinuousClock.now - started < .seconds(Self.seconds) {
             try await Task.sleep(for: .milliseconds(50))
         }
         try await Task.sleep(for: .seconds(2))
         let garbage = 200
         try Self.sendGarbage(count: garbage, to: hosts[1], port: port)
         try await Task.sleep(until: started + .seconds(Self.seconds + 0.3))
-        kill(clients[2].process.processIdentifier, SIGTERM)
-        for c in clients { c.process.waitUntilExit() }
-        try await Task.sleep(for: .milliseconds(200))  // the last output through the pipes
+        kill(clients[2].process.process.processIdentifier, SIGTERM)
+        for c in clients { c.process.finish() }
         for (i, c) in clients.enumerated() {
-            c.log.fileHandleForReading.readabilityHandler = nil
-            #expect(c.process.terminationStatus == 0, "\(Self.names[i]) exited \(c.process.terminationStatus):\n\(logs[i].value)")
+            #expect(c.process.process.terminationStatus == 0, "\(Self.names[i]) exited \(c.process.process.terminationStatus):\n\(c.process.output)")
         }
         let summaries = try clients.map {
             try JSONDecoder().decode(LiveSummary.self, from: Data(contentsOf: URL(fileURLWithPath: $0.summary)))

@@ -61,8 +61,7 @@ import Testing
         }
 
         let invite = RoomSecret.generate().inviteString
-        let logs = (0..<3).map { _ in ThreeClientsTests.LogCollector() }
-        var clients: [(process: Process, output: String, summary: String)] = []
+        var clients: [(process: ClientProcess, output: String, summary: String)] = []
         let startedAt = MonotonicClock.now()
         for (i, host) in lab.hosts.enumerated() {
             let output = dir.appendingPathComponent("\(Self.names[i]).wav").path
@@ -79,21 +78,14 @@ import Testing
                     "ZEROTIER_HOME": dir.appendingPathComponent("zt-\(i)").path,
                     "CONCORD_HOME": dir.appendingPathComponent("home-\(i)").path, "PATH": "/usr/bin:/bin",
                 ])
-            let log = Pipe()
-            process.standardOutput = log
-            process.standardError = log
-            process.standardInput = FileHandle.nullDevice
-            let collector = logs[i]
-            log.fileHandleForReading.readabilityHandler = { handle in collector.append(handle.availableData) }
-            try process.run()
-            clients.append((process, output, summary))
+            clients.append((try ClientProcess(starting: process), output, summary))
         }
-        for c in clients { c.process.waitUntilExit() }
-        try await Task.sleep(for: .milliseconds(200))
+        for c in clients { c.process.finish() }
         var exitedCleanly = true
         for (i, c) in clients.enumerated() {
-            #expect(c.process.terminationStatus == 0, "\(Self.names[i]) exited \(c.process.terminationStatus):\n\(logs[i].value)")
-            exitedCleanly = exitedCleanly && c.process.terminationStatus == 0
+            let status = c.process.process.terminationStatus
+            #expect(status == 0, "\(Self.names[i]) exited \(status):\n\(c.process.output)")
+            exitedCleanly = exitedCleanly && status == 0
         }
         guard exitedCleanly else { return }
         let summaries = try clients.map {
