@@ -6,11 +6,12 @@ import Testing
 /// Streams that deliver nothing score as dead everywhere the bench reports them, and a talker
 /// that says nothing while a listener is there is no stream at all.
 @Suite struct DeadStreamBenchTests {
-    /// a → b loses every packet; a → c, b → a, b → c… are clean.
+    /// The a–b link loses every packet both ways (one way would do: sealed, a and b could not
+    /// finish a handshake either); the four streams through c are clean.
     @Test func fullLossLinkIsADeadStreamInEveryOutput() throws {
         let s = try SimulationTests.scenario("""
             {"duration_seconds": 3, "seed": 5, "network": {"per_link": [
-                {"from": "a", "to": "b", "both_directions": false, "conditions": {"loss_percent": 100}}]},
+                {"from": "a", "to": "b", "conditions": {"loss_percent": 100}}]},
              "participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav"}, {"name": "c", "wav": "a.wav"}]}
             """)
         let outcome = try BenchRun.execute(s)
@@ -19,14 +20,17 @@ import Testing
         #expect(dead.isDead && dead.latencyMs == nil && dead.latencyXcorrMs == nil)
         #expect(dead.packetsSent > 100 && dead.packetsReceived == 0 && dead.packetLoss == 1)
         #expect(dead.concealmentRatio == 1 && dead.rFactor == 0 && dead.mosEmodel == 1)
-        let live = report.streams.filter { !($0.from == "a" && $0.to == "b") }
-        #expect(live.count == 5 && live.allSatisfy { !$0.isDead && $0.mosEmodel > 4 })
+        let reverse = try #require(report.streams.first { $0.from == "b" && $0.to == "a" })
+        #expect(reverse.isDead && reverse.mosEmodel == 1)
+        let live = report.streams.filter { $0.from == "c" || $0.to == "c" }
+        #expect(live.count == 4 && live.allSatisfy { !$0.isDead && $0.mosEmodel > 4 })
 
         // The room: the dead stream is the worst, and the latency mean is over live streams only.
         #expect(report.room.worstMos == 1)
         let liveMean = live.compactMap(\.latencyMs?.mean).reduce(0, +) / Double(live.count)
         #expect(abs((report.room.meanLatencyMs ?? 0) - liveMean) < 1e-9)
         #expect(abs(report.room.meanMos - report.streams.map(\.mosEmodel).reduce(0, +) / 6) < 1e-12)
+        #expect(abs(report.room.meanConcealmentRatio - (1 + 1 + live.map(\.concealmentRatio).reduce(0, +)) / 6) < 1e-12)
 
         // JSON (null latency), CSV (empty latency cells, full loss), HTML and the summary.
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("concord-dead-\(UUID().uuidString)").path
