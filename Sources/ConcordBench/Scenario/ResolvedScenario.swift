@@ -324,6 +324,10 @@ public enum ScenarioResolver {
         }
         if let path = spec.trace {
             let full = path.hasPrefix("/") ? path : URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).path
+            // The system's reason first: SimNet's own message would carry a Foundation error dump.
+            let fd = open(full, O_RDONLY)
+            guard fd >= 0 else { throw fail("\(field).trace", "cannot read \(full): \(String(cString: strerror(errno)))") }
+            close(fd)
             do {
                 c.trace = try Trace.load(contentsOfFile: full)
             } catch {
