@@ -68,6 +68,9 @@ public final class Simulation {
         return SpilledSignals.bytes(count: talkers * max(0, count - 1) + count, length: samples)
     }
 
+    /// Fewer decoders than this in one tick run on the calling thread.
+    static let minimumParallelDecodes = 8
+
     /// Silence after the scenario's end, long enough for any jitter buffer to drain.
     public static let drainSeconds = 2.0
 
@@ -316,8 +319,12 @@ public final class Simulation {
             if rooms == nil, let transports { perform(transports[i].tick(now: now), from: i) }
             if rooms?.crashed.contains(i) == true { return }
             let receivers = UncheckedSendable(p.receivers)
-            // While the next window encodes on the other core, decode here; otherwise on all cores.
-            parallelFor(receivers.value.count, workers: pipelined ? 1 : workers) { receivers.value[$0].playout(now: now) }
+            // While the next window encodes on the other core, decode here; otherwise on all cores,
+            // when there are enough decoders to pay for waking the other threads (a listener in a
+            // big room hears a few talkers: handing 4 decodes of ~25 µs to a thread pool 50 times
+            // per tick cost more than it saved).
+            let decodeWorkers = pipelined || receivers.value.count < Self.minimumParallelDecodes ? 1 : workers
+            parallelFor(receivers.value.count, workers: decodeWorkers) { receivers.value[$0].playout(now: now) }
             p.mixPlayedFrames()
             for r in p.receivers {
                 guard let t = indexOfVoiceID[r.peer] else { continue }
