@@ -146,6 +146,7 @@ final class ProgressLine {
     private let terminal = isatty(STDERR_FILENO) == 1
     private var shown = false
     private var lastPlainLine = 0.0
+    private var finalLineShown = false
 
     init(total: Double, quiet: Bool) {
         self.total = total
@@ -159,8 +160,9 @@ final class ProgressLine {
         if terminal {
             shown = true
             Self.write("\r" + text)
-        } else if elapsed - lastPlainLine >= 10 || done >= total {
+        } else if !finalLineShown, elapsed - lastPlainLine >= 10 || done >= total {
             lastPlainLine = elapsed
+            finalLineShown = done >= total
             Self.write(text + "\n")
         }
     }
