@@ -4,14 +4,14 @@ import Foundation
 
 /// Codec settings; each given flag overrides the scenario's value.
 struct CodecOptions: ParsableArguments {
-    @Option(help: "Opus bitrate, bits/s (6000...510000).") var bitrate: Int?
-    @Option(name: .customLong("frame-ms"), help: "Frame duration: 10, 20, 40 or 60 ms.") var frameMs: Int?
-    @Option(help: "Opus complexity 0...10.") var complexity: Int?
+    @Option(parsing: .unconditional, help: "Opus bitrate, bits/s (6000...510000).") var bitrate: Int?
+    @Option(name: .customLong("frame-ms"), parsing: .unconditional, help: "Frame duration: 10, 20, 40 or 60 ms.") var frameMs: Int?
+    @Option(parsing: .unconditional, help: "Opus complexity 0...10.") var complexity: Int?
     @Flag(inversion: .prefixedNo, help: "Opus in-band FEC.") var fec: Bool?
-    @Option(name: .customLong("expected-loss"), help: "Loss % the encoder plans FEC for.") var expectedLoss: Int?
+    @Option(name: .customLong("expected-loss"), parsing: .unconditional, help: "Loss % the encoder plans FEC for.") var expectedLoss: Int?
     @Flag(inversion: .prefixedNo, help: "Opus DTX (silence is not sent).") var dtx: Bool?
     @Flag(help: "Constant bitrate instead of VBR.") var cbr = false
-    @Option(help: "Earlier frames repeated in each packet (RED), 0...8.") var redundancy: Int?
+    @Option(parsing: .unconditional, help: "Earlier frames repeated in each packet (RED), 0...8.") var redundancy: Int?
 
     func apply(to codec: inout CodecSpec) {
         if let bitrate { codec.bitrate = bitrate }
@@ -28,8 +28,8 @@ struct CodecOptions: ParsableArguments {
 /// Jitter-buffer settings; each given flag overrides the scenario's value.
 struct JitterBufferOptions: ParsableArguments {
     @Option(name: .customLong("jitter-buffer"), help: "adaptive, or fixed:MS (e.g. fixed:60).") var jitterBuffer: String?
-    @Option(name: .customLong("jb-min-ms"), help: "Adaptive target floor, ms.") var minMs: Int?
-    @Option(name: .customLong("jb-max-ms"), help: "Adaptive target ceiling, ms.") var maxMs: Int?
+    @Option(name: .customLong("jb-min-ms"), parsing: .unconditional, help: "Adaptive target floor, ms.") var minMs: Int?
+    @Option(name: .customLong("jb-max-ms"), parsing: .unconditional, help: "Adaptive target ceiling, ms.") var maxMs: Int?
 
     func validate() throws {
         if let mode = jitterBuffer, Self.parse(mode) == nil {
@@ -56,9 +56,15 @@ struct JitterBufferOptions: ParsableArguments {
 /// Network settings for all links; each given flag overrides the scenario's value.
 struct NetworkOptions: ParsableArguments {
     @Option(help: "A SimNet preset for every link (see `concord-bench presets`).") var network: String?
-    @Option(name: .customLong("delay-ms"), help: "One-way base delay, ms.") var delayMs: Double?
-    @Option(name: .customLong("jitter-ms"), help: "Jitter (standard deviation), ms.") var jitterMs: Double?
-    @Option(help: "Random (Bernoulli) loss, %.") var loss: Double?
+    @Option(name: .customLong("delay-ms"), parsing: .unconditional, help: "One-way base delay, ms.") var delayMs: Double?
+    @Option(name: .customLong("jitter-ms"), parsing: .unconditional, help: "Jitter (standard deviation), ms.") var jitterMs: Double?
+    @Option(parsing: .unconditional, help: "Random (Bernoulli) loss, %.") var loss: Double?
+
+    func validate() throws {
+        try checkRange("--delay-ms", delayMs, 0...60_000, unit: "ms")
+        try checkRange("--jitter-ms", jitterMs, 0...10_000, unit: "ms")
+        try checkRange("--loss", loss, 0...100, unit: "%")
+    }
 
     func apply(to links: inout LinkSpec) {
         if let network { links.preset = network }
@@ -73,16 +79,32 @@ struct NetworkOptions: ParsableArguments {
 
 struct OutputOptions: ParsableArguments {
     @Option(help: "Output folder (default: a new folder under ./bench-results/).") var out: String?
-    @Option(help: "Random seed (overrides the scenario's).") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "Random seed (overrides the scenario's).") var seed: UInt64?
     @Flag(help: "No progress line on stderr.") var quiet = false
 
-    /// Runs `scenario` with a progress line, writes the outputs and prints the summary.
+    /// Runs `scenario` with a progress line, writes the outputs and prints the summary. The
+    /// output folder and the temporary disk are checked first: a long run never ends in an
+    /// unwritable folder or a full disk.
     func runAndReport(_ scenario: ResolvedScenario) throws {
         let directory = directory(for: scenario.name)
+        let spill = Simulation.spillBytes(scenario)
+        // The outputs: 16-bit WAVs of every track and mix (half the spill), plus the reports.
+        try OutputCheck.prepareDirectory(directory, flag: "--out", needsBytes: spill / 2)
+        try OutputCheck.requireSpace(spill, in: NSTemporaryDirectory(), purpose: "the run's temporary tracks")
         let progress = ProgressLine(total: scenario.durationSeconds, quiet: quiet)
-        let outcome = try BenchRun.execute(scenario, progress: progress.update)
+        let outcome: BenchRun.Outcome
+        do {
+            outcome = try BenchRun.execute(scenario, progress: progress.update)
+        } catch {
+            progress.finish()
+            throw BenchFailure(description: "the run failed: \(error)")
+        }
         progress.finish()
-        try BenchRun.write(outcome, to: directory)
+        do {
+            try BenchRun.write(outcome, to: directory)
+        } catch {
+            throw BenchFailure(description: "cannot write the results to \(directory): \(OutputCheck.sentence(error))")
+        }
         print(ReportWriter.summary(outcome.report))
         print("results: \(directory)/report.html")
     }
@@ -99,12 +121,32 @@ struct BenchFailure: Error, CustomStringConvertible {
     var description: String
 }
 
+/// `value` within `range`, or a usage error naming the flag and the allowed range.
+func checkRange(_ flag: String, _ value: Double?, _ range: ClosedRange<Double>, unit: String) throws {
+    guard let value else { return }
+    guard range.contains(value) else {
+        throw ValidationError("\(flag) must be within \(shown(range.lowerBound))...\(shown(range.upperBound)) \(unit), not \(shown(value))")
+    }
+}
+
+func checkRange(_ flag: String, _ value: Int?, _ range: ClosedRange<Int>, unit: String) throws {
+    try checkRange(flag, value.map(Double.init), Double(range.lowerBound)...Double(range.upperBound), unit: unit)
+}
+
+/// A number as people write it: 60000, -5, 0.5, 1e+09.
+func shown(_ value: Double) -> String { String(format: "%g", value) }
+
 /// Prints "simulated X/Y s" on stderr, once the run has taken longer than two wall seconds.
+/// On a terminal the line rewrites itself (`\r`); into a pipe or a CI log, where `\r` would
+/// pile up as one unreadable line, it prints a plain line at most every ten wall seconds.
 final class ProgressLine {
     private let total: Double
     private let start = Date()
     private let quiet: Bool
+    private let terminal = isatty(STDERR_FILENO) == 1
     private var shown = false
+    private var lastPlainLine = 0.0
+    private var finalLineShown = false
 
     init(total: Double, quiet: Bool) {
         self.total = total
@@ -114,12 +156,22 @@ final class ProgressLine {
     func update(_ done: Double) {
         let elapsed = Date().timeIntervalSince(start)
         guard !quiet, elapsed > 2 else { return }
-        shown = true
-        let line = String(format: "\rsimulated %.0f/%.0f s (%.1f× real time)", done, total, done / elapsed)
-        FileHandle.standardError.write(line.data(using: .utf8)!)
+        let text = String(format: "simulated %.0f/%.0f s (%.1f× real time)", done, total, done / elapsed)
+        if terminal {
+            shown = true
+            Self.write("\r" + text)
+        } else if !finalLineShown, elapsed - lastPlainLine >= 10 || done >= total {
+            lastPlainLine = elapsed
+            finalLineShown = done >= total
+            Self.write(text + "\n")
+        }
     }
 
     func finish() {
-        if shown { FileHandle.standardError.write("\n".data(using: .utf8)!) }
+        if shown { Self.write("\n") }
+    }
+
+    static func write(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
     }
 }

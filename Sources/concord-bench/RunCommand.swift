@@ -21,11 +21,20 @@ struct RunCommand: ParsableCommand {
     }
 }
 
+/// `--duration` within the scenario limit (0, `ScenarioResolver.maxDurationSeconds`].
+func checkDuration(_ duration: Double?) throws {
+    guard let duration else { return }
+    let limit = ScenarioResolver.maxDurationSeconds
+    guard duration > 0, duration <= limit else {
+        throw ValidationError("--duration must be more than 0 and at most \(Int(limit)) s, not \(shown(duration))")
+    }
+}
+
 /// A scenario from a file or from --participant flags, with the flags that override it.
 struct ScenarioOptions: ParsableArguments {
     @Argument(help: "A scenario JSON file (schema in the README).") var scenario: String?
     @Option(name: .customLong("participant"), help: "NAME=WAV, once per participant (quick run).") var participants: [String] = []
-    @Option(help: "Simulated seconds.") var duration: Double?
+    @Option(parsing: .unconditional, help: "Simulated seconds, up to 3600.") var duration: Double?
     @OptionGroup var network: NetworkOptions
     @OptionGroup var codec: CodecOptions
     @OptionGroup var jitterBuffer: JitterBufferOptions
@@ -40,6 +49,7 @@ struct ScenarioOptions: ParsableArguments {
         for p in participants where Self.split(p) == nil {
             throw ValidationError("--participant takes NAME=WAV, not '\(p)'")
         }
+        try checkDuration(duration)
     }
 
     static func split(_ text: String) -> (name: String, wav: String)? {

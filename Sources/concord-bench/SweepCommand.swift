@@ -16,15 +16,17 @@ struct SweepCommand: ParsableCommand {
 
     @OptionGroup var input: ScenarioOptions
     @Option(help: "The parameter to vary.") var parameter: SweepParameter
-    @Option(help: "Comma-separated values.") var values: String
-    @Option(help: "Seeds per value (seed, seed+1, …).") var seeds: Int = 3
-    @Option(help: "Simulations at once (default: all cores).") var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(parsing: .unconditional, help: "Comma-separated values (a negative one is refused with its range).") var values: String
+    @Option(parsing: .unconditional, help: "Seeds per value (seed, seed+1, …), 1...1000.") var seeds: Int = 3
+    @Option(parsing: .unconditional, help: "Simulations at once (default: all cores), 1...256.")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        guard seeds >= 1 else { throw ValidationError("--seeds must be ≥ 1") }
-        guard jobs >= 1 else { throw ValidationError("--jobs must be ≥ 1") }
+        try checkRange("--seeds", seeds, 1...1_000, unit: "seeds")
+        try checkRange("--jobs", jobs, 1...256, unit: "simulations")
         guard !valueList.isEmpty else { throw ValidationError("--values needs at least one value") }
+        guard valueList.count <= 1_000 else { throw ValidationError("--values takes at most 1000 values, not \(valueList.count)") }
     }
 
     var valueList: [String] { values.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
@@ -46,6 +48,13 @@ struct SweepCommand: ParsableCommand {
                 }
             }
         }
+        // The output folder before the runs: a sweep never ends in an unwritable folder.
+        let out = output.directory(for: "sweep-\(parameter.rawValue)")
+        try OutputCheck.prepareDirectory(out, flag: "--out", needsBytes: 1_000_000)
+        let spill = runs.map { Simulation.spillBytes($0.scenario) }.max() ?? 0
+        try OutputCheck.requireSpace(
+            spill * min(jobs, runs.count), in: NSTemporaryDirectory(), purpose: "the runs' temporary tracks")
+        let terminal = isatty(STDERR_FILENO) == 1
         let results = Mutex<[Int: BenchReport]>([:])
         let failures = Mutex<[String]>([])
         let done = Atomic<Int>(0)
@@ -67,13 +76,14 @@ struct SweepCommand: ParsableCommand {
                 }
                 let n = done.add(1, ordering: .relaxed).newValue
                 if !quiet {
-                    let line = String(format: "\rsweep: %d/%d runs (%.0f s)", n, total, Date().timeIntervalSince(started))
-                    FileHandle.standardError.write(line.data(using: .utf8)!)
+                    // `\r` only on a terminal; a pipe or CI log gets one plain line per run.
+                    let line = String(format: "sweep: %d/%d runs (%.0f s)", n, total, Date().timeIntervalSince(started))
+                    ProgressLine.write(terminal ? "\r" + line : line + "\n")
                 }
             }
         }
         group.wait()
-        if !quiet { FileHandle.standardError.write("\n".data(using: .utf8)!) }
+        if !quiet && terminal { ProgressLine.write("\n") }
         if let first = failures.withLock({ $0.first }) { throw BenchFailure(description: first) }
 
         let reports = results.withLock { $0 }
@@ -82,8 +92,11 @@ struct SweepCommand: ParsableCommand {
             let matching = runs.indices.filter { runs[$0].value == value }.compactMap { reports[$0] }
             rows.append(SweepRow.aggregate(parameter: parameter.rawValue, value: value, reports: matching))
         }
-        let out = output.directory(for: "sweep-\(parameter.rawValue)")
-        try SweepReport.write(rows: rows, to: out, title: "\(base.name): \(parameter.rawValue)")
+        do {
+            try SweepReport.write(rows: rows, to: out, title: "\(base.name): \(parameter.rawValue)")
+        } catch {
+            throw BenchFailure(description: "cannot write the results to \(out): \(OutputCheck.sentence(error))")
+        }
         for row in rows {
             print(
                 "\(parameter.rawValue)=\(row.value)".padding(toLength: 24, withPad: " ", startingAt: 0)

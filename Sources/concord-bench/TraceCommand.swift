@@ -15,11 +15,15 @@ struct TraceCommand: ParsableCommand {
 
     @Option(help: "The trace CSV (SimNet's format).") var trace: String
     @Option(help: "The talker's WAV.") var input: String
-    @Option(help: "Simulated seconds (default: the WAV's length + 1 s).") var duration: Double?
+    @Option(parsing: .unconditional, help: "Simulated seconds (default: the WAV's length + 1 s), up to 3600.") var duration: Double?
     @Flag(help: "Loop the WAV.") var loop = false
     @OptionGroup var codec: CodecOptions
     @OptionGroup var jitterBuffer: JitterBufferOptions
     @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        try checkDuration(duration)
+    }
 
     func run() throws {
         var spec = Scenario()
@@ -34,7 +38,7 @@ struct TraceCommand: ParsableCommand {
             spec.durationSeconds = duration
         } else {
             do {
-                spec.durationSeconds = try WAVReader.info(path: input).duration + 1
+                spec.durationSeconds = min(try WAVReader.info(path: input).duration + 1, ScenarioResolver.maxDurationSeconds)
             } catch {
                 throw BenchFailure(description: "\(error)")
             }
@@ -59,17 +63,26 @@ struct RecordTraceCommand: ParsableCommand {
         abstract: "Record what a SimNet preset does to a 50 packet/s stream, as a trace CSV.")
 
     @Option(help: "The preset (see `concord-bench presets`).") var network: String
-    @Option(help: "Seconds of traffic.") var duration: Double = 30
-    @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "Seconds of traffic, up to 3600.") var duration: Double = 30
+    @Option(parsing: .unconditional, help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Output CSV file.") var out: String
 
+    func validate() throws {
+        guard duration > 0, duration <= 3_600 else {
+            throw ValidationError("--duration must be more than 0 and at most 3600 s, not \(shown(duration))")
+        }
+    }
+
     func run() throws {
+        // The file first: an unwritable path fails now, not after the recording.
+        try OutputCheck.prepareFile(out, flag: "--out")
+        let csv: String
         do {
-            let csv = try TraceRecorder.record(preset: network, seconds: duration, seed: seed)
-            try csv.write(toFile: out, atomically: true, encoding: .utf8)
-        } catch let error as ScenarioError {
+            csv = try TraceRecorder.record(preset: network, seconds: duration, seed: seed)
+        } catch {
             throw BenchFailure(description: "\(error)")
         }
+        try OutputCheck.write(csv, to: out, flag: "--out")
         print("wrote \(out)")
     }
 }

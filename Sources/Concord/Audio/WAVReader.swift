@@ -27,7 +27,8 @@ public enum WAVReader {
     ///
     /// - Throws: `SoundFileError.cannotOpen` for a missing, unreadable, directory, unknown-format
     ///   or corrupt-header file; `.empty` for a file with no frames; `.readFailed` if decoding
-    ///   fails part-way; `.unsupported` for a rate libsamplerate cannot convert to 48 kHz;
+    ///   fails part-way, or for a truncated file (fewer frames than its header announces, see
+    ///   `WAVDataLength`); `.unsupported` for a rate libsamplerate cannot convert to 48 kHz;
     ///   `.resampleFailed` if libsamplerate fails. Each carries the path and the library's text.
     public static func readMono48k(
         path: String, quality: Resampler.Quality = .medium
@@ -87,6 +88,12 @@ public enum WAVReader {
             throw .readFailed(path: path, reason: SndFile.reason(file.handle))
         }
         guard framesRead > 0 else { throw .empty(path: path) }
+        // Read-verify: whatever the header said, the frames must all have been there.
+        if framesRead < info.frames {
+            throw .readFailed(
+                path: path,
+                reason: "the file ended early: \(framesRead) frames found, \(info.frames) announced (the file is truncated)")
+        }
         if let resampler {
             do {
                 try resampler.process(
@@ -121,6 +128,14 @@ final class SoundFileReadHandle {
         guard raw.samplerate > 0 else {
             throw .unsupported(
                 path: path, reason: "the header declares a sample rate of \(raw.samplerate) Hz")
+        }
+        // libsndfile hides a WAV's short data chunk (see `WAVDataLength`): check it here, so
+        // `info` refuses the file as early as `readMono48k`.
+        if [Int32(SF_FORMAT_WAV), Int32(SF_FORMAT_WAVEX)].contains(raw.format & Int32(SF_FORMAT_TYPEMASK)),
+            let length = WAVDataLength.measure(path: path),
+            length.isTruncated
+        {
+            throw .readFailed(path: path, reason: length.reason)
         }
     }
 

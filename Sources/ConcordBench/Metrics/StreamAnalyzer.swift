@@ -18,8 +18,16 @@ import Concord
 ///   `target_delay_ms` — `targetDelayMilliseconds` of every tick from the first non-silent one;
 /// * `bitrate_kbps` = Σ bytes·8 / (last send − first send + one frame); the overhead variant
 ///   adds 28 bytes (IPv4 20 + UDP 8) per packet;
-/// * `r_factor`, `mos_emodel` — `EModel` with d = mean timestamp latency (the cross-correlation
-///   mean when no frame was played with a timestamp) and Ppl, BurstR from `EffectiveLoss`.
+/// * `r_factor`, `mos_emodel` — `EModel` with d = mean timestamp latency and Ppl, BurstR from
+///   `EffectiveLoss`.
+///
+/// **Dead streams.** A record exists only for a talker that spoke while the listener was present
+/// (`Simulation` leaves the others out: they are not streams). If not one of its frames was
+/// played (no `.decoded`/recovered/`.accelerated` event with a timestamp) the stream is dead,
+/// whatever the reason (100 % loss, a partition, a room that never formed): `latency_ms` and
+/// `latency_xcorr_ms` are null, `packet_loss` is 1 − received/sent (1 when nothing was sent),
+/// `concealment_ratio` is 1, and the score is the lowest, R = 0 and MOS = 1. Without this a
+/// stream with no playout events would count no loss and score MOS 4.41 at latency 0.
 public enum StreamAnalyzer {
     /// IPv4 + UDP header bytes per datagram.
     public static let ipUDPOverheadBytes = 28
@@ -88,8 +96,8 @@ public enum StreamAnalyzer {
         let latencyDistribution = Distribution(samples: latency.map(\.value))
         let xcorrDistribution = Distribution(samples: xcorr.map(\.value))
         let loss = EffectiveLoss.measure(playout: record.playout, statistics: record.jitterBuffer)
-        let delay = latency.isEmpty ? xcorrDistribution.mean : latencyDistribution.mean
-        let r = EModel.rFactor(oneWayDelayMilliseconds: delay, ppl: loss.percent, burstR: loss.burstR)
+        let dead = latency.isEmpty
+        let r = dead ? 0 : EModel.rFactor(oneWayDelayMilliseconds: latencyDistribution.mean, ppl: loss.percent, burstR: loss.burstR)
 
         let statistics = record.jitterBuffer
         let frames = { (samples: Int) in record.frameSamples > 0 ? samples / record.frameSamples : 0 }
@@ -97,16 +105,16 @@ public enum StreamAnalyzer {
 
         let report = StreamReport(
             from: record.from, to: record.to,
-            latencyMs: latencyDistribution,
-            latencyXcorrMs: xcorrDistribution,
+            latencyMs: dead ? nil : latencyDistribution,
+            latencyXcorrMs: dead ? nil : xcorrDistribution,
             latencyXcorrWindows: windows.count,
             jitterRfc3550Ms: InterarrivalJitter.milliseconds(arrivals: record.arrivals),
             packetsSent: packetsSent,
             packetsReceived: packetsReceived,
-            packetLoss: packetsSent > 0 ? max(0, 1 - Double(packetsReceived) / Double(packetsSent)) : 0,
+            packetLoss: packetsSent > 0 ? max(0, 1 - Double(packetsReceived) / Double(packetsSent)) : (dead ? 1 : 0),
             lateLoss: fraction(statistics.packetsDiscardedLate),
             burstGap: burstGap,
-            concealmentRatio: statistics.concealmentRatio.isFinite ? statistics.concealmentRatio : 0,
+            concealmentRatio: dead ? 1 : (statistics.concealmentRatio.isFinite ? statistics.concealmentRatio : 0),
             concealmentEvents: statistics.concealmentEvents,
             jitterBufferDelayMs: Distribution(samples: bufferDelay.map(\.value)),
             targetDelayMs: Distribution(samples: targetDelay.map(\.value)),
@@ -137,22 +145,23 @@ public enum StreamAnalyzer {
         return (Double(bytes) * 8 / milliseconds, Double(wire) * 8 / milliseconds)
     }
 
-    /// Room aggregates. Latency averages are over streams that received something (a stream cut
-    /// off by a partition has no latency to average, and a 0 would flatter the room); MOS and
-    /// concealment are over all streams. Zeros when there are no streams.
+    /// Room aggregates. Latency averages are over live streams (a dead stream has no latency to
+    /// average, and a 0 would flatter the room): nil when every stream is dead. MOS and
+    /// concealment are over all streams, dead ones included (MOS 1, concealment 1). Zeros when
+    /// there are no streams.
     public static func room(_ reports: [StreamReport], participants: Int) -> RoomReport {
-        let receiving = reports.filter { $0.packetsReceived > 0 }
-        func mean(_ values: [Double]) -> Double {
+        func mean(_ values: [Double]) -> Double? {
             let finite = values.filter(\.isFinite)
-            return finite.isEmpty ? 0 : finite.reduce(0, +) / Double(finite.count)
+            return finite.isEmpty ? nil : finite.reduce(0, +) / Double(finite.count)
         }
+        let latencies = reports.compactMap(\.latencyMs)
         return RoomReport(
             participants: max(0, participants),
             streams: reports.count,
-            meanLatencyMs: mean(receiving.map(\.latencyMs.mean)),
-            worstP95LatencyMs: receiving.map(\.latencyMs.p95).filter(\.isFinite).max() ?? 0,
-            meanConcealmentRatio: mean(reports.map(\.concealmentRatio)),
+            meanLatencyMs: reports.isEmpty ? 0 : mean(latencies.map(\.mean)),
+            worstP95LatencyMs: reports.isEmpty ? 0 : latencies.map(\.p95).filter(\.isFinite).max(),
+            meanConcealmentRatio: mean(reports.map(\.concealmentRatio)) ?? 0,
             worstMos: reports.map(\.mosEmodel).filter(\.isFinite).min() ?? 0,
-            meanMos: mean(reports.map(\.mosEmodel)))
+            meanMos: mean(reports.map(\.mosEmodel)) ?? 0)
     }
 }

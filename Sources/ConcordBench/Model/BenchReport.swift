@@ -110,10 +110,12 @@ public struct BurstGapReport: Codable, Sendable, Equatable {
 public struct StreamReport: Codable, Sendable, Equatable {
     public var from: String
     public var to: String
-    /// Mouth-to-ear latency from frame timestamps (capture → playout, lookahead included).
-    public var latencyMs: Distribution
-    /// Mouth-to-ear latency measured on the audio (windowed cross-correlation); p99/max too.
-    public var latencyXcorrMs: Distribution
+    /// Mouth-to-ear latency from frame timestamps (capture → playout, lookahead included);
+    /// nil (`null` in the JSON) for a dead stream, which played no frame of the talker's.
+    public var latencyMs: Distribution?
+    /// Mouth-to-ear latency measured on the audio (windowed cross-correlation); p99/max too;
+    /// nil (`null`) for a dead stream.
+    public var latencyXcorrMs: Distribution?
     /// Windows in which the cross-correlation found the talker (confidence above threshold).
     public var latencyXcorrWindows: Int
     /// RFC 3550 §6.4.1 interarrival jitter at the end of the run, ms.
@@ -162,16 +164,48 @@ public struct StreamReport: Codable, Sendable, Equatable {
         case rFactor = "r_factor"
         case mosEmodel = "mos_emodel"
     }
+
+    /// True when the talker spoke while the listener was present and not one of its frames was
+    /// played: the stream is dead and scores as such (see `StreamAnalyzer`).
+    public var isDead: Bool { latencyMs == nil }
+
+    /// As synthesised, except that an absent latency is written as an explicit `null`: a dead
+    /// stream's report has the same keys as a live one's, so readers need not guess.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(from, forKey: .from)
+        try c.encode(to, forKey: .to)
+        try c.encode(latencyMs, forKey: .latencyMs)
+        try c.encode(latencyXcorrMs, forKey: .latencyXcorrMs)
+        try c.encode(latencyXcorrWindows, forKey: .latencyXcorrWindows)
+        try c.encode(jitterRfc3550Ms, forKey: .jitterRfc3550Ms)
+        try c.encode(packetsSent, forKey: .packetsSent)
+        try c.encode(packetsReceived, forKey: .packetsReceived)
+        try c.encode(packetLoss, forKey: .packetLoss)
+        try c.encode(lateLoss, forKey: .lateLoss)
+        try c.encode(burstGap, forKey: .burstGap)
+        try c.encode(concealmentRatio, forKey: .concealmentRatio)
+        try c.encode(concealmentEvents, forKey: .concealmentEvents)
+        try c.encode(jitterBufferDelayMs, forKey: .jitterBufferDelayMs)
+        try c.encode(targetDelayMs, forKey: .targetDelayMs)
+        try c.encode(fecRecoveredFrames, forKey: .fecRecoveredFrames)
+        try c.encode(redundancyRecoveredFrames, forKey: .redundancyRecoveredFrames)
+        try c.encode(bitrateKbps, forKey: .bitrateKbps)
+        try c.encode(bitrateWithOverheadKbps, forKey: .bitrateWithOverheadKbps)
+        try c.encode(rFactor, forKey: .rFactor)
+        try c.encode(mosEmodel, forKey: .mosEmodel)
+    }
 }
 
 /// Room-wide aggregates over all streams (and, once rooms exist, membership metrics).
 public struct RoomReport: Codable, Sendable, Equatable {
     public var participants: Int
     public var streams: Int
-    /// Mean over streams of each stream's mean latency, ms.
-    public var meanLatencyMs: Double
-    /// Worst stream's p95 latency, ms.
-    public var worstP95LatencyMs: Double
+    /// Mean over live streams of each stream's mean latency, ms; nil (`null`) when every
+    /// stream is dead (a dead stream has no latency, and a 0 would flatter the room).
+    public var meanLatencyMs: Double?
+    /// Worst live stream's p95 latency, ms; nil when every stream is dead.
+    public var worstP95LatencyMs: Double?
     public var meanConcealmentRatio: Double
     /// Lowest stream MOS.
     public var worstMos: Double
@@ -185,7 +219,20 @@ public struct RoomReport: Codable, Sendable, Equatable {
         case worstMos = "worst_mos"
         case meanMos = "mean_mos"
     }
-    public init(participants: Int, streams: Int, meanLatencyMs: Double, worstP95LatencyMs: Double, meanConcealmentRatio: Double, worstMos: Double, meanMos: Double) {
+
+    /// As synthesised, with an absent latency written as an explicit `null`.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(participants, forKey: .participants)
+        try c.encode(streams, forKey: .streams)
+        try c.encode(meanLatencyMs, forKey: .meanLatencyMs)
+        try c.encode(worstP95LatencyMs, forKey: .worstP95LatencyMs)
+        try c.encode(meanConcealmentRatio, forKey: .meanConcealmentRatio)
+        try c.encode(worstMos, forKey: .worstMos)
+        try c.encode(meanMos, forKey: .meanMos)
+    }
+
+    public init(participants: Int, streams: Int, meanLatencyMs: Double?, worstP95LatencyMs: Double?, meanConcealmentRatio: Double, worstMos: Double, meanMos: Double) {
         self.participants = participants
         self.streams = streams
         self.meanLatencyMs = meanLatencyMs

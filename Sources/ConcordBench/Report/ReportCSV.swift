@@ -14,18 +14,24 @@ public enum ReportCSV {
     /// commas, quotes or line breaks quoted, quotes doubled). A report without streams still
     /// gets its header, so tools reading a directory of CSVs see a consistent schema.
     public static func render(_ report: BenchReport) throws -> String {
-        try table(report.streams, emptyTemplate: template())
+        try table(report.streams, emptyTemplate: template(), fixedColumns: true)
     }
 
     /// Any list of `Encodable` rows as RFC 4180 CSV; shared with the sweep writer.
-    static func table<Row: Encodable>(_ rows: [Row], emptyTemplate: [(name: String, value: FlatEncoder.Scalar)]) throws -> String {
+    /// `fixedColumns`: the header is the template's, whatever the rows hold; a row's `null`
+    /// object (a dead stream's `latency_ms`) leaves that object's columns empty.
+    static func table<Row: Encodable>(
+        _ rows: [Row], emptyTemplate: [(name: String, value: FlatEncoder.Scalar)], fixedColumns: Bool = false
+    ) throws -> String {
         let flattened = try rows.map { try FlatEncoder.flatten($0) }
         // The union of all rows' columns in first-seen order: an optional metric that is
         // absent from one row (omitted by `encodeIfPresent`) must not shift the later cells.
-        var header = flattened.isEmpty ? emptyTemplate.map(\.name) : []
-        var seen = Set<String>()
-        for row in flattened {
-            for name in row.map(\.name) where seen.insert(name).inserted { header.append(name) }
+        var header = flattened.isEmpty || fixedColumns ? emptyTemplate.map(\.name) : []
+        var seen = Set(header)
+        if !fixedColumns {
+            for row in flattened {
+                for name in row.map(\.name) where seen.insert(name).inserted { header.append(name) }
+            }
         }
         var lines = [header.map(field).joined(separator: ",")]
         for row in flattened {

@@ -107,10 +107,14 @@ public enum ReportHTML {
             """
         for (index, s) in r.streams.enumerated() {
             let mos = mosClass(s.mosEmodel)
-            let xcorr = s.latencyXcorrWindows > 0
+            let xcorr = s.latencyXcorrWindows > 0 ? s.latencyXcorrMs : nil
             html += "<tr><td class=\"left\"><a href=\"#stream-\(index)\">\(escapeHTML(s.from)) → \(escapeHTML(s.to))</a></td>"
-            html += cells([fmt(s.latencyMs.mean, 1), fmt(s.latencyMs.p50, 1), fmt(s.latencyMs.p95, 1), fmt(s.latencyMs.max, 1)])
-            html += cells([xcorr ? fmt(s.latencyXcorrMs.mean, 1) : "–", xcorr ? fmt(s.latencyXcorrMs.p95, 1) : "–"])
+            if let latency = s.latencyMs {
+                html += cells([fmt(latency.mean, 1), fmt(latency.p50, 1), fmt(latency.p95, 1), fmt(latency.max, 1)])
+            } else {
+                html += "<td colspan=\"4\" class=\"dead\" title=\"nothing of the talker was played\">dead stream</td>"
+            }
+            html += cells([xcorr.map { fmt($0.mean, 1) } ?? "–", xcorr.map { fmt($0.p95, 1) } ?? "–"])
             html += cells([fmt(s.jitterRfc3550Ms, 2), pct(s.packetLoss), pct(s.lateLoss), pct(s.burstGap.burstDensity)])
             html += cells([pct(s.concealmentRatio), String(s.concealmentEvents)])
             html += cells([fmt(s.jitterBufferDelayMs.mean, 1), fmt(s.jitterBufferDelayMs.p95, 1), fmt(s.targetDelayMs.mean, 1)])
@@ -193,7 +197,7 @@ public enum ReportHTML {
                 html += """
                     <details class="stream" id="stream-\(index)"\(openAll ? " open" : "")>
                     <summary><span class="name">\(escapeHTML(name))</span>
-                    <span class="facts">latency \(fmt(s.latencyMs.mean, 1)) ms mean, \(fmt(s.latencyMs.p95, 1)) ms p95 · loss \(pct(s.packetLoss)) · late \(pct(s.lateLoss)) · concealed \(pct(s.concealmentRatio)) · jitter buffer \(fmt(s.jitterBufferDelayMs.mean, 1)) ms</span>
+                    <span class="facts">\(s.latencyMs.map { "latency \(fmt($0.mean, 1)) ms mean, \(fmt($0.p95, 1)) ms p95" } ?? "dead stream: nothing played") · loss \(pct(s.packetLoss)) · late \(pct(s.lateLoss)) · concealed \(pct(s.concealmentRatio)) · jitter buffer \(fmt(s.jitterBufferDelayMs.mean, 1)) ms</span>
                     <span class="mos \(mos.css)">MOS \(fmt(s.mosEmodel, 2))</span></summary>
 
                     """
@@ -270,6 +274,8 @@ public enum ReportHTML {
     }
 
     static func fmt(_ value: Double, _ decimals: Int) -> String { SummaryTable.number(value, decimals: decimals) }
+    /// An absent figure (every stream dead) shows as a dash.
+    static func fmt(_ value: Double?, _ decimals: Int) -> String { value.map { fmt($0, decimals) } ?? "–" }
     static func pct(_ value: Double) -> String { SummaryTable.percent(value) }
 
     static let css = """

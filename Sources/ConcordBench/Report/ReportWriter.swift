@@ -48,7 +48,7 @@ public enum ReportWriter {
         URL(fileURLWithPath: directory).appendingPathComponent(name).path
     }
 
-    static func createDirectory(_ directory: String) throws {
+    public static func createDirectory(_ directory: String) throws {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else {
@@ -82,8 +82,9 @@ public enum ReportWriter {
         }
     }
 
-    /// The underlying POSIX reason when Foundation wraps one (e.g. "Permission denied").
-    private static func reason(of error: any Error) -> String {
+    /// The underlying POSIX reason when Foundation wraps one (e.g. "Permission denied"): a plain
+    /// sentence part instead of an NSCocoaErrorDomain dump.
+    public static func reason(of error: any Error) -> String {
         let ns = error as NSError
         if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain,
             let code = POSIXErrorCode(rawValue: Int32(underlying.code))

@@ -9,9 +9,9 @@ public enum SummaryTable {
     }
 
     private static let columns: [Column] = [
-        Column(title: "lat mean") { ms($0.latencyMs.mean) },
-        Column(title: "lat p95") { ms($0.latencyMs.p95) },
-        Column(title: "xcorr mean") { $0.latencyXcorrWindows > 0 ? ms($0.latencyXcorrMs.mean) : "-" },
+        Column(title: "lat mean") { $0.latencyMs.map { ms($0.mean) } ?? "dead" },
+        Column(title: "lat p95") { $0.latencyMs.map { ms($0.p95) } ?? "-" },
+        Column(title: "xcorr mean") { s in s.latencyXcorrMs.map { s.latencyXcorrWindows > 0 ? ms($0.mean) : "-" } ?? "-" },
         Column(title: "loss") { percent($0.packetLoss) },
         Column(title: "late") { percent($0.lateLoss) },
         Column(title: "conceal") { percent($0.concealmentRatio) },
@@ -20,7 +20,8 @@ public enum SummaryTable {
     ]
 
     /// The table, ending with a newline. Latencies and delays are in ms; `-` marks a
-    /// cross-correlation latency that could not be measured (no confident window).
+    /// cross-correlation latency that could not be measured (no confident window); `dead` marks
+    /// a stream of which nothing was played (its latency is absent, its MOS 1).
     public static func render(_ report: BenchReport) -> String {
         let names = report.streams.map { "\($0.from) -> \($0.to)" }
         let nameWidth = max("stream".count, names.map(\.count).max() ?? 0)
@@ -60,6 +61,8 @@ public enum SummaryTable {
         return String(format: "%.\(decimals)f", value)
     }
     static func ms(_ value: Double) -> String { number(value, decimals: 1) }
+    /// An absent figure (every stream dead) shows as `-`, never as a flattering 0.
+    static func ms(_ value: Double?) -> String { value.map(ms) ?? "-" }
     static func percent(_ fraction: Double) -> String {
         guard fraction.isFinite else { return "n/a" }
         return String(format: fraction > 0 && fraction < 0.001 ? "%.3f%%" : "%.1f%%", fraction * 100)

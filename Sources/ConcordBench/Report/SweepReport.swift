@@ -82,15 +82,16 @@ public struct SweepRow: Codable, Sendable, Equatable {
     /// Aggregates the runs (one per seed) of one parameter value. Runs without streams count
     /// as seeds but contribute no metric values.
     public static func aggregate(parameter: String, value: String, reports: [BenchReport]) -> SweepRow {
-        func stat(_ metric: (StreamReport) -> Double) -> SweepStatistic {
+        // A metric a stream lacks (a dead stream's latency) is left out of that run's mean.
+        func stat(_ metric: (StreamReport) -> Double?) -> SweepStatistic {
             SweepStatistic(reports.compactMap { report -> Double? in
-                let values = report.streams.map(metric).filter(\.isFinite)
+                let values = report.streams.compactMap(metric).filter(\.isFinite)
                 return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
             })
         }
         return SweepRow(
             parameter: parameter, value: value, seeds: reports.count,
-            latencyMsMean: stat { $0.latencyMs.mean }, latencyMsP95: stat { $0.latencyMs.p95 },
+            latencyMsMean: stat { $0.latencyMs?.mean }, latencyMsP95: stat { $0.latencyMs?.p95 },
             packetLoss: stat(\.packetLoss), lateLoss: stat(\.lateLoss), concealmentRatio: stat(\.concealmentRatio),
             jitterBufferDelayMsMean: stat { $0.jitterBufferDelayMs.mean }, mosEmodel: stat(\.mosEmodel),
             bitrateKbps: stat(\.bitrateKbps))

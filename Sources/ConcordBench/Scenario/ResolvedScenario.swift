@@ -43,13 +43,37 @@ public struct ResolvedScenario: Sendable {
 }
 
 /// The semantic checks of a scenario: ranges, names, files. Each failure names its field.
+///
+/// Every number the simulation turns into an index, an address or a buffer size is bounded
+/// here, so that no scenario can reach a precondition or an integer trap mid-run.
 public enum ScenarioResolver {
+    /// Participant i gets 10.147.17.(firstHostAddress + i) on the simulated /24 (.1–.9 are left
+    /// to other simulated hosts, .255 is the broadcast address the room protocol uses).
+    public static let firstHostAddress = 10
+    /// The /24 address plan's room: .10 to .254.
+    public static let maxParticipants = 254 - firstHostAddress + 1
+    /// One hour. Memory grows with duration: each talker's microphone is held in memory at
+    /// 192 kB per simulated second (48 kHz Float32) and each stream's packet and playout records
+    /// take ≈ 6 kB per second; tracks and mixes go to a temporary file (192 kB per stream-second,
+    /// checked against free space before the run). An hour of a 4-talker room is ≈ 2.8 GB of
+    /// microphones; longer runs are better split.
+    public static let maxDurationSeconds = 3_600.0
+    /// The longest room id the room protocol carries (`RoomMessage.maxIdentifierBytes`).
+    public static var maxRoomIDBytes: Int { RoomMessage.maxIdentifierBytes }
+
     public static func resolve(_ s: Scenario, file: String, baseDirectory: String) throws(ScenarioError) -> ResolvedScenario {
         func fail(_ field: String, _ reason: String) -> ScenarioError { ScenarioError(file: file, field: field, reason: reason) }
 
         guard !s.name.isEmpty else { throw fail("name", "must not be empty") }
-        guard s.durationSeconds > 0, s.durationSeconds <= 86_400 else {
-            throw fail("duration_seconds", "\(s.durationSeconds) is out of range (0, 86400]")
+        guard s.durationSeconds > 0, s.durationSeconds <= maxDurationSeconds else {
+            throw fail(
+                "duration_seconds",
+                "\(s.durationSeconds) is out of range (0, \(Int(maxDurationSeconds))] s (the bench keeps every talker's audio in memory)")
+        }
+        guard s.participants.count <= maxParticipants else {
+            throw fail(
+                "participants",
+                "\(s.participants.count) participants; at most \(maxParticipants) (each gets an address in the simulated 10.147.17.0/24, from .10 to .254)")
         }
 
         // Codec.
@@ -112,12 +136,14 @@ public enum ScenarioResolver {
                     throw fail("\(field).wav", "\(error)")
                 }
             }
-            guard p.startSeconds >= 0, p.startSeconds.isFinite else { throw fail("\(field).start_seconds", "must be ≥ 0") }
+            guard p.startSeconds >= 0, p.startSeconds <= s.durationSeconds else {
+                throw fail("\(field).start_seconds", "\(p.startSeconds) is out of range 0...\(s.durationSeconds) (the run's duration)")
+            }
             var talk: [Range<Double>]?
             if let intervals = p.talk {
                 talk = []
                 for (j, pair) in intervals.enumerated() {
-                    guard pair.count == 2, pair[0] >= 0, pair[0] < pair[1] else {
+                    guard pair.count == 2, pair[0] >= 0, pair[0] < pair[1], pair[1].isFinite else {
                         throw fail("\(field).talk[\(j)]", "must be [from, to] with 0 ≤ from < to")
                     }
                     talk!.append(pair[0]..<pair[1])
@@ -212,7 +238,9 @@ public enum ScenarioResolver {
 
     private static func roomID(_ s: Scenario, fail: (String, String) -> ScenarioError) throws(ScenarioError) -> String? {
         guard let room = s.room else { return nil }
-        guard !room.id.isEmpty, room.id.utf8.count <= 64 else { throw fail("room.id", "must be 1 to 64 bytes") }
+        guard !room.id.isEmpty, room.id.utf8.count <= maxRoomIDBytes else {
+            throw fail("room.id", "is \(room.id.utf8.count) bytes; must be 1 to \(maxRoomIDBytes) bytes (UTF-8), the room protocol's limit")
+        }
         // Voice ids are FNV-1a of the names; two names that collide could not both be heard.
         var seen: [UInt32: String] = [:]
         for (i, p) in s.participants.enumerated() {
@@ -281,15 +309,25 @@ public enum ScenarioResolver {
             let existing = c.rate
             let kbps = spec.rateKbps ?? existing.map { Double($0.bitsPerSecond) / 1000 }
             guard let kbps else { throw fail("\(field).rate_kbps", "required with queue_packets or packet_overhead_bytes") }
-            guard kbps > 0, kbps <= 100_000_000 else { throw fail("\(field).rate_kbps", "\(kbps) must be > 0") }
+            guard kbps > 0, kbps <= 100_000_000 else {
+                throw fail("\(field).rate_kbps", "\(kbps) is out of range (0, 100000000] kb/s")
+            }
             let queue = spec.queuePackets ?? existing?.queueLimitPackets ?? 1000
-            guard queue >= 1 else { throw fail("\(field).queue_packets", "\(queue) must be ≥ 1") }
+            guard queue >= 1, queue <= 1_000_000 else {
+                throw fail("\(field).queue_packets", "\(queue) is out of range 1...1000000 packets")
+            }
             let overhead = spec.packetOverheadBytes ?? existing?.packetOverheadBytes ?? 0
-            guard overhead >= 0 else { throw fail("\(field).packet_overhead_bytes", "\(overhead) must be ≥ 0") }
+            guard overhead >= 0, overhead <= 65_535 else {
+                throw fail("\(field).packet_overhead_bytes", "\(overhead) is out of range 0...65535 bytes")
+            }
             c.rate = RateLimit(bitsPerSecond: Int64(kbps * 1000), packetOverheadBytes: overhead, queueLimitPackets: queue)
         }
         if let path = spec.trace {
             let full = path.hasPrefix("/") ? path : URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).path
+            // The system's reason first: SimNet's own message would carry a Foundation error dump.
+            let fd = open(full, O_RDONLY)
+            guard fd >= 0 else { throw fail("\(field).trace", "cannot read \(full): \(String(cString: strerror(errno)))") }
+            close(fd)
             do {
                 c.trace = try Trace.load(contentsOfFile: full)
             } catch {

@@ -24,7 +24,12 @@ public enum ScenarioLoader {
         do {
             object = try JSONSerialization.jsonObject(with: data)
         } catch {
-            throw ScenarioError(file: file, field: "", reason: "not valid JSON (\(jsonReason(error)))")
+            let reason = jsonReason(error)
+            if let offset = byteOffset(in: reason) {
+                let (line, column) = lineAndColumn(of: offset, in: data)
+                throw ScenarioError(file: file, field: "", reason: "not valid JSON at line \(line), column \(column) (\(reason))")
+            }
+            throw ScenarioError(file: file, field: "", reason: "not valid JSON (\(reason))")
         }
         try checkKeys(object, schema: .scenario, path: "", file: file)
         do {
@@ -36,9 +41,30 @@ public enum ScenarioLoader {
         }
     }
 
+    /// The byte offset Foundation's parser reports, as `NSJSONSerializationErrorIndex` or in its
+    /// message ("… around character 25." — a 0-based offset into the UTF-8 data).
+    static func byteOffset(in reason: String) -> Int? {
+        guard let range = reason.range(of: "character ") else { return nil }
+        let digits = reason[range.upperBound...].prefix(while: \.isNumber)
+        return Int(digits)
+    }
+
+    /// 1-based line and column (in characters) of byte `offset` of `data`.
+    static func lineAndColumn(of offset: Int, in data: Data) -> (line: Int, column: Int) {
+        let bytes = [UInt8](data.prefix(max(0, offset)))
+        let line = 1 + bytes.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+        let lineStart = (bytes.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 }) ?? 0
+        let column = 1 + String(decoding: bytes[lineStart...], as: UTF8.self).count
+        return (line, column)
+    }
+
     private static func jsonReason(_ error: Error) -> String {
         let ns = error as NSError
-        return (ns.userInfo[NSDebugDescriptionErrorKey] as? String) ?? ns.localizedDescription
+        let text = (ns.userInfo[NSDebugDescriptionErrorKey] as? String) ?? ns.localizedDescription
+        if byteOffset(in: text) == nil, let index = ns.userInfo["NSJSONSerializationErrorIndex"] as? Int {
+            return "\(text) around character \(index)."
+        }
+        return text
     }
 
     // MARK: - Unknown keys

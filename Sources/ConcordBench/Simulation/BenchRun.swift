@@ -19,14 +19,16 @@ public enum BenchRun {
         let wallStart = Date()
         let result = try Simulation(scenario: scenario, logger: logger).run(parallel: parallel, progress: progress)
         let simulationWall = Date().timeIntervalSince(wallStart)
-        let records = UncheckedSendable(result.records)
+        // One stream's track in memory per worker at a time: read back, analysed, dropped.
         let slots = UncheckedSendable(
-            UnsafeMutableBufferPointer<(report: StreamReport, timeline: StreamTimeline)>.allocate(capacity: records.value.count))
+            UnsafeMutableBufferPointer<Swift.Result<(report: StreamReport, timeline: StreamTimeline), Error>>.allocate(
+                capacity: result.records.count))
         defer { slots.value.deallocate() }
-        parallelFor(records.value.count, workers: parallel ? ProcessInfo.processInfo.activeProcessorCount : 1) { i in
-            slots.value.initializeElement(at: i, to: StreamAnalyzer.analyze(records.value[i]))
+        parallelFor(result.records.count, workers: parallel ? ProcessInfo.processInfo.activeProcessorCount : 1) { i in
+            slots.value.initializeElement(at: i, to: Swift.Result { StreamAnalyzer.analyze(try result.record(i)) })
         }
-        let analysed = (0..<records.value.count).map { slots.value.moveElement(from: $0) }
+        let outcomes = (0..<result.records.count).map { slots.value.moveElement(from: $0) }
+        let analysed = try outcomes.map { try $0.get() }
         let streams = analysed.map(\.report)
         let report = BenchReport(
             scenario: scenario.name, seed: scenario.seed, simulatedSeconds: result.simulatedSeconds,
@@ -42,17 +44,24 @@ public enum BenchRun {
     public static func write(_ outcome: Outcome, to directory: String) throws {
         _ = try ReportWriter.write(report: outcome.report, timelines: outcome.timelines, to: directory)
         let dir = URL(fileURLWithPath: directory)
-        for mix in outcome.simulation.mixes {
-            try WAVWriter.write(path: dir.appendingPathComponent("\(fileSafe(mix.name)).mix.wav").path, samples: mix.samples)
+        let simulation = outcome.simulation
+        for (j, name) in simulation.mixNames.enumerated() {
+            try WAVWriter.write(path: dir.appendingPathComponent("\(fileSafe(name)).mix.wav").path, samples: try simulation.mix(j))
         }
-        for record in outcome.simulation.records {
+        for (i, record) in simulation.records.enumerated() {
             try WAVWriter.write(
                 path: dir.appendingPathComponent("\(fileSafe(record.to)).from-\(fileSafe(record.from)).wav").path,
-                samples: record.track)
+                samples: try simulation.track(i))
         }
     }
 
     static func fileSafe(_ name: String) -> String {
         String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
     }
+}
+
+/// A run that could not complete, in one sentence.
+public struct BenchRunError: Error, CustomStringConvertible {
+    public var description: String
+    public init(description: String) { self.description = description }
 }

@@ -23,6 +23,9 @@ final class RoomDriver {
 
     /// Participants that crashed: they neither capture, play nor answer.
     private(set) var crashed: Set<Int> = []
+    /// A join the room refused (the resolver checks names and the room id, so this should not
+    /// happen); the simulation stops and reports it rather than trapping.
+    private(set) var failure: Error?
     private var joined: Set<Int> = []
     private var left: Set<Int> = []
     private var leftAt: [Int: Instant] = [:]
@@ -92,8 +95,8 @@ final class RoomDriver {
                 apply(try rooms[i].join(roomID: roomID, clientID: name, displayName: name, address: address(i), now: now()), from: i)
             }
         } catch {
-            // Names were checked by the resolver; a failure here is a bug worth seeing.
-            preconditionFailure("join failed for \(name): \(error)")
+            if failure == nil { failure = BenchRunError(description: "participant \(name) could not join room \(roomID): \(error)") }
+            return
         }
         tick(i)
     }

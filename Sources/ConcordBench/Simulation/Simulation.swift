@@ -19,9 +19,10 @@ public final class Simulation {
 
     /// The outcome of a run, before metrics.
     public struct Result: Sendable {
+        /// One per stream; `track` is left empty (the tracks are on disk: see `track(_:)`).
         public var records: [StreamRecord]
-        /// Each listener's mix, by participant name.
-        public var mixes: [(name: String, samples: [Float])]
+        /// The participants' names, in the order of `mix(_:)`.
+        public var mixNames: [String]
         public var simulatedSeconds: Double
         public var cpuSeconds: Double
         public var cpuCodecSeconds: Double
@@ -32,7 +33,43 @@ public final class Simulation {
         public var membership: MembershipReport?
         /// The security layer's costs and rejections, when sealed.
         public var security: SecurityReport?
+        /// The tracks and mixes on disk: record i's track is signal `recordSignals[i]`,
+        /// participant j's mix is signal `firstMixSignal + j`.
+        let signals: SpilledSignals
+        let recordSignals: [Int]
+        let firstMixSignal: Int
+
+        /// What the listener of `records[index]` played of its talker, from time 0.
+        public func track(_ index: Int) throws -> [Float] {
+            guard recordSignals.indices.contains(index) else { return [] }
+            return try signals.read(recordSignals[index])
+        }
+
+        /// `records[index]` with its track read back from disk.
+        public func record(_ index: Int) throws -> StreamRecord {
+            var record = records[index]
+            record.track = try track(index)
+            return record
+        }
+
+        /// The mix participant `index` heard, from time 0.
+        public func mix(_ index: Int) throws -> [Float] {
+            guard mixNames.indices.contains(index) else { return [] }
+            return try signals.read(firstMixSignal + index)
+        }
     }
+
+    /// Temporary disk a run of `scenario` may need for its tracks and mixes (every stream of a
+    /// talker with a WAV, every listener's mix; less when some are silent).
+    public static func spillBytes(_ scenario: ResolvedScenario) -> Int {
+        let talkers = scenario.participants.filter { $0.wavPath != nil }.count
+        let count = scenario.participants.count
+        let samples = Int((scenario.durationSeconds + drainSeconds) * Double(AudioFormat.sampleRate))
+        return SpilledSignals.bytes(count: talkers * max(0, count - 1) + count, length: samples)
+    }
+
+    /// Fewer decoders than this in one tick run on the calling thread.
+    static let minimumParallelDecodes = 8
 
     /// Silence after the scenario's end, long enough for any jitter buffer to drain.
     public static let drainSeconds = 2.0
@@ -60,10 +97,11 @@ public final class Simulation {
 
         // Microphones.
         var wavCache: [String: [Float]] = [:]
+        // A listener's microphone is silence: an empty source, read as zeros.
         var sources: [[Float]] = []
         for p in s.participants {
             guard let path = p.wavPath else {
-                sources.append([Float](repeating: 0, count: totalSamples))
+                sources.append([])
                 continue
             }
             if wavCache[path] == nil { wavCache[path] = try WAVReader.readMono48k(path: path) }
@@ -97,7 +135,9 @@ public final class Simulation {
         let simulator = Simulator()
         let network = Network(simulator: simulator, seed: s.seed, defaultConditions: s.defaultConditions)
         let port: UInt16 = 9_993
-        let hosts = (0..<count).map { network.addHost(address: IPv4Address(10, 147, 17, UInt8(10 + $0))) }
+        let hosts = (0..<count).map {
+            network.addHost(address: IPv4Address(10, 147, 17, UInt8(ScenarioResolver.firstHostAddress + $0)))
+        }
         func address(_ i: Int) -> RoomAddress { .ipv4(hosts[i].address.rawValue, port: port) }
         // Security: each participant seals and opens as a real client does (pair sessions).
         let securityMeter = WallTimeMeter()
@@ -127,16 +167,25 @@ public final class Simulation {
         var sentUnwrap = (0..<count).map { _ in (SequenceUnwrapper<UInt16>(), SequenceUnwrapper<UInt32>()) }
         var arrivals = [[[ArrivalRecord]]](repeating: [[ArrivalRecord]](repeating: [], count: count), count: count)
         var arrivalUnwrap = (0..<count).map { _ in (0..<count).map { _ in (SequenceUnwrapper<UInt16>(), SequenceUnwrapper<UInt32>()) } }
-        var tracks = [[[Float]]](repeating: [[Float]](repeating: [], count: count), count: count)
+        // Tracks only for talkers with a microphone (the streams that are analysed), on disk:
+        // signal trackIndex[l][t] is what l played of t; the mixes follow the tracks.
+        var trackIndex = [[Int?]](repeating: [Int?](repeating: nil, count: count), count: count)
+        var streamCount = 0
+        for t in 0..<count where s.participants[t].wavPath != nil {
+            for l in 0..<count where l != t {
+                trackIndex[l][t] = streamCount
+                streamCount += 1
+            }
+        }
+        let signals = try SpilledSignals(count: streamCount + count, length: totalSamples)
         var events = [[[PlayoutEvent]]](repeating: [[PlayoutEvent]](repeating: [], count: count), count: count)
-        var mixes = [[Float]](repeating: [Float](repeating: 0, count: totalSamples), count: count)
-        for l in 0..<count { for t in 0..<count where t != l { tracks[l][t] = [Float](repeating: 0, count: totalSamples) } }
         // Statistics of receivers released when their talker left the listener's view.
         var retired = [[JitterBufferStatistics?]](repeating: [JitterBufferStatistics?](repeating: nil, count: count), count: count)
         for (l, p) in participants.enumerated() {
             p.onReceiverRemoved = { receiver in
                 guard let t = indexOfVoiceID[receiver.peer] else { return }
-                events[l][t].append(contentsOf: receiver.takeEvents())
+                let taken = receiver.takeEvents()
+                if trackIndex[l][t] != nil { events[l][t].append(contentsOf: taken) }
                 retired[l][t] = retired[l][t].map { $0.adding(receiver.statistics) } ?? receiver.statistics
             }
         }
@@ -163,7 +212,7 @@ public final class Simulation {
                 if datagram.payload.count > 1, datagram.payload[1] == VoicePacket.packetType,
                     let header = try? VoicePacket.Header.parse(datagram.payload)
                 {
-                    if let t = indexOfVoiceID[header.senderID], t != l {
+                    if let t = indexOfVoiceID[header.senderID], trackIndex[l][t] != nil {
                         arrivals[l][t].append(
                             ArrivalRecord(
                                 sequence: arrivalUnwrap[l][t].0.unwrap(header.sequenceNumber),
@@ -206,7 +255,7 @@ public final class Simulation {
         func encode(window w: Int, into results: Captures, workers: Int) {
             let frames = (0..<count).map { i -> [Float] in
                 let position = phases[i] + w * F
-                return Array(sources[i][(position - F)..<position])
+                return sources[i].isEmpty ? [Float](repeating: 0, count: F) : Array(sources[i][(position - F)..<position])
             }
             let work = UncheckedSendable((participants, frames, results, rooms?.crashed ?? []))
             parallelFor(count, workers: workers) { i in
@@ -219,6 +268,7 @@ public final class Simulation {
         var ahead: (window: Int, results: Captures, done: DispatchGroup)?
 
         func window(_ w: Int) {
+            if failure == nil, let refused = rooms?.failure { failure = refused }
             guard failure == nil, w * F + F <= totalSamples else { return }
             let results: Captures
             if let next = ahead, next.window == w {
@@ -269,15 +319,21 @@ public final class Simulation {
             if rooms == nil, let transports { perform(transports[i].tick(now: now), from: i) }
             if rooms?.crashed.contains(i) == true { return }
             let receivers = UncheckedSendable(p.receivers)
-            // While the next window encodes on the other core, decode here; otherwise on all cores.
-            parallelFor(receivers.value.count, workers: pipelined ? 1 : workers) { receivers.value[$0].playout(now: now) }
+            // While the next window encodes on the other core, decode here; otherwise on all cores,
+            // when there are enough decoders to pay for waking the other threads (a listener in a
+            // big room hears a few talkers: handing 4 decodes of ~25 µs to a thread pool 50 times
+            // per tick cost more than it saved).
+            let decodeWorkers = pipelined || receivers.value.count < Self.minimumParallelDecodes ? 1 : workers
+            parallelFor(receivers.value.count, workers: decodeWorkers) { receivers.value[$0].playout(now: now) }
             p.mixPlayedFrames()
             for r in p.receivers {
                 guard let t = indexOfVoiceID[r.peer] else { continue }
-                write(r.frame, into: &tracks[i][t], at: position)
-                events[i][t].append(contentsOf: r.takeEvents())
+                let taken = r.takeEvents()
+                guard let k = trackIndex[i][t] else { continue }
+                signals.write(r.frame, signal: k, at: position)
+                events[i][t].append(contentsOf: taken)
             }
-            write(p.mix, into: &mixes[i], at: position)
+            signals.write(p.mix, signal: streamCount + i, at: position)
         }
 
         simulator.schedule(at: SimTime(nanoseconds: time(F).nanoseconds)) { window(1) }
@@ -293,13 +349,18 @@ public final class Simulation {
             _ = next.results.deinitialize()
             next.results.deallocate()
         }
-        if let failure { throw failure }
+        if let failure = failure ?? rooms?.failure { throw failure }
+        try signals.finish()
         let cpuSeconds = (parallel ? ThreadCPUMeter.processSeconds() : ThreadCPUMeter.threadSeconds()) - cpuStart
 
         var records: [StreamRecord] = []
+        var recordSignals: [Int] = []
         let endOfSpeech = time(spokenSamples)
         for t in 0..<count where s.participants[t].wavPath != nil {
             for l in 0..<count where l != t {
+                // Not a stream: the talker said nothing while the listener was there.
+                guard let k = trackIndex[l][t], talked(sources[t], t, whilePresent: l) else { continue }
+                recordSignals.append(k)
                 let spoken = sent[t][l].filter { $0.sendTime <= endOfSpeech }
                 let lastTimestamp = spoken.last?.timestamp ?? -1
                 let heard = arrivals[l][t].filter { $0.sequence <= (spoken.last?.sequence ?? -1) }
@@ -313,18 +374,33 @@ public final class Simulation {
                         mouthTimeOfTimestampZero: Instant(nanoseconds: Int64(phases[t]) * 1_000_000_000 / Int64(rate)),
                         sent: spoken, arrivals: heard, playout: played,
                         jitterBuffer: combined(retired[l][t], participants[l].receiver(for: voiceIDs[t])?.statistics),
-                        source: sources[t], track: tracks[l][t]))
+                        source: sources[t], track: []))
             }
         }
         return Result(
-            records: records, mixes: (0..<count).map { (s.participants[$0].name, mixes[$0]) },
+            records: records, mixNames: s.participants.map(\.name),
             simulatedSeconds: s.durationSeconds, cpuSeconds: cpuSeconds, cpuCodecSeconds: meter.codecSeconds,
             networkCounters: network.totalCounters,
             malformedPackets: participants.reduce(0) { $0 + $1.statistics.malformedPackets },
             membership: rooms?.report(until: time(spokenSamples)),
             security: transports.map {
                 SecurityReport(transports: $0, cpuSeconds: securityMeter.seconds, codecSeconds: meter.codecSeconds)
-            })
+            }, signals: signals, recordSignals: recordSignals, firstMixSignal: streamCount)
+    }
+
+    /// One 16-bit step: a sample below this is digital silence, not speech.
+    static let audibleSample: Float = 1 / 32_768
+
+    /// Whether talker `t` made a sound while both it and listener `l` were present (in a room,
+    /// from the later join to the earlier leave or crash; in a fixed mesh, the whole run).
+    private func talked(_ source: [Float], _ t: Int, whilePresent l: Int) -> Bool {
+        let a = scenario.participants[t], b = scenario.participants[l]
+        let from = max(a.joinSeconds, b.joinSeconds)
+        let to = min(a.leaveSeconds ?? a.crashSeconds ?? .infinity, b.leaveSeconds ?? b.crashSeconds ?? .infinity, scenario.durationSeconds)
+        let rate = Double(AudioFormat.sampleRate)
+        let start = max(0, min(source.count, Int(from * rate)))
+        let end = max(start, min(source.count, Int(to * rate)))
+        return source[start..<end].contains { abs($0) >= Self.audibleSample }
     }
 
     private func combined(_ a: JitterBufferStatistics?, _ b: JitterBufferStatistics?) -> JitterBufferStatistics {
@@ -333,16 +409,6 @@ public final class Simulation {
         case let (a?, nil): return a
         case let (nil, b?): return b
         case (nil, nil): return JitterBufferStatistics()
-        }
-    }
-
-    private func write(_ frame: [Float], into track: inout [Float], at position: Int) {
-        let n = min(frame.count, track.count - position)
-        guard n > 0 else { return }
-        track.withUnsafeMutableBufferPointer { out in
-            frame.withUnsafeBufferPointer { f in
-                _ = UnsafeMutableBufferPointer(rebasing: out[position..<position + n]).update(fromContentsOf: f[0..<n])
-            }
         }
     }
 

@@ -48,7 +48,7 @@ import Testing
         #expect(abs(report.packetLoss - 0.1) < 1e-12)
         #expect(abs(report.lateLoss - 0.1) < 1e-12)
         // 9 played frames (FEC included), all at 96.5 ms.
-        #expect(abs(report.latencyMs.mean - 96.5) < 1e-9 && abs(report.latencyMs.max - 96.5) < 1e-9)
+        #expect(abs((report.latencyMs?.mean ?? .nan) - 96.5) < 1e-9 && abs((report.latencyMs?.max ?? .nan) - 96.5) < 1e-9)
         #expect(timeline.latency.count == 9)
         #expect(report.latencyXcorrWindows == 0 && report.latencyXcorrMs == .zero)
         // Arrival order 0,1,2,4,5,7,8,9 (transit 50) then 6 (transit 130): one |D| of 80 ms → 5 ms.
@@ -91,20 +91,33 @@ import Testing
             Self.record(source: source, track: track), crossCorrelation: .init(maximumLagMilliseconds: 250))
         let windows = CrossCorrelationLatency.analyze(source: source, track: track, settings: .init(maximumLagMilliseconds: 250))
         #expect(report.latencyXcorrWindows == 3 && timeline.xcorrLatency.count == 3, "\(windows)")
-        #expect(abs(report.latencyXcorrMs.mean - report.latencyMs.mean) < 1000 / 48_000.0)
+        #expect(abs((report.latencyXcorrMs?.mean ?? .nan) - (report.latencyMs?.mean ?? .nan)) < 1000 / 48_000.0)
     }
 
-    @Test func emptyRecordGivesZerosAndEncodes() throws {
+    /// A stream of which nothing was played is dead: full loss, no latency, the lowest score.
+    @Test func emptyRecordIsADeadStreamAndEncodes() throws {
         let empty = StreamRecord(
             from: "a", to: "b", frameSamples: 0, lookaheadSamples: 0, mouthTimeOfTimestampZero: .zero, sent: [], arrivals: [],
             playout: [], jitterBuffer: JitterBufferStatistics(), source: [], track: [])
         let (report, timeline) = StreamAnalyzer.analyze(empty)
-        #expect(report.packetLoss == 0 && report.lateLoss == 0 && report.bitrateKbps == 0 && report.jitterRfc3550Ms == 0)
-        #expect(report.latencyMs == .zero && report.burstGap.burstDensity == 0)
-        #expect(abs(report.rFactor - 93.2) < 1e-12)
+        #expect(report.isDead && report.latencyMs == nil && report.latencyXcorrMs == nil)
+        #expect(report.packetLoss == 1 && report.concealmentRatio == 1 && report.rFactor == 0 && report.mosEmodel == 1)
+        #expect(report.lateLoss == 0 && report.bitrateKbps == 0 && report.jitterRfc3550Ms == 0 && report.burstGap.burstDensity == 0)
         #expect(timeline.latency.isEmpty && timeline.events.isEmpty)
-        let json = try JSONEncoder().encode(report)
-        #expect(!String(decoding: json, as: UTF8.self).contains("nan"))
+        let json = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
+        #expect(!json.contains("nan"))
+        #expect(json.contains("\"latency_ms\":null") && json.contains("\"latency_xcorr_ms\":null"))
+        #expect(try JSONDecoder().decode(StreamReport.self, from: Data(json.utf8)) == report)
+    }
+
+    /// 100 % loss: every packet sent, none arrived, only concealment played.
+    @Test func streamWithEveryPacketLostIsDead() {
+        var record = Self.record()
+        record.arrivals = []
+        record.playout = record.playout.map { PlayoutEvent(playoutTime: $0.playoutTime, timestamp: nil, outcome: .concealed, bufferDelayMilliseconds: nil, targetDelayMilliseconds: $0.targetDelayMilliseconds) }
+        let report = StreamAnalyzer.analyze(record).report
+        #expect(report.isDead && report.packetsSent > 0 && report.packetLoss == 1)
+        #expect(report.mosEmodel == 1 && report.rFactor == 0 && report.concealmentRatio == 1)
     }
 
     @Test func roomAggregates() {
@@ -116,18 +129,21 @@ import Testing
         b.mosEmodel = 4.0
         b.concealmentRatio = 0.3
         var c = a
-        c.packetsReceived = 0  // partitioned: no latency to average
-        c.latencyMs = .zero
+        c.packetsReceived = 0  // partitioned: dead, no latency to average
+        c.latencyMs = nil
         c.mosEmodel = 1
         a.mosEmodel = 4.2
         let room = StreamAnalyzer.room([a, b, c], participants: 2)
         #expect(room.participants == 2 && room.streams == 3)
-        #expect(abs(room.meanLatencyMs - (96.5 + 150) / 2) < 1e-9)
+        #expect(abs((room.meanLatencyMs ?? 0) - (96.5 + 150) / 2) < 1e-9)
         #expect(room.worstP95LatencyMs == 210)
         #expect(room.worstMos == 1)
         #expect(abs(room.meanMos - (4.2 + 4.0 + 1) / 3) < 1e-12)
         #expect(abs(room.meanConcealmentRatio - (0.1 + 0.3 + 0.1) / 3) < 1e-12)
         #expect(StreamAnalyzer.room([], participants: 0) == RoomReport(participants: 0, streams: 0, meanLatencyMs: 0, worstP95LatencyMs: 0, meanConcealmentRatio: 0, worstMos: 0, meanMos: 0))
+        // Every stream dead: no latency at all (null), not a flattering 0.
+        let allDead = StreamAnalyzer.room([c, c], participants: 2)
+        #expect(allDead.meanLatencyMs == nil && allDead.worstP95LatencyMs == nil && allDead.worstMos == 1)
     }
 
     @Test func timelineDownsamplingKeepsExtremes() {

@@ -41,7 +41,7 @@ struct ReportCSVTests {
         let header = rows[0]
         let row = rows[2]
         func value(_ name: String) -> String { row[header.firstIndex(of: name)!] }
-        #expect(Double(value("latency_ms_mean")) == report.streams[1].latencyMs.mean)
+        #expect(Double(value("latency_ms_mean")) == report.streams[1].latencyMs?.mean)
         #expect(Double(value("packet_loss")) == report.streams[1].packetLoss)
         #expect(value("packets_sent") == "3000")
     }

@@ -30,8 +30,8 @@ enum ReportFixtures {
             network: "wifi", streams: streams,
             room: RoomReport(
                 participants: participants, streams: streams.count,
-                meanLatencyMs: streams.isEmpty ? 0 : streams.map(\.latencyMs.mean).reduce(0, +) / Double(streams.count),
-                worstP95LatencyMs: streams.map(\.latencyMs.p95).max() ?? 0,
+                meanLatencyMs: streams.isEmpty ? 0 : streams.compactMap(\.latencyMs?.mean).reduce(0, +) / Double(streams.count),
+                worstP95LatencyMs: streams.compactMap(\.latencyMs?.p95).max() ?? 0,
                 meanConcealmentRatio: streams.isEmpty ? 0 : streams.map(\.concealmentRatio).reduce(0, +) / Double(streams.count),
                 worstMos: mos.min() ?? 0, meanMos: mos.isEmpty ? 0 : mos.reduce(0, +) / Double(mos.count)))
     }

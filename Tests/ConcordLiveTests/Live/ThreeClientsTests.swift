@@ -142,7 +142,7 @@ import Glibc
              "network": {"links": {"delay_ms": 0.1}}, "participants": [\(participants)]}
             """.utf8).write(to: file)
         let report = try BenchRun.execute(try ScenarioLoader.load(path: file.path)).report
-        return report.streams.map(\.latencyMs.p95).max()! + 20
+        return report.streams.compactMap(\.latencyMs?.p95).max()! + 20
     }
 
     static func sendGarbage(count: Int, to host: String, port: UInt16) throws {
