@@ -1,0 +1,63 @@
+import Concord
+import Foundation
+
+/// CPU a member spends per forged handshake initiation, run by hand in release:
+/// `swift run -c release --package-path Fuzz handshake-flood-bench [count] [datagram-bytes]`.
+///
+/// An outsider knows the public room tag, so it can send initiations that pass every check
+/// short of authentication: the right header and key id, a fresh random session salt each, a
+/// random body and tag. Each one is fed to one `SecureTransport.receive` from one of 256
+/// spoofed addresses; the CPU time of the loop (this thread's CPU clock, so other processes on
+/// the machine do not count) divided by the count is the cost per forged initiation. Every
+/// datagram must be counted as a drop, and nothing may be sent back.
+let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
+let count = arguments.first ?? 200_000
+let datagramBytes = arguments.dropFirst().first ?? 294
+guard count > 0, datagramBytes >= 48 else {
+    print("usage: handshake-flood-bench [count > 0] [datagram-bytes >= 48]")
+    exit(64)
+}
+
+let roomKey = RoomKey(secret: .generate(), roomID: "bench")
+let victim = SecureTransport(
+    roomKey: roomKey, identity: .generate(), clientID: "victim", sessionSalt: SecureTransport.randomSalt())
+func randomBytes(_ n: Int) -> [UInt8] {
+    var random = SystemRandomNumberGenerator()
+    return (0..<n).map { _ in UInt8.random(in: 0...255, using: &random) }
+}
+
+// Built before timing: the cost measured is the victim's alone.
+var forged: [[UInt8]] = []
+forged.reserveCapacity(count)
+for _ in 0..<count {
+    var datagram: [UInt8] = [1, 4, 0x80, 2] + randomBytes(16)
+    datagram += [UInt8(roomKey.roomTag >> 8), UInt8(roomKey.roomTag & 0xFF), 0, 0]  // key id: room tag, generation 0
+    datagram += [0, 0, 0, 0, 0, 0, 0, 0]  // counter 0
+    datagram += randomBytes(datagramBytes - datagram.count)
+    forged.append(datagram)
+}
+
+func threadCPUNanoseconds() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+var sent = 0
+var now = Instant(nanoseconds: 1_000_000_000)
+let before = threadCPUNanoseconds()
+for (i, datagram) in forged.enumerated() {
+    now = Instant(nanoseconds: 1_000_000_000 + Int64(i) * 25_000)  // 40 000 per second
+    let from = RoomAddress.ipv4(0x0A00_0000 | UInt32(i & 0xFF), port: 7400)
+    sent += victim.receive(datagram, from: from, now: now).effects.count
+}
+let after = threadCPUNanoseconds()
+let counters = victim.counters
+guard counters.dropped == count, counters.opened == 0, sent == 0 else {
+    print("unexpected outcome: \(counters), \(sent) datagrams sent back")
+    exit(1)
+}
+let perInitiation = Double(after - before) / Double(count) / 1000
+print(String(format: "%d forged initiations of %d B: %.2f µs CPU each (%.1f %% of one core at 40 000/s)",
+    count, datagramBytes, perInitiation, perInitiation * 40_000 / 10_000))
+print("counters: \(counters)")
