@@ -8,16 +8,16 @@ import Testing
 
     @Test func aBucketSpendsItsBurstThenRefillsAtItsRate() {
         var bucket = TokenBucket(rate: .init(perSecond: 10, burst: 5), now: .zero)
-        #expect((0..<5).allSatisfy { _ in bucket.take(now: .zero) })
-        #expect(!bucket.take(now: .zero) && !bucket.hasToken(now: .milliseconds(99)))
-        #expect(bucket.take(now: .milliseconds(100)), "10 per second: one token after 100 ms")
-        #expect(!bucket.take(now: .milliseconds(150)))
+        // Each take at its time, in order; mutating calls stay outside the #expect macros.
+        func takes(_ times: [Instant]) -> [Bool] { times.map { bucket.take(now: $0) } }
+        #expect(takes(Array(repeating: .zero, count: 6)) == [true, true, true, true, true, false])
+        #expect(!bucket.hasToken(now: .milliseconds(99)))
+        #expect(takes([.milliseconds(100), .milliseconds(150)]) == [true, false], "10 per second: one token per 100 ms")
         #expect(!bucket.isFull(now: .milliseconds(500)) && bucket.isFull(now: .milliseconds(600)))
         // A long pause refills to the burst, not beyond.
-        #expect((0..<5).allSatisfy { _ in bucket.take(now: .seconds(60)) })
-        #expect(!bucket.take(now: .seconds(60)))
+        #expect(takes(Array(repeating: .seconds(60), count: 6)) == [true, true, true, true, true, false])
         // Time going backwards refills nothing and does not trap.
-        #expect(!bucket.take(now: .seconds(10)))
+        #expect(takes([.seconds(10)]) == [false])
     }
 
     @Test func oneSourceExhaustsOnlyItsOwnBucket() {
@@ -25,7 +25,8 @@ import Testing
         settings.perSource = .init(perSecond: 1, burst: 3)
         settings.total = .init(perSecond: 100, burst: 100)
         var budget = HandshakeBudget(settings: settings)
-        #expect((0..<3).map { _ in budget.take(from: a, now: .zero) } == [.granted, .granted, .granted])
+        let first = (0..<3).map { _ in budget.take(from: a, now: .zero) }
+        #expect(first == [.granted, .granted, .granted])
         #expect(budget.take(from: a, now: .zero) == .sourceExhausted)
         #expect(budget.take(from: b, now: .zero) == .granted, "another source is not affected")
         #expect(budget.take(from: a, now: .seconds(1)) == .granted)
@@ -48,7 +49,10 @@ import Testing
         settings.sourceLimit = 4
         settings.perSource = .init(perSecond: 1, burst: 2)
         var budget = HandshakeBudget(settings: settings)
-        for i in 0..<4 { #expect(budget.take(from: .ipv4(UInt32(i), port: 1), now: .zero) == .granted) }
+        for i in 0..<4 {
+            let verdict = budget.take(from: .ipv4(UInt32(i), port: 1), now: .zero)
+            #expect(verdict == .granted)
+        }
         #expect(budget.take(from: a, now: .zero) == .tooManySources)
         #expect(budget.trackedSources == 4)
         // One second later every bucket is full again (1/s, one spent of two): forgotten.

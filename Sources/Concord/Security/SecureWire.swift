@@ -68,7 +68,7 @@ enum SecureWire {
     /// bytes cannot be one (including: too short to hold that header and the seal).
     static func sealedHeaderLength(_ bytes: [UInt8]) -> Int? {
         guard let length = claimedHeaderLength(bytes), bytes.count >= length + SealedFormat.overhead else { return nil }
-        if length == bootstrapHeaderLength, bytes.count < minimumBootstrapBytes { return nil }
+        if bytes[1] == packetType, bytes[3] != Kind.confirm.rawValue, bytes.count < minimumBootstrapBytes { return nil }
         return length
     }
 
