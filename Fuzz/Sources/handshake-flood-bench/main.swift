@@ -61,3 +61,38 @@ let perInitiation = Double(after - before) / Double(count) / 1000
 print(String(format: "%d forged initiations of %d B: %.2f µs CPU each (%.1f %% of one core at 40 000/s)",
     count, datagramBytes, perInitiation, perInitiation * 40_000 / 10_000))
 print("counters: \(counters)")
+
+// The normal path, for comparison: voice packets through an established session, sealed by
+// one transport's `send` and opened by the other's `receive` (CPU clock, per packet).
+let aliceAddress = RoomAddress.ipv4(0x0A00_0001, port: 7400)
+let bobAddress = RoomAddress.ipv4(0x0A00_0002, port: 7400)
+let alice = SecureTransport(roomKey: roomKey, identity: .generate(), clientID: "alice", sessionSalt: SecureTransport.randomSalt())
+let bob = SecureTransport(roomKey: roomKey, identity: .generate(), clientID: "bob", sessionSalt: SecureTransport.randomSalt())
+func sends(_ effects: [RoomEffect]) -> [[UInt8]] {
+    effects.compactMap { if case .send(let bytes, _) = $0 { return bytes } else { return nil } }
+}
+let voice = VoicePacket(senderID: 1, sequenceNumber: 0, timestamp: 0, payload: [UInt8](repeating: 0x5a, count: 80)).serialize()
+var toBob = sends(alice.send(voice, to: bobAddress, now: now))
+for _ in 0..<4 {
+    let toAlice = toBob.flatMap { sends(bob.receive($0, from: aliceAddress, now: now).effects) }
+    toBob = toAlice.flatMap { sends(alice.receive($0, from: bobAddress, now: now).effects) }
+}
+guard alice.peer(at: bobAddress) != nil, bob.peer(at: aliceAddress) != nil else {
+    print("the session did not complete")
+    exit(1)
+}
+let packets = 200_000
+var sealedVoice: [[UInt8]] = []
+sealedVoice.reserveCapacity(packets)
+let s0 = threadCPUNanoseconds()
+for _ in 0..<packets { sealedVoice += sends(alice.send(voice, to: bobAddress, now: now)) }
+let s1 = threadCPUNanoseconds()
+var opened = 0
+for packet in sealedVoice { opened += bob.receive(packet, from: aliceAddress, now: now).delivered.count }
+let s2 = threadCPUNanoseconds()
+guard opened == packets else {
+    print("only \(opened) of \(packets) voice packets opened")
+    exit(1)
+}
+print(String(format: "session path, 80 B Opus payload: send (seal) %.2f µs, receive (open) %.2f µs CPU per packet",
+    Double(s1 - s0) / Double(packets) / 1000, Double(s2 - s1) / Double(packets) / 1000))
