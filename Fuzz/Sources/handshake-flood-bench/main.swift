@@ -62,6 +62,35 @@ print(String(format: "%d forged initiations of %d B: %.2f µs CPU each (%.1f %% 
     count, datagramBytes, perInitiation, perInitiation * 40_000 / 10_000))
 print("counters: \(counters)")
 
+// The most a datagram can cost once its room mac verifies (a member's, or a replayed
+// capture's): an initiation from an unseen sender run — bootstrap key derivation, signature
+// check, key agreement and a new signed offer of our own. Measured with the budget lifted; the
+// default shared budget (`HandshakeBudget.Settings().total`) caps how many get this per second.
+var unlimited = SecureTransport.Settings()
+unlimited.handshakeBudget.total = .init(perSecond: 1e9, burst: 1e9)
+unlimited.handshakeBudget.perSource = .init(perSecond: 1e9, burst: 1e9)
+unlimited.pendingHandshakeLimit = 1 << 20
+unlimited.handshakeBudget.sourceLimit = 1 << 20
+let member = SecureTransport(
+    roomKey: roomKey, identity: .generate(), clientID: "member", sessionSalt: SecureTransport.randomSalt(), settings: unlimited)
+let replays = 2000
+var genuine: [[UInt8]] = []
+for i in 0..<replays {
+    let sender = SecureTransport(roomKey: roomKey, identity: .generate(), clientID: "m\(i)", sessionSalt: SecureTransport.randomSalt())
+    let voice = VoicePacket(senderID: 1, sequenceNumber: 0, timestamp: 0, payload: [1]).serialize()
+    for case .send(let bytes, _) in sender.send(voice, to: .ipv4(1, port: 1), now: now) { genuine.append(bytes) }
+}
+var answers = 0
+let g0 = threadCPUNanoseconds()
+for (i, bytes) in genuine.enumerated() {
+    answers += member.receive(bytes, from: .ipv4(0x0C00_0000 | UInt32(i), port: 7400), now: now).effects.count
+}
+let g1 = threadCPUNanoseconds()
+let perGenuine = Double(g1 - g0) / Double(genuine.count) / 1000
+let shared = HandshakeBudget.Settings().total
+print(String(format: "%d genuine initiations from unseen senders: %.1f µs CPU each (%d answered); at the shared budget (%.0f/s, burst %.0f): ≤ %.1f %% of one core",
+    genuine.count, perGenuine, answers, shared.perSecond, shared.burst, perGenuine * shared.perSecond / 10_000))
+
 // The normal path, for comparison: voice packets through an established session, sealed by
 // one transport's `send` and opened by the other's `receive` (CPU clock, per packet).
 let aliceAddress = RoomAddress.ipv4(0x0A00_0001, port: 7400)
