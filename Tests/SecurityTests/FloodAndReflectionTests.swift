@@ -133,6 +133,24 @@ import Testing
         #expect(alice.statistics.handshakesTimedOut == 1 && alice.pendingHandshakes == (0, 0))
     }
 
+    /// Replayed broadcasts from 100 spoofed addresses: at most `pendingHandshakeLimit`
+    /// initiations (with their held broadcasts) exist at once; the rest are refused and counted.
+    @Test func initiationsStartedOnHeardBroadcastsAreBounded() throws {
+        let carol = transport("carol", salt: 3)
+        let alice = transport("alice", salt: 1)
+        var initiations = 0
+        for i in 0..<100 {
+            guard case .broadcast(let bytes) = carol.broadcast(heartbeat(from: "carol"), now: .zero).first else { continue }
+            initiations += sends(alice.receive(bytes, from: spoofed(i), now: .milliseconds(Double(i))).effects).count
+        }
+        #expect(initiations == alice.settings.pendingHandshakeLimit)
+        #expect(alice.pendingHandshakes.heardInitiations == alice.settings.pendingHandshakeLimit)
+        #expect(alice.statistics.pendingEvicted == 100 - alice.settings.pendingHandshakeLimit)
+        // Once they time out, the room for new ones is back.
+        for t in stride(from: 100.0, through: 4000, by: 100) { _ = alice.tick(now: .milliseconds(t)) }
+        #expect(alice.pendingHandshakes == (0, 0))
+    }
+
     @Test func heardInitiationsAreRetriedOnTheCreditOfLaterBroadcasts() throws {
         let carol = transport("carol", salt: 3)
         let alice = transport("alice", salt: 1)
