@@ -219,6 +219,23 @@ import Testing
             #expect(delivered.isEmpty && effects.isEmpty, "nothing is answered to what cannot be opened")
         }
         #expect(restarted.counters.stale == 25 && restarted.counters.wrongRoom == 0 && restarted.counters.unknownKey == 0)
+        // The restarted bob makes a new session; until alice hears bob's confirm she still
+        // sends under the old one: stale too, not forged. Her first packet under the new
+        // session ends that grace; forgeries after it are forged.
+        let initiation = sends(restarted.send(heartbeat(from: "bob"), to: a, now: .milliseconds(t + 600)))[0].bytes
+        let response = sends(alice.receive(initiation, from: b, now: .milliseconds(t + 610)).effects)[0].bytes
+        let confirmAndQueued = sends(restarted.receive(response, from: a, now: .milliseconds(t + 620)).effects).map(\.bytes)
+        let old = sends(alice.send(plainVoice(sender: 3, sequence: 99), to: b, now: .milliseconds(t + 625)))[0].bytes
+        _ = restarted.receive(old, from: a, now: .milliseconds(t + 630))
+        #expect(restarted.counters.stale == 26 && restarted.counters.forged == 0)
+        for bytes in confirmAndQueued { _ = alice.receive(bytes, from: b, now: .milliseconds(t + 640)) }
+        let fresh = sends(alice.send(plainVoice(sender: 3, sequence: 100), to: b, now: .milliseconds(t + 645)))[0].bytes
+        #expect(restarted.receive(fresh, from: a, now: .milliseconds(t + 650)).delivered.count == 1)
+        var tampered = fresh
+        tampered[tampered.count - 1] ^= 1
+        tampered[VoicePacket.headerLength + SealedFormat.keyIDLength + 7] &+= 1  // a fresh counter
+        _ = restarted.receive(tampered, from: a, now: .milliseconds(t + 660))
+        #expect(restarted.counters.forged == 1 && restarted.counters.stale == 26)
         // Another room's pair traffic is still wrong room.
         let stranger = SecureTransport(
             roomKey: room.stranger().roomKey, identity: .generate(), clientID: "mallory", sessionSalt: [UInt8](repeating: 5, count: 16))
@@ -227,7 +244,7 @@ import Testing
         handshake(stranger, strangerPeer, at: 0)
         let foreign = sends(stranger.send(plainVoice(), to: b, now: .seconds(1)))[0].bytes
         _ = restarted.receive(foreign, from: a, now: .seconds(1))
-        #expect(restarted.counters.wrongRoom == 1 && restarted.counters.stale == 25)
+        #expect(restarted.counters.wrongRoom == 1 && restarted.counters.stale == 26)
     }
 
     @Test func repeatedForgeriesOfTheNextGenerationDeriveItOnce() throws {

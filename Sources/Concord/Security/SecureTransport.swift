@@ -188,6 +188,8 @@ public final class SecureTransport {
         var lastOpenedAt: Instant
         var lastResponseAt: Instant?
         var rtt: Double?
+        /// A packet from the peer opened at this address since this session was made.
+        var peerSpoke: Bool
     }
 
     /// Keys derived in answer to a peer's initiation, not yet confirmed: the peer has not shown
@@ -512,6 +514,7 @@ public final class SecureTransport {
         do {
             opened = try opener.openUncounted(bytes, headerLength: headerLength, sender: .pair(address))
             sessions[address]?.lastOpenedAt = now
+            if sessions[address]?.peerSpoke == false { sessions[address]?.peerSpoke = true }
         } catch {
             guard unconfirmed[address] != nil,
                 let result = try? opener.openUncounted(bytes, headerLength: headerLength, sender: .pending(address))
@@ -535,7 +538,11 @@ public final class SecureTransport {
 
     /// A pair datagram for our room from an address we hold no keys for is a peer's traffic
     /// from before this run (we restarted, or dropped the session): `stale`, not `wrongRoom`.
+    /// So is one that fails under a session we just made while the peer has not yet said a
+    /// word under it: the peer is still sending under the session it is replacing (it learns
+    /// of the new one a round trip later).
     private func classify(_ error: SecurityError, _ bytes: [UInt8], headerLength: Int, from address: RoomAddress) -> SecurityError {
+        if error == .forged, sessions[address]?.peerSpoke == false { return .stale }
         guard error == .wrongRoom || error == .unknownKey, sessions[address] == nil, unconfirmed[address] == nil,
             bytes.count >= headerLength + 2
         else { return error }
@@ -738,7 +745,7 @@ public final class SecureTransport {
             Session(
                 clientID: id, identity: offer.identity, peerOffer: bytes, ownOffer: initiation.offer,
                 sealer: PacketSealer(key: keys.sending, rekeyAfterPackets: settings.rekeyAfterPackets),
-                establishedAt: now, lastOpenedAt: now, lastResponseAt: nil, rtt: rtt),
+                establishedAt: now, lastOpenedAt: now, lastResponseAt: nil, rtt: rtt, peerSpoke: false),
             at: address)
         opener.install(keys.receiving, for: .pair(address))  // the old keys stay as previous for in-flight packets
         sendConfirm(to: address)
@@ -764,7 +771,7 @@ public final class SecureTransport {
             Session(
                 clientID: u.clientID, identity: u.identity, peerOffer: u.peerOffer, ownOffer: u.ownOffer, sealer: u.sealer,
                 establishedAt: u.createdAt, lastOpenedAt: now, lastResponseAt: u.respondedAt,
-                rtt: rtt ?? now.milliseconds(since: u.respondedAt)),
+                rtt: rtt ?? now.milliseconds(since: u.respondedAt), peerSpoke: rtt == nil),
             at: address)
         flush(address)
     }
