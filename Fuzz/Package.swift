@@ -16,6 +16,10 @@ let package = Package(
         .executableTarget(name: "fuzz-secure-transport", dependencies: [.product(name: "Concord", package: "Concord")]),
         // Not a fuzz target: `swift run -c release --package-path Fuzz seal-bench`.
         .executableTarget(name: "seal-bench", dependencies: [.product(name: "Concord", package: "Concord")]),
+        // Not a fuzz target: `swift run -c release --package-path Fuzz handshake-flood-bench`.
+        .executableTarget(name: "handshake-flood-bench", dependencies: [.product(name: "Concord", package: "Concord")]),
+        // Not a fuzz target: `swift run -c release --package-path Fuzz bench-security SCENARIO`.
+        .executableTarget(name: "bench-security", dependencies: [.product(name: "ConcordBench", package: "Concord")]),
     ],
     swiftLanguageModes: [.v6]
 )

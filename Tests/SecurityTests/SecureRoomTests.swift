@@ -107,7 +107,7 @@ import Testing
         day2.run(for: .seconds(4))
         let after = day2.transport(1).counters
         let rejected = (after.forged - before.forged) + (after.unknownKey - before.unknownKey)
-            + (after.replayed - before.replayed) + (after.tooOld - before.tooOld)
+            + (after.replayed - before.replayed) + (after.tooOld - before.tooOld) + (after.stale - before.stale)
         #expect(rejected == pairSealed.count, "every pair-sealed datagram of day 1 is rejected")
         #expect(day2.texts(1).isEmpty, "no text of day 1 is delivered again")
         #expect(day2.view(1) == ["client-0", "client-1"], "no member of day 1 comes back")
@@ -182,6 +182,9 @@ import Testing
         #expect(changes.first?.newFingerprint == sim.slots[1].identity.publicIdentity.fingerprint)
         #expect(sim.view(0) == ["client-0", "client-1"])
         #expect(sim.room(0).peers().first?.fingerprint == sim.slots[1].identity.publicIdentity.fingerprint)
+        // Issue 12 item 7: member 0's traffic under the pre-restart session is stale.
+        let restarted = sim.transport(1).counters
+        #expect(restarted.stale > 0 && restarted.wrongRoom == 0 && restarted.unknownKey == 0, "\(restarted)")
     }
 
     /// Handshakes retry through loss: four members under 20 % random loss all meet and hear each other.

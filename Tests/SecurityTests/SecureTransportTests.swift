@@ -36,6 +36,7 @@ import Testing
         #expect(out.count == 2, "a confirm, then the queued voice packet")
         #expect(alice.peer(at: b)?.handshakeRTTMilliseconds == 20)
         #expect(alice.peer(at: b)?.fingerprint == bob.identity.fingerprint)
+        #expect(initiation[0].count == SecureWire.minimumBootstrapBytes && sends(response)[0].count == initiation[0].count)
         var delivered: [SecureTransport.Delivered] = []
         for bytes in out { delivered += bob.receive(bytes, from: a, now: .milliseconds(30)).delivered }
         #expect(delivered.map(\.bytes) == [voice])
@@ -55,10 +56,12 @@ import Testing
         let retry2 = sends(alice.tick(now: .milliseconds(500)))
         let again = sends(bob.receive(retry2[0], from: a, now: .milliseconds(510)).effects)
         #expect(again.count == 1, "the same offer is answered again with the same response")
-        _ = alice.receive(again[0], from: b, now: .milliseconds(520))
+        let confirm = sends(alice.receive(again[0], from: b, now: .milliseconds(520)).effects)
         _ = alice.receive(response[0], from: b, now: .milliseconds(521))  // a late duplicate: ignored
         #expect(alice.statistics.handshakesCompleted == 1 && alice.statistics.staleResponses == 0)
-        #expect(bob.statistics.handshakesCompleted == 1)
+        #expect(bob.statistics.handshakesCompleted == 0, "unconfirmed until alice's first packet under the keys")
+        for bytes in confirm { _ = bob.receive(bytes, from: a, now: .milliseconds(530)) }
+        #expect(bob.statistics.handshakesCompleted == 1 && bob.peer(at: a)?.handshakeRTTMilliseconds == 20)
     }
 
     @Test func unansweredHandshakesTimeOutAndDropTheQueue() throws {
@@ -78,20 +81,29 @@ import Testing
     @Test func simultaneousInitiationsAgree() throws {
         let alice = transport("alice", salt: 1)
         let bob = transport("bob", salt: 2)
-        let fromAlice = sends(alice.send(heartbeat(from: "alice"), to: b, now: .zero))
-        let fromBob = sends(bob.send(heartbeat(from: "bob"), to: a, now: .zero))
-        let bobOut = sends(bob.receive(fromAlice[0], from: a, now: .milliseconds(5)).effects)
-        let aliceOut = sends(alice.receive(fromBob[0], from: b, now: .milliseconds(5)).effects)
-        var toBob: [[UInt8]] = []
-        var toAlice: [[UInt8]] = []
-        for bytes in aliceOut {
-            let (d, e) = bob.receive(bytes, from: a, now: .milliseconds(10))
-            toBob += d.map(\.bytes)
-            toAlice += sends(e)
+        var toBob = sends(alice.send(heartbeat(from: "alice"), to: b, now: .zero))
+        var toAlice = sends(bob.send(heartbeat(from: "bob"), to: a, now: .zero))
+        var atBob: [[UInt8]] = []
+        var atAlice: [[UInt8]] = []
+        var t = 0.0
+        while !toBob.isEmpty || !toAlice.isEmpty {
+            t += 5
+            let (inBob, inAlice) = (toBob, toAlice)
+            (toBob, toAlice) = ([], [])
+            for bytes in inBob {
+                let (d, e) = bob.receive(bytes, from: a, now: .milliseconds(t))
+                atBob += d.map(\.bytes)
+                toAlice += sends(e)
+            }
+            for bytes in inAlice {
+                let (d, e) = alice.receive(bytes, from: b, now: .milliseconds(t))
+                atAlice += d.map(\.bytes)
+                toBob += sends(e)
+            }
         }
-        for bytes in bobOut { toAlice += alice.receive(bytes, from: b, now: .milliseconds(10)).delivered.map(\.bytes) }
-        #expect(toBob == [heartbeat(from: "alice")] && toAlice == [heartbeat(from: "bob")])
+        #expect(atBob == [heartbeat(from: "alice")] && atAlice == [heartbeat(from: "bob")])
         #expect(alice.counters.dropped == 0 && bob.counters.dropped == 0)
+        #expect(alice.statistics.handshakesCompleted == 1 && bob.statistics.handshakesCompleted == 1)
     }
 
     @Test func strangersAndGarbageAreCountedNotAnswered() throws {
@@ -106,10 +118,11 @@ import Testing
         for _ in 0..<500 {
             var bytes = SecureWire.header(.initiation) + (0..<16).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             bytes.appendBigEndian(UInt32(room.roomKey.roomTag) << 16)
-            bytes += (0..<120).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            while bytes.count < SecureWire.minimumBootstrapBytes { bytes.append(UInt8(truncatingIfNeeded: rng.next())) }
             #expect(alice.receive(bytes, from: b, now: .zero).effects.isEmpty)
         }
         #expect(alice.counters.forged == 500 && alice.sessionAddresses.isEmpty)
+        #expect(alice.statistics.bootstrapKeysDerived == 0 && alice.statistics.handshakeWork == 0)
         for n in 0..<64 { _ = alice.receive([UInt8](repeating: 1, count: n), from: b, now: .zero) }
         #expect(alice.counters.malformed == 64)
         // Regression (fuzz-secure-transport): a bootstrap header cut short before its salt ends.
@@ -117,6 +130,10 @@ import Testing
             _ = alice.receive(Array((SecureWire.header(.broadcast) + [UInt8](repeating: 9, count: 60)).prefix(n)), from: b, now: .zero)
         }
         #expect(alice.counters.malformed == 64 + SecureWire.bootstrapHeaderLength + SealedFormat.overhead - 4)
+        // A bootstrap datagram shorter than the padded minimum could be answered with more
+        // bytes than it brought: refused before any check.
+        _ = alice.receive(SecureWire.header(.broadcast) + [UInt8](repeating: 9, count: 200), from: b, now: .zero)
+        #expect(alice.counters.malformed == 65 + SecureWire.bootstrapHeaderLength + SealedFormat.overhead - 4)
         #expect(alice.counters.opened == 0)
     }
 

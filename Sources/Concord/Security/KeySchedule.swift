@@ -8,6 +8,8 @@ import Crypto
 /// room tag   = HKDF(ikm: room key, info: "concord/v1 room tag")[0..<2]   (public, on the wire)
 /// sender key = HKDF(ikm: room key, info: "concord/v1 sender" ‖ purpose ‖ sender id
 ///                   ‖ identity public key ‖ session salt)                  (group mode)
+/// bootstrap  = HKDF(ikm: room key, info: "concord/v1 bootstrap" ‖ session salt)  (per sender run)
+/// boot mac   = HKDF(ikm: room key, info: "concord/v1 bootstrap mac")       (checked first)
 /// pair keys  = see PairwiseKeyAgreement                                    (forward secret)
 /// next gen   = HKDF(ikm: key, info: "concord/v1 rekey" ‖ generation + 1)   (one-way ratchet)
 /// ```
@@ -75,6 +77,12 @@ public struct RoomKey: Sendable, CustomStringConvertible {
         info.appendLengthPrefixed(sessionSalt)
         let derived = HKDF<SHA256>.deriveKey(inputKeyMaterial: key.key, info: info, outputByteCount: 32)
         return TrafficKey(key: derived, roomTag: roomTag, generation: 0)
+    }
+
+    /// The key of the mac every bootstrap datagram carries (`SecureWire`): one key for the whole
+    /// room, so a receiver checks a datagram's authenticity before it derives anything for it.
+    var bootstrapMACKey: SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: key.key, info: Array("concord/v1 bootstrap mac".utf8), outputByteCount: 32)
     }
 
     /// Salt binding pairwise agreements to this room key: a pair session exists only between

@@ -7,7 +7,8 @@ import Crypto
 /// Generic over how senders are named (`PeerID` for voice, the room's string ids for control).
 /// Per sender it keeps the current key, the previous one (packets still in flight across a
 /// rekey or a new handshake) and derives the next generation on demand — at most one step, so
-/// an attacker cannot make it ratchet far ahead.
+/// an attacker cannot make it ratchet far ahead, and once per generation (kept until used), so
+/// forged packets claiming it cannot make it derive keys over and over.
 public final class PacketOpener<Sender: Hashable>: CustomStringConvertible {
     struct KeyState {
         var key: TrafficKey
@@ -19,12 +20,17 @@ public final class PacketOpener<Sender: Hashable>: CustomStringConvertible {
     struct Slot {
         var current: KeyState
         var previous: KeyState?
+        /// The current key's next generation, once a packet claimed it: derived at most once per
+        /// generation, so forgeries claiming it cost a tag check, never a derivation each.
+        var next: TrafficKey?
     }
 
     private var slots: [Sender: Slot] = [:]
     /// Room tags this opener accepts; a packet with another tag is `wrongRoom`.
     public private(set) var roomTags: Set<UInt16> = []
     public private(set) var counters = SecurityCounters()
+    /// Next-generation keys derived so far (each at most once per sender and generation).
+    public private(set) var nextKeysDerived = 0
     public let windowSize: Int
 
     public init(windowSize: Int = ReplayWindow.defaultSize) {
@@ -42,6 +48,7 @@ public final class PacketOpener<Sender: Hashable>: CustomStringConvertible {
         if var slot = slots[sender] {
             slot.previous = slot.current
             slot.current = state
+            slot.next = nil
             slots[sender] = slot
         } else {
             slots[sender] = Slot(current: state, previous: nil)
@@ -61,6 +68,7 @@ public final class PacketOpener<Sender: Hashable>: CustomStringConvertible {
         if var slot = slots[to] {
             slot.previous = slot.current
             slot.current = moved
+            slot.next = nil
             slots[to] = slot
         } else {
             slots[to] = Slot(current: moved, previous: nil)
@@ -168,7 +176,10 @@ public final class PacketOpener<Sender: Hashable>: CustomStringConvertible {
         if let previousKey, previousKey.keyID == keyID {
             if candidates == nil { candidates = (.previous, previousKey) } else { second = (.previous, previousKey) }
         }
-        if candidates == nil, currentKey.roomTag == roomTag, generation == currentKey.generation &+ 1, let next = currentKey.next() {
+        if candidates == nil, currentKey.roomTag == roomTag, generation == currentKey.generation &+ 1,
+            let next = slots[sender]?.next ?? derivedNext(currentKey)
+        {
+            slots[sender]?.next = next
             candidates = (.next, next)
         }
         guard let first = candidates else { throw .unknownKey }
@@ -200,11 +211,17 @@ public final class PacketOpener<Sender: Hashable>: CustomStringConvertible {
                 let former = slots[sender]?.current
                 slots[sender]?.previous = former
                 slots[sender]?.current = state
+                slots[sender]?.next = nil
             }
             return (Array(bytes[0..<headerLength]), body)
         }
         if !triedFresh, let windowVerdict { throw windowVerdict == .replayed ? .replayed : .tooOld }
         throw .forged
+    }
+
+    private func derivedNext(_ key: TrafficKey) -> TrafficKey? {
+        nextKeysDerived += 1
+        return key.next()
     }
 
     private static func decrypt(

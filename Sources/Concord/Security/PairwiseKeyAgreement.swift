@@ -18,6 +18,8 @@ public struct HandshakeOffer: Equatable, Sendable {
     /// version(1) ‖ room tag(2) ‖ sender len(1) ‖ sender ‖ identity(32) ‖ ephemeral(32) ‖ signature(64)
     public static let version: UInt8 = 1
     public static let maxSenderBytes = 64
+    /// The longest serialized offer (a 64-byte sender id): 196 bytes.
+    public static let maxLength = 1 + 2 + 1 + maxSenderBytes + 32 + 32 + PublicIdentity.signatureLength
 
     public var roomTag: UInt16
     public var sender: [UInt8]
@@ -90,6 +92,19 @@ public final class PairwiseHandshake: CustomStringConvertible {
     /// Verifies the peer's offer (signature, room, and — when known — the pinned identity) and
     /// derives the session keys.
     public func complete(with peer: HandshakeOffer, expectedIdentity: PublicIdentity? = nil) throws(SecurityError) -> PairKeys {
+        let keys = try derive(with: peer, expectedIdentity: expectedIdentity)
+        ephemeral = nil
+        return keys
+    }
+
+    /// Drops the ephemeral private key (after `derive`): no more sessions from this offer.
+    func erase() { ephemeral = nil }
+
+    /// `complete` that keeps the ephemeral key, for an initiator whose offer crossed the peer's
+    /// (simultaneous initiations): the peer's response to our offer may still name another
+    /// offer of its own (if the one we derived with was a replay), and must be answerable.
+    /// The caller erases it when the handshake ends either way.
+    func derive(with peer: HandshakeOffer, expectedIdentity: PublicIdentity? = nil) throws(SecurityError) -> PairKeys {
         guard let ephemeral else { throw .handshakeRejected("handshake already completed") }
         guard peer.roomTag == roomKey.roomTag else { throw .handshakeRejected("offer for another room") }
         guard peer.identity.isValidSignature(peer.signature, context: HandshakeOffer.context, for: peer.signedBytes) else {
@@ -108,7 +123,6 @@ public final class PairwiseHandshake: CustomStringConvertible {
         } catch {
             throw .handshakeRejected("bad ephemeral key")
         }
-        self.ephemeral = nil
         let mine = offer.signedBytes
         let theirs = peer.signedBytes
         let mineFirst = mine.lexicographicallyPrecedes(theirs)

@@ -16,13 +16,26 @@ import Logging
 ///
 /// **Handshake.** On the first send to an address (or the first broadcast heard from it) the
 /// node sends an *initiation* (its signed offer) and queues the datagrams; the peer answers with
-/// a *response* (its own offer and the hash of the one it answers); both derive the keys
-/// (`PairwiseHandshake.complete`). The initiator then sends a *confirm* under the new keys.
-/// Initiations are retried every `handshakeRetryInterval` up to `handshakeAttempts` times;
-/// simultaneous initiations complete with each side's one offer. A response answers only the
-/// offer whose hash it names and never produces another message, so replays cannot start a
-/// ping-pong. A responder that already had a working session keeps sending under it until a
-/// packet arrives under the new one (a replayed initiation cannot cut a live session).
+/// a *response* (its own offer and the hash of the one it answers) and keeps its keys
+/// *unconfirmed*; the initiator derives the keys (`PairwiseHandshake.complete`), and sends a
+/// *confirm* under them, which (like any packet under the new keys) confirms the responder's
+/// side. Initiations are retried every `handshakeRetryInterval` up to `handshakeAttempts` times;
+/// simultaneous initiations derive keys from each side's one offer, and each side's response
+/// confirms the other's. A response answers only the offer whose hash it names and never
+/// produces another message, so replays cannot start a ping-pong. A responder that already had
+/// a working session keeps sending under it until a packet arrives under the new one (a
+/// replayed initiation cannot cut a live session).
+///
+/// **Authenticity before cost** (SECURITY.md, "Floods and reflection"). A bootstrap datagram's
+/// room mac is checked first (one HMAC, no state); only then may it cost more, and only within
+/// `HandshakeBudget` (per source address and in total): deriving an unseen sender's bootstrap
+/// key, checking an offer's signature, key agreement, making a new offer. Keys of a handshake
+/// nobody confirmed yet live in a bounded table (`pendingHandshakeLimit`), and become a session
+/// only when the peer proves it received our offer. Until then the address is *unverified*:
+/// it gets at most one reply per datagram it sent, never larger (SecureWire pads), and an
+/// initiation this node started because it heard a broadcast is retried only on the credit of
+/// broadcasts received from that address since. So neither a flood nor a replayed capture,
+/// from any source address, can make a member spend unbounded CPU or amplify traffic.
 ///
 /// **Identity.** The offer names the client id and its long-term identity and is signed by it;
 /// `KnownKeys` pins the first identity seen per client id and flags a change (`keyChanges`).
@@ -50,6 +63,14 @@ public final class SecureTransport {
         /// Bootstrap senders (session salts) remembered for replay protection.
         public var bootstrapSenderLimit = 512
         public var rekeyAfterPackets: UInt64 = SealedFormat.defaultRekeyAfterPackets
+        /// Expensive handshake work allowed for datagrams of no session (per source, in total).
+        public var handshakeBudget = HandshakeBudget.Settings()
+        /// Unconfirmed responder keys kept at once, and initiations started because a broadcast
+        /// was heard: the most state unauthenticated-origin traffic can make this node hold.
+        public var pendingHandshakeLimit = 64
+        /// Unconfirmed responder keys are dropped after this long (the initiator stops retrying
+        /// after `handshakeAttempts × handshakeRetryInterval` = 3 s).
+        public var unconfirmedLifetime: Double = 5000
         public init() {}
     }
 
@@ -72,6 +93,15 @@ public final class SecureTransport {
         public var sealedPackets = 0
         /// Bytes added by sealing, over all sealed packets.
         public var sealOverheadBytes = 0
+        /// Bootstrap keys derived for unseen sender salts (each one took a budget token).
+        public var bootstrapKeysDerived = 0
+        /// Datagrams granted expensive handshake work by the budget.
+        public var handshakeWork = 0
+        /// Initiation retries to an unverified address not sent: no broadcast credit left.
+        public var repliesWithheld = 0
+        /// Unconfirmed handshakes or heard-broadcast initiations dropped or refused at
+        /// `pendingHandshakeLimit`.
+        public var pendingEvicted = 0
         public init() {}
 
         enum CodingKeys: String, CodingKey {
@@ -86,6 +116,31 @@ public final class SecureTransport {
             case keyChanges = "key_changes"
             case sealedPackets = "sealed_packets"
             case sealOverheadBytes = "seal_overhead_bytes"
+            case bootstrapKeysDerived = "bootstrap_keys_derived"
+            case handshakeWork = "handshake_work"
+            case repliesWithheld = "replies_withheld"
+            case pendingEvicted = "pending_evicted"
+        }
+
+        /// Summaries written before the flood counters existed still decode (as zero).
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            func int(_ key: CodingKeys) throws -> Int { try c.decodeIfPresent(Int.self, forKey: key) ?? 0 }
+            handshakesStarted = try int(.handshakesStarted)
+            handshakesCompleted = try int(.handshakesCompleted)
+            handshakesRejected = try int(.handshakesRejected)
+            handshakesTimedOut = try int(.handshakesTimedOut)
+            staleResponses = try int(.staleResponses)
+            sessionsReplaced = try int(.sessionsReplaced)
+            queueDrops = try int(.queueDrops)
+            impersonations = try int(.impersonations)
+            keyChanges = try int(.keyChanges)
+            sealedPackets = try int(.sealedPackets)
+            sealOverheadBytes = try int(.sealOverheadBytes)
+            bootstrapKeysDerived = try int(.bootstrapKeysDerived)
+            handshakeWork = try int(.handshakeWork)
+            repliesWithheld = try int(.repliesWithheld)
+            pendingEvicted = try int(.pendingEvicted)
         }
     }
 
@@ -110,7 +165,9 @@ public final class SecureTransport {
         public var clientID: String
         public var fingerprint: String
         public var establishedAt: Instant
-        /// Round-trip time of the handshake this node initiated, if it initiated one.
+        /// Round-trip time of the session's handshake, on both sides: the initiator times its
+        /// initiation to the response; the responder times its response to the peer's first
+        /// packet under the new keys (the confirm).
         public var handshakeRTTMilliseconds: Double?
     }
 
@@ -126,17 +183,18 @@ public final class SecureTransport {
         var identity: PublicIdentity
         var peerOffer: [UInt8]
         var ownOffer: [UInt8]
-        var ownOfferHash: [UInt8]
         var sealer: PacketSealer
         var establishedAt: Instant
         var lastOpenedAt: Instant
         var lastResponseAt: Instant?
         var rtt: Double?
-        /// A responder's newer session, not yet confirmed by a packet from the peer.
-        var pending: PendingSession?
+        /// A packet from the peer opened at this address since this session was made.
+        var peerSpoke: Bool
     }
 
-    private struct PendingSession {
+    /// Keys derived in answer to a peer's initiation, not yet confirmed: the peer has not shown
+    /// that it received our offer (the initiation may be a replay from a spoofed address).
+    private struct Unconfirmed {
         var clientID: String
         var identity: PublicIdentity
         var peerOffer: [UInt8]
@@ -144,6 +202,8 @@ public final class SecureTransport {
         var ownOfferHash: [UInt8]
         var sealer: PacketSealer
         var createdAt: Instant
+        /// When our (last) response left: the responder's handshake RTT runs from here.
+        var respondedAt: Instant
     }
 
     private struct Initiation {
@@ -153,6 +213,10 @@ public final class SecureTransport {
         var attemptsLeft: Int
         var nextSendAt: Instant
         var lastSentAt: Instant
+        /// nil: this node wants the session (the room sends there, or a rekey); retried freely.
+        /// Otherwise started because a broadcast was heard from an unverified address: bytes
+        /// of broadcasts received from it not yet spent on initiations.
+        var credit: Int?
     }
 
     public let roomKey: RoomKey
@@ -171,14 +235,22 @@ public final class SecureTransport {
     private let signer: Identity
     private let salt: [UInt8]
     private let bootstrapSealer: PacketSealer
+    /// HMAC state keyed once with the bootstrap mac key; copied per datagram.
+    private let macTemplate: HMAC<SHA256>
     private let opener = PacketOpener<Channel>()
+    private var budget: HandshakeBudget
     private var sessions: [RoomAddress: Session] = [:]
+    private var unconfirmed: [RoomAddress: Unconfirmed] = [:]
     private var initiations: [RoomAddress: Initiation] = [:]
     private var queued: [RoomAddress: [[UInt8]]] = [:]
     private var held: [RoomAddress: [[UInt8]]] = [:]
     private var bootstrapSenders: [[UInt8]] = []
     private var effects: [RoomEffect] = []
     private var delivered: [Delivered] = []
+    /// The datagram being received already took its budget token.
+    private var chargedThisDatagram = false
+    /// The datagram being received was refused by the budget after it opened.
+    private var throttledThisDatagram = false
     private let logger: Logger
 
     /// - Parameters:
@@ -200,6 +272,8 @@ public final class SecureTransport {
         self.settings = settings
         self.logger = logger
         self.bootstrapSealer = PacketSealer(key: roomKey.bootstrapKey(sessionSalt: sessionSalt))
+        self.macTemplate = HMAC<SHA256>(key: roomKey.bootstrapMACKey)
+        self.budget = HandshakeBudget(settings: settings.handshakeBudget)
     }
 
     /// 16 bytes from the system's CSPRNG.
@@ -240,15 +314,17 @@ public final class SecureTransport {
             opener.record(.malformed("not a sealed Concord datagram"))
             return ([], [])
         }
-        if bytes[1] == SecureWire.packetType, bytes[3] != SecureWire.Kind.confirm.rawValue {
-            receiveBootstrap(bytes, kind: SecureWire.Kind(rawValue: bytes[3])!, from: address, now: now)
+        if bytes[1] == SecureWire.packetType, let kind = SecureWire.Kind(rawValue: bytes[3]), kind != .confirm {
+            chargedThisDatagram = false
+            throttledThisDatagram = false
+            receiveBootstrap(bytes, kind: kind, from: address, now: now)
         } else {
             receivePair(bytes, headerLength: headerLength, from: address, now: now)
         }
         return (delivered, effects)
     }
 
-    /// Retries handshakes, starts time-based rekeys, and drops idle sessions.
+    /// Retries handshakes, starts time-based rekeys, and drops idle sessions and unconfirmed keys.
     public func tick(now: Instant) -> [RoomEffect] {
         let token = cpuObserver?.codecWillRun()
         defer { if let token { cpuObserver?.codecDidRun(token) } }
@@ -256,7 +332,7 @@ public final class SecureTransport {
         for address in initiations.keys.sorted() {
             guard var initiation = initiations[address], now >= initiation.nextSendAt else { continue }
             if initiation.attemptsLeft <= 0 {
-                initiations[address] = nil
+                endInitiation(address)
                 statistics.handshakesTimedOut += 1
                 statistics.queueDrops += queued.removeValue(forKey: address)?.count ?? 0
                 held[address] = nil
@@ -265,9 +341,13 @@ public final class SecureTransport {
             }
             initiation.attemptsLeft -= 1
             initiation.nextSendAt = now.advanced(byMilliseconds: settings.handshakeRetryInterval)
-            initiation.lastSentAt = now
             initiations[address] = initiation
-            if let sealed = sealBootstrap(.initiation, initiation.offer) { effects.append(.send(bytes: sealed, to: address)) }
+            sendInitiation(to: address, now: now)
+        }
+        for address in unconfirmed.keys.sorted() {
+            if let u = unconfirmed[address], now.milliseconds(since: u.createdAt) >= settings.unconfirmedLifetime {
+                dropUnconfirmed(address)
+            }
         }
         for address in sessions.keys.sorted() {
             guard let session = sessions[address] else { continue }
@@ -278,7 +358,7 @@ public final class SecureTransport {
             if now.milliseconds(since: session.establishedAt) >= settings.rekeyInterval, initiations[address] == nil,
                 utf8Less(clientID, session.clientID)
             {
-                initiate(address, now: now)
+                initiate(address, credit: nil, now: now)
             }
         }
         return effects
@@ -297,6 +377,12 @@ public final class SecureTransport {
     /// Addresses with a pair session.
     public var sessionAddresses: [RoomAddress] { sessions.keys.sorted() }
 
+    /// Handshake state held for addresses that have not proven anything yet: unconfirmed
+    /// responder keys and initiations started on a heard broadcast (each ≤ `pendingHandshakeLimit`).
+    public var pendingHandshakes: (unconfirmed: Int, heardInitiations: Int) {
+        (unconfirmed.count, initiations.values.filter { $0.credit != nil }.count)
+    }
+
     /// The caller dropped a delivered datagram that claimed a sender other than its session's.
     public func noteImpersonation(_ delivered: Delivered, claimed: String) {
         statistics.impersonations += 1
@@ -308,14 +394,22 @@ public final class SecureTransport {
     /// Drops the session with `address` and erases its keys.
     public func forget(_ address: RoomAddress) {
         sessions[address] = nil
-        initiations[address] = nil
+        endInitiation(address)
+        dropUnconfirmed(address)
         opener.remove(sender: .pair(address))
-        opener.remove(sender: .pending(address))
         statistics.queueDrops += queued.removeValue(forKey: address)?.count ?? 0
         held[address] = nil
     }
 
-    // MARK: Internals
+    /// A bootstrap datagram of kind `kind` (1 broadcast, 2 initiation, 3 response) around any
+    /// `body`, sealed, padded and mac'd as this node seals its own: lets a fuzzer reach the
+    /// code behind authentication. Not for the product (it would let a caller send anything).
+    @_spi(Fuzzing) public func sealedBootstrapForFuzzing(kind: UInt8, body: [UInt8]) -> [UInt8]? {
+        guard let kind = SecureWire.Kind(rawValue: kind), kind != .confirm else { return nil }
+        return sealBootstrap(kind, body)
+    }
+
+    // MARK: Internals: sending
 
     private func sendOrQueue(_ plain: [UInt8], to address: RoomAddress, now: Instant) {
         if let sealer = sessions[address]?.sealer {
@@ -329,18 +423,43 @@ public final class SecureTransport {
             queue.append(plain)
             queued[address] = queue
         }
-        if initiations[address] == nil { initiate(address, now: now) }
+        if initiations[address] == nil {
+            initiate(address, credit: nil, now: now)
+        } else {
+            // The room itself sends there now: the address is no longer only a broadcast heard.
+            initiations[address]?.credit = nil
+        }
     }
 
-    private func initiate(_ address: RoomAddress, now: Instant) {
+    /// Starts a handshake with `address`: `credit` nil when this node wants the session,
+    /// else the bytes of the broadcast heard from it (an unverified address).
+    private func initiate(_ address: RoomAddress, credit: Int?, now: Instant) {
         let handshake = PairwiseHandshake(identity: signer, roomKey: roomKey, sender: Array(clientID.utf8))
         let offer = handshake.offer.serialize()
         initiations[address] = Initiation(
             handshake: handshake, offer: offer, hash: Array(SHA256.hash(data: offer)),
             attemptsLeft: settings.handshakeAttempts - 1,
-            nextSendAt: now.advanced(byMilliseconds: settings.handshakeRetryInterval), lastSentAt: now)
+            nextSendAt: now.advanced(byMilliseconds: settings.handshakeRetryInterval), lastSentAt: now, credit: credit)
         statistics.handshakesStarted += 1
-        if let sealed = sealBootstrap(.initiation, offer) { effects.append(.send(bytes: sealed, to: address)) }
+        sendInitiation(to: address, now: now)
+    }
+
+    /// Sends (again) the initiation in flight to `address`, if its credit allows.
+    private func sendInitiation(to address: RoomAddress, now: Instant) {
+        guard let initiation = initiations[address], let sealed = sealBootstrap(.initiation, initiation.offer) else { return }
+        if let credit = initiation.credit {
+            guard credit >= sealed.count else {
+                statistics.repliesWithheld += 1
+                return
+            }
+            initiations[address]?.credit = credit - sealed.count
+        }
+        initiations[address]?.lastSentAt = now
+        effects.append(.send(bytes: sealed, to: address))
+    }
+
+    private func endInitiation(_ address: RoomAddress) {
+        initiations.removeValue(forKey: address)?.handshake.erase()
     }
 
     private func sealPair(_ plain: [UInt8], with sealer: PacketSealer) -> [UInt8]? {
@@ -354,7 +473,11 @@ public final class SecureTransport {
     }
 
     private func sealBootstrap(_ kind: SecureWire.Kind, _ body: [UInt8]) -> [UInt8]? {
-        seal(header: SecureWire.header(kind) + salt, body: body, with: bootstrapSealer)
+        guard let padded = SecureWire.padded(body), var sealed = seal(header: SecureWire.header(kind) + salt, body: padded, with: bootstrapSealer)
+        else { return nil }
+        sealed.append(contentsOf: mac(sealed[...]))
+        statistics.sealOverheadBytes += SecureWire.macLength
+        return sealed
     }
 
     private func seal(header: [UInt8], body: [UInt8], with sealer: PacketSealer) -> [UInt8]? {
@@ -369,19 +492,37 @@ public final class SecureTransport {
         }
     }
 
+    private func mac(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
+        var hmac = macTemplate
+        hmac.update(data: bytes)
+        return hmac.finalize().withUnsafeBytes { Array($0.prefix(SecureWire.macLength)) }
+    }
+
+    /// Constant-time comparison of the datagram's mac with the one it should carry.
+    private func macIsValid(_ bytes: [UInt8]) -> Bool {
+        let end = bytes.count - SecureWire.macLength
+        let expected = mac(bytes[0..<end])
+        var difference: UInt8 = 0
+        for i in 0..<SecureWire.macLength { difference |= expected[i] ^ bytes[end + i] }
+        return difference == 0
+    }
+
+    // MARK: Internals: receiving
+
     private func receivePair(_ bytes: [UInt8], headerLength: Int, from address: RoomAddress, now: Instant) {
         let opened: (header: [UInt8], body: [UInt8])
         do {
             opened = try opener.openUncounted(bytes, headerLength: headerLength, sender: .pair(address))
             sessions[address]?.lastOpenedAt = now
+            if sessions[address]?.peerSpoke == false { sessions[address]?.peerSpoke = true }
         } catch {
-            guard sessions[address]?.pending != nil,
+            guard unconfirmed[address] != nil,
                 let result = try? opener.openUncounted(bytes, headerLength: headerLength, sender: .pending(address))
             else {
-                opener.record(error)
+                opener.record(classify(error, bytes, headerLength: headerLength, from: address))
                 return
             }
-            promotePending(address, now: now)
+            confirm(address, now: now)
             opened = result
         }
         opener.record(nil)
@@ -395,43 +536,93 @@ public final class SecureTransport {
         delivered.append(Delivered(bytes: plain, from: address, clientID: clientID, identity: identity))
     }
 
+    /// A pair datagram for our room from an address we hold no keys for is a peer's traffic
+    /// from before this run (we restarted, or dropped the session): `stale`, not `wrongRoom`.
+    /// So is one that fails under a session we just made while the peer has not yet said a
+    /// word under it: the peer is still sending under the session it is replacing (it learns
+    /// of the new one a round trip later).
+    private func classify(_ error: SecurityError, _ bytes: [UInt8], headerLength: Int, from address: RoomAddress) -> SecurityError {
+        if error == .forged, sessions[address]?.peerSpoke == false { return .stale }
+        guard error == .wrongRoom || error == .unknownKey, sessions[address] == nil, unconfirmed[address] == nil,
+            bytes.count >= headerLength + 2
+        else { return error }
+        let tag = UInt16(bytes[headerLength]) << 8 | UInt16(bytes[headerLength + 1])
+        return tag == roomKey.roomTag ? .stale : error
+    }
+
+    /// One token of handshake work for the datagram being received (at most one per datagram).
+    private func affordWork(from address: RoomAddress, now: Instant) -> Bool {
+        if chargedThisDatagram { return true }
+        switch budget.take(from: address, now: now) {
+        case .granted:
+            chargedThisDatagram = true
+            statistics.handshakeWork += 1
+            return true
+        case let verdict:
+            throttledThisDatagram = true
+            logger.trace("handshake work refused", metadata: ["peer": "\(address)", "reason": "\(verdict)"])
+            return false
+        }
+    }
+
     private func receiveBootstrap(_ bytes: [UInt8], kind: SecureWire.Kind, from address: RoomAddress, now: Instant) {
+        // Cheapest checks first: the room tag (another room's traffic is not a forgery), then
+        // the room mac (one HMAC). Nothing before them derives or stores anything.
+        let tagAt = SecureWire.bootstrapHeaderLength
+        guard UInt16(bytes[tagAt]) << 8 | UInt16(bytes[tagAt + 1]) == roomKey.roomTag else {
+            opener.record(.wrongRoom)
+            return
+        }
+        guard macIsValid(bytes) else {
+            opener.record(.forged)
+            return
+        }
         let senderSalt = Array(bytes[4..<SecureWire.bootstrapHeaderLength])
+        guard senderSalt != salt else {  // our own broadcast, looped back
+            opener.record(nil)
+            return
+        }
         let channel = Channel.bootstrap(senderSalt)
         let isNew = !opener.hasKey(for: channel)
-        if isNew { opener.install(roomKey.bootstrapKey(sessionSalt: senderSalt), for: channel) }
-        let body: [UInt8]
+        if isNew {
+            guard affordWork(from: address, now: now) else {
+                opener.record(.throttled)
+                return
+            }
+            opener.install(roomKey.bootstrapKey(sessionSalt: senderSalt), for: channel)
+            statistics.bootstrapKeysDerived += 1
+        }
+        let plaintext: [UInt8]
         do {
-            body = try opener.openUncounted(bytes, headerLength: SecureWire.bootstrapHeaderLength, sender: channel).body
+            plaintext = try opener.openUncounted(
+                Array(bytes[0..<(bytes.count - SecureWire.macLength)]), headerLength: SecureWire.bootstrapHeaderLength,
+                sender: channel
+            ).body
         } catch {
             if isNew { opener.remove(sender: channel) }  // forgeries must not fill the table
             opener.record(error)
             return
         }
-        opener.record(nil)
         if isNew { rememberBootstrapSender(senderSalt) }
-        guard senderSalt != salt else { return }  // our own broadcast, looped back
-        switch kind {
-        case .broadcast:
-            if let session = sessions[address] {
-                delivered.append(Delivered(bytes: body, from: address, clientID: session.clientID, identity: session.identity))
-            } else {
-                var list = held[address] ?? []
-                if list.count < settings.heldBroadcastLimit { list.append(body) }
-                held[address] = list
-                if initiations[address] == nil { initiate(address, now: now) }
+        if let body = SecureWire.unpadded(plaintext) {
+            switch kind {
+            case .broadcast:
+                receiveBroadcast(body, size: bytes.count, from: address, now: now)
+            case .initiation:
+                receiveInitiation(body, from: address, now: now)
+            case .response:
+                if body.count > 32 {
+                    receiveResponse(answering: Array(body[0..<32]), offer: Array(body[32...]), from: address, now: now)
+                } else {
+                    statistics.handshakesRejected += 1
+                }
+            case .confirm:
+                break
             }
-        case .initiation:
-            receiveInitiation(body, from: address, now: now)
-        case .response:
-            guard body.count > 32 else {
-                statistics.handshakesRejected += 1
-                return
-            }
-            receiveResponse(answering: Array(body[0..<32]), offer: Array(body[32...]), from: address, now: now)
-        case .confirm:
-            break
+        } else {
+            statistics.handshakesRejected += 1
         }
+        opener.record(throttledThisDatagram ? .throttled : nil)
     }
 
     private func rememberBootstrapSender(_ senderSalt: [UInt8]) {
@@ -439,6 +630,27 @@ public final class SecureTransport {
         if bootstrapSenders.count > settings.bootstrapSenderLimit {
             opener.remove(sender: .bootstrap(bootstrapSenders.removeFirst()))
         }
+    }
+
+    private func receiveBroadcast(_ body: [UInt8], size: Int, from address: RoomAddress, now: Instant) {
+        if let session = sessions[address] {
+            delivered.append(Delivered(bytes: body, from: address, clientID: session.clientID, identity: session.identity))
+            return
+        }
+        if let credit = initiations[address]?.credit {
+            initiations[address]?.credit = credit + size
+        } else if initiations[address] == nil {
+            // An unverified address: one initiation, paid by this broadcast (never larger).
+            guard pendingHandshakes.heardInitiations < settings.pendingHandshakeLimit else {
+                statistics.pendingEvicted += 1
+                return
+            }
+            guard affordWork(from: address, now: now) else { return }
+            initiate(address, credit: size, now: now)
+        }
+        var list = held[address] ?? []
+        if list.count < settings.heldBroadcastLimit { list.append(body) }
+        held[address] = list
     }
 
     /// Parses and checks a peer's offer; nil (and counted) if it must be ignored.
@@ -454,70 +666,70 @@ public final class SecureTransport {
     }
 
     private func receiveInitiation(_ bytes: [UInt8], from address: RoomAddress, now: Instant) {
-        if let session = sessions[address] {
-            // A retransmission of the offer we already answered: answer again (at most once per
-            // retry interval), the answer may have been lost.
-            let answered = session.peerOffer == bytes ? session.ownOffer : session.pending?.peerOffer == bytes ? session.pending?.ownOffer : nil
-            if let answered {
-                if let last = session.lastResponseAt, now.milliseconds(since: last) < settings.handshakeRetryInterval / 2 { return }
-                sessions[address]?.lastResponseAt = now
-                respond(answering: bytes, with: answered, to: address)
-                return
-            }
+        // A retransmission of the offer we already answered: answer again (at most once per
+        // half retry interval), the answer may have been lost. One reply per datagram, never
+        // larger: no budget needed.
+        if let u = unconfirmed[address], u.peerOffer == bytes {
+            if now.milliseconds(since: u.respondedAt) < settings.handshakeRetryInterval / 2 { return }
+            unconfirmed[address]?.respondedAt = now
+            respond(answering: bytes, with: u.ownOffer, to: address)
+            return
         }
-        guard let (offer, id) = verifiedOffer(bytes) else { return }
-        // Our own initiation in flight: complete with it (both sides use each one's offer).
-        let handshake: PairwiseHandshake
-        let ownOffer: [UInt8]
-        let simultaneous: Bool
-        if let initiation = initiations[address] {
-            handshake = initiation.handshake
-            ownOffer = initiation.offer
-            simultaneous = true
-        } else {
-            handshake = PairwiseHandshake(identity: signer, roomKey: roomKey, sender: Array(clientID.utf8))
-            ownOffer = handshake.offer.serialize()
-            simultaneous = false
+        if let session = sessions[address], session.peerOffer == bytes {
+            if let last = session.lastResponseAt, now.milliseconds(since: last) < settings.handshakeRetryInterval / 2 { return }
+            sessions[address]?.lastResponseAt = now
+            respond(answering: bytes, with: session.ownOffer, to: address)
+            return
         }
+        guard let (offer, id) = verifiedOffer(bytes), affordWork(from: address, now: now) else { return }
+        // Our own initiation in flight: derive with it (both sides use each one's offer), but
+        // keep its ephemeral key until the peer's response shows which offer it really holds.
         let keys: PairKeys
+        let ownOffer: [UInt8]
         do {
-            keys = try handshake.complete(with: offer)
+            if let initiation = initiations[address] {
+                ownOffer = initiation.offer
+                keys = try initiation.handshake.derive(with: offer)
+            } else {
+                let handshake = PairwiseHandshake(identity: signer, roomKey: roomKey, sender: Array(clientID.utf8))
+                ownOffer = handshake.offer.serialize()
+                keys = try handshake.complete(with: offer)
+            }
         } catch {
             statistics.handshakesRejected += 1
             logger.debug("handshake rejected", metadata: ["peer": "\(address)", "reason": "\(error)"])
             return
         }
-        if simultaneous { initiations[address] = nil }
-        checkIdentity(id, offer.identity, address: address)
-        let sealer = PacketSealer(key: keys.sending, rekeyAfterPackets: settings.rekeyAfterPackets)
-        let ownHash = Array(SHA256.hash(data: ownOffer))
-        if sessions[address] != nil, !simultaneous {
-            // A working session stays in use until the peer proves it holds the new keys.
-            opener.remove(sender: .pending(address))
-            opener.install(keys.receiving, for: .pending(address))
-            sessions[address]?.pending = PendingSession(
-                clientID: id, identity: offer.identity, peerOffer: bytes, ownOffer: ownOffer, ownOfferHash: ownHash,
-                sealer: sealer, createdAt: now)
-            sessions[address]?.lastResponseAt = now
-        } else {
-            establish(
-                Session(
-                    clientID: id, identity: offer.identity, peerOffer: bytes, ownOffer: ownOffer, ownOfferHash: ownHash,
-                    sealer: sealer, establishedAt: now, lastOpenedAt: now, lastResponseAt: now, rtt: nil, pending: nil),
-                receiving: keys.receiving, at: address, now: now)
+        if unconfirmed[address] == nil, unconfirmed.count >= settings.pendingHandshakeLimit,
+            let oldest = unconfirmed.min(by: { ($0.value.createdAt, $0.key) < ($1.value.createdAt, $1.key) })?.key
+        {
+            dropUnconfirmed(oldest)
+            statistics.pendingEvicted += 1
         }
+        opener.remove(sender: .pending(address))
+        opener.install(keys.receiving, for: .pending(address))
+        unconfirmed[address] = Unconfirmed(
+            clientID: id, identity: offer.identity, peerOffer: bytes, ownOffer: ownOffer,
+            ownOfferHash: Array(SHA256.hash(data: ownOffer)),
+            sealer: PacketSealer(key: keys.sending, rekeyAfterPackets: settings.rekeyAfterPackets), createdAt: now,
+            respondedAt: now)
         respond(answering: bytes, with: ownOffer, to: address)
-        if simultaneous { sendConfirm(to: address) }
-        flush(address, now: now)
     }
 
     private func receiveResponse(answering hash: [UInt8], offer bytes: [UInt8], from address: RoomAddress, now: Instant) {
         guard let initiation = initiations[address], initiation.hash == hash else {
-            if let session = sessions[address], session.ownOfferHash == hash, session.peerOffer == bytes { return }  // duplicate
+            if sessions[address]?.peerOffer == bytes { return }  // a duplicate of the one that completed
             statistics.staleResponses += 1
             return
         }
-        guard let (offer, id) = verifiedOffer(bytes) else { return }
+        let rtt = now.milliseconds(since: initiation.lastSentAt)
+        // Simultaneous initiations: we already derived with this very offer; its response to
+        // ours proves the peer received our offer.
+        if let u = unconfirmed[address], u.ownOfferHash == hash, u.peerOffer == bytes {
+            confirm(address, now: now, rtt: rtt)
+            return
+        }
+        guard let (offer, id) = verifiedOffer(bytes), affordWork(from: address, now: now) else { return }
         let keys: PairKeys
         do {
             keys = try initiation.handshake.complete(with: offer)
@@ -526,38 +738,47 @@ public final class SecureTransport {
             logger.debug("handshake response rejected", metadata: ["peer": "\(address)", "reason": "\(error)"])
             return
         }
-        initiations[address] = nil
+        endInitiation(address)
+        dropUnconfirmed(address)  // superseded by this completed handshake
         checkIdentity(id, offer.identity, address: address)
         establish(
             Session(
                 clientID: id, identity: offer.identity, peerOffer: bytes, ownOffer: initiation.offer,
-                ownOfferHash: initiation.hash,
                 sealer: PacketSealer(key: keys.sending, rekeyAfterPackets: settings.rekeyAfterPackets),
-                establishedAt: now, lastOpenedAt: now, lastResponseAt: nil,
-                rtt: now.milliseconds(since: initiation.lastSentAt), pending: nil),
-            receiving: keys.receiving, at: address, now: now)
+                establishedAt: now, lastOpenedAt: now, lastResponseAt: nil, rtt: rtt, peerSpoke: false),
+            at: address)
+        opener.install(keys.receiving, for: .pair(address))  // the old keys stay as previous for in-flight packets
         sendConfirm(to: address)
-        flush(address, now: now)
+        flush(address)
     }
 
-    private func establish(_ session: Session, receiving: TrafficKey, at address: RoomAddress, now: Instant) {
+    private func establish(_ session: Session, at address: RoomAddress) {
         if sessions[address] != nil { statistics.sessionsReplaced += 1 }
-        opener.remove(sender: .pending(address))
-        opener.install(receiving, for: .pair(address))  // the old keys stay as previous for in-flight packets
         sessions[address] = session
         statistics.handshakesCompleted += 1
         logger.debug("pair session established", metadata: ["peer": "\(address)", "client": "\(session.clientID)"])
     }
 
-    private func promotePending(_ address: RoomAddress, now: Instant) {
-        guard let old = sessions[address], let p = old.pending else { return }
+    /// The peer proved it holds our offer (a packet under the unconfirmed keys, or its response
+    /// to our crossing offer): the unconfirmed keys become the session. The responder's RTT runs
+    /// from its last response to this proof.
+    private func confirm(_ address: RoomAddress, now: Instant, rtt: Double? = nil) {
+        guard let u = unconfirmed.removeValue(forKey: address) else { return }
         opener.promote(from: .pending(address), to: .pair(address))
-        sessions[address] = Session(
-            clientID: p.clientID, identity: p.identity, peerOffer: p.peerOffer, ownOffer: p.ownOffer,
-            ownOfferHash: p.ownOfferHash, sealer: p.sealer, establishedAt: p.createdAt, lastOpenedAt: now,
-            lastResponseAt: old.lastResponseAt, rtt: old.rtt, pending: nil)
-        statistics.sessionsReplaced += 1
-        statistics.handshakesCompleted += 1
+        endInitiation(address)
+        checkIdentity(u.clientID, u.identity, address: address)
+        establish(
+            Session(
+                clientID: u.clientID, identity: u.identity, peerOffer: u.peerOffer, ownOffer: u.ownOffer, sealer: u.sealer,
+                establishedAt: u.createdAt, lastOpenedAt: now, lastResponseAt: u.respondedAt,
+                rtt: rtt ?? now.milliseconds(since: u.respondedAt), peerSpoke: rtt == nil),
+            at: address)
+        flush(address)
+    }
+
+    private func dropUnconfirmed(_ address: RoomAddress) {
+        guard unconfirmed.removeValue(forKey: address) != nil else { return }
+        opener.remove(sender: .pending(address))
     }
 
     private func respond(answering offer: [UInt8], with own: [UInt8], to address: RoomAddress) {
@@ -574,7 +795,7 @@ public final class SecureTransport {
     }
 
     /// A session exists: send what waited for it and deliver the broadcasts held for it.
-    private func flush(_ address: RoomAddress, now: Instant) {
+    private func flush(_ address: RoomAddress) {
         guard let session = sessions[address] else { return }
         for plain in queued.removeValue(forKey: address) ?? [] {
             if let sealed = sealPair(plain, with: session.sealer) { effects.append(.send(bytes: sealed, to: address)) }

@@ -5,20 +5,55 @@
 /// bootstrap kinds (sealed under RoomKey.bootstrapKey(sessionSalt:)):
 ///   0 version(1) ‖ 1 type(4) ‖ 2 flags(0x80) ‖ 3 kind ‖ 4..<20 session salt(16)
 ///   ‖ key id ‖ counter ‖ ciphertext ‖ tag                        (SealedFormat)
-///   kind 1 broadcast:  plaintext = a plain room datagram (discover, announce)
-///   kind 2 initiation: plaintext = HandshakeOffer
-///   kind 3 response:   plaintext = SHA-256(answered offer)(32) ‖ HandshakeOffer
+///   ‖ mac(16) = HMAC-SHA256(RoomKey.bootstrapMACKey, everything before)[0..<16]
+///   plaintext = body length(2) ‖ body ‖ zeros up to `paddedPlaintextLength` (230) bytes
+///   kind 1 broadcast:  body = a plain room datagram (discover, announce)
+///   kind 2 initiation: body = HandshakeOffer
+///   kind 3 response:   body = SHA-256(answered offer)(32) ‖ HandshakeOffer
 /// pair kind (sealed under the pair session's key):
 ///   kind 4 confirm:    header 0..<4 only, empty plaintext — the initiator's first word under
 ///                      a new session, so the responder can start using it
 /// ```
-/// The header and salt are associated data. Voice (type 1) and room control/text (types 2, 3)
+/// The header and salt are associated data.
+///
+/// **Authenticity before cost.** The mac is keyed by the room key alone, so a receiver checks it
+/// (one HMAC, no derivation, no state) before it derives the sender's bootstrap key for an
+/// unseen salt: an outsider who knows the public room tag costs it one HMAC per datagram.
+/// **No amplification.** Every bootstrap datagram is at least `minimumBootstrapBytes` (294) long
+/// and an initiation or a response is exactly that long (padding), so a reply to an unverified
+/// address — one initiation or response per datagram received — is never larger than what
+/// provoked it. Voice (type 1) and room control/text (types 2, 3)
 /// between pair-session peers keep their own clear headers with the sealed flag (PacketSealer).
 enum SecureWire {
     static let packetType: UInt8 = 4
     static let saltLength = 16
     static let bootstrapHeaderLength = 4 + saltLength
     static let confirmHeaderLength = 4
+    static let macLength = 16
+    /// Every bootstrap plaintext is padded to at least this: length prefix, then the largest
+    /// response body (answered hash and the longest offer).
+    static let paddedPlaintextLength = 2 + 32 + HandshakeOffer.maxLength
+    /// The shortest bootstrap datagram; initiations and responses are exactly this long.
+    public static let minimumBootstrapBytes = bootstrapHeaderLength + SealedFormat.overhead + paddedPlaintextLength + macLength
+
+    /// `body` with its length in front and zeros after, up to `paddedPlaintextLength`.
+    static func padded(_ body: [UInt8]) -> [UInt8]? {
+        guard body.count <= Int(UInt16.max) else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(max(paddedPlaintextLength, body.count + 2))
+        out.appendBigEndian(UInt16(body.count))
+        out.append(contentsOf: body)
+        if out.count < paddedPlaintextLength { out.append(contentsOf: repeatElement(0, count: paddedPlaintextLength - out.count)) }
+        return out
+    }
+
+    /// The body of a padded plaintext, or nil if its length prefix does not fit.
+    static func unpadded(_ plaintext: [UInt8]) -> [UInt8]? {
+        guard plaintext.count >= 2 else { return nil }
+        let length = Int(plaintext[0]) << 8 | Int(plaintext[1])
+        guard 2 + length <= plaintext.count else { return nil }
+        return Array(plaintext[2..<(2 + length)])
+    }
 
     enum Kind: UInt8 {
         case broadcast = 1
@@ -33,6 +68,7 @@ enum SecureWire {
     /// bytes cannot be one (including: too short to hold that header and the seal).
     static func sealedHeaderLength(_ bytes: [UInt8]) -> Int? {
         guard let length = claimedHeaderLength(bytes), bytes.count >= length + SealedFormat.overhead else { return nil }
+        if bytes[1] == packetType, bytes[3] != Kind.confirm.rawValue, bytes.count < minimumBootstrapBytes { return nil }
         return length
     }
 

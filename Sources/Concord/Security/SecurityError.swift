@@ -8,6 +8,12 @@ public enum SecurityError: Error, Equatable, Sendable, CustomStringConvertible {
     case wrongRoom
     /// The room is ours but no key is installed for this sender and key id.
     case unknownKey
+    /// Sealed for our room under a pair session this run does not hold: a peer's traffic from
+    /// before we restarted (or forgot the session), until the peer hears of the new one.
+    case stale
+    /// Authentic-looking (its room mac verified) but refused: the handshake work budget of
+    /// its source address, or of all sources, was spent (see `HandshakeBudget`).
+    case throttled
     /// Authentication failed: forged, tampered, or sealed under a key we do not share.
     case forged
     /// This counter was already accepted under this key.
@@ -30,6 +36,8 @@ public enum SecurityError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .malformed(reason): return "malformed sealed packet: \(reason)"
         case .wrongRoom: return "packet sealed for another room or a retired room secret"
         case .unknownKey: return "no key installed for this sender and key id"
+        case .stale: return "sealed under a session this run does not hold (from before a restart)"
+        case .throttled: return "handshake work budget spent; datagram not acted on"
         case .forged: return "authentication failed (forged or tampered packet)"
         case .replayed: return "replayed packet"
         case .tooOld: return "packet too old for the replay window"

@@ -8,7 +8,8 @@ enum SecuritySection {
         let r = s.rejected
         let causes: [(String, Int)] = [
             ("forged", r.forged), ("replayed", r.replayed), ("too old", r.tooOld), ("wrong room", r.wrongRoom),
-            ("unknown key", r.unknownKey), ("malformed", r.malformed), ("impersonation", s.impersonations),
+            ("unknown key", r.unknownKey), ("stale", r.stale), ("throttled", r.throttled), ("malformed", r.malformed),
+            ("impersonation", s.impersonations),
         ]
         let rows = causes.map { "<tr><td>\($0.0)</td><td class=\"num\">\($0.1)</td></tr>" }.joined(separator: "\n")
         return """

@@ -213,7 +213,8 @@ public enum LiveViewRenderer {
         let c = s.security
         let drops: [(String, Int)] = [
             ("forged", c.forged), ("replayed", c.replayed), ("too old", c.tooOld), ("wrong room", c.wrongRoom),
-            ("unknown key", c.unknownKey), ("malformed", c.malformed), ("impersonations", s.impersonations),
+            ("unknown key", c.unknownKey), ("stale", c.stale), ("throttled", c.throttled), ("malformed", c.malformed),
+            ("impersonations", s.impersonations),
             ("garbage", s.garbageDatagrams),
         ]
         let lead = "security  opened \(c.opened) · handshakes \(s.handshakes)"

@@ -15,6 +15,7 @@ private func busySnapshot(extraMembers: Int = 0, messages: Int = 4, longNames: B
     security.replayed = 3
     security.tooOld = 2
     security.wrongRoom = 5
+    security.stale = 6
     security.unknownKey = 1
     security.malformed = 4
     var members = [
@@ -87,7 +88,7 @@ private func hasControlCharacters(_ line: String) -> Bool {
             "in  ▮▮▮▮▮▯▯▯ −23 dB",
             bobFingerprint, eveFingerprint, "●", "KEY CHANGED", "150%", "muted", "suspect", "(handshake…)", "李小龙 👋",
             "62", "22", "1.3", "12.5", "−18 dB",
-            "opened 12345", "forged 7", "replayed 3", "too old 2", "wrong room 5", "unknown key 1", "malformed 4",
+            "opened 12345", "forged 7", "replayed 3", "too old 2", "wrong room 5", "unknown key 1", "stale 6", "throttled 0", "malformed 4",
             "impersonations 2", "garbage 11", "handshakes 3",
             "the very last word", "1:02:05  eve: the very last word", "message number 3",
             LiveViewRenderer.footer,
@@ -213,7 +214,7 @@ private func hasControlCharacters(_ line: String) -> Bool {
         #expect(busy.hasPrefix("room lobby · member · 3 peers · muted · in −23 dB"))
         #expect(busy.contains("speaking bob"))
         #expect(busy.contains("KEY CHANGED eve"))
-        #expect(busy.contains("35 dropped"))
+        #expect(busy.contains("41 dropped"))  // stale counts as a drop
 
         #expect(LiveViewRenderer.statusLine(emptySnapshot) == "room lobby · discovering · 0 peers · no input")
     }
