@@ -24,8 +24,9 @@ public struct LiveSummary: Codable, Sendable, Equatable {
     public struct Peer: Codable, Sendable, Equatable {
         public var clientID: String
         public var fingerprint: String?
-        /// Its stream as this client received it over the whole session: loss, packets, the
-        /// session's mean jitter-buffer delay, concealment, RTT and the latency estimate.
+        /// Its stream as this client received it, at the last snapshot taken while in the room:
+        /// packets and loss over the session, the buffer delay of the last 2 s of audio and over
+        /// the session, concealment, RTT and the latency estimate.
         public var voice: VoiceFigures
 
         public var lossPercent: Double { voice.lossPercent }

@@ -2,8 +2,7 @@ import Concord
 
 /// Builds what the live view and the summary show from the engine's state, on the engine
 /// thread: the message list (texts, notices, errors, stamped from the client's start), and for
-/// each member its ``VoiceFigures`` — a recent jitter-buffer delay for the view, the session's
-/// mean for the summary.
+/// each member its ``VoiceFigures``, the same for the view and the summary.
 ///
 /// Takes plain values (no engine objects), so the figures are testable on their own.
 struct LiveSnapshotBuilder {
@@ -48,23 +47,18 @@ struct LiveSnapshotBuilder {
         if messages.count > Self.maximumMessages { messages.removeFirst(messages.count - Self.maximumMessages) }
     }
 
-    /// The member for the view and the peer for the summary. Call once per snapshot and member:
-    /// each call adds a sample to the member's recent buffer delay.
+    /// The member for the view and the peer for the summary, with the same figures. Call once
+    /// per snapshot and member: each call adds a sample to the member's recent buffer delay.
     mutating func member(_ p: Peer) -> (view: LiveSnapshot.Member, summary: LiveSummary.Peer) {
         let recent = p.statistics.flatMap { recentDelays[p.clientID, default: RecentBufferDelay()].add($0) }
-        func figures(bufferDelay: Double?) -> VoiceFigures {
-            VoiceFigures.measure(
-                statistics: p.statistics, lossRatio: p.lossRatio, jitterBufferDelayMs: bufferDelay, rttMs: p.rttMs,
-                frameMs: frameMilliseconds, codecLookaheadMs: codecLookaheadMilliseconds)
-        }
+        let figures = VoiceFigures.measure(
+            statistics: p.statistics, lossRatio: p.lossRatio, jitterBufferDelayMs: recent, rttMs: p.rttMs,
+            frameMs: frameMilliseconds, codecLookaheadMs: codecLookaheadMilliseconds)
         let view = LiveSnapshot.Member(
             clientID: p.clientID, displayName: p.displayName, address: p.address, fingerprint: p.fingerprint,
             keyChanged: p.keyChanged, status: p.status, speaking: (p.levelDBFS ?? -120) > Self.speakingThresholdDBFS,
-            muted: p.volume == 0, volume: p.volume ?? 1, levelDBFS: p.levelDBFS, voice: figures(bufferDelay: recent))
-        let summary = LiveSummary.Peer(
-            clientID: p.clientID, fingerprint: p.fingerprint,
-            voice: figures(bufferDelay: p.statistics?.meanJitterBufferDelayMilliseconds))
-        return (view, summary)
+            muted: p.volume == 0, volume: p.volume ?? 1, levelDBFS: p.levelDBFS, voice: figures)
+        return (view, LiveSummary.Peer(clientID: p.clientID, fingerprint: p.fingerprint, voice: figures))
     }
 
     /// Forgets members that are gone, so a member who comes back starts a fresh window.

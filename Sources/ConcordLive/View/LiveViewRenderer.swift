@@ -115,7 +115,8 @@ public enum LiveViewRenderer {
         sections.append(middle)
         sections.append(showSecurity ? [security] : [])
         sections.append(messages)
-        sections.append(showFooter ? [footer] : [])
+        // With an input line, the footer goes just above it, at the bottom (below).
+        if !showTyped { sections.append(showFooter ? [footer] : []) }
         sections = sections.filter { !$0.isEmpty }
 
         var lines: [String] = []
@@ -126,11 +127,14 @@ public enum LiveViewRenderer {
             }
             lines += section
         }
-        lines = lines.prefix(height - (showTyped ? 1 : 0)).map { TerminalText.truncate($0, to: width) }
-        guard showTyped, let typed else { return Frame(lines: lines, cursor: nil) }
-        // The input line sits on the terminal's last row, as in a shell.
-        lines += Array(repeating: "", count: max(0, height - 1 - lines.count))
-        lines.append(typed.text)
+        guard showTyped, let typed else {
+            return Frame(lines: lines.prefix(height).map { TerminalText.truncate($0, to: width) }, cursor: nil)
+        }
+        // The input line sits on the terminal's last row, as in a shell, the help just above it.
+        let bottom = (showFooter ? [footer] : []) + [typed.text]
+        lines = Array(lines.prefix(height - bottom.count))
+        lines += Array(repeating: "", count: max(0, height - bottom.count - lines.count)) + bottom
+        lines = lines.map { TerminalText.truncate($0, to: width) }
         return Frame(lines: lines, cursor: .init(row: lines.count, column: typed.cursorColumn))
     }
 

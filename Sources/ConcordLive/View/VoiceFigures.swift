@@ -11,9 +11,14 @@ public struct VoiceFigures: Sendable, Equatable, Codable {
     /// Measured: packets that never arrived, in % of the span of sequence numbers seen; 100 when
     /// nothing arrived.
     public var lossPercent: Double
-    /// Measured: mean time a played packet waited between reaching this machine's socket and
-    /// being played (W3C jitterBufferDelay); nil before a packet was played.
+    /// Measured: mean time the packets played in the last 2 s (or, while the member is silent,
+    /// in the last 2 s it talked) waited between reaching this machine's socket and being
+    /// played; nil before a packet was played. What the estimate adds.
     public var jitterBufferDelayMs: Double?
+    /// Measured: the same over the whole session (W3C jitterBufferDelay / emitted count). It
+    /// includes the start, when the buffer begins at its initial 80 ms and then adapts down,
+    /// so it is higher than the delay most of the audio was played at.
+    public var jitterBufferSessionMeanMs: Double?
     /// The jitter buffer's current target delay: what it aims for, a setting it adapts, not a
     /// measurement of any packet.
     public var jitterBufferTargetMs: Double?
@@ -32,12 +37,14 @@ public struct VoiceFigures: Sendable, Equatable, Codable {
     }
 
     public init(
-        packetsReceived: Int, lossPercent: Double, jitterBufferDelayMs: Double? = nil, jitterBufferTargetMs: Double? = nil,
-        concealedPercent: Double? = nil, rttMs: Double? = nil, latencyEstimate: LatencyEstimate? = nil
+        packetsReceived: Int, lossPercent: Double, jitterBufferDelayMs: Double? = nil,
+        jitterBufferSessionMeanMs: Double? = nil, jitterBufferTargetMs: Double? = nil, concealedPercent: Double? = nil,
+        rttMs: Double? = nil, latencyEstimate: LatencyEstimate? = nil
     ) {
         self.packetsReceived = packetsReceived
         self.lossPercent = lossPercent
         self.jitterBufferDelayMs = jitterBufferDelayMs
+        self.jitterBufferSessionMeanMs = jitterBufferSessionMeanMs
         self.jitterBufferTargetMs = jitterBufferTargetMs
         self.concealedPercent = concealedPercent
         self.rttMs = rttMs
@@ -45,18 +52,20 @@ public struct VoiceFigures: Sendable, Equatable, Codable {
     }
 
     /// Figures from a receiver's jitter-buffer statistics (nil: no receiver yet), its loss
-    /// bookkeeping and the handshake RTT. `jitterBufferDelayMs` is the measured buffer delay to
-    /// report and to build the estimate from (the view passes a recent mean, the summary the
-    /// session's mean); the other parts are the frame duration and the encoder's lookahead.
+    /// bookkeeping, its recent buffer delay (``RecentBufferDelay``) and the handshake RTT; the
+    /// estimate's other parts are the frame duration and the encoder's lookahead.
     public static func measure(
         statistics: JitterBufferStatistics?, lossRatio: Double?, jitterBufferDelayMs: Double?, rttMs: Double?,
         frameMs: Double, codecLookaheadMs: Double
     ) -> VoiceFigures {
         guard let statistics, statistics.packetsReceived > 0 else { return .noAudio(rttMs: rttMs) }
-        let delay = statistics.jitterBufferEmittedCount > 0 ? jitterBufferDelayMs : nil
+        let played = statistics.jitterBufferEmittedCount > 0
+        let delay = played ? jitterBufferDelayMs : nil
         return VoiceFigures(
             packetsReceived: statistics.packetsReceived, lossPercent: 100 * min(max(lossRatio ?? 0, 0), 1),
-            jitterBufferDelayMs: delay, jitterBufferTargetMs: statistics.targetDelayMilliseconds,
+            jitterBufferDelayMs: delay,
+            jitterBufferSessionMeanMs: played ? statistics.meanJitterBufferDelayMilliseconds : nil,
+            jitterBufferTargetMs: statistics.targetDelayMilliseconds,
             concealedPercent: statistics.totalSamplesReceived > statistics.silentSamples
                 ? 100 * statistics.concealmentRatio : nil,
             rttMs: rttMs,
@@ -73,6 +82,7 @@ public struct VoiceFigures: Sendable, Equatable, Codable {
         case packetsReceived = "packets_received"
         case lossPercent = "loss_percent"
         case jitterBufferDelayMs = "jitter_buffer_delay_ms"
+        case jitterBufferSessionMeanMs = "jitter_buffer_delay_session_mean_ms"
         case jitterBufferTargetMs = "jitter_buffer_target_ms"
         case concealedPercent = "concealed_percent"
         case rttMs = "rtt_ms"
@@ -85,6 +95,10 @@ public struct VoiceFigures: Sendable, Equatable, Codable {
 /// trip, and the packet then waits in the jitter buffer (measured, from its arrival on this
 /// machine's socket, so the wait for the engine's next tick is included). Not included: the
 /// sound devices' own buffers, which PortAudio does not measure (zero with WAV files).
+///
+/// The one part not measured on the voice itself is the network's: the handshake's round trip
+/// also holds the other side's wait for its next engine tick (0 to one frame) and its key
+/// derivation, so half of it may overstate the one-way delay by up to half a frame.
 public struct LatencyEstimate: Sendable, Equatable, Codable {
     public var totalMs: Double
     public var frameMs: Double

@@ -16,12 +16,12 @@ struct Tmux {
     let socket: String
     let target = "view"
 
+    /// Runs a tmux command and returns its output.
     @discardableResult
-    func run(_ arguments: [String], environment: [String: String]? = nil) throws -> String {
+    func run(_ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.path)
         process.arguments = ["-S", socket, "-f", "/dev/null"] + arguments
-        if let environment { process.environment = environment }
         let out = Pipe()
         process.standardOutput = out
         process.standardError = out
@@ -30,6 +30,28 @@ struct Tmux {
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Starts the server in the foreground (`-D`: not as a daemon) with `environment`, then one
+    /// `width` × `height` window running `command` (a shell line). Not daemonized because
+    /// Foundation's `Process` learns that a child ended when a descriptor the child inherited
+    /// closes, and a daemon forked from the tmux client would keep it open: the client would
+    /// seem to run for as long as the server does.
+    func start(_ command: String, width: Int, height: Int, environment: [String: String]) async throws -> Process {
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: Self.path)
+        server.arguments = ["-S", socket, "-f", "/dev/null", "-D"]
+        server.environment = environment
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        server.standardInput = FileHandle.nullDevice
+        try server.run()
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !FileManager.default.fileExists(atPath: socket), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try run(["new-session", "-d", "-s", target, "-x", "\(width)", "-y", "\(height)", command])
+        return server
     }
 
     /// The visible screen (the alternate screen while a program uses it).
@@ -84,7 +106,6 @@ struct Tmux {
         let (anaHost, benHost) = ("127.0.0.40", "127.0.0.41")
         let file = { (name: String) in dir.appendingPathComponent(name).path }
         let tmux = Tmux(socket: file("tmux.sock"))
-        defer { tmux.kill() }
 
         // ana: in the terminal, making a new room (no --invite), so the view shows its invite.
         let ana = [
@@ -94,12 +115,16 @@ struct Tmux {
         ].map(Self.quoted).joined(separator: " ")
         // After it exits: its status, and the terminal's settings as the shell gets them back.
         let shell = "\(ana); echo $? > \(Self.quoted(file("ana.exit"))); stty -a > \(Self.quoted(file("stty.txt"))); exec sleep 600"
-        try tmux.run(
-            ["new-session", "-d", "-s", tmux.target, "-x", "120", "-y", "40", shell],
+        let server = try await tmux.start(
+            shell, width: 120, height: 40,
             environment: [
                 "CONCORD_HOME": file("home-ana"), "PATH": "/usr/bin:/bin", "HOME": dir.path, "LANG": "C.UTF-8",
                 "LC_ALL": "C.UTF-8", "TERM": "xterm-256color",
             ])
+        defer {
+            tmux.kill()
+            server.waitUntilExit()
+        }
 
         // The view is up on the alternate screen, with the invite.
         var screen = try await Self.waitForScreen(tmux, "the view with the invite") {
@@ -235,7 +260,8 @@ struct Tmux {
             print(
                 "view test: \(listener) hears the other at \(String(format: "%.1f", median)) ms (cross-correlation median, \(windows.count) windows); "
                     + "estimate \(String(format: "%.1f", estimate.totalMs)) ms = frame \(estimate.frameMs) + codec \(estimate.codecLookaheadMs) + "
-                    + "network \(String(format: "%.2f", estimate.oneWayNetworkMs)) + buffer \(String(format: "%.1f", estimate.jitterBufferMs))")
+                    + "network \(String(format: "%.2f", estimate.oneWayNetworkMs)) + buffer \(String(format: "%.1f", estimate.jitterBufferMs)) "
+                    + "(buffer over the session: \(String(format: "%.1f", heard.voice.jitterBufferSessionMeanMs ?? .nan)) ms)")
             // One frame of tolerance: the engine ticks once a frame on each side.
             #expect(abs(median - estimate.totalMs) <= 20, "\(listener): measured \(median) ms, estimated \(estimate.totalMs) ms")
             compared += 1

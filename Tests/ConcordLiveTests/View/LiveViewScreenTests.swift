@@ -58,6 +58,7 @@ private func room(members: Int = 1, messages: Int = 0) -> LiveSnapshot {
         let frame = LiveViewRenderer.frame(room(), screen: LiveScreen(input: "hello wörld"), width: 80, height: 24)
         #expect(frame.lines.count == 24)
         #expect(frame.lines.last == "> hello wörld")
+        #expect(frame.lines[22].hasPrefix("/help  /invite"), "the help just above the input line")
         #expect(frame.cursor == .init(row: 24, column: 14))
         // No input line (input is not a terminal): no cursor, no padding.
         let plain = LiveViewRenderer.frame(room(), screen: LiveScreen(), width: 80, height: 24)

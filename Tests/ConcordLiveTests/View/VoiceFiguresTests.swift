@@ -68,7 +68,7 @@ private func peer(_ statistics: JitterBufferStatistics?, loss: Double? = 0, rtt:
         #expect(figures.latencyEstimate == nil)
     }
 
-    @Test func theViewShowsTheRecentBufferDelayAndTheSummaryTheSessionMean() throws {
+    @Test func theBufferDelayIsTheLastTwoSecondsAndTheSessionMeanIsBeside() throws {
         var builder = LiveSnapshotBuilder(startedAt: .zero, frameMilliseconds: 20, codecLookaheadMilliseconds: 6.5)
         // 10 s at 20 ms of buffer delay, then the delay grows to 80 ms for the next 2 s.
         var stats = statistics(packets: 500, emitted: 480_000, delayMs: 20)
@@ -82,8 +82,9 @@ private func peer(_ statistics: JitterBufferStatistics?, loss: Double? = 0, rtt:
         }
         let (view, summary) = try #require(last)
         #expect(abs(view.voice.jitterBufferDelayMs! - 80) < 1e-6)
-        #expect(abs(summary.voice.jitterBufferDelayMs! - stats.meanJitterBufferDelayMilliseconds) < 1e-9)
-        #expect(summary.voice.jitterBufferDelayMs! < 40)
+        #expect(summary.voice == view.voice)
+        #expect(abs(summary.voice.jitterBufferSessionMeanMs! - stats.meanJitterBufferDelayMilliseconds) < 1e-9)
+        #expect(summary.voice.jitterBufferSessionMeanMs! < 40)
         let expected: Double = 20 + 6.5 + 4 + 80
         #expect(abs(view.voice.latencyEstimate!.totalMs - expected) < 1e-6)
         // Silence (nothing played for a while): the view keeps the last measured figure.
@@ -125,6 +126,7 @@ private func peer(_ statistics: JitterBufferStatistics?, loss: Double? = 0, rtt:
         #expect(ben["packets_received"] as? Int == 400)
         #expect(abs((ben["loss_percent"] as? Double ?? 0) - 1) < 1e-9)
         #expect(ben["jitter_buffer_delay_ms"] as? Double == 30)
+        #expect(ben["jitter_buffer_delay_session_mean_ms"] as? Double == 30)
         #expect(ben["jitter_buffer_target_ms"] as? Double == 20)
         #expect(ben["rtt_ms"] as? Double == 8)
         #expect(abs((ben["concealed_percent"] as? Double ?? 0) - 100 * 4800.0 / 388_800) < 1e-9)
