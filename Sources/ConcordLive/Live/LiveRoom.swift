@@ -445,8 +445,15 @@ public final class LiveRoom: @unchecked Sendable {
             $0.summary.datagramsReceived = received
             $0.summary.datagramsSent = sent
             $0.summary.inboxOverflowDrops = inboxOverflowDrops
-            // After leaving the list is empty: keep the members as they were last seen.
-            if phase == "member" { $0.summary.peers = peers }
+            // Every member seen, as last seen: one who left (or this client's own leaving,
+            // which empties the list) keeps its figures.
+            for peer in peers {
+                if let index = $0.summary.peers.firstIndex(where: { $0.clientID == peer.clientID }) {
+                    $0.summary.peers[index] = peer
+                } else {
+                    $0.summary.peers.append(peer)
+                }
+            }
         }
     }
 

@@ -52,7 +52,8 @@ public struct LiveSummary: Codable, Sendable, Equatable {
     public var fingerprint: String
     public var viewChanges: [ViewChange] = []
     public var messages: [Message] = []
-    /// Members at the last snapshot taken while this client was in the room.
+    /// Every member seen while this client was in the room, in the order first seen, as last
+    /// seen (a member who left keeps the figures it had then).
     public var peers: [Peer] = []
     public var security = SecurityCounters()
     public var securityStatistics = SecureTransport.Statistics()

@@ -32,26 +32,60 @@ struct Tmux {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// Starts the server in the foreground (`-D`: not as a daemon) with `environment`, then one
-    /// `width` × `height` window running `command` (a shell line). Not daemonized because
-    /// Foundation's `Process` learns that a child ended when a descriptor the child inherited
-    /// closes, and a daemon forked from the tmux client would keep it open: the client would
-    /// seem to run for as long as the server does.
-    func start(_ command: String, width: Int, height: Int, environment: [String: String]) async throws -> Process {
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: Self.path)
-        server.arguments = ["-S", socket, "-f", "/dev/null", "-D"]
-        server.environment = environment
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        server.standardInput = FileHandle.nullDevice
-        try server.run()
+    /// The tmux server, run in the foreground (`-D`, not as a daemon) and spawned here rather
+    /// than with Foundation's `Process`, for two reasons: `Process` learns that a child ended
+    /// when a descriptor the child inherited closes, which a daemon keeps open; and it passes on
+    /// the spawning thread's signal mask (a dispatch thread blocks nearly every signal), which
+    /// the programs in the window would inherit, so Ctrl-C and SIGHUP would never reach them.
+    struct Server {
+        let pid: pid_t
+    }
+
+    /// Starts the server with `environment` (signals unblocked and at their defaults, standard
+    /// streams on /dev/null), then one `width` × `height` window
+    /// running `command` (a shell line).
+    func start(_ command: String, width: Int, height: Int, environment: [String: String]) async throws -> Server {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let arguments = [Self.path, "-S", socket, "-f", "/dev/null", "-D"]
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid = pid_t()
+        let result = posix_spawn(&pid, Self.path, &actions, &attributes, argv, envp)
+        guard result == 0 else { throw POSIXError(POSIXErrorCode(rawValue: result) ?? .EIO) }
         let deadline = ContinuousClock.now + .seconds(5)
         while !FileManager.default.fileExists(atPath: socket), ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
         try run(["new-session", "-d", "-s", target, "-x", "\(width)", "-y", "\(height)", command])
-        return server
+        return Server(pid: pid)
+    }
+
+    /// Ends the server and the programs in it; SIGKILL if it does not go by itself.
+    func stop(_ server: Server) {
+        _ = try? run(["kill-server"])
+        var status: Int32 = 0
+        for _ in 0..<150 {
+            if waitpid(server.pid, &status, WNOHANG) == server.pid { return }
+            usleep(20_000)
+        }
+        kill(server.pid, SIGKILL)
+        waitpid(server.pid, &status, 0)
     }
 
     /// The visible screen (the alternate screen while a program uses it).
@@ -68,7 +102,14 @@ struct Tmux {
     /// Presses keys by name: "Enter", "Escape", "BSpace", "C-u".
     func press(_ keys: String...) throws { try run(["send-keys", "-t", target] + keys) }
 
-    func kill() { _ = try? run(["kill-server"]) }
+    /// Ends the server (and the programs in it); SIGTERM if it does not go by itself.
+    func stop(_ server: Process) {
+        _ = try? run(["kill-server"])
+        let deadline = Date().addingTimeInterval(3)
+        while server.isRunning, Date() < deadline { usleep(20_000) }
+        if server.isRunning { server.terminate() }
+        server.waitUntilExit()
+    }
 }
 
 /// `concord join` in a real terminal (tmux), as a user runs it: the invite shown in the view
@@ -121,10 +162,7 @@ struct Tmux {
                 "CONCORD_HOME": file("home-ana"), "PATH": "/usr/bin:/bin", "HOME": dir.path, "LANG": "C.UTF-8",
                 "LC_ALL": "C.UTF-8", "TERM": "xterm-256color",
             ])
-        defer {
-            tmux.kill()
-            server.waitUntilExit()
-        }
+        defer { tmux.stop(server) }
 
         // The view is up on the alternate screen, with the invite.
         var screen = try await Self.waitForScreen(tmux, "the view with the invite") {
@@ -213,7 +251,10 @@ struct Tmux {
         #expect(try !tmux.alternateScreenOn())
         screen = try tmux.screen()
         #expect(screen.contains("room viewtest · left"), "\(screen)")
-        #expect(!screen.contains("est ms") && !screen.contains("> "), "the view is not left on the shell's screen:\n\(screen)")
+        let shellLines = screen.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(
+            !screen.contains("est ms") && !screen.contains("/help  /invite") && !shellLines.contains(">"),
+            "the view is not left on the shell's screen:\n\(screen)")
         let stty = (try? String(contentsOfFile: file("stty.txt"), encoding: .utf8)) ?? ""
         let flags = Set(stty.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == ";" }).map(String.init))
         for flag in ["icanon", "echo", "isig", "iexten", "ixon"] { #expect(flags.contains(flag), "\(flag) restored: \(stty)") }
@@ -249,8 +290,11 @@ struct Tmux {
             let aligned = ThreeClientsTests.align(
                 looped, talkerFirstTick: try #require(talker.firstTickAtNanoseconds),
                 listenerFirstTick: try #require(summary.firstTickAtNanoseconds))
+            // Both cut to the listener's output: the looped source is far longer, and the
+            // analysis's cost grows with it.
             let track = try WAVReader.readMono48k(path: file("\(listener).wav"))
-            let windows = CrossCorrelationLatency.analyze(source: aligned, track: track, settings: .init(hopSeconds: 0.5))
+            let source = Array(aligned.prefix(track.count))
+            let windows = CrossCorrelationLatency.analyze(source: source, track: track, settings: .init(hopSeconds: 0.5))
                 .filter(\.accepted)
             let latencies = windows.map(\.latencyMilliseconds).sorted()
             guard let median = latencies.dropFirst(latencies.count / 2).first else {
@@ -267,5 +311,45 @@ struct Tmux {
             compared += 1
         }
         #expect(compared >= 1, "at least the side that started the handshake has an RTT and so an estimate")
+    }
+
+    /// Ctrl-C (SIGINT through the terminal: ISIG stays on) leaves the room and puts the
+    /// terminal back, as /leave does; with --invite given, no invite is shown.
+    @Test(.enabled(if: Tmux.available, "tmux is not installed at /usr/bin/tmux (scripts/install-deps installs it)"))
+    func controlCLeavesAndRestoresTheTerminal() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("concord-view-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = { (name: String) in dir.appendingPathComponent(name).path }
+        let tmux = Tmux(socket: file("tmux.sock"))
+        let join = [
+            ZeroTierCLITests.binary, "join", "viewtest", "--client-id", "cai", "--bind", "127.0.0.42",
+            "--port", "\(Int.random(in: 40_000..<60_000))", "--invite", RoomSecret.generate().inviteString,
+            "--input-wav", Self.fixtures.appendingPathComponent("c.wav").path, "--output-wav", file("cai.wav"),
+            "--duration", "60",
+        ].map(Self.quoted).joined(separator: " ")
+        let shell = "\(join); echo $? > \(Self.quoted(file("exit"))); stty -a > \(Self.quoted(file("stty.txt"))); exec sleep 600"
+        let server = try await tmux.start(
+            shell, width: 80, height: 24,
+            environment: ["CONCORD_HOME": file("home"), "PATH": "/usr/bin:/bin", "HOME": dir.path, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"])
+        defer { tmux.stop(server) }
+        let screen = try await Self.waitForScreen(tmux, "the view") { $0.contains("room viewtest") && $0.contains("/help  /invite") }
+        #expect(!screen.contains("--invite"), "a joined room's invite is not shown unless asked")
+        #expect(try tmux.alternateScreenOn())
+        try tmux.type("half-typed")
+        try tmux.press("C-c")
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !FileManager.default.fileExists(atPath: file("stty.txt")), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        let status = (try? String(contentsOfFile: file("exit"), encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(status == "0", "exit status after Ctrl-C")
+        #expect(try !tmux.alternateScreenOn())
+        let after = try tmux.screen()
+        #expect(after.contains("room viewtest · left"), "\(after)")
+        let stty = (try? String(contentsOfFile: file("stty.txt"), encoding: .utf8)) ?? ""
+        let flags = Set(stty.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == ";" }).map(String.init))
+        for flag in ["icanon", "echo", "isig"] { #expect(flags.contains(flag), "\(flag) restored: \(stty)") }
     }
 }
