@@ -280,8 +280,9 @@ public enum LiveViewRenderer {
     private static func legendLine(_ s: LiveSnapshot) -> String {
         let frame = number(s.frameMilliseconds, decimals: 0)
         let lookahead = number(s.codecLookaheadMilliseconds, decimals: 1)
-        return "measured: loss, jb (buffer delay, last 2 s), conc, rtt (handshake) · "
-            + "est = mouth-to-ear estimate: frame \(frame) + codec \(lookahead) + rtt/2 + jb"
+        // The estimate's definition first: at narrow widths the line is cut from the right.
+        return "est ms = frame \(frame) + codec \(lookahead) + rtt/2 + jb: a mouth-to-ear estimate; "
+            + "measured: loss, jb (buffer delay, last 2 s), conc, rtt (handshake)"
     }
 
     /// The table cut to `rows` lines; when members are left out, the last line says how many.
