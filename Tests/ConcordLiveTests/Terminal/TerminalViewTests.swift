@@ -306,8 +306,12 @@ struct Tmux {
                     + "estimate \(String(format: "%.1f", estimate.totalMs)) ms = frame \(estimate.frameMs) + codec \(estimate.codecLookaheadMs) + "
                     + "network \(String(format: "%.2f", estimate.oneWayNetworkMs)) + buffer \(String(format: "%.1f", estimate.jitterBufferMs)) "
                     + "(buffer over the session: \(String(format: "%.1f", heard.voice.jitterBufferSessionMeanMs ?? .nan)) ms)")
-            // One frame of tolerance: the engine ticks once a frame on each side.
-            #expect(abs(median - estimate.totalMs) <= 20, "\(listener): measured \(median) ms, estimated \(estimate.totalMs) ms")
+            // Tolerance: one frame (20 ms) for the engines' ticks, plus half a frame for the
+            // handshake RTT, which holds the other side's wait for its next tick
+            // (`LatencyEstimate`). The session's mean buffer delay (start-up at 80 ms included)
+            // instead of the recent one would miss by more (measured here: 32–52 ms heard,
+            // estimates 44–74 ms, session-mean based ones 28–37 ms higher than the recent).
+            #expect(abs(median - estimate.totalMs) <= 30, "\(listener): measured \(median) ms, estimated \(estimate.totalMs) ms")
             compared += 1
         }
         #expect(compared >= 1, "at least the side that started the handshake has an RTT and so an estimate")
