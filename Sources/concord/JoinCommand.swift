@@ -15,8 +15,9 @@ struct JoinCommand: AsyncParsableCommand {
             Every datagram is sealed with keys from the room secret: give the room's --invite (or \
             --passphrase); without either, a new secret is made and its invite printed for the others. \
             Peers are found by broadcast on the network (--network: the ZeroTier network's subnet) and \
-            by the --peer addresses given. Type /mute, /unmute, /volume NAME PERCENT, /leave, or any \
-            text to send it to the room. Ctrl-C leaves the room cleanly.
+            by the --peer addresses given. Type /mute, /unmute, /volume NAME PERCENT, /invite (show the \
+            invite; /ok or Esc hides it), /help, /leave, or any text to send it to the room. Ctrl-C leaves \
+            the room cleanly.
             """)
 
     @Argument(help: "The room id (1 to 32 bytes).") var room: String
@@ -36,7 +37,9 @@ struct JoinCommand: AsyncParsableCommand {
     @Option(help: "A file holding the passphrase (first line).") var passphraseFile: String?
 
     @Option(help: "Input sound device: index or name (see `concord devices`).") var input: String?
-    @Option(help: "Play this WAV file as the microphone, in real time (then silence).") var inputWav: String?
+    @Option(help: "Play this WAV file as the microphone, in real time (then silence, or again with --loop).")
+    var inputWav: String?
+    @Flag(help: "With --input-wav: play the file again each time it ends.") var loop = false
     @Option(help: "Output sound device: index or name.") var output: String?
     @Option(help: "Write what you hear to this WAV file (48 kHz mono) instead of a device.") var outputWav: String?
 
@@ -68,6 +71,7 @@ struct JoinCommand: AsyncParsableCommand {
         }
         if let broadcast, RoomAddress.parseIPv4(broadcast) == nil { throw ValidationError("--broadcast \(broadcast): not an IPv4 address") }
         if input != nil && inputWav != nil { throw ValidationError("give --input or --input-wav, not both") }
+        if loop && inputWav == nil { throw ValidationError("--loop plays the --input-wav file again: give --input-wav FILE") }
         if output != nil && outputWav != nil { throw ValidationError("give --output or --output-wav, not both") }
         guard [10, 20].contains(frameMs) else { throw ValidationError("--frame-ms must be 10 or 20") }
         guard (1...65_535).contains(port) else { throw ValidationError("--port \(port): must be 1 to 65535") }
@@ -123,7 +127,7 @@ struct JoinCommand: AsyncParsableCommand {
 
         let frameSamples = codec.frameSamples
         let inputDevice: any AudioInputDevice =
-            try inputWav.map { try WAVFileInput(path: $0, frameSamples: frameSamples) }
+            try inputWav.map { try WAVFileInput(path: $0, frameSamples: frameSamples, atEnd: loop ? .loop : .silence) }
             ?? PortAudioInput(device: input, frameSamples: frameSamples)
         let outputDevice: any AudioOutputDevice =
             try outputWav.map { WAVFileOutput(path: $0) } ?? PortAudioOutput(device: output, frameSamples: frameSamples)
@@ -159,12 +163,12 @@ struct JoinCommand: AsyncParsableCommand {
         if let duration {
             DispatchQueue.global().asyncAfter(deadline: .now() + duration) { live.requestLeave() }
         }
-        Self.readCommands(into: live)
-        let view = Self.startView(of: live)
+        let view = Self.startView(of: live, invite: secret.inviteString, showInvite: secretWasGenerated)
         if !say.isEmpty { Self.sayWhenJoined(say, live: live) }
 
         await live.waitUntilFinished()
-        view.cancel()
+        // The terminal is back to the shell's before anything else is printed.
+        view.stop()
         signals.forEach { $0.cancel() }
         let summary = live.summary
         try? store.saveKnownKeys(summary.knownKeys)
@@ -172,10 +176,8 @@ struct JoinCommand: AsyncParsableCommand {
         try? await group.shutdownGracefully()
         var failed = false
         if let summaryPath = outputs.summary {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             do {
-                try summaryPath.write(try encoder.encode(summary))
+                try summaryPath.write(try summary.jsonData())
             } catch {
                 printError("\(error)")
                 failed = true
@@ -216,13 +218,50 @@ struct JoinCommand: AsyncParsableCommand {
         }
     }
 
-    /// Lines from stdin become commands; a bad one prints why. End of input leaves stdin alone
-    /// (a headless client keeps talking until --duration or a signal).
-    static func readCommands(into live: LiveRoom) {
+    /// No --invite or passphrase: the secret was made here, and the others need its invite.
+    var secretWasGenerated: Bool { invite == nil && passphrase == nil && passphraseFile == nil }
+
+    /// The view of a running client: the full-screen view on a terminal, else a status line
+    /// every 5 s on stderr and commands read from stdin.
+    enum RunningView {
+        case terminal(LiveTerminalView)
+        case headless(any DispatchSourceTimer)
+
+        /// Stops it; the terminal view puts the terminal back and the lines the process wrote
+        /// to stderr while it covered them are printed again, where they stay visible.
+        func stop() {
+            switch self {
+            case .terminal(let view):
+                for line in view.stop() { printError(line) }
+            case .headless(let timer):
+                timer.cancel()
+            }
+        }
+    }
+
+    static func startView(of live: LiveRoom, invite: String, showInvite: Bool) -> RunningView {
+        if let view = LiveTerminalView.start(live: live, invite: invite, showInvite: showInvite) { return .terminal(view) }
+        readCommands(into: live, invite: invite)
+        let timer = DispatchSource.makeTimerSource(queue: .global())
+        timer.schedule(deadline: .now() + .seconds(5), repeating: .seconds(5))
+        timer.setEventHandler { printError(LiveViewRenderer.statusLine(live.snapshot)) }
+        timer.resume()
+        return .headless(timer)
+    }
+
+    /// Headless: lines from stdin become commands; a bad one prints why, /invite and /help
+    /// print what they show. End of input leaves stdin alone (a headless client keeps talking
+    /// until --duration or a signal).
+    static func readCommands(into live: LiveRoom, invite: String) {
         let thread = Thread {
             while let line = readLine() {
                 do {
-                    if let command = try LiveCommand.parse(line) { live.submit(command) }
+                    switch try LiveCommand.parse(line) {
+                    case nil, .dismiss?: break
+                    case .showInvite?: printError("others join with:\n  --invite \(invite)")
+                    case .help?: printError(LiveCommand.helpText)
+                    case let command?: live.submit(command)
+                    }
                 } catch {
                     printError("\(error)")
                 }
@@ -230,27 +269,6 @@ struct JoinCommand: AsyncParsableCommand {
         }
         thread.name = "concord-stdin"
         thread.start()
-    }
-
-    /// A full-screen view on a terminal, else a status line every 5 s on stderr.
-    static func startView(of live: LiveRoom) -> any DispatchSourceTimer {
-        let tty = isatty(STDOUT_FILENO) == 1
-        let timer = DispatchSource.makeTimerSource(queue: .global())
-        timer.schedule(deadline: .now() + .milliseconds(250), repeating: tty ? .milliseconds(250) : .seconds(5))
-        timer.setEventHandler {
-            let snapshot = live.snapshot
-            if tty {
-                var size = winsize()
-                let ok = ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0
-                let lines = LiveViewRenderer.render(
-                    snapshot, width: ok ? Int(size.ws_col) : 100, height: ok ? Int(size.ws_row) : 30)
-                FileHandle.standardOutput.write(Data(LiveViewRenderer.ansiFrame(lines).utf8))
-            } else {
-                printError(LiveViewRenderer.statusLine(snapshot))
-            }
-        }
-        timer.resume()
-        return timer
     }
 
     /// Sends each text once this client is a member with at least one peer.

@@ -9,7 +9,9 @@ import Synchronization
 /// finished capturing it. The schedule is absolute: an engine that falls behind gets the frames
 /// it missed at once and catches up, it does not drift. The last partial frame is padded with
 /// silence. After the file, `.silence` (the default) returns silent frames at the same pace
-/// forever, so a headless client keeps ticking and listening; `.stop` makes `read` return false.
+/// forever, so a headless client keeps ticking and listening; `.stop` makes `read` return false;
+/// `.loop` plays the file again from its start, sample after sample (no gap, no padding
+/// between rounds), for as long as the client runs.
 ///
 /// `stop()` from another thread ends a `read` within one frame duration.
 public final class WAVFileInput: AudioInputDevice {
@@ -19,6 +21,8 @@ public final class WAVFileInput: AudioInputDevice {
         case silence
         /// Return false, as a stopped device does.
         case stop
+        /// Play the file again from its first sample, seamlessly.
+        case loop
     }
 
     /// The file, or a label for audio given directly.
@@ -76,20 +80,37 @@ public final class WAVFileInput: AudioInputDevice {
         MonotonicClock.sleep(until: start.advanced(byNanoseconds: due))
         guard !stopped.load(ordering: .acquiring) else { return false }
 
-        let available = max(0, min(frameSamples, samples.count - offset))
         frame.withUnsafeMutableBufferPointer { target in
-            samples.withUnsafeBufferPointer { source in
-                if available > 0 {
-                    target.baseAddress!.update(from: source.baseAddress! + offset, count: available)
-                }
-                if available < frameSamples {
-                    (target.baseAddress! + available).update(repeating: 0, count: frameSamples - available)
-                }
+            if atEnd == .loop {
+                copyLooping(from: offset, into: target)
+            } else {
+                copy(from: offset, into: target)
             }
             meter.update(UnsafeBufferPointer(target))
         }
         transferred.add(1, ordering: .relaxed)
         return true
+    }
+
+    /// Samples from `offset` on, then silence.
+    private func copy(from offset: Int, into target: UnsafeMutableBufferPointer<Float>) {
+        let available = max(0, min(target.count, samples.count - offset))
+        for i in 0..<available { target[i] = samples[offset + i] }
+        for i in available..<target.count { target[i] = 0 }
+    }
+
+    /// Samples from `offset` modulo the file's length, wrapping to its start as often as needed.
+    private func copyLooping(from offset: Int, into target: UnsafeMutableBufferPointer<Float>) {
+        guard !samples.isEmpty else {
+            target.update(repeating: 0)
+            return
+        }
+        var position = offset % samples.count
+        for i in 0..<target.count {
+            target[i] = samples[position]
+            position += 1
+            if position == samples.count { position = 0 }
+        }
     }
 
     public var level: InputLevel { meter.level }

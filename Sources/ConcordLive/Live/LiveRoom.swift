@@ -108,9 +108,10 @@ public final class LiveRoom: @unchecked Sendable {
 
     // Engine state: touched only by the engine thread.
     private let room: SecureVoiceRoom
-    private let startedAt: Instant
+    /// When the engine was built: the origin of the times the view shows beside messages.
+    public let startedAt: Instant
     private var volumes: [String: Float] = [:]
-    private var messages: [LiveSnapshot.Message] = []
+    private var viewModel: LiveSnapshotBuilder
     private var voiceStats: [RoomAddress: VoiceArrivals] = [:]
     private var nextSnapshotAt = Instant.zero
     private var lastNow = Instant.zero
@@ -199,11 +200,17 @@ public final class LiveRoom: @unchecked Sendable {
         let node = RoomNode(settings: configuration.roomSettings, seed: seed.next(), logger: logger)
         room = SecureVoiceRoom(room: VoiceRoom(node: node, participant: participant, logger: logger), transport: security)
         startedAt = MonotonicClock.now()
+        let builder = LiveSnapshotBuilder(
+            startedAt: startedAt, frameMilliseconds: Double(configuration.codec.frameMilliseconds),
+            codecLookaheadMilliseconds: Double(participant.sender.encoder.lookaheadSamples) * 1000
+                / Double(AudioFormat.sampleRate))
+        viewModel = builder
         let snapshot = LiveSnapshot(
             roomID: configuration.roomID, clientID: configuration.clientID,
             fingerprint: configuration.identity.publicIdentity.fingerprint, address: "\(address)", phase: "discovering",
             muted: false, inputLevelDBFS: nil, members: [], messages: [], security: SecurityCounters(), handshakes: 0,
-            impersonations: 0, garbageDatagrams: 0, uptimeSeconds: 0)
+            impersonations: 0, garbageDatagrams: 0, uptimeSeconds: 0, frameMilliseconds: builder.frameMilliseconds,
+            codecLookaheadMilliseconds: builder.codecLookaheadMilliseconds)
         published = Mutex(
             Published(
                 snapshot: snapshot,
@@ -379,7 +386,11 @@ public final class LiveRoom: @unchecked Sendable {
             notice("microphone on")
         case let .volume(member, gain):
             guard let peer = room.node.peers().first(where: { $0.clientID == member || $0.displayName == member }) else {
-                notice("no member \"\(member)\" (members: \(room.node.peers().map(\.clientID).joined(separator: ", ")))")
+                let members = room.node.peers().map(\.clientID)
+                notice(
+                    "/volume: no member \"\(member)\" "
+                        + (members.isEmpty ? "(nobody else is here)" : "(members: \(members.joined(separator: ", ")))"),
+                    kind: .error)
                 return
             }
             volumes[peer.clientID] = gain
@@ -388,12 +399,12 @@ public final class LiveRoom: @unchecked Sendable {
         case .say(let text):
             do {
                 send(try room.sendText(text, now: now))
-                messages.append(.init(secondsSinceStart: now.seconds - startedAt.seconds, from: configuration.clientID, text: text, isNotice: false))
+                viewModel.record(.text, from: configuration.clientID, text, at: now)
             } catch {
-                notice("message not sent: \(error)")
+                notice("message not sent: \(error)", kind: .error)
             }
-        case .help:
-            notice(LiveCommand.helpText)
+        case .help, .showInvite, .dismiss:
+            break  // the terminal view's own commands: it never submits them
         case .leave:
             break  // handled through the inbox flag
         }
@@ -407,7 +418,7 @@ public final class LiveRoom: @unchecked Sendable {
         case .peerJoined(let p): notice("\(p.clientID) joined")
         case let .peerLeft(id, reason): notice("\(id) \(reason == .left ? "left" : "is gone (no answer)")")
         case .messageReceived(let m):
-            messages.append(.init(secondsSinceStart: now.seconds - startedAt.seconds, from: m.origin, text: m.text, isNotice: false))
+            viewModel.record(.text, from: m.origin, m.text, at: now)
             published.withLock { $0.summary.messages.append(.init(from: m.origin, text: m.text)) }
         case let .viewChanged(view, _):
             published.withLock { $0.summary.viewChanges.append(.init(atNanoseconds: now.nanoseconds, view: view)) }
@@ -417,15 +428,15 @@ public final class LiveRoom: @unchecked Sendable {
         let changes = room.transport.keyChanges
         while noticedKeyChanges < changes.count {
             let c = changes[noticedKeyChanges]
-            notice("WARNING: \(c.clientID) presents another identity key: was \(c.previousFingerprint), now \(c.newFingerprint)")
+            notice(
+                "WARNING: \(c.clientID) presents another identity key: was \(c.previousFingerprint), now \(c.newFingerprint)",
+                kind: .error)
             noticedKeyChanges += 1
         }
     }
 
-    private func notice(_ text: String) {
-        let now = MonotonicClock.now()
-        messages.append(.init(secondsSinceStart: now.seconds - startedAt.seconds, from: "", text: text, isNotice: true))
-        if messages.count > 200 { messages.removeFirst(messages.count - 200) }
+    private func notice(_ text: String, kind: LiveSnapshot.Message.Kind = .notice) {
+        viewModel.record(kind, text, at: MonotonicClock.now())
         logger.info("\(text)")
     }
 
@@ -445,26 +456,22 @@ public final class LiveRoom: @unchecked Sendable {
     private func publish(now: Instant, inputLevel: Float?) {
         let transport = room.transport
         let changed = Set(transport.keyChanges.map(\.clientID))
-        let frameMs = Double(configuration.codec.frameMilliseconds)
-        let lookaheadMs = Double(room.participant.sender.encoder.lookaheadSamples) / 48.0
         var members: [LiveSnapshot.Member] = []
+        var peers: [LiveSummary.Peer] = []
         for (peer, fingerprint) in room.peers() {
             let receiver = room.participant.receiver(for: VoiceRoom.voiceID(for: peer.clientID))
-            let stats = receiver?.statistics
-            let level = receiver.map { InputLevel(measuring: $0.frame) }
-            let rtt = transport.peer(at: peer.address)?.handshakeRTTMilliseconds
-            let target = receiver?.jitterBuffer.targetDelayMilliseconds ?? 0
-            members.append(
-                LiveSnapshot.Member(
-                    clientID: peer.clientID, displayName: peer.displayName, address: "\(peer.address)", fingerprint: fingerprint,
-                    keyChanged: changed.contains(peer.clientID), status: "\(peer.status)",
-                    speaking: (level?.rmsDBFS ?? -120) > -45, muted: volumes[peer.clientID] == 0,
-                    volume: volumes[peer.clientID] ?? 1, levelDBFS: level?.rmsDBFS,
-                    latencyMs: receiver == nil ? nil : frameMs + lookaheadMs + (rtt ?? 0) / 2 + target,
-                    rttMs: rtt, lossPercent: (voiceStats[peer.address]?.lossRatio ?? 0) * 100,
-                    jitterBufferMs: stats?.meanJitterBufferDelayMilliseconds ?? 0,
-                    concealedPercent: (stats?.concealmentRatio ?? 0) * 100))
+            let (member, summary) = viewModel.member(
+                .init(
+                    clientID: peer.clientID, displayName: peer.displayName, address: "\(peer.address)",
+                    fingerprint: fingerprint, keyChanged: changed.contains(peer.clientID), status: "\(peer.status)",
+                    volume: volumes[peer.clientID], statistics: receiver?.statistics,
+                    lossRatio: voiceStats[peer.address]?.lossRatio,
+                    levelDBFS: receiver.map { InputLevel(measuring: $0.frame).rmsDBFS },
+                    rttMs: transport.peer(at: peer.address)?.handshakeRTTMilliseconds))
+            members.append(member)
+            peers.append(summary)
         }
+        viewModel.keepOnly(Set(members.map(\.clientID)))
         let phase: String
         switch room.node.phase {
         case .idle, .discovering: phase = "discovering"
@@ -474,10 +481,11 @@ public final class LiveRoom: @unchecked Sendable {
         let snapshot = LiveSnapshot(
             roomID: configuration.roomID, clientID: configuration.clientID,
             fingerprint: configuration.identity.publicIdentity.fingerprint, address: "\(address)", phase: phase,
-            muted: room.participant.muted, inputLevelDBFS: inputLevel, members: members, messages: messages,
+            muted: room.participant.muted, inputLevelDBFS: inputLevel, members: members, messages: viewModel.messages,
             security: authenticRejections(transport.counters), handshakes: transport.statistics.handshakesCompleted,
             impersonations: transport.statistics.impersonations, garbageDatagrams: transport.counters.malformed,
-            uptimeSeconds: now.seconds - startedAt.seconds)
+            uptimeSeconds: now.seconds - startedAt.seconds, frameMilliseconds: viewModel.frameMilliseconds,
+            codecLookaheadMilliseconds: viewModel.codecLookaheadMilliseconds)
         let (sent, received) = (self.transport.datagramsSent, self.transport.datagramsReceived)
         published.withLock {
             $0.snapshot = snapshot
@@ -488,9 +496,14 @@ public final class LiveRoom: @unchecked Sendable {
             $0.summary.datagramsSent = sent
             $0.summary.inboxOverflowDrops = inboxOverflowDrops
             $0.summary.duplicateDatagrams = broadcastCopies.duplicates
-            // After leaving the list is empty: keep the members as they were last seen.
-            if phase == "member" {
-                $0.summary.peers = members.map { .init(clientID: $0.clientID, fingerprint: $0.fingerprint, lossPercent: $0.lossPercent) }
+            // Every member seen, as last seen: one who left (or this client's own leaving,
+            // which empties the list) keeps its figures.
+            for peer in peers {
+                if let index = $0.summary.peers.firstIndex(where: { $0.clientID == peer.clientID }) {
+                    $0.summary.peers[index] = peer
+                } else {
+                    $0.summary.peers.append(peer)
+                }
             }
         }
     }
@@ -513,27 +526,5 @@ public final class LiveRoom: @unchecked Sendable {
 
     private static func hostPort(_ host: String, _ port: UInt16) -> String {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-    }
-}
-
-/// Per-sender voice sequence bookkeeping for the live view's loss figure: authentic packets
-/// received against the span of sequence numbers seen.
-struct VoiceArrivals {
-    private var unwrapper = SequenceUnwrapper<UInt16>()
-    private var first: Int64?
-    private var highest: Int64 = 0
-    private var received = 0
-
-    mutating func note(_ sequence: UInt16) {
-        let s = unwrapper.unwrap(sequence)
-        if first == nil { first = s }
-        highest = max(highest, s)
-        received += 1
-    }
-
-    var lossRatio: Double {
-        guard let first else { return 0 }
-        let expected = highest - first + 1
-        return expected > 0 ? max(0, 1 - Double(received) / Double(expected)) : 0
     }
 }

@@ -1,4 +1,5 @@
 import Concord
+import Foundation
 
 /// What a live session did, written as JSON by `concord join --summary-json PATH` when it ends:
 /// for scripts and for the integration test (which compares the room views of several clients
@@ -23,12 +24,22 @@ public struct LiveSummary: Codable, Sendable, Equatable {
     public struct Peer: Codable, Sendable, Equatable {
         public var clientID: String
         public var fingerprint: String?
-        public var lossPercent: Double
+        /// Its stream as this client received it, at the last snapshot taken while in the room:
+        /// packets and loss over the session, the buffer delay of the last 2 s of audio and over
+        /// the session, concealment, RTT and the latency estimate.
+        public var voice: VoiceFigures
+
+        public var lossPercent: Double { voice.lossPercent }
+
+        public init(clientID: String, fingerprint: String?, voice: VoiceFigures) {
+            self.clientID = clientID
+            self.fingerprint = fingerprint
+            self.voice = voice
+        }
 
         enum CodingKeys: String, CodingKey {
-            case fingerprint
+            case fingerprint, voice
             case clientID = "client_id"
-            case lossPercent = "loss_percent"
         }
     }
 
@@ -41,7 +52,8 @@ public struct LiveSummary: Codable, Sendable, Equatable {
     public var fingerprint: String
     public var viewChanges: [ViewChange] = []
     public var messages: [Message] = []
-    /// Members at the last snapshot taken while this client was in the room.
+    /// Every member seen while this client was in the room, in the order first seen, as last
+    /// seen (a member who left keeps the figures it had then).
     public var peers: [Peer] = []
     public var security = SecurityCounters()
     public var securityStatistics = SecureTransport.Statistics()
@@ -75,6 +87,14 @@ public struct LiveSummary: Codable, Sendable, Equatable {
         self.clientID = clientID
         self.address = address
         self.fingerprint = fingerprint
+    }
+
+    /// The JSON `concord join --summary-json` writes: indented, keys sorted, "/" left as is
+    /// (addresses and paths stay readable; JSON does not need it escaped).
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
     }
 
     /// The view this client held at `instant` (monotonic nanoseconds), or nil before its first.

@@ -7,7 +7,12 @@ public enum LiveCommand: Sendable, Equatable {
     case say(String)
     /// "/leave", "/quit", "/exit".
     case leave
+    /// "/help": the terminal view shows the commands (a headless client prints them).
     case help
+    /// "/invite": show the room's invite again (the terminal view's panel; headless: printed).
+    case showInvite
+    /// "/ok" (or Esc in the terminal view): hide the invite or help panel.
+    case dismiss
 
     /// The highest volume `/volume` accepts, in percent.
     public static let maximumVolumePercent: Float = 400
@@ -17,6 +22,8 @@ public enum LiveCommand: Sendable, Equatable {
         /mute                  stop sending your voice
         /unmute                send your voice again
         /volume NAME PERCENT   set how loud NAME plays for you, 0–400 % (0 silences them)
+        /invite                show the invite others join this room with
+        /ok                    hide this panel or the invite (also Esc)
         /leave                 leave the room and quit (also /quit, /exit)
         /help                  show this help
         anything else          is sent to the room as a message; start it with // to send a line beginning with /
@@ -46,6 +53,12 @@ public enum LiveCommand: Sendable, Equatable {
             return .leave
         case "help", "?":
             return .help
+        case "invite":
+            try noArguments("/invite", arguments)
+            return .showInvite
+        case "ok", "close":
+            try noArguments("/\(name)", arguments)
+            return .dismiss
         case "volume", "vol":
             return try volume(arguments)
         case "":
@@ -92,7 +105,8 @@ public enum LiveCommandError: Error, Sendable, Equatable, CustomStringConvertibl
     case unknownCommand(String)
     case badArguments(command: String, reason: String)
 
-    static let usage = "/mute, /unmute, /volume NAME PERCENT, /leave, /help (start with // to send a message beginning with /)"
+    static let usage =
+        "/mute, /unmute, /volume NAME PERCENT, /invite, /ok, /leave, /help (start with // to send a message beginning with /)"
 
     public var description: String {
         switch self {

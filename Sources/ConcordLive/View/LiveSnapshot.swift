@@ -21,12 +21,8 @@ public struct LiveSnapshot: Sendable, Equatable {
         public var volume: Float
         /// Level of its decoded audio; nil if no stream.
         public var levelDBFS: Float?
-        /// Estimated mouth-to-ear latency.
-        public var latencyMs: Double?
-        public var rttMs: Double?
-        public var lossPercent: Double
-        public var jitterBufferMs: Double
-        public var concealedPercent: Double
+        /// Its stream's figures: loss, jitter buffer, concealment, RTT, latency estimate.
+        public var voice: VoiceFigures
 
         public init(
             clientID: String,
@@ -39,11 +35,7 @@ public struct LiveSnapshot: Sendable, Equatable {
             muted: Bool = false,
             volume: Float = 1,
             levelDBFS: Float? = nil,
-            latencyMs: Double? = nil,
-            rttMs: Double? = nil,
-            lossPercent: Double = 0,
-            jitterBufferMs: Double = 0,
-            concealedPercent: Double = 0
+            voice: VoiceFigures = .noAudio()
         ) {
             self.clientID = clientID
             self.displayName = displayName ?? clientID
@@ -55,26 +47,32 @@ public struct LiveSnapshot: Sendable, Equatable {
             self.muted = muted
             self.volume = volume
             self.levelDBFS = levelDBFS
-            self.latencyMs = latencyMs
-            self.rttMs = rttMs
-            self.lossPercent = lossPercent
-            self.jitterBufferMs = jitterBufferMs
-            self.concealedPercent = concealedPercent
+            self.voice = voice
         }
     }
 
-    /// A room text message or a notice (join, leave, key change...).
+    /// A room text message, a notice (join, leave, key change...) or an error (a command that
+    /// could not be run).
     public struct Message: Sendable, Equatable {
+        public enum Kind: Sendable, Equatable {
+            /// A text someone sent to the room.
+            case text
+            /// Something that happened.
+            case notice
+            /// Something the user asked for that did not happen, and why.
+            case error
+        }
+
         public var secondsSinceStart: Double
         public var from: String
         public var text: String
-        public var isNotice: Bool
+        public var kind: Kind
 
-        public init(secondsSinceStart: Double, from: String, text: String, isNotice: Bool = false) {
+        public init(secondsSinceStart: Double, from: String, text: String, kind: Kind = .text) {
             self.secondsSinceStart = secondsSinceStart
             self.from = from
             self.text = text
-            self.isNotice = isNotice
+            self.kind = kind
         }
     }
 
@@ -98,6 +96,9 @@ public struct LiveSnapshot: Sendable, Equatable {
     /// Datagrams that were not Concord packets at all.
     public var garbageDatagrams: Int
     public var uptimeSeconds: Double
+    /// The fixed parts of the latency estimate (``LatencyEstimate``), for the view's legend.
+    public var frameMilliseconds: Double
+    public var codecLookaheadMilliseconds: Double
 
     public init(
         roomID: String,
@@ -113,7 +114,9 @@ public struct LiveSnapshot: Sendable, Equatable {
         handshakes: Int = 0,
         impersonations: Int = 0,
         garbageDatagrams: Int = 0,
-        uptimeSeconds: Double = 0
+        uptimeSeconds: Double = 0,
+        frameMilliseconds: Double = 20,
+        codecLookaheadMilliseconds: Double = 6.5
     ) {
         self.roomID = roomID
         self.clientID = clientID
@@ -129,5 +132,7 @@ public struct LiveSnapshot: Sendable, Equatable {
         self.impersonations = impersonations
         self.garbageDatagrams = garbageDatagrams
         self.uptimeSeconds = uptimeSeconds
+        self.frameMilliseconds = frameMilliseconds
+        self.codecLookaheadMilliseconds = codecLookaheadMilliseconds
     }
 }

@@ -14,7 +14,8 @@ private func parseError(_ line: String) -> LiveCommandError? {
     @Test(arguments: [
         ("/mute", LiveCommand.mute), ("  /mute  ", .mute), ("/MUTE", .mute), ("/mute\n", .mute),
         ("/unmute", .unmute), ("/leave", .leave), ("/quit", .leave), ("/exit", .leave), ("/Exit", .leave),
-        ("/help", .help), ("/?", .help),
+        ("/help", .help), ("/?", .help), ("/invite", .showInvite), (" /INVITE ", .showInvite), ("/ok", .dismiss),
+        ("/close", .dismiss),
     ])
     func parsesCommands(line: String, command: LiveCommand) throws {
         #expect(try LiveCommand.parse(line) == command)
@@ -48,7 +49,7 @@ private func parseError(_ line: String) -> LiveCommandError? {
         #expect(error == .unknownCommand("/dance"))
         let text = error.map { "\($0)" } ?? ""
         #expect(text.contains("unknown command /dance"))
-        for command in ["/mute", "/unmute", "/volume NAME PERCENT", "/leave", "//"] {
+        for command in ["/mute", "/unmute", "/volume NAME PERCENT", "/invite", "/ok", "/leave", "//"] {
             #expect(text.contains(command), "missing \(command)")
         }
         #expect(parseError("/") == .unknownCommand("/"))
@@ -73,7 +74,7 @@ private func parseError(_ line: String) -> LiveCommandError? {
         #expect("\(error!)".contains("usage: /volume NAME PERCENT"))
     }
 
-    @Test(arguments: ["/mute now", "/unmute please", "/leave soon", "/quit x"])
+    @Test(arguments: ["/mute now", "/unmute please", "/leave soon", "/quit x", "/invite bob", "/ok then"])
     func argumentlessCommandsRefuseArguments(line: String) {
         guard case let .badArguments(_, reason)? = parseError(line) else {
             Issue.record("expected bad arguments for \(line)")
@@ -83,7 +84,7 @@ private func parseError(_ line: String) -> LiveCommandError? {
     }
 
     @Test func helpListsEveryCommand() {
-        for command in ["/mute", "/unmute", "/volume NAME PERCENT", "/leave", "/quit", "/exit", "/help", "//"] {
+        for command in ["/mute", "/unmute", "/volume NAME PERCENT", "/invite", "/ok", "/leave", "/quit", "/exit", "/help", "//"] {
             #expect(LiveCommand.helpText.contains(command), "missing \(command)")
         }
     }

@@ -7,6 +7,14 @@ private let aliceFingerprint = "AAAA-BBBB-CCCC-DDDD-EEEE"
 private let bobFingerprint = "BOBB-FING-ERPR-INTX-YZ23"
 private let eveFingerprint = "EVEE-NEWK-EYXX-7777-QQQQ"
 
+/// A live stream's figures, the estimate built from frame 20 + lookahead 6.5 + RTT/2 + buffer.
+func figures(rtt: Double?, loss: Double, buffer: Double, concealed: Double, packets: Int = 500) -> VoiceFigures {
+    VoiceFigures(
+        packetsReceived: packets, lossPercent: loss, jitterBufferDelayMs: buffer, jitterBufferTargetMs: buffer - 10,
+        concealedPercent: concealed, rttMs: rtt,
+        latencyEstimate: rtt.map { LatencyEstimate(frameMs: 20, codecLookaheadMs: 6.5, oneWayNetworkMs: $0 / 2, jitterBufferMs: buffer) })
+}
+
 /// A busy room: a speaker, a key change, a member mid-handshake, security drops, messages.
 private func busySnapshot(extraMembers: Int = 0, messages: Int = 4, longNames: Bool = false) -> LiveSnapshot {
     var security = SecurityCounters()
@@ -22,11 +30,10 @@ private func busySnapshot(extraMembers: Int = 0, messages: Int = 4, longNames: B
         LiveSnapshot.Member(
             clientID: "bob", displayName: longNames ? "Bob " + String(repeating: "Longname", count: 20) : "bob",
             address: "10.147.17.20:5004", fingerprint: bobFingerprint, speaking: true, volume: 1.5, levelDBFS: -18,
-            latencyMs: 62.4, rttMs: 21.7, lossPercent: 1.3, jitterBufferMs: 40, concealedPercent: 0.5),
+            voice: figures(rtt: 21.7, loss: 1.3, buffer: 40, concealed: 0.5)),
         LiveSnapshot.Member(
             clientID: "eve", displayName: "eve", address: "10.147.17.66:5004", fingerprint: eveFingerprint,
-            keyChanged: true, status: "suspect", latencyMs: 80, rttMs: 30, lossPercent: 12.5, jitterBufferMs: 60,
-            concealedPercent: 8),
+            keyChanged: true, status: "suspect", voice: figures(rtt: 30, loss: 12.5, buffer: 60, concealed: 8)),
         LiveSnapshot.Member(clientID: "carol", displayName: "李小龙 👋", address: "10.147.17.30:5004", muted: true, volume: 0),
     ]
     for index in 0..<extraMembers {
@@ -87,7 +94,9 @@ private func hasControlCharacters(_ line: String) -> Bool {
             "you  alice (\(aliceFingerprint))", "10.147.17.5:5004",
             "in  ▮▮▮▮▮▯▯▯ −23 dB",
             bobFingerprint, eveFingerprint, "●", "KEY CHANGED", "150%", "muted", "suspect", "(handshake…)", "李小龙 👋",
-            "62", "22", "1.3", "12.5", "−18 dB",
+            "77", "22", "1.3", "12.5", "−18 dB", "no audio", "est ms", "jb ms", "loss %", "conc %",
+            "est ms = frame 20 + codec 6.5 + rtt/2 + jb: a mouth-to-ear estimate",
+            "measured: loss, jb (buffer delay, last 2 s), conc, rtt (handshake)",
             "opened 12345", "forged 7", "replayed 3", "too old 2", "wrong room 5", "unknown key 1", "stale 6", "throttled 0", "malformed 4",
             "impersonations 2", "garbage 11", "handshakes 3",
             "the very last word", "1:02:05  eve: the very last word", "message number 3",
@@ -113,20 +122,61 @@ private func hasControlCharacters(_ line: String) -> Bool {
         let lines = LiveViewRenderer.render(busySnapshot(), width: 20, height: 5)
         #expect(lines.count == 5)
         #expect(lines.first?.hasPrefix("[MUTED]") == true)
-        #expect(lines.last?.hasPrefix("/mute") == true)
+        #expect(lines.last?.hasPrefix("/help") == true)
         #expect(lines.contains { $0.contains("KEY CHANGED") })
         #expect(lines.contains { $0.contains("● bob") })
     }
 
-    @Test func narrowTerminalDropsLowPriorityColumnsFirst() {
+    @Test func narrowTerminalKeepsTheFiguresBeforeTheFingerprint() {
         let lines = LiveViewRenderer.render(busySnapshot(), width: 60, height: 40)
         let header = lines.first { $0.contains("name") }
-        #expect(header?.contains("vol") == true)
-        #expect(header?.contains("status") == true)
+        for figure in ["loss %", "est ms", "jb ms", "conc %"] { #expect(header?.contains(figure) == true, "\(figure) in \(header ?? "")") }
+        #expect(header?.contains("fingerprint") == false)
         #expect(header?.contains("level") == false)
-        #expect(header?.contains("conc %") == false)
-        let eve = lines.first { $0.contains("eve") && $0.contains("suspect") }
+        let eve = lines.first { $0.contains("eve") && $0.contains("12.5") }
         #expect(eve?.contains("KEY CHANGED") == true)
+        #expect(lines.allSatisfy { LiveViewRenderer.displayWidth($0) <= 60 })
+    }
+
+    @Test func theFingerprintIsShortenedBeforeItIsDropped() {
+        // Wide enough for every figure and a cut fingerprint, not for all 24 characters.
+        let wide = LiveViewRenderer.render(busySnapshot(), width: 200, height: 40)
+        let full = wide.first { $0.contains("name") }.map(LiveViewRenderer.displayWidth) ?? 0
+        let width = full - 8
+        let lines = LiveViewRenderer.render(busySnapshot(), width: width, height: 40)
+        let bob = lines.first { $0.contains("● bob") }
+        #expect(bob?.contains(String(bobFingerprint.prefix(8))) == true, "\(bob ?? "")")
+        #expect(bob?.contains(bobFingerprint) == false)
+        #expect(bob?.contains("1.3") == true)
+        let header = lines.first { $0.contains("name") }
+        for figure in ["loss %", "est ms", "jb ms", "conc %", "rtt ms", "status", "vol"] {
+            #expect(header?.contains(figure) == true, "\(figure) in \(header ?? "")")
+        }
+    }
+
+    @Test func aStreamThatDeliveredNothingIsShownAsDead() {
+        var snapshot = emptySnapshot
+        snapshot.phase = "member"
+        snapshot.members = [
+            LiveSnapshot.Member(clientID: "ben", fingerprint: bobFingerprint, voice: .noAudio(rttMs: 12)),
+            LiveSnapshot.Member(clientID: "cai", voice: figures(rtt: 10, loss: 0, buffer: 30, concealed: 0)),
+        ]
+        for width in [200, 80, 60, 45] {
+            let lines = LiveViewRenderer.render(snapshot, width: width, height: 30)
+            let header = lines.first { $0.contains("name") } ?? ""
+            let ben = lines.first { $0.contains("ben") } ?? ""
+            #expect(ben.contains("no audio"), "\(width): \(ben)")
+            // No figure but "no audio" (and the RTT, which the handshake measured): not 0 %, no latency.
+            let cells = ben.split(separator: " ").map(String.init)
+            #expect(!cells.contains("0.0") && !cells.contains("0"), "\(width): \(ben)")
+            #expect(header.contains("loss %"))
+            #expect((lines.first { $0.contains("cai") } ?? "").contains("0.0"), "\(width): the live stream's loss")
+            if header.contains("est ms") {
+                // cai: 20 + 6.5 + 5 + 30 = 61.5 → "62"; ben: "—".
+                #expect((lines.first { $0.contains("cai") } ?? "").contains("62"))
+                #expect(ben.contains("—"))
+            }
+        }
     }
 
     @Test func showsTheNewestMessagesThatFit() {
@@ -161,7 +211,7 @@ private func hasControlCharacters(_ line: String) -> Bool {
 
     @Test func noticesAndEmptyRoomRender() {
         var snapshot = emptySnapshot
-        snapshot.messages = [LiveSnapshot.Message(secondsSinceStart: 61, from: "bob", text: "joined", isNotice: true)]
+        snapshot.messages = [LiveSnapshot.Message(secondsSinceStart: 61, from: "bob", text: "joined", kind: .notice)]
         let lines = LiveViewRenderer.render(snapshot, width: 80, height: 24)
         #expect(lines.contains("1:01  * bob joined"))
         #expect(lines.contains("no other members yet"))
