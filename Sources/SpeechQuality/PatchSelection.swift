@@ -1,0 +1,250 @@
+// Speech-mode patch selection and alignment: voice-active reference patches, the dynamic-programming
+// search for the degraded patch sequence that maximises total similarity (a dropped patch scores
+// zero), then per-patch fine alignment in the time domain.
+
+import Foundation
+
+enum PatchSelection {
+    static let patchFrames = 20
+    static let searchWindowPatches = 60
+
+    /// Start frames of reference patches that hold voice activity (ViSQOL's RMS VAD on 16-bit samples,
+    /// one chunk per frame hop, a chunk silent only after three quiet chunks in a row).
+    static func voiceActivePatchStarts(reference: [Double], frameCount: Int, hopSize: Int) -> [Int] {
+        let peak = reference.max() ?? 0
+        let normalised = peak == 0 ? [Double](repeating: 0, count: reference.count) : reference.map { $0 / peak }
+        let firstPatch = patchFrames / 2 - 1
+        guard frameCount > firstPatch else { return [] }
+        let patchCount = (frameCount - firstPatch) / patchFrames
+        let totalSamples = patchCount * patchFrames * hopSize
+        // Google's implementation starts the VAD at sample `firstPatch` (a frame index used as a
+        // sample index); kept so the chosen patches match.
+        let start = min(firstPatch, normalised.count)
+        let samples = normalised[start..<min(normalised.count, start + totalSamples)]
+        var chunkActive: [Bool] = []
+        var chunkStart = samples.startIndex
+        while chunkStart + hopSize <= samples.endIndex {
+            var squares = 0.0
+            for value in samples[chunkStart..<(chunkStart + hopSize)] {
+                let scaled = min(max(value * 32768, -32768), 32767)
+                let integer = Double(Int(scaled))
+                squares += integer * integer
+            }
+            chunkActive.append((squares / Double(hopSize)).squareRoot() >= 5000)
+            chunkStart += hopSize
+        }
+        var activity = [true, true]
+        if chunkActive.count > 2 {
+            for i in 2..<chunkActive.count {
+                activity.append(chunkActive[i] || chunkActive[i - 1] || chunkActive[i - 2])
+            }
+        }
+        var starts: [Int] = []
+        for patch in 0..<patchCount {
+            let from = patch * patchFrames
+            let to = min(from + patchFrames, activity.count)
+            if from < to, activity[from..<to].contains(true) {
+                starts.append(firstPatch + patch * patchFrames)
+            }
+        }
+        return starts
+    }
+
+    /// Flat bands × frames copy of a spectrogram for the inner loop.
+    struct FlatSpectrogram {
+        let bands: Int
+        let frames: Int
+        let values: [Double]
+
+        init(_ s: Spectrogram) {
+            bands = s.values.count
+            frames = s.frameCount
+            values = s.values.flatMap { $0 }
+        }
+
+        /// The `patchFrames`-wide patch starting at `offset`, zero past the end.
+        func patch(at offset: Int, width: Int) -> [[Double]] {
+            (0..<bands).map { band in
+                (0..<width).map { c in
+                    let frame = offset + c
+                    return frame >= 0 && frame < frames ? values[band * frames + frame] : 0
+                }
+            }
+        }
+    }
+
+    /// Mean NSIM of one candidate, without per-band statistics (the DP's hot loop).
+    static func meanSimilarity(reference: [Double], statistics: NSIM.ReferenceStatistics, flatMean: [Double], flatVariance: [Double],
+                               degraded: FlatSpectrogram, offset: Int, scratch: inout [Double]) -> Double {
+        let rows = degraded.bands, columns = patchFrames
+        // scratch holds the degraded patch (rows × columns).
+        for r in 0..<rows {
+            for c in 0..<columns {
+                let frame = offset + c
+                scratch[r * columns + c] = frame < degraded.frames ? degraded.values[r * degraded.frames + frame] : 0
+            }
+        }
+        let w = NSIM.window
+        var total = 0.0
+        for r in 0..<rows {
+            let rowAbove = max(r - 1, 0), rowBelow = min(r + 1, rows - 1)
+            let rowIndex = [rowAbove, r, rowBelow]
+            var bandSum = 0.0
+            for c in 0..<columns {
+                let columnIndex = [max(c - 1, 0), c, min(c + 1, columns - 1)]
+                var md = 0.0, sd = 0.0, cross = 0.0
+                for i in 0..<3 {
+                    let base = rowIndex[i] * columns
+                    for j in 0..<3 {
+                        let weight = w[i][j]
+                        let d = scratch[base + columnIndex[j]]
+                        md += weight * d
+                        sd += weight * d * d
+                        cross += weight * reference[base + columnIndex[j]] * d
+                    }
+                }
+                let mr = flatMean[r * columns + c]
+                let varianceD = sd - md * md
+                let covariance = cross - mr * md
+                let intensity = (2 * mr * md + NSIM.c1) / (mr * mr + md * md + NSIM.c1)
+                let varianceProduct = flatVariance[r * columns + c] * varianceD
+                let denominator = varianceProduct < 0 ? NSIM.c3 : varianceProduct.squareRoot() + NSIM.c3
+                bandSum += intensity * (covariance + NSIM.c3) / denominator
+            }
+            total += bandSum / Double(columns)
+        }
+        return total / Double(rows)
+    }
+
+    /// The best degraded patch for each reference patch, by dynamic programming over offsets
+    /// (ViSQOL's FindMostOptimalDegPatches). Returns nil when no reference patch fits the degraded signal.
+    static func bestDegradedPatches(referencePatches: [[[Double]]], starts: [Int], degraded: Spectrogram, frameDuration: Double) -> [PatchSimilarity]? {
+        let flat = FlatSpectrogram(degraded)
+        let frames = flat.frames
+        let searchWindow = searchWindowPatches * patchFrames
+        var patchCount = starts.count
+        while patchCount > 0, starts[patchCount - 1] - patchFrames / 2 > frames { patchCount -= 1 }
+        guard patchCount > 0, frames > 0 else { return nil }
+        let patchDuration = frameDuration * Double(patchFrames)
+
+        var cumulative = [[Double]](repeating: [Double](repeating: 0, count: frames), count: patchCount)
+        var backtrace = [[Int]](repeating: [Int](repeating: -1, count: frames), count: patchCount)
+        var prefixValue = [Double](repeating: 0, count: frames)
+        var prefixIndex = [Int](repeating: -1, count: frames)
+        var scratch = [Double](repeating: 0, count: flat.bands * patchFrames)
+        for p in 0..<patchCount {
+            let low = max(0, starts[p] - searchWindow)
+            let high = min(frames - 1, starts[p] + searchWindow)
+            guard low <= high else { continue }
+            let stats = NSIM.referenceStatistics(referencePatches[p])
+            let flatReference = referencePatches[p].flatMap { $0 }
+            let flatMean = stats.mean.flatMap { $0 }
+            let flatVariance = stats.variance.flatMap { $0 }
+            if p > 0 {
+                // Best predecessor strictly before each offset; ties go to the later offset.
+                let lowerLimit = max(0, starts[p - 1] - searchWindow)
+                var best = -Double.greatestFiniteMagnitude
+                var bestOffset = -1
+                if lowerLimit <= high {
+                    for offset in lowerLimit...high {
+                        prefixValue[offset] = best
+                        prefixIndex[offset] = bestOffset
+                        if cumulative[p - 1][offset] >= best {
+                            best = cumulative[p - 1][offset]
+                            bestOffset = offset
+                        }
+                    }
+                }
+            }
+            for offset in low...high {
+                var value = meanSimilarity(reference: flatReference, statistics: stats, flatMean: flatMean, flatVariance: flatVariance,
+                                           degraded: flat, offset: offset, scratch: &scratch)
+                var previous = -1
+                if p > 0 {
+                    value += prefixValue[offset]
+                    previous = prefixIndex[offset]
+                    // Staying on the same offset means this reference patch was lost in the degraded signal.
+                    if cumulative[p - 1][offset] > value {
+                        value = cumulative[p - 1][offset]
+                        previous = offset
+                    }
+                }
+                cumulative[p][offset] = value
+                backtrace[p][offset] = previous
+            }
+        }
+
+        let last = patchCount - 1
+        let lowerLimit = max(0, starts[last] - searchWindow)
+        let upperLimit = min(frames - 1, starts[last] + searchWindow)
+        var bestScore = -Double.greatestFiniteMagnitude
+        var offset = lowerLimit
+        if lowerLimit <= upperLimit {
+            for candidate in lowerLimit...upperLimit where cumulative[last][candidate] > bestScore {
+                bestScore = cumulative[last][candidate]
+                offset = candidate
+            }
+        }
+        var results = [PatchSimilarity?](repeating: nil, count: patchCount)
+        for p in stride(from: last, through: 0, by: -1) {
+            // NumPy indexing in the reference implementation wraps a -1 to the last offset.
+            let index = offset < 0 ? offset + frames : offset
+            guard index >= 0, index < frames else { return nil }
+            var result = NSIM.compare(referencePatches[p], flat.patch(at: index, width: patchFrames))
+            if offset == backtrace[p][index] {
+                result.similarity = 0
+                result.bandMeans = [Double](repeating: 0, count: flat.bands)
+            } else {
+                result.degradedStart = Double(offset) * frameDuration
+                result.degradedEnd = result.degradedStart + patchDuration
+            }
+            result.referenceStart = Double(starts[p]) * frameDuration
+            result.referenceEnd = result.referenceStart + patchDuration
+            results[p] = result
+            offset = backtrace[p][index]
+        }
+        return results.compactMap { $0 }
+    }
+
+    /// A slice of `signal` by time, padded with zeros as Google's implementation does.
+    static func slice(_ signal: [Double], sampleRate: Int, start: Double, end: Double) -> [Double] {
+        let rate = Double(sampleRate)
+        let startIndex = max(0, Int(start * rate))
+        let endIndex = min(signal.count - 1, Int(end * rate))
+        var sliced = startIndex < endIndex ? Array(signal[startIndex..<endIndex]) : []
+        // Google's implementation puts the padding for an end past the signal at the front; kept for parity.
+        let overrun = end * rate - Double(signal.count)
+        if overrun > 0 { sliced = [Double](repeating: 0, count: Int(overrun)) + sliced }
+        if start < 0 { sliced = [Double](repeating: 0, count: Int(-start * rate)) + sliced }
+        return sliced
+    }
+
+    /// Re-aligns each matched pair in the time domain, rebuilds its spectrograms and keeps whichever of
+    /// the two similarities is higher (ViSQOL's FinelyAlignAndRecreatePatches).
+    static func finelyAlign(_ matches: [PatchSimilarity], reference: [Double], degraded: [Double], sampleRate: Int,
+                            filterbank: GammatoneFilterbank) -> [PatchSimilarity] {
+        matches.map { match in
+            if match.degradedStart == match.degradedEnd && match.degradedStart == 0 { return match }
+            let referenceAudio = slice(reference, sampleRate: sampleRate, start: match.referenceStart, end: match.referenceEnd)
+            let degradedAudio = slice(degraded, sampleRate: sampleRate, start: match.degradedStart, end: match.degradedEnd)
+            guard !referenceAudio.isEmpty, !degradedAudio.isEmpty else { return match }
+            let (ref, deg, lag) = Alignment.alignAndTruncate(reference: referenceAudio, degraded: degradedAudio, sampleRate: sampleRate)
+            guard ref.count > filterbank.windowSize, deg.count > filterbank.windowSize,
+                  let refSpectrogram = filterbank.spectrogram(ref), let degSpectrogram = filterbank.spectrogram(deg)
+            else { return match }
+            let (refPrepared, degPrepared) = GammatoneFilterbank.prepareForComparison(refSpectrogram, degSpectrogram)
+            var realigned = NSIM.compare(refPrepared.values, degPrepared.values)
+            if realigned.similarity < match.similarity { return match }
+            if lag > 0 {
+                realigned.referenceStart = match.referenceStart + lag
+                realigned.degradedStart = match.degradedStart
+            } else {
+                realigned.referenceStart = match.referenceStart
+                realigned.degradedStart = match.degradedStart - lag
+            }
+            realigned.referenceEnd = realigned.referenceStart + Double(ref.count) / Double(sampleRate)
+            realigned.degradedEnd = realigned.degradedStart + Double(deg.count) / Double(sampleRate)
+            return realigned
+        }
+    }
+}
