@@ -116,10 +116,11 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
         .testTarget(name: "SecurityTests", dependencies: ["Concord", "SimNet"]),
+        // Fixtures are read from the source tree (#filePath), like ConcordTests'.
         .testTarget(
             name: "SpeechQualityTests",
             dependencies: ["SpeechQuality", "Concord"],
-            resources: [.copy("Fixtures")]),
+            exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -3,27 +3,34 @@
 import Foundation
 
 enum Alignment {
+    /// Longest signal whose envelope is computed at its exact length (30 s at 16 kHz).
+    static let exactEnvelopeLimit = 480_000
+
     /// |analytic signal| of the mean-removed signal, plus the mean back.
     static func upperEnvelope(_ signal: [Double]) -> [Double] {
         let n = signal.count
         guard n > 0 else { return [] }
         let mean = signal.reduce(0, +) / Double(n)
-        var input = ComplexBuffer(count: n)
+        // Exact-length transforms (Bluestein) for patches, as ViSQOL defines the envelope; for whole
+        // streams a zero-padded power of two costs a third as much and moves only the last few
+        // milliseconds of an envelope whose only use is the position of a correlation peak.
+        let length = n > Self.exactEnvelopeLimit ? FFT.nextPowerOfTwo(atLeast: n) : n
+        var input = ComplexBuffer(count: length)
         for i in 0..<n { input.real[i] = signal[i] - mean }
         var spectrum = FFT.transform(input, inverse: false)
         // Analytic signal: keep DC (and Nyquist for even n), double positive frequencies, zero the rest.
-        let positiveEnd = n % 2 == 0 ? n / 2 : (n + 1) / 2
+        let positiveEnd = length % 2 == 0 ? length / 2 : (length + 1) / 2
         for k in 1..<max(1, positiveEnd) {
             spectrum.real[k] *= 2
             spectrum.imaginary[k] *= 2
         }
-        let zeroStart = n % 2 == 0 ? n / 2 + 1 : (n + 1) / 2
-        for k in zeroStart..<n {
+        let zeroStart = length % 2 == 0 ? length / 2 + 1 : (length + 1) / 2
+        for k in zeroStart..<length {
             spectrum.real[k] = 0
             spectrum.imaginary[k] = 0
         }
         let analytic = FFT.transform(spectrum, inverse: true)
-        return (0..<n).map { (analytic.real[$0] * analytic.real[$0] + analytic.imaginary[$0] * analytic.imaginary[$0]).squareRoot() + mean }
+        return (0..<signal.count).map { (analytic.real[$0] * analytic.real[$0] + analytic.imaginary[$0] * analytic.imaginary[$0]).squareRoot() + mean }
     }
 
     /// The lag (samples) maximising the cross-correlation; positive when `degraded` is late.

@@ -84,32 +84,67 @@ struct GammatoneFilterbank: Sendable {
         let bandCount = bands.count
         var values = [[Double]](repeating: [Double](repeating: 0, count: frames), count: bandCount)
         var windowed = [Double](repeating: 0, count: windowSize)
-        var stageInput = [Double](repeating: 0, count: windowSize)
+        let size = windowSize
         for frame in 0..<frames {
             let start = frame * hopSize
-            for i in 0..<windowSize { windowed[i] = signal[start + i] * hann[i] }
-            for (bandIndex, band) in bands.enumerated() {
-                for i in 0..<windowSize { stageInput[i] = windowed[i] }
-                // Four biquads in cascade, each from rest (ViSQOL resets the filter state per frame).
-                for (b0, b1, b2) in band.numerators {
-                    var z1 = 0.0, z2 = 0.0
-                    let a1 = band.a1, a2 = band.a2
-                    stageInput.withUnsafeMutableBufferPointer { x in
-                        for i in 0..<x.count {
-                            let input = x[i]
-                            let output = b0 * input + z1
-                            z1 = b1 * input - a1 * output + z2
-                            z2 = b2 * input - a2 * output
-                            x[i] = output
-                        }
-                    }
-                }
-                var energy = 0.0
-                for v in stageInput { energy += v * v }
-                values[bandIndex][frame] = (energy / Double(windowSize)).squareRoot()
+            for i in 0..<size { windowed[i] = signal[start + i] * hann[i] }
+            // Two bands per pass, all four stages per sample: independent recursions side by side
+            // keep the filters' latency from serialising the work. Plain scalars (not SIMD types)
+            // so debug builds stay usable.
+            var first = 0
+            while first < bandCount {
+                let second = min(first + 1, bandCount - 1)
+                let (e0, e1) = Self.filterPair(windowed, bands[first], bands[second])
+                values[first][frame] = (e0 / Double(size)).squareRoot()
+                values[second][frame] = (e1 / Double(size)).squareRoot()
+                first += 2
             }
         }
         return Spectrogram(values: values)
+    }
+
+    /// Output energy (sum of squares) of two bands' 4-stage cascades over `x`, each from rest.
+    /// Transposed direct form II; b2 is zero for every gammatone stage.
+    static func filterPair(_ x: [Double], _ p: Band, _ q: Band) -> (Double, Double) {
+        let pa1 = p.a1, pa2 = p.a2, qa1 = q.a1, qa2 = q.a2
+        let (pb00, pb01, _) = p.numerators[0], (pb10, pb11, _) = p.numerators[1]
+        let (pb20, pb21, _) = p.numerators[2], (pb30, pb31, _) = p.numerators[3]
+        let (qb00, qb01, _) = q.numerators[0], (qb10, qb11, _) = q.numerators[1]
+        let (qb20, qb21, _) = q.numerators[2], (qb30, qb31, _) = q.numerators[3]
+        var pz10 = 0.0, pz20 = 0.0, pz11 = 0.0, pz21 = 0.0, pz12 = 0.0, pz22 = 0.0, pz13 = 0.0, pz23 = 0.0
+        var qz10 = 0.0, qz20 = 0.0, qz11 = 0.0, qz21 = 0.0, qz12 = 0.0, qz22 = 0.0, qz13 = 0.0, qz23 = 0.0
+        var pe = 0.0, qe = 0.0
+        x.withUnsafeBufferPointer { input in
+            for v in input {
+                let py0 = pb00 * v + pz10
+                pz10 = pb01 * v - pa1 * py0 + pz20
+                pz20 = 0 - pa2 * py0
+                let qy0 = qb00 * v + qz10
+                qz10 = qb01 * v - qa1 * qy0 + qz20
+                qz20 = 0 - qa2 * qy0
+                let py1 = pb10 * py0 + pz11
+                pz11 = pb11 * py0 - pa1 * py1 + pz21
+                pz21 = 0 - pa2 * py1
+                let qy1 = qb10 * qy0 + qz11
+                qz11 = qb11 * qy0 - qa1 * qy1 + qz21
+                qz21 = 0 - qa2 * qy1
+                let py2 = pb20 * py1 + pz12
+                pz12 = pb21 * py1 - pa1 * py2 + pz22
+                pz22 = 0 - pa2 * py2
+                let qy2 = qb20 * qy1 + qz12
+                qz12 = qb21 * qy1 - qa1 * qy2 + qz22
+                qz22 = 0 - qa2 * qy2
+                let py3 = pb30 * py2 + pz13
+                pz13 = pb31 * py2 - pa1 * py3 + pz23
+                pz23 = 0 - pa2 * py3
+                let qy3 = qb30 * qy2 + qz13
+                qz13 = qb31 * qy2 - qa1 * qy3 + qz23
+                qz23 = 0 - qa2 * qy3
+                pe += py3 * py3
+                qe += qy3 * qy3
+            }
+        }
+        return (pe, qe)
     }
 
     /// dB, an absolute floor at -45 dB, a per-frame floor 45 dB under the louder of the two, then

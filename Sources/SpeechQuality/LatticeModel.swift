@@ -118,7 +118,7 @@ struct LatticeModel: Sendable {
                 default:
                     throw LatticeModelError(description: "constant tensor \(index) has element type \(type); only float32 and int32 are supported")
                 }
-                guard values.count == shape.reduce(1, *) else {
+                guard let elementCount = Self.elementCount(shape), values.count == elementCount else {
                     throw LatticeModelError(description: "constant tensor \(index) holds \(values.count) values for shape \(shape)")
                 }
                 constants[index] = Value(shape: shape, data: values)
@@ -143,7 +143,11 @@ struct LatticeModel: Sendable {
                 case 57: operation = .minimum
                 case 71: operation = .equal
                 case 53:
-                    let outputType = try tensors[Int(try op.int32s(2).first ?? 0)].int8(1)
+                    let castOutput = Int(try op.int32s(2).first ?? -1)
+                    guard castOutput >= 0, castOutput < tensors.count else {
+                        throw LatticeModelError(description: "operator \(position) (CAST) has no valid output tensor")
+                    }
+                    let outputType = try tensors[castOutput].int8(1)
                     operation = .cast(toInteger: outputType == 2 || outputType == 4)
                 case 101: operation = .abs
                 case 19: operation = .relu
@@ -162,7 +166,7 @@ struct LatticeModel: Sendable {
                 }
                 let inputs = try op.int32s(1).map { Int($0) }
                 let outputs = try op.int32s(2).map { Int($0) }
-                guard (inputs + outputs).allSatisfy({ $0 < tensors.count }) else {
+                guard (inputs + outputs).allSatisfy({ $0 >= -1 && $0 < tensors.count }), outputs.allSatisfy({ $0 >= 0 }) else {
                     throw LatticeModelError(description: "operator \(position) names a tensor past the \(tensors.count) in the graph")
                 }
                 nodes.append(Node(operation: operation, inputs: inputs, outputs: outputs))
@@ -188,6 +192,18 @@ struct LatticeModel: Sendable {
         } catch let error as FlatBufferError {
             throw LatticeModelError(description: "the lattice model is not a readable TFLite file: \(error.description)")
         }
+    }
+
+    /// The number of elements of `shape`, or nil for a negative dimension or an absurd total.
+    static func elementCount(_ shape: [Int]) -> Int? {
+        var count = 1
+        for dimension in shape {
+            guard dimension >= 0 else { return nil }
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            guard !overflow, product <= 1 << 26 else { return nil }
+            count = product
+        }
+        return count
     }
 
     /// Runs the graph on named scalar inputs and returns its single scalar output.
@@ -269,7 +285,7 @@ struct LatticeModel: Sendable {
                 guard known > 0 else { throw LatticeModelError(description: "operator \(position): RESHAPE to \(target)") }
                 target[unknown] = value.data.count / known
             }
-            guard target.reduce(1, *) == value.data.count else {
+            guard elementCount(target) == value.data.count else {
                 throw LatticeModelError(description: "operator \(position): RESHAPE of \(value.data.count) values to \(target)")
             }
             value.shape = target
@@ -279,16 +295,19 @@ struct LatticeModel: Sendable {
             return [Value(shape: [value.shape.count], data: value.shape.map { Float($0) })]
         case .fill:
             let dims = try argument(0).data.map { Int($0) }
-            guard let fill = try argument(1).data.first, dims.allSatisfy({ $0 >= 0 }), dims.reduce(1, *) <= 1 << 24 else {
+            guard let fill = try argument(1).data.first, let count = elementCount(dims) else {
                 throw LatticeModelError(description: "operator \(position): FILL with dims \(try argument(0).data)")
             }
-            return [Value(shape: dims, data: [Float](repeating: fill, count: dims.reduce(1, *)))]
+            return [Value(shape: dims, data: [Float](repeating: fill, count: count))]
         case .concatenation(let rawAxis, let activation):
             let parts = try (0..<arguments.count).map { try argument($0) }
             guard let first = parts.first else { throw LatticeModelError(description: "operator \(position): empty CONCATENATION") }
             let rank = first.shape.count
             let axis = rawAxis < 0 ? rawAxis + rank : rawAxis
-            guard axis >= 0, axis < rank, parts.allSatisfy({ $0.shape.count == rank }) else {
+            guard axis >= 0, axis < rank,
+                  parts.allSatisfy({ part in part.shape.count == rank && (0..<rank).allSatisfy { $0 == axis || part.shape[$0] == first.shape[$0] } }),
+                  parts.allSatisfy({ elementCount($0.shape) == $0.data.count })
+            else {
                 throw LatticeModelError(description: "operator \(position): CONCATENATION axis \(rawAxis) for rank \(rank)")
             }
             let outer = first.shape[..<axis].reduce(1, *)
@@ -335,6 +354,9 @@ struct LatticeModel: Sendable {
             let units = weights.shape[0]
             let batch = input.data.count / depth
             let bias = arguments.count > 2 ? arguments[2] : nil
+            guard weights.data.count == units * depth, bias.map({ $0.data.count == units }) ?? true else {
+                throw LatticeModelError(description: "operator \(position): FULLY_CONNECTED weights or bias of the wrong size")
+            }
             var data = [Float](repeating: 0, count: batch * units)
             for b in 0..<batch {
                 for u in 0..<units {
@@ -360,6 +382,9 @@ struct LatticeModel: Sendable {
             let batchY = y.shape[..<(rank - 2)].reduce(1, *)
             guard depth == depthY, batchX == batchY || batchX == 1 || batchY == 1 else {
                 throw LatticeModelError(description: "operator \(position): BATCH_MATMUL of \(x.shape) by \(y.shape)")
+            }
+            guard x.data.count == batchX * rows * depth, y.data.count == batchY * depth * columns else {
+                throw LatticeModelError(description: "operator \(position): BATCH_MATMUL operands of the wrong size")
             }
             let batch = Swift.max(batchX, batchY)
             var data = [Float](repeating: 0, count: batch * rows * columns)
@@ -396,7 +421,7 @@ struct LatticeModel: Sendable {
             }
             shape[d] = max(shapeA[d], shapeB[d])
         }
-        if shapeA == shapeB {
+        if shapeA == shapeB, a.data.count == b.data.count {
             return Value(shape: shape, data: zip(a.data, b.data).map(combine))
         }
         func strides(_ s: [Int]) -> [Int] {
@@ -410,7 +435,9 @@ struct LatticeModel: Sendable {
         }
         let strideA = strides(shapeA)
         let strideB = strides(shapeB)
-        let count = shape.reduce(1, *)
+        guard let count = elementCount(shape), elementCount(a.shape) == a.data.count, elementCount(b.shape) == b.data.count else {
+            throw LatticeModelError(description: "operands of shapes \(a.shape) and \(b.shape) do not hold their element counts")
+        }
         var data = [Float](repeating: 0, count: count)
         var index = [Int](repeating: 0, count: rank)
         for linear in 0..<count {

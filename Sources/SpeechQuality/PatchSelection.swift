@@ -73,47 +73,78 @@ enum PatchSelection {
         }
     }
 
-    /// Mean NSIM of one candidate, without per-band statistics (the DP's hot loop).
-    static func meanSimilarity(reference: [Double], statistics: NSIM.ReferenceStatistics, flatMean: [Double], flatVariance: [Double],
+    /// Mean NSIM of one candidate, without per-band statistics (the DP's hot loop). `paddedReference`
+    /// and `scratch` are (rows + 2) × (columns + 2) with the border replicating the edge, so the 3×3
+    /// window needs no bounds checks.
+    static func meanSimilarity(paddedReference: [Double], flatMean: [Double], flatVariance: [Double],
                                degraded: FlatSpectrogram, offset: Int, scratch: inout [Double]) -> Double {
         let rows = degraded.bands, columns = patchFrames
-        // scratch holds the degraded patch (rows × columns).
-        for r in 0..<rows {
-            for c in 0..<columns {
-                let frame = offset + c
-                scratch[r * columns + c] = frame < degraded.frames ? degraded.values[r * degraded.frames + frame] : 0
-            }
-        }
-        let w = NSIM.window
-        var total = 0.0
-        for r in 0..<rows {
-            let rowAbove = max(r - 1, 0), rowBelow = min(r + 1, rows - 1)
-            let rowIndex = [rowAbove, r, rowBelow]
-            var bandSum = 0.0
-            for c in 0..<columns {
-                let columnIndex = [max(c - 1, 0), c, min(c + 1, columns - 1)]
-                var md = 0.0, sd = 0.0, cross = 0.0
-                for i in 0..<3 {
-                    let base = rowIndex[i] * columns
-                    for j in 0..<3 {
-                        let weight = w[i][j]
-                        let d = scratch[base + columnIndex[j]]
-                        md += weight * d
-                        sd += weight * d * d
-                        cross += weight * reference[base + columnIndex[j]] * d
+        let stride = columns + 2
+        let corner = NSIM.window[0][0], edge = NSIM.window[0][1], centre = NSIM.window[1][1]
+        let c1 = NSIM.c1, c3 = NSIM.c3
+        return scratch.withUnsafeMutableBufferPointer { d in
+            paddedReference.withUnsafeBufferPointer { r in
+                degraded.values.withUnsafeBufferPointer { spectrum in
+                    flatMean.withUnsafeBufferPointer { means in
+                        flatVariance.withUnsafeBufferPointer { variances in
+                            let frames = degraded.frames
+                            for row in 0..<rows {
+                                let base = (row + 1) * stride + 1
+                                let source = row * frames
+                                for c in 0..<columns {
+                                    let frame = offset + c
+                                    d[base + c] = frame < frames ? spectrum[source + frame] : 0
+                                }
+                                d[base - 1] = d[base]
+                                d[base + columns] = d[base + columns - 1]
+                            }
+                            for c in 0..<stride {
+                                d[c] = d[stride + c]
+                                d[(rows + 1) * stride + c] = d[rows * stride + c]
+                            }
+                            var total = 0.0
+                            for row in 0..<rows {
+                                var bandSum = 0.0
+                                let middle = (row + 1) * stride + 1
+                                for c in 0..<columns {
+                                    let i = middle + c
+                                    let up = i - stride, down = i + stride
+                                    let dC = d[i], dN = d[up], dS = d[down], dW = d[i - 1], dE = d[i + 1]
+                                    let dNW = d[up - 1], dNE = d[up + 1], dSW = d[down - 1], dSE = d[down + 1]
+                                    let md = centre * dC + edge * (dN + dS + dW + dE) + corner * (dNW + dNE + dSW + dSE)
+                                    let sd = centre * dC * dC + edge * (dN * dN + dS * dS + dW * dW + dE * dE)
+                                        + corner * (dNW * dNW + dNE * dNE + dSW * dSW + dSE * dSE)
+                                    let cross = centre * r[i] * dC + edge * (r[up] * dN + r[down] * dS + r[i - 1] * dW + r[i + 1] * dE)
+                                        + corner * (r[up - 1] * dNW + r[up + 1] * dNE + r[down - 1] * dSW + r[down + 1] * dSE)
+                                    let cell = row * columns + c
+                                    let mr = means[cell]
+                                    let varianceD = sd - md * md
+                                    let covariance = cross - mr * md
+                                    let varianceProduct = variances[cell] * varianceD
+                                    let denominator = varianceProduct < 0 ? c3 : varianceProduct.squareRoot() + c3
+                                    bandSum += (2 * mr * md + c1) * (covariance + c3) / ((mr * mr + md * md + c1) * denominator)
+                                }
+                                total += bandSum / Double(columns)
+                            }
+                            return total / Double(rows)
+                        }
                     }
                 }
-                let mr = flatMean[r * columns + c]
-                let varianceD = sd - md * md
-                let covariance = cross - mr * md
-                let intensity = (2 * mr * md + NSIM.c1) / (mr * mr + md * md + NSIM.c1)
-                let varianceProduct = flatVariance[r * columns + c] * varianceD
-                let denominator = varianceProduct < 0 ? NSIM.c3 : varianceProduct.squareRoot() + NSIM.c3
-                bandSum += intensity * (covariance + NSIM.c3) / denominator
             }
-            total += bandSum / Double(columns)
         }
-        return total / Double(rows)
+    }
+
+    /// `patch` with a one-cell border replicating its edges, flattened row by row.
+    static func padded(_ patch: [[Double]]) -> [Double] {
+        let rows = patch.count, columns = patch.first?.count ?? 0
+        var out = [Double](repeating: 0, count: (rows + 2) * (columns + 2))
+        for r in -1...rows {
+            let sourceRow = patch[min(max(r, 0), rows - 1)]
+            for c in -1...columns {
+                out[(r + 1) * (columns + 2) + c + 1] = sourceRow[min(max(c, 0), columns - 1)]
+            }
+        }
+        return out
     }
 
     /// The best degraded patch for each reference patch, by dynamic programming over offsets
@@ -131,13 +162,13 @@ enum PatchSelection {
         var backtrace = [[Int]](repeating: [Int](repeating: -1, count: frames), count: patchCount)
         var prefixValue = [Double](repeating: 0, count: frames)
         var prefixIndex = [Int](repeating: -1, count: frames)
-        var scratch = [Double](repeating: 0, count: flat.bands * patchFrames)
+        var scratch = [Double](repeating: 0, count: (flat.bands + 2) * (patchFrames + 2))
         for p in 0..<patchCount {
             let low = max(0, starts[p] - searchWindow)
             let high = min(frames - 1, starts[p] + searchWindow)
             guard low <= high else { continue }
             let stats = NSIM.referenceStatistics(referencePatches[p])
-            let flatReference = referencePatches[p].flatMap { $0 }
+            let paddedReference = padded(referencePatches[p])
             let flatMean = stats.mean.flatMap { $0 }
             let flatVariance = stats.variance.flatMap { $0 }
             if p > 0 {
@@ -157,7 +188,7 @@ enum PatchSelection {
                 }
             }
             for offset in low...high {
-                var value = meanSimilarity(reference: flatReference, statistics: stats, flatMean: flatMean, flatVariance: flatVariance,
+                var value = meanSimilarity(paddedReference: paddedReference, flatMean: flatMean, flatVariance: flatVariance,
                                            degraded: flat, offset: offset, scratch: &scratch)
                 var previous = -1
                 if p > 0 {

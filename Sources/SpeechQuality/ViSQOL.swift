@@ -10,8 +10,8 @@ public enum ViSQOLError: Error, Equatable, CustomStringConvertible, Sendable {
     case notFinite(signal: String, sampleIndex: Int)
     /// Only 16 kHz and 48 kHz input is accepted.
     case unsupportedSampleRate(Int)
-    /// The reference is silent throughout, so no patch is voice-active.
-    case noVoiceActivity
+    /// The reference is digital silence: there is nothing to compare with.
+    case silentReference
     /// No reference patch could be matched in the degraded signal (too short or misaligned).
     case degradedUnmatched
     /// The lattice model could not be loaded or evaluated.
@@ -25,8 +25,8 @@ public enum ViSQOLError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(signal): sample \(index) is not a finite number"
         case let .unsupportedSampleRate(rate):
             return "sample rate \(rate) Hz is not supported (16000 or 48000)"
-        case .noVoiceActivity:
-            return "reference: no voice activity found (silent or too quiet), nothing to score"
+        case .silentReference:
+            return "reference: digital silence throughout, nothing to score against"
         case .degradedUnmatched:
             return "degraded: too short, different or misaligned to match any reference patch"
         case let .model(reason):
@@ -98,6 +98,9 @@ public struct ViSQOL: Sendable {
             throw .tooShort(signal: name, seconds: Double(signal.count) / Double(Self.sampleRate), minimumSeconds: minimumSeconds)
         }
 
+        // ViSQOL's VAD always keeps the first patch, so a silent reference would be "scored"; refuse it.
+        guard ref.contains(where: { $0 != 0 }) else { throw .silentReference }
+
         let (aligned, lag) = Alignment.globallyAlign(reference: ref, degraded: deg)
         deg = aligned
         deg = Self.matchLevel(of: deg, to: ref)
@@ -107,7 +110,7 @@ public struct ViSQOL: Sendable {
         }
         let (refPrepared, degPrepared) = GammatoneFilterbank.prepareForComparison(refSpectrogram, degSpectrogram)
         let starts = PatchSelection.voiceActivePatchStarts(reference: ref, frameCount: refPrepared.frameCount, hopSize: filterbank.hopSize)
-        guard !starts.isEmpty else { throw .noVoiceActivity }
+        guard !starts.isEmpty else { throw .silentReference }
         let frameDuration = Double(filterbank.hopSize) / Double(Self.sampleRate)
         let referencePatches = starts.map { start in
             refPrepared.values.map { Array($0[start..<min(start + PatchSelection.patchFrames, $0.count)]) }
