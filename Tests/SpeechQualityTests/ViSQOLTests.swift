@@ -47,13 +47,18 @@ struct ViSQOLTests {
         let reference = try Self.speech("b", seconds: 2.5)
         let visqol = try ViSQOL()
         // One frame in 20, 7 and 3 lost: 5 %, 14 %, 33 %.
-        let scores = try [20, 7, 3].map { period in
-            try visqol.score(reference: reference, degraded: Self.dropFrames(reference, period: period), sampleRate: 48_000).mos
+        let results = try [20, 7, 3].map { period in
+            try visqol.score(reference: reference, degraded: Self.dropFrames(reference, period: period), sampleRate: 48_000)
         }
-        let clean = try visqol.score(reference: reference, degraded: reference, sampleRate: 48_000).mos
-        #expect(clean > scores[0])
-        #expect(scores[0] > scores[1])
-        #expect(scores[1] > scores[2])
+        let scores = results.map(\.mos)
+        let clean = try visqol.score(reference: reference, degraded: reference, sampleRate: 48_000)
+        // Near the top the lattice is not monotonic in similarity alone (it also reads the degraded
+        // level per band; visqol-python gives the same), so the clean case is compared on NSIM.
+        #expect(clean.meanSimilarity > results[0].meanSimilarity)
+        #expect(results[0].meanSimilarity > results[1].meanSimilarity)
+        #expect(results[1].meanSimilarity > results[2].meanSimilarity)
+        #expect(scores[0] > scores[1] + 0.2, "\(scores)")
+        #expect(scores[1] > scores[2] + 0.2, "\(scores)")
         #expect(scores[2] >= 1)
     }
 
