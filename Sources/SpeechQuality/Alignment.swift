@@ -7,7 +7,7 @@ enum Alignment {
     static let exactEnvelopeLimit = 480_000
 
     /// |analytic signal| of the mean-removed signal, plus the mean back.
-    static func upperEnvelope(_ signal: [Double]) -> [Double] {
+    static func upperEnvelope(_ signal: [Double], fft: inout FFT) -> [Double] {
         let n = signal.count
         guard n > 0 else { return [] }
         let mean = signal.reduce(0, +) / Double(n)
@@ -17,7 +17,7 @@ enum Alignment {
         let length = n > Self.exactEnvelopeLimit ? FFT.nextPowerOfTwo(atLeast: n) : n
         var input = ComplexBuffer(count: length)
         for i in 0..<n { input.real[i] = signal[i] - mean }
-        var spectrum = FFT.transform(input, inverse: false)
+        var spectrum = fft.transform(input, inverse: false)
         // Analytic signal: keep DC (and Nyquist for even n), double positive frequencies, zero the rest.
         let positiveEnd = length % 2 == 0 ? length / 2 : (length + 1) / 2
         for k in 1..<max(1, positiveEnd) {
@@ -29,12 +29,12 @@ enum Alignment {
             spectrum.real[k] = 0
             spectrum.imaginary[k] = 0
         }
-        let analytic = FFT.transform(spectrum, inverse: true)
+        let analytic = fft.transform(spectrum, inverse: true)
         return (0..<signal.count).map { (analytic.real[$0] * analytic.real[$0] + analytic.imaginary[$0] * analytic.imaginary[$0]).squareRoot() + mean }
     }
 
     /// The lag (samples) maximising the cross-correlation; positive when `degraded` is late.
-    static func bestLag(_ reference: [Double], _ degraded: [Double]) -> Int {
+    static func bestLag(_ reference: [Double], _ degraded: [Double], fft: inout FFT) -> Int {
         let n = max(reference.count, degraded.count)
         guard n > 0 else { return 0 }
         let maxLag = n - 1
@@ -43,8 +43,8 @@ enum Alignment {
         var b = ComplexBuffer(count: size)
         for i in 0..<reference.count { a.real[i] = reference[i] }
         for i in 0..<degraded.count { b.real[i] = degraded[i] }
-        FFT.radix2(&a, inverse: false)
-        FFT.radix2(&b, inverse: false)
+        fft.radix2(&a, inverse: false)
+        fft.radix2(&b, inverse: false)
         for i in 0..<size {
             // a · conj(b)
             let r = a.real[i] * b.real[i] + a.imaginary[i] * b.imaginary[i]
@@ -52,7 +52,7 @@ enum Alignment {
             a.real[i] = r
             a.imaginary[i] = im
         }
-        FFT.radix2(&a, inverse: true)
+        fft.radix2(&a, inverse: true)
         // Candidates in order -maxLag ... maxLag; the first maximum wins, as in ViSQOL.
         var bestIndex = 0
         var bestValue = -Double.infinity
@@ -70,8 +70,8 @@ enum Alignment {
     /// Shifts `degraded` so it lines up with `reference`: zeros prepended when it is early in time
     /// relative to the reference content, its head cut when it is late. Lags over half the reference
     /// are treated as no lag (a false match is worse than none).
-    static func globallyAlign(reference: [Double], degraded: [Double]) -> (aligned: [Double], lag: Int) {
-        let lag = bestLag(upperEnvelope(reference), upperEnvelope(degraded))
+    static func globallyAlign(reference: [Double], degraded: [Double], fft: inout FFT) -> (aligned: [Double], lag: Int) {
+        let lag = bestLag(upperEnvelope(reference, fft: &fft), upperEnvelope(degraded, fft: &fft), fft: &fft)
         if lag == 0 || Double(abs(lag)) > Double(reference.count) / 2 { return (degraded, 0) }
         if lag < 0 {
             return (Array(degraded[min(-lag, degraded.count)...]), lag)
@@ -80,8 +80,8 @@ enum Alignment {
     }
 
     /// Aligns, then truncates both to a common length (ViSQOL's per-patch fine alignment).
-    static func alignAndTruncate(reference: [Double], degraded: [Double], sampleRate: Int) -> (reference: [Double], degraded: [Double], lagSeconds: Double) {
-        let (alignedDegraded, lag) = globallyAlign(reference: reference, degraded: degraded)
+    static func alignAndTruncate(reference: [Double], degraded: [Double], sampleRate: Int, fft: inout FFT) -> (reference: [Double], degraded: [Double], lagSeconds: Double) {
+        let (alignedDegraded, lag) = globallyAlign(reference: reference, degraded: degraded, fft: &fft)
         let lagSeconds = Double(lag) / Double(sampleRate)
         var ref = reference[...]
         var deg = alignedDegraded[...]

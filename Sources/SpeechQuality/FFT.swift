@@ -16,10 +16,15 @@ struct ComplexBuffer {
     var count: Int { real.count }
 }
 
-enum FFT {
+/// Transforms with their twiddle tables and Bluestein chirps kept between calls: alignment runs the
+/// same few sizes hundreds of times per score (every patch is about 0.4 s long).
+struct FFT {
+    private var twiddles: [Int: (cos: [Double], sin: [Double])] = [:]
+    private var chirps: [Int: (real: [Double], imaginary: [Double], filter: ComplexBuffer)] = [:]
+
     /// In-place radix-2 transform; `buffer.count` must be a power of two.
     /// Forward uses e^{-i...}; inverse uses e^{+i...} and divides by n.
-    static func radix2(_ buffer: inout ComplexBuffer, inverse: Bool) {
+    mutating func radix2(_ buffer: inout ComplexBuffer, inverse: Bool) {
         let n = buffer.count
         guard n > 1 else { return }
         var j = 0
@@ -34,14 +39,13 @@ enum FFT {
         }
         let sign: Double = inverse ? 1 : -1
         // One twiddle table for the largest stage; smaller stages step through it.
-        let half = n / 2
-        var cosTable = [Double](repeating: 0, count: half)
-        var sinTable = [Double](repeating: 0, count: half)
-        for k in 0..<half {
-            let angle = 2 * Double.pi * Double(k) / Double(n)
-            cosTable[k] = cos(angle)
-            sinTable[k] = sign * sin(angle)
+        if twiddles[n] == nil {
+            let half = n / 2
+            twiddles[n] = (
+                (0..<half).map { cos(2 * Double.pi * Double($0) / Double(n)) },
+                (0..<half).map { sin(2 * Double.pi * Double($0) / Double(n)) })
         }
+        guard let (cosTable, sinTable) = twiddles[n] else { return }
         buffer.real.withUnsafeMutableBufferPointer { re in
             buffer.imaginary.withUnsafeMutableBufferPointer { im in
                 var length = 2
@@ -52,7 +56,7 @@ enum FFT {
                     while start < n {
                         for k in 0..<halfLength {
                             let wr = cosTable[k * step]
-                            let wi = sinTable[k * step]
+                            let wi = sign * sinTable[k * step]
                             let a = start + k
                             let b = a + halfLength
                             let tr = re[b] * wr - im[b] * wi
@@ -81,7 +85,7 @@ enum FFT {
     }
 
     /// DFT of any length (Bluestein when not a power of two).
-    static func transform(_ input: ComplexBuffer, inverse: Bool) -> ComplexBuffer {
+    mutating func transform(_ input: ComplexBuffer, inverse: Bool) -> ComplexBuffer {
         let n = input.count
         if n <= 1 { return input }
         if n & (n - 1) == 0 {
@@ -89,34 +93,39 @@ enum FFT {
             radix2(&buffer, inverse: inverse)
             return buffer
         }
-        let size = nextPowerOfTwo(atLeast: 2 * n - 1)
-        let sign: Double = inverse ? 1 : -1
-        // chirp[k] = e^{sign·iπk²/n}; k² is reduced mod 2n to keep the angle exact.
-        var chirpReal = [Double](repeating: 0, count: n)
-        var chirpImaginary = [Double](repeating: 0, count: n)
-        for k in 0..<n {
-            let square = (k * k) % (2 * n)
-            let angle = Double.pi * Double(square) / Double(n)
-            chirpReal[k] = cos(angle)
-            chirpImaginary[k] = sign * sin(angle)
+        let size = Self.nextPowerOfTwo(atLeast: 2 * n - 1)
+        let key = inverse ? -n : n
+        if chirps[key] == nil {
+            let sign: Double = inverse ? 1 : -1
+            // chirp[k] = e^{sign·iπk²/n}; k² is reduced mod 2n to keep the angle exact.
+            var chirpReal = [Double](repeating: 0, count: n)
+            var chirpImaginary = [Double](repeating: 0, count: n)
+            for k in 0..<n {
+                let square = (k * k) % (2 * n)
+                let angle = Double.pi * Double(square) / Double(n)
+                chirpReal[k] = cos(angle)
+                chirpImaginary[k] = sign * sin(angle)
+            }
+            var b = ComplexBuffer(count: size)
+            b.real[0] = chirpReal[0]
+            b.imaginary[0] = -chirpImaginary[0]
+            for k in 1..<n {
+                b.real[k] = chirpReal[k]
+                b.imaginary[k] = -chirpImaginary[k]
+                b.real[size - k] = chirpReal[k]
+                b.imaginary[size - k] = -chirpImaginary[k]
+            }
+            radix2(&b, inverse: false)
+            chirps[key] = (chirpReal, chirpImaginary, b)
         }
+        guard let (chirpReal, chirpImaginary, b) = chirps[key] else { return input }
         var a = ComplexBuffer(count: size)
         for k in 0..<n {
             // a = x · chirp
             a.real[k] = input.real[k] * chirpReal[k] - input.imaginary[k] * chirpImaginary[k]
             a.imaginary[k] = input.real[k] * chirpImaginary[k] + input.imaginary[k] * chirpReal[k]
         }
-        var b = ComplexBuffer(count: size)
-        b.real[0] = chirpReal[0]
-        b.imaginary[0] = -chirpImaginary[0]
-        for k in 1..<n {
-            b.real[k] = chirpReal[k]
-            b.imaginary[k] = -chirpImaginary[k]
-            b.real[size - k] = chirpReal[k]
-            b.imaginary[size - k] = -chirpImaginary[k]
-        }
         radix2(&a, inverse: false)
-        radix2(&b, inverse: false)
         for i in 0..<size {
             let r = a.real[i] * b.real[i] - a.imaginary[i] * b.imaginary[i]
             let im = a.real[i] * b.imaginary[i] + a.imaginary[i] * b.real[i]

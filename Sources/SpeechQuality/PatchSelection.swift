@@ -254,12 +254,13 @@ enum PatchSelection {
     /// the two similarities is higher (ViSQOL's FinelyAlignAndRecreatePatches).
     static func finelyAlign(_ matches: [PatchSimilarity], reference: [Double], degraded: [Double], sampleRate: Int,
                             filterbank: GammatoneFilterbank) -> [PatchSimilarity] {
-        matches.map { match in
+        var fft = FFT()
+        return matches.map { match in
             if match.degradedStart == match.degradedEnd && match.degradedStart == 0 { return match }
             let referenceAudio = slice(reference, sampleRate: sampleRate, start: match.referenceStart, end: match.referenceEnd)
             let degradedAudio = slice(degraded, sampleRate: sampleRate, start: match.degradedStart, end: match.degradedEnd)
             guard !referenceAudio.isEmpty, !degradedAudio.isEmpty else { return match }
-            let (ref, deg, lag) = Alignment.alignAndTruncate(reference: referenceAudio, degraded: degradedAudio, sampleRate: sampleRate)
+            let (ref, deg, lag) = Alignment.alignAndTruncate(reference: referenceAudio, degraded: degradedAudio, sampleRate: sampleRate, fft: &fft)
             guard ref.count > filterbank.windowSize, deg.count > filterbank.windowSize,
                   let refSpectrogram = filterbank.spectrogram(ref), let degSpectrogram = filterbank.spectrogram(deg)
             else { return match }

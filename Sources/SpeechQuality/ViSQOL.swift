@@ -101,7 +101,8 @@ public struct ViSQOL: Sendable {
         // ViSQOL's VAD always keeps the first patch, so a silent reference would be "scored"; refuse it.
         guard ref.contains(where: { $0 != 0 }) else { throw .silentReference }
 
-        let (aligned, lag) = Alignment.globallyAlign(reference: ref, degraded: deg)
+        var fft = FFT()
+        let (aligned, lag) = Alignment.globallyAlign(reference: ref, degraded: deg, fft: &fft)
         deg = aligned
         deg = Self.matchLevel(of: deg, to: ref)
 
