@@ -158,15 +158,28 @@ enum PatchSelection {
         guard patchCount > 0, frames > 0 else { return nil }
         let patchDuration = frameDuration * Double(patchFrames)
 
-        var cumulative = [[Double]](repeating: [Double](repeating: 0, count: frames), count: patchCount)
-        var backtrace = [[Int]](repeating: [Int](repeating: -1, count: frames), count: patchCount)
+        // Only the previous row of cumulative scores is needed; back-pointers are kept for each patch's
+        // search window only (-1 elsewhere), so memory grows with patches × window, not patches × frames.
+        var previousRow = [Double](repeating: 0, count: frames)
+        var currentRow = [Double](repeating: 0, count: frames)
+        var backtrace = [(low: Int, pointers: [Int32])](repeating: (0, []), count: patchCount)
+        func pointer(_ p: Int, _ offset: Int) -> Int {
+            let row = backtrace[p]
+            let i = offset - row.low
+            return i >= 0 && i < row.pointers.count ? Int(row.pointers[i]) : -1
+        }
         var prefixValue = [Double](repeating: 0, count: frames)
         var prefixIndex = [Int](repeating: -1, count: frames)
         var scratch = [Double](repeating: 0, count: (flat.bands + 2) * (patchFrames + 2))
         for p in 0..<patchCount {
+            if p > 0 {
+                swap(&previousRow, &currentRow)
+                for i in 0..<frames { currentRow[i] = 0 }
+            }
             let low = max(0, starts[p] - searchWindow)
             let high = min(frames - 1, starts[p] + searchWindow)
             guard low <= high else { continue }
+            var pointers = [Int32](repeating: -1, count: high - low + 1)
             let stats = NSIM.referenceStatistics(referencePatches[p])
             let paddedReference = padded(referencePatches[p])
             let flatMean = stats.mean.flatMap { $0 }
@@ -180,8 +193,8 @@ enum PatchSelection {
                     for offset in lowerLimit...high {
                         prefixValue[offset] = best
                         prefixIndex[offset] = bestOffset
-                        if cumulative[p - 1][offset] >= best {
-                            best = cumulative[p - 1][offset]
+                        if previousRow[offset] >= best {
+                            best = previousRow[offset]
                             bestOffset = offset
                         }
                     }
@@ -195,14 +208,15 @@ enum PatchSelection {
                     value += prefixValue[offset]
                     previous = prefixIndex[offset]
                     // Staying on the same offset means this reference patch was lost in the degraded signal.
-                    if cumulative[p - 1][offset] > value {
-                        value = cumulative[p - 1][offset]
+                    if previousRow[offset] > value {
+                        value = previousRow[offset]
                         previous = offset
                     }
                 }
-                cumulative[p][offset] = value
-                backtrace[p][offset] = previous
+                currentRow[offset] = value
+                pointers[offset - low] = Int32(previous)
             }
+            backtrace[p] = (low, pointers)
         }
 
         let last = patchCount - 1
@@ -211,8 +225,8 @@ enum PatchSelection {
         var bestScore = -Double.greatestFiniteMagnitude
         var offset = lowerLimit
         if lowerLimit <= upperLimit {
-            for candidate in lowerLimit...upperLimit where cumulative[last][candidate] > bestScore {
-                bestScore = cumulative[last][candidate]
+            for candidate in lowerLimit...upperLimit where currentRow[candidate] > bestScore {
+                bestScore = currentRow[candidate]
                 offset = candidate
             }
         }
@@ -222,7 +236,7 @@ enum PatchSelection {
             let index = offset < 0 ? offset + frames : offset
             guard index >= 0, index < frames else { return nil }
             var result = NSIM.compare(referencePatches[p], flat.patch(at: index, width: patchFrames))
-            if offset == backtrace[p][index] {
+            if offset == pointer(p, index) {
                 result.similarity = 0
                 result.bandMeans = [Double](repeating: 0, count: flat.bands)
             } else {
@@ -232,7 +246,7 @@ enum PatchSelection {
             result.referenceStart = Double(starts[p]) * frameDuration
             result.referenceEnd = result.referenceStart + patchDuration
             results[p] = result
-            offset = backtrace[p][index]
+            offset = pointer(p, index)
         }
         return results.compactMap { $0 }
     }

@@ -6,6 +6,8 @@ import Foundation
 public enum ViSQOLError: Error, Equatable, CustomStringConvertible, Sendable {
     /// A signal is empty or shorter than what ViSQOL needs to score.
     case tooShort(signal: String, seconds: Double, minimumSeconds: Double)
+    /// A signal is longer than `maximumSeconds` (scoring time and memory grow with length).
+    case tooLong(signal: String, seconds: Double, maximumSeconds: Double)
     /// A signal holds NaN or an infinity.
     case notFinite(signal: String, sampleIndex: Int)
     /// Only 16 kHz and 48 kHz input is accepted.
@@ -21,6 +23,8 @@ public enum ViSQOLError: Error, Equatable, CustomStringConvertible, Sendable {
         switch self {
         case let .tooShort(signal, seconds, minimum):
             return "\(signal): \(String(format: "%.3f", seconds)) s of audio; ViSQOL needs at least \(String(format: "%.2f", minimum)) s"
+        case let .tooLong(signal, seconds, maximum):
+            return "\(signal): \(String(format: "%.1f", seconds)) s of audio; at most \(String(format: "%.0f", maximum)) s can be scored at once"
         case let .notFinite(signal, index):
             return "\(signal): sample \(index) is not a finite number"
         case let .unsupportedSampleRate(rate):
@@ -57,6 +61,8 @@ public struct ViSQOLResult: Sendable, Equatable {
 
 public struct ViSQOL: Sendable {
     public static let sampleRate = 16_000
+    /// Longest signal scored in one call: one hour (time grows linearly, the DP back-pointers too).
+    public static let maximumSeconds = 3_600
     static let bandCount = 21
     static let minimumFrequency = 50.0
     static let maximumFrequency = 8_000.0
@@ -85,6 +91,9 @@ public struct ViSQOL: Sendable {
 
     public func score(reference: [Double], degraded: [Double], sampleRate: Int) throws(ViSQOLError) -> ViSQOLResult {
         guard sampleRate == 16_000 || sampleRate == 48_000 else { throw .unsupportedSampleRate(sampleRate) }
+        for (name, signal) in [("reference", reference), ("degraded", degraded)] where signal.count > Self.maximumSeconds * sampleRate {
+            throw .tooLong(signal: name, seconds: Double(signal.count) / Double(sampleRate), maximumSeconds: Double(Self.maximumSeconds))
+        }
         for (name, signal) in [("reference", reference), ("degraded", degraded)] {
             if let bad = signal.firstIndex(where: { !$0.isFinite }) { throw .notFinite(signal: name, sampleIndex: bad) }
         }
