@@ -73,78 +73,115 @@ enum PatchSelection {
         }
     }
 
-    /// Mean NSIM of one candidate, without per-band statistics (the DP's hot loop). `paddedReference`
-    /// and `scratch` are (rows + 2) × (columns + 2) with the border replicating the edge, so the 3×3
-    /// window needs no bounds checks.
-    static func meanSimilarity(paddedReference: [Double], flatMean: [Double], flatVariance: [Double],
-                               degraded: FlatSpectrogram, offset: Int, scratch: inout [Double]) -> Double {
-        let rows = degraded.bands, columns = patchFrames
-        let stride = columns + 2
-        let corner = NSIM.window[0][0], edge = NSIM.window[0][1], centre = NSIM.window[1][1]
-        let c1 = NSIM.c1, c3 = NSIM.c3
-        return scratch.withUnsafeMutableBufferPointer { d in
-            paddedReference.withUnsafeBufferPointer { r in
-                degraded.values.withUnsafeBufferPointer { spectrum in
-                    flatMean.withUnsafeBufferPointer { means in
-                        flatVariance.withUnsafeBufferPointer { variances in
-                            let frames = degraded.frames
-                            for row in 0..<rows {
-                                let base = (row + 1) * stride + 1
-                                let source = row * frames
-                                for c in 0..<columns {
-                                    let frame = offset + c
-                                    d[base + c] = frame < frames ? spectrum[source + frame] : 0
-                                }
-                                d[base - 1] = d[base]
-                                d[base + columns] = d[base + columns - 1]
-                            }
-                            for c in 0..<stride {
-                                d[c] = d[stride + c]
-                                d[(rows + 1) * stride + c] = d[rows * stride + c]
-                            }
-                            var total = 0.0
-                            for row in 0..<rows {
-                                var bandSum = 0.0
-                                let middle = (row + 1) * stride + 1
-                                for c in 0..<columns {
-                                    let i = middle + c
-                                    let up = i - stride, down = i + stride
-                                    let dC = d[i], dN = d[up], dS = d[down], dW = d[i - 1], dE = d[i + 1]
-                                    let dNW = d[up - 1], dNE = d[up + 1], dSW = d[down - 1], dSE = d[down + 1]
-                                    let md = centre * dC + edge * (dN + dS + dW + dE) + corner * (dNW + dNE + dSW + dSE)
-                                    let sd = centre * dC * dC + edge * (dN * dN + dS * dS + dW * dW + dE * dE)
-                                        + corner * (dNW * dNW + dNE * dNE + dSW * dSW + dSE * dSE)
-                                    let cross = centre * r[i] * dC + edge * (r[up] * dN + r[down] * dS + r[i - 1] * dW + r[i + 1] * dE)
-                                        + corner * (r[up - 1] * dNW + r[up + 1] * dNE + r[down - 1] * dSW + r[down + 1] * dSE)
-                                    let cell = row * columns + c
-                                    let mr = means[cell]
-                                    let varianceD = sd - md * md
-                                    let covariance = cross - mr * md
-                                    let varianceProduct = variances[cell] * varianceD
-                                    let denominator = varianceProduct < 0 ? c3 : varianceProduct.squareRoot() + c3
-                                    bandSum += (2 * mr * md + c1) * (covariance + c3) / ((mr * mr + md * md + c1) * denominator)
-                                }
-                                total += bandSum / Double(columns)
-                            }
-                            return total / Double(rows)
+    /// The degraded spectrogram prepared for the DP's hot loop: zero-extended by one patch width,
+    /// with the Gaussian window's column sums (rows replicated at the band edges) of the values and
+    /// of their squares, so a candidate's local means and variances are three lookups per cell.
+    struct DegradedColumns {
+        let bands: Int
+        let width: Int  // frames + patchFrames
+        let values: [Double]
+        let sideSum: [Double], middleSum: [Double]  // of values
+        let sideSquares: [Double], middleSquares: [Double]  // of squared values
+
+        init(_ spectrogram: FlatSpectrogram) {
+            bands = spectrogram.bands
+            width = spectrogram.frames + patchFrames
+            var v = [Double](repeating: 0, count: bands * width)
+            for r in 0..<bands {
+                for j in 0..<spectrogram.frames { v[r * width + j] = spectrogram.values[r * spectrogram.frames + j] }
+            }
+            values = v
+            let corner = NSIM.window[0][0], edge = NSIM.window[0][1], centre = NSIM.window[1][1]
+            var side = [Double](repeating: 0, count: bands * width), middle = side, sideSq = side, middleSq = side
+            for r in 0..<bands {
+                let up = max(r - 1, 0), down = min(r + 1, bands - 1)
+                for j in 0..<width {
+                    let a = v[up * width + j], b = v[r * width + j], c = v[down * width + j]
+                    side[r * width + j] = corner * (a + c) + edge * b
+                    middle[r * width + j] = edge * (a + c) + centre * b
+                    sideSq[r * width + j] = corner * (a * a + c * c) + edge * b * b
+                    middleSq[r * width + j] = edge * (a * a + c * c) + centre * b * b
+                }
+            }
+            sideSum = side
+            middleSum = middle
+            sideSquares = sideSq
+            middleSquares = middleSq
+        }
+    }
+
+    /// A reference patch prepared for the DP: its local means and variances, and for each cell the
+    /// nine window weights times the (edge-replicated) reference values, paired with where the
+    /// matching degraded value sits relative to the candidate offset.
+    struct ReferenceTerms {
+        let means: [Double]
+        let variances: [Double]
+        let weightedReference: [Double]  // cell * 9 + k
+        let neighbour: [Int]  // cell * 9 + k → row * width + column within the patch
+
+        init(_ patch: [[Double]], statistics: NSIM.ReferenceStatistics, width: Int) {
+            let rows = patch.count, columns = patchFrames
+            means = statistics.mean.flatMap { $0 }
+            variances = statistics.variance.flatMap { $0 }
+            var weighted = [Double](repeating: 0, count: rows * columns * 9)
+            var neighbours = [Int](repeating: 0, count: rows * columns * 9)
+            for r in 0..<rows {
+                for c in 0..<columns {
+                    var k = 0
+                    for dr in -1...1 {
+                        let rr = min(max(r + dr, 0), rows - 1)
+                        for dc in -1...1 {
+                            let cc = min(max(c + dc, 0), columns - 1)
+                            weighted[(r * columns + c) * 9 + k] = NSIM.window[dr + 1][dc + 1] * patch[rr][cc]
+                            neighbours[(r * columns + c) * 9 + k] = rr * width + cc
+                            k += 1
                         }
                     }
                 }
             }
+            weightedReference = weighted
+            neighbour = neighbours
         }
     }
 
-    /// `patch` with a one-cell border replicating its edges, flattened row by row.
-    static func padded(_ patch: [[Double]]) -> [Double] {
-        let rows = patch.count, columns = patch.first?.count ?? 0
-        var out = [Double](repeating: 0, count: (rows + 2) * (columns + 2))
-        for r in -1...rows {
-            let sourceRow = patch[min(max(r, 0), rows - 1)]
-            for c in -1...columns {
-                out[(r + 1) * (columns + 2) + c + 1] = sourceRow[min(max(c, 0), columns - 1)]
+    /// Mean NSIM of one candidate offset, without per-band statistics (the DP's hot loop).
+    static func meanSimilarity(_ reference: ReferenceTerms, _ degraded: DegradedColumns, offset: Int) -> Double {
+        let rows = degraded.bands, columns = patchFrames, width = degraded.width
+        let c1 = NSIM.c1, c3 = NSIM.c3
+        var total = 0.0
+        reference.weightedReference.withUnsafeBufferPointer { weights in
+        reference.neighbour.withUnsafeBufferPointer { neighbours in
+        reference.means.withUnsafeBufferPointer { means in
+        reference.variances.withUnsafeBufferPointer { variances in
+        degraded.values.withUnsafeBufferPointer { d in
+        degraded.sideSum.withUnsafeBufferPointer { side in
+        degraded.middleSum.withUnsafeBufferPointer { middle in
+        degraded.sideSquares.withUnsafeBufferPointer { sideSq in
+        degraded.middleSquares.withUnsafeBufferPointer { middleSq in
+            for r in 0..<rows {
+                var bandSum = 0.0
+                let rowBase = r * width + offset
+                for c in 0..<columns {
+                    let j = rowBase + c
+                    let left = c == 0 ? j : j - 1
+                    let right = c == columns - 1 ? j : j + 1
+                    let md = side[left] + middle[j] + side[right]
+                    let sd = sideSq[left] + middleSq[j] + sideSq[right]
+                    let cell = r * columns + c
+                    let base = cell * 9
+                    var cross = 0.0
+                    for k in 0..<9 { cross += weights[base + k] * d[neighbours[base + k] + offset] }
+                    let mr = means[cell]
+                    let varianceD = sd - md * md
+                    let covariance = cross - mr * md
+                    let varianceProduct = variances[cell] * varianceD
+                    let denominator = varianceProduct < 0 ? c3 : varianceProduct.squareRoot() + c3
+                    bandSum += (2 * mr * md + c1) * (covariance + c3) / ((mr * mr + md * md + c1) * denominator)
+                }
+                total += bandSum / Double(columns)
             }
-        }
-        return out
+        }}}}}}}}}
+        return total / Double(rows)
     }
 
     /// The best degraded patch for each reference patch, by dynamic programming over offsets
@@ -170,7 +207,7 @@ enum PatchSelection {
         }
         var prefixValue = [Double](repeating: 0, count: frames)
         var prefixIndex = [Int](repeating: -1, count: frames)
-        var scratch = [Double](repeating: 0, count: (flat.bands + 2) * (patchFrames + 2))
+        let columns = DegradedColumns(flat)
         for p in 0..<patchCount {
             if p > 0 {
                 swap(&previousRow, &currentRow)
@@ -180,10 +217,7 @@ enum PatchSelection {
             let high = min(frames - 1, starts[p] + searchWindow)
             guard low <= high else { continue }
             var pointers = [Int32](repeating: -1, count: high - low + 1)
-            let stats = NSIM.referenceStatistics(referencePatches[p])
-            let paddedReference = padded(referencePatches[p])
-            let flatMean = stats.mean.flatMap { $0 }
-            let flatVariance = stats.variance.flatMap { $0 }
+            let terms = ReferenceTerms(referencePatches[p], statistics: NSIM.referenceStatistics(referencePatches[p]), width: columns.width)
             if p > 0 {
                 // Best predecessor strictly before each offset; ties go to the later offset.
                 let lowerLimit = max(0, starts[p - 1] - searchWindow)
@@ -201,8 +235,7 @@ enum PatchSelection {
                 }
             }
             for offset in low...high {
-                var value = meanSimilarity(paddedReference: paddedReference, flatMean: flatMean, flatVariance: flatVariance,
-                                           degraded: flat, offset: offset, scratch: &scratch)
+                var value = meanSimilarity(terms, columns, offset: offset)
                 var previous = -1
                 if p > 0 {
                     value += prefixValue[offset]
