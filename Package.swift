@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Concord", targets: ["Concord"]),
         .library(name: "SimNet", targets: ["SimNet"]),
         .library(name: "ConcordBench", targets: ["ConcordBench"]),
+        .library(name: "SpeechQuality", targets: ["SpeechQuality"]),
         .executable(name: "concord-bench", targets: ["concord-bench"]),
         .executable(name: "simnet-bench", targets: ["simnet-bench"]),
         .executable(name: "concord", targets: ["concord"]),
@@ -54,11 +55,18 @@ let package = Package(
             dependencies: [.product(name: "HeapModule", package: "swift-collections")]),
         .executableTarget(name: "simnet-bench", dependencies: ["SimNet"]),
 
+        // ViSQOL v3 speech mode with Google's deep-lattice MOS mapping, pure Swift; the model file is
+        // Apache-2.0 (Sources/SpeechQuality/Resources/NOTICE).
+        .target(
+            name: "SpeechQuality",
+            exclude: ["Resources/NOTICE"],
+            resources: [.copy("Resources/visqol_speech_lattice.tflite")]),
+
         // The simulation driver: scenarios, SimNet ⇄ engine adapter, metrics, reports.
         .target(name: "ConcordBench", dependencies: ["Concord", "SimNet"]),
         .executableTarget(
             name: "concord-bench",
-            dependencies: ["ConcordBench", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["ConcordBench", "SpeechQuality", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // The live driver: ZeroTier service client, UDP over SwiftNIO, sound devices.
         .target(
@@ -108,6 +116,11 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
         .testTarget(name: "SecurityTests", dependencies: ["Concord", "SimNet"]),
+        // Fixtures are read from the source tree (#filePath), like ConcordTests'.
+        .testTarget(
+            name: "SpeechQualityTests",
+            dependencies: ["SpeechQuality", "Concord"],
+            exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )
