@@ -78,7 +78,7 @@ public final class UDPTransport: Sendable {
             discoveryPeers: [RoomAddress] = [],
             reuseAddress: Bool = false,
             receiveBufferSize: Int? = 1 << 20,
-            sendBufferSize: Int? = nil,
+            sendBufferSize: Int? = 1 << 20,
             maximumDatagramSize: Int = 65_535
         ) {
             self.bindHost = bindHost
@@ -132,6 +132,9 @@ public final class UDPTransport: Sendable {
     public var eventLoop: any EventLoop { channel.eventLoop }
 
     public var statistics: Statistics { core.state.withLock { $0.statistics } }
+
+    /// Bytes of sent datagrams the kernel still holds for this socket (see `SIOCOUTQ`).
+    public var sendQueueBytes: Int { core.sendQueueBytes }
 
     private init(
         channel: any Channel, core: TransportCore, broadcastTargets: [RoomAddress], receiveBufferBytes: Int,
@@ -463,6 +466,17 @@ final class TransportCore: Sendable {
     }
 
     var isClosed: Bool { state.withLock { $0.sendDescriptor == nil } }
+
+    /// Bytes the kernel still holds for this socket's sends (`SIOCOUTQ`): on Linux a datagram
+    /// to a neighbour whose link-layer address is being resolved stays charged to the socket
+    /// until the resolution succeeds or fails (about 3 s for an address nobody has).
+    var sendQueueBytes: Int {
+        state.withLock { state in
+            guard let fd = state.sendDescriptor else { return 0 }
+            var queued: CInt = 0
+            return ioctl(fd, UInt(TIOCOUTQ), &queued) == 0 ? Int(queued) : 0
+        }
+    }
 }
 
 /// The channel's only handler: stamps, filters, copies out and delivers each datagram.
