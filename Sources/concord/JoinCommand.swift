@@ -207,9 +207,10 @@ struct JoinCommand: AsyncParsableCommand {
         return (wav, summary)
     }
 
-    /// SIGINT and SIGTERM leave the room (once; a second Ctrl-C while leaving is ignored).
+    /// SIGINT, SIGTERM and SIGHUP (the terminal closed) leave the room (once; a second Ctrl-C
+    /// while leaving is ignored).
     static func onTermination(_ action: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal] {
-        [SIGINT, SIGTERM].map { sig in
+        [SIGINT, SIGTERM, SIGHUP].map { sig in
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler(handler: action)

@@ -10,6 +10,9 @@ import Testing
             #expect(invite.count == 9 + 58)
             #expect(try RoomSecret(inviteString: invite) == secret)
             #expect(try RoomSecret(inviteString: "  " + invite.uppercased() + "\n") == secret)
+            // Copied from a view that wrapped it: a line break (and indentation) inside.
+            let middle = invite.index(invite.startIndex, offsetBy: invite.count / 2)
+            #expect(try RoomSecret(inviteString: invite[..<middle] + "\n  " + invite[middle...]) == secret)
         }
         #expect(RoomSecret.generate() != RoomSecret.generate())
     }

@@ -35,9 +35,10 @@ public struct RoomSecret: Sendable, Equatable, CustomStringConvertible {
         return Self.invitePrefix + Base32.encode(bytes + Self.checksum(bytes))
     }
 
-    /// Parses an invite string; whitespace around it and letter case are forgiven.
+    /// Parses an invite string; whitespace anywhere in it (an invite copied from a view that
+    /// wrapped it over two lines) and letter case are forgiven.
     public init(inviteString: String) throws(SecurityError) {
-        let trimmed = inviteString.trimmingWhitespace()
+        let trimmed = inviteString.filter { !$0.isWhitespace }
         guard trimmed.lowercased().hasPrefix(Self.invitePrefix) else {
             throw .invalidInvite("missing \(Self.invitePrefix) prefix")
         }
