@@ -90,6 +90,8 @@ public struct JitterBuffer {
 
     /// Packets waiting to be played.
     public var bufferedPackets: Int { entries.count }
+    /// Nothing buffered outside a talk-spurt: `nextFrame` will decide `.silence`.
+    public var isQuiet: Bool { phase != .talking && entries.isEmpty }
     public var targetDelayMilliseconds: Double { statistics.targetDelayMilliseconds }
 
     /// What `insert` did with a packet.

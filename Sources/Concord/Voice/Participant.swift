@@ -110,7 +110,9 @@ public final class Participant {
     /// run them on several threads — and then mix.
     public func mixPlayedFrames() {
         mixer.begin(&mix)
-        for receiver in receivers { mixer.add(receiver.frame, from: receiver.peer, to: &mix) }
+        // A silent frame adds +0.0 to every sample, which leaves the mix bit-identical (the mix
+        // starts at +0.0 and a sum is -0.0 only when both terms are): skipping it is free.
+        for receiver in receivers where !receiver.frameIsSilence { mixer.add(receiver.frame, from: receiver.peer, to: &mix) }
         mixer.finish(&mix)
     }
 }

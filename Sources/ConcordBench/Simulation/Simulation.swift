@@ -323,7 +323,10 @@ public final class Simulation {
             // when there are enough decoders to pay for waking the other threads (a listener in a
             // big room hears a few talkers: handing 4 decodes of ~25 µs to a thread pool 50 times
             // per tick cost more than it saved).
-            let decodeWorkers = pipelined || receivers.value.count < Self.minimumParallelDecodes ? 1 : workers
+            // Only receivers with something to decode count: in a 50-person room each listener
+            // holds 49 receivers, of which the few talkers' are busy and the rest play silence.
+            let busy = receivers.value.reduce(0) { $0 + ($1.isQuiet ? 0 : 1) }
+            let decodeWorkers = pipelined || busy < Self.minimumParallelDecodes ? 1 : workers
             parallelFor(receivers.value.count, workers: decodeWorkers) { receivers.value[$0].playout(now: now) }
             p.mixPlayedFrames()
             for r in p.receivers {
