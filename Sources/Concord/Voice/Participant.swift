@@ -18,6 +18,8 @@ public final class Participant {
     public var muted = false
     /// Called with a receiver just before it is released (its final statistics and events).
     public var onReceiverRemoved: ((VoiceReceiver) -> Void)?
+    /// Called with each new receiver before it plays (a driver may set `recordsEvents`).
+    public var onReceiverAdded: ((VoiceReceiver) -> Void)?
     /// Told around every encode and decode (CPU accounting in the benchmark).
     public weak var codecObserver: CodecObserver? {
         didSet {
@@ -59,6 +61,7 @@ public final class Participant {
             peer: peer, frameMilliseconds: sender.encoder.settings.frameMilliseconds, jitterBuffer: jitterBufferSettings)
         receiver.codecObserver = codecObserver
         receivers.append(receiver)
+        onReceiverAdded?(receiver)
         logger.debug("peer added", metadata: ["peer": "\(peer)"])
     }
 

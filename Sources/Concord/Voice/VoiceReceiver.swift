@@ -68,6 +68,12 @@ public final class VoiceReceiver {
     /// talk-spurt is under way): a driver can leave such receivers out of its parallel work.
     public var isQuiet: Bool { jitterBuffer.isQuiet }
 
+    /// See `JitterBuffer.recordsEvents`.
+    public var recordsEvents: Bool {
+        get { jitterBuffer.recordsEvents }
+        set { jitterBuffer.recordsEvents = newValue }
+    }
+
     public func takeEvents() -> [PlayoutEvent] { jitterBuffer.takeEvents() }
 
     private func decode(_ payload: [UInt8], into out: UnsafeMutableBufferPointer<Float>) {
