@@ -25,12 +25,14 @@ public final class VoiceReceiver {
 
     @discardableResult
     public func receive(_ packet: VoicePacket, now: Instant) -> JitterBuffer.InsertResult {
-        jitterBuffer.insert(packet, arrival: now)
+        defer { isQuiet = jitterBuffer.isQuiet }
+        return jitterBuffer.insert(packet, arrival: now)
     }
 
     /// Produces the next frame into `frame`.
     public func playout(now: Instant) {
         let decision = jitterBuffer.nextFrame(now: now)
+        isQuiet = jitterBuffer.isQuiet
         if case .silence = decision {
             // No codec work, so no codec timing: most receivers in a big room play silence
             // (listeners never talk) and the observer's two CPU-clock reads — system calls —
@@ -66,7 +68,9 @@ public final class VoiceReceiver {
 
     /// The next `playout` will play silence without the codec (nothing is buffered and no
     /// talk-spurt is under way): a driver can leave such receivers out of its parallel work.
-    public var isQuiet: Bool { jitterBuffer.isQuiet }
+    /// Stored, updated by `receive` and `playout` (the jitter buffer's only mutators): reading
+    /// it through `jitterBuffer` took 2 % of the simulation's CPU (49 receivers per tick per person).
+    public private(set) var isQuiet = true
 
     /// See `JitterBuffer.recordsEvents`.
     public var recordsEvents: Bool {
