@@ -34,6 +34,10 @@ public struct JitterBuffer {
     public let settings: JitterBufferSettings
     public let frameSamples: Int
     public private(set) var statistics = JitterBufferStatistics()
+    /// Whether `nextFrame` logs a `PlayoutEvent` for `takeEvents`; starts as
+    /// `settings.recordEvents`. A driver that analyses only some streams turns it off for the
+    /// others: the log costs an append per frame, and in a big room most streams are silence.
+    public var recordsEvents: Bool
 
     private struct Entry {
         var timestamp: Int64
@@ -81,6 +85,7 @@ public struct JitterBuffer {
         }
         self.settings = settings
         self.frameSamples = frameSamples
+        recordsEvents = settings.recordEvents
         seenSequences = [Int64](repeating: -1, count: 1024)
         histogram = DelayHistogram(
             maximumMilliseconds: settings.maximumDelayMilliseconds, bucketMilliseconds: settings.bucketMilliseconds,
@@ -90,6 +95,8 @@ public struct JitterBuffer {
 
     /// Packets waiting to be played.
     public var bufferedPackets: Int { entries.count }
+    /// Nothing buffered outside a talk-spurt: `nextFrame` will decide `.silence`.
+    public var isQuiet: Bool { phase != .talking && entries.isEmpty }
     public var targetDelayMilliseconds: Double { statistics.targetDelayMilliseconds }
 
     /// What `insert` did with a packet.
@@ -296,7 +303,7 @@ public struct JitterBuffer {
                 statistics.jitterBufferEmittedCount += frameSamples
             }
         }
-        if settings.recordEvents {
+        if recordsEvents {
             events.append(
                 PlayoutEvent(
                     playoutTime: now, timestamp: timestamp, outcome: outcome, bufferDelayMilliseconds: bufferDelay,

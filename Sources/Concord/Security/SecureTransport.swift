@@ -240,6 +240,10 @@ public final class SecureTransport {
     private let opener = PacketOpener<Channel>()
     private var budget: HandshakeBudget
     private var sessions: [RoomAddress: Session] = [:]
+    /// Each session's sealer, by address (kept with `sessions` by `establish` and `forget`):
+    /// reading `sessions[address]?.sealer` copies the whole session — a dozen retains and
+    /// releases — for every datagram sent.
+    private var sealers: [RoomAddress: PacketSealer] = [:]
     private var unconfirmed: [RoomAddress: Unconfirmed] = [:]
     private var initiations: [RoomAddress: Initiation] = [:]
     private var queued: [RoomAddress: [[UInt8]]] = [:]
@@ -394,6 +398,7 @@ public final class SecureTransport {
     /// Drops the session with `address` and erases its keys.
     public func forget(_ address: RoomAddress) {
         sessions[address] = nil
+        sealers[address] = nil
         endInitiation(address)
         dropUnconfirmed(address)
         opener.remove(sender: .pair(address))
@@ -412,7 +417,7 @@ public final class SecureTransport {
     // MARK: Internals: sending
 
     private func sendOrQueue(_ plain: [UInt8], to address: RoomAddress, now: Instant) {
-        if let sealer = sessions[address]?.sealer {
+        if let sealer = sealers[address] {
             if let sealed = sealPair(plain, with: sealer) { effects.append(.send(bytes: sealed, to: address)) }
             return
         }
@@ -755,6 +760,7 @@ public final class SecureTransport {
     private func establish(_ session: Session, at address: RoomAddress) {
         if sessions[address] != nil { statistics.sessionsReplaced += 1 }
         sessions[address] = session
+        sealers[address] = session.sealer
         statistics.handshakesCompleted += 1
         logger.debug("pair session established", metadata: ["peer": "\(address)", "client": "\(session.clientID)"])
     }

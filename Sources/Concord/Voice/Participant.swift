@@ -18,6 +18,8 @@ public final class Participant {
     public var muted = false
     /// Called with a receiver just before it is released (its final statistics and events).
     public var onReceiverRemoved: ((VoiceReceiver) -> Void)?
+    /// Called with each new receiver before it plays (a driver may set `recordsEvents`).
+    public var onReceiverAdded: ((VoiceReceiver) -> Void)?
     /// Told around every encode and decode (CPU accounting in the benchmark).
     public weak var codecObserver: CodecObserver? {
         didSet {
@@ -59,6 +61,7 @@ public final class Participant {
             peer: peer, frameMilliseconds: sender.encoder.settings.frameMilliseconds, jitterBuffer: jitterBufferSettings)
         receiver.codecObserver = codecObserver
         receivers.append(receiver)
+        onReceiverAdded?(receiver)
         logger.debug("peer added", metadata: ["peer": "\(peer)"])
     }
 
@@ -110,7 +113,9 @@ public final class Participant {
     /// run them on several threads — and then mix.
     public func mixPlayedFrames() {
         mixer.begin(&mix)
-        for receiver in receivers { mixer.add(receiver.frame, from: receiver.peer, to: &mix) }
+        // A silent frame adds +0.0 to every sample, which leaves the mix bit-identical (the mix
+        // starts at +0.0 and a sum is -0.0 only when both terms are): skipping it is free.
+        for receiver in receivers where !receiver.frameIsSilence { mixer.add(receiver.frame, from: receiver.peer, to: &mix) }
         mixer.finish(&mix)
     }
 }

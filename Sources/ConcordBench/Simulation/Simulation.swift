@@ -182,6 +182,14 @@ public final class Simulation {
         // Statistics of receivers released when their talker left the listener's view.
         var retired = [[JitterBufferStatistics?]](repeating: [JitterBufferStatistics?](repeating: nil, count: count), count: count)
         for (l, p) in participants.enumerated() {
+            // Playout events are kept only for analysed streams (from a talker with a
+            // microphone): the others' would be taken and dropped every tick.
+            let recordOnlyAnalysed = { (receiver: VoiceReceiver) in
+                guard let t = indexOfVoiceID[receiver.peer] else { return }
+                receiver.recordsEvents = trackIndex[l][t] != nil
+            }
+            p.receivers.forEach(recordOnlyAnalysed)  // a fixed mesh's, added above
+            p.onReceiverAdded = recordOnlyAnalysed
             p.onReceiverRemoved = { receiver in
                 guard let t = indexOfVoiceID[receiver.peer] else { return }
                 let taken = receiver.takeEvents()
@@ -323,15 +331,16 @@ public final class Simulation {
             // when there are enough decoders to pay for waking the other threads (a listener in a
             // big room hears a few talkers: handing 4 decodes of ~25 µs to a thread pool 50 times
             // per tick cost more than it saved).
-            let decodeWorkers = pipelined || receivers.value.count < Self.minimumParallelDecodes ? 1 : workers
+            // Only receivers with something to decode count: in a 50-person room each listener
+            // holds 49 receivers, of which the few talkers' are busy and the rest play silence.
+            let busy = receivers.value.reduce(0) { $0 + ($1.isQuiet ? 0 : 1) }
+            let decodeWorkers = pipelined || busy < Self.minimumParallelDecodes ? 1 : workers
             parallelFor(receivers.value.count, workers: decodeWorkers) { receivers.value[$0].playout(now: now) }
             p.mixPlayedFrames()
-            for r in p.receivers {
-                guard let t = indexOfVoiceID[r.peer] else { continue }
-                let taken = r.takeEvents()
-                guard let k = trackIndex[i][t] else { continue }
+            for r in p.receivers where r.recordsEvents {  // the others are not analysed
+                guard let t = indexOfVoiceID[r.peer], let k = trackIndex[i][t] else { continue }
                 signals.write(r.frame, signal: k, at: position)
-                events[i][t].append(contentsOf: taken)
+                events[i][t].append(contentsOf: r.takeEvents())
             }
             signals.write(p.mix, signal: streamCount + i, at: position)
         }
