@@ -43,7 +43,7 @@ final class SpilledSignals: @unchecked Sendable {
         self.count = count
         self.length = max(0, length)
         var template = Array((directory.hasSuffix("/") ? directory : directory + "/").utf8CString.dropLast())
-            + Array("concord-bench-signals-XXXXXX".utf8CString)
+            + Array(("concord-bench-signals-" + String(repeating: "X", count: 6)).utf8CString)  // mkstemp's template
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {
             throw WriteError(description: "cannot create a temporary file in \(directory): \(String(cString: strerror(errno)))")
