@@ -105,6 +105,12 @@ struct JoinCommand: AsyncParsableCommand {
         codec.frameMilliseconds = frameMs
         codec.inbandFEC = fec
         codec.expectedLossPercent = fec ? 10 : 0
+        let frameSamples = codec.frameSamples
+        let inputDevice: any AudioInputDevice =
+            try inputWav.map { try WAVFileInput(path: $0, frameSamples: frameSamples, atEnd: loop ? .loop : .silence) }
+            ?? PortAudioInput(device: input, frameSamples: frameSamples)
+        let outputDevice: any AudioOutputDevice =
+            try outputWav.map { WAVFileOutput(path: $0) } ?? PortAudioOutput(device: output, frameSamples: frameSamples)
         var networkConfiguration = UDPTransport.Configuration(
             bindHost: bind ?? "0.0.0.0", port: port, discoveryPeers: peers.compactMap { RoomAddress($0) })
         var advertised: String?
@@ -124,13 +130,6 @@ struct JoinCommand: AsyncParsableCommand {
             sweep = SubnetSweep.Configuration(address: v4.rawValue, prefixLength: assigned.prefixLength, port: port)
         }
         if let broadcast, let raw = RoomAddress.parseIPv4(broadcast) { networkConfiguration.broadcastAddress = .ipv4(raw, port: port) }
-
-        let frameSamples = codec.frameSamples
-        let inputDevice: any AudioInputDevice =
-            try inputWav.map { try WAVFileInput(path: $0, frameSamples: frameSamples, atEnd: loop ? .loop : .silence) }
-            ?? PortAudioInput(device: input, frameSamples: frameSamples)
-        let outputDevice: any AudioOutputDevice =
-            try outputWav.map { WAVFileOutput(path: $0) } ?? PortAudioOutput(device: output, frameSamples: frameSamples)
 
         let (identity, created) = try store.loadOrCreateIdentity()
         if created { printError("created your identity in \(store.directory) (fingerprint \(identity.publicIdentity.fingerprint))") }

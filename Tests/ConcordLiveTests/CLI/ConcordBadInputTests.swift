@@ -70,7 +70,11 @@ import Glibc
         Case(arguments: ["join", "r"] + bind + ["--output-wav", "/nonexistent-dir/out.wav"], status: 1, message: "Cannot write --output-wav /nonexistent-dir/out.wav: the directory /nonexistent-dir does not exist."),
         Case(arguments: ["join", "r"] + bind + ["--summary-json", "/proc/summary.json"], status: 1, message: "Cannot write --summary-json /proc/summary.json"),
         Case(arguments: ["join", "r"] + bind + ["--summary-json", "/tmp"], status: 1, message: "it is a directory"),
-        Case(arguments: ["join", "r", "--network", "8056c2e21c000001", "--duration", "1"], status: 1, message: "The ZeroTier One service is not running"),
+        Case(
+            arguments: [
+                "join", "r", "--network", "8056c2e21c000001", "--duration", "1",
+                "--input-wav", ThreeClientsTests.fixtures.appendingPathComponent("a.wav").path, "--output-wav", path("zt-out.wav"),
+            ], status: 1, message: "The ZeroTier One service is not running"),
         Case(arguments: ["zerotier"], status: 64, message: "USAGE"),
         Case(arguments: ["zerotier", "join", "zz"], status: 64, message: "not a ZeroTier network id"),
         Case(arguments: ["zerotier", "join", "8056c2e21c000001", "--timeout", "-3"], status: 64, message: "timeout"),
