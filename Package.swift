@@ -37,11 +37,18 @@ let package = Package(
             name: "CPortAudio", pkgConfig: "portaudio-2.0",
             providers: [.apt(["portaudio19-dev"]), .brew(["portaudio"])]),
 
+        // Values shared by the engine and the simulator, which do not depend on each other: one
+        // IPv4 address type with its dotted-quad parser, one seeded generator.
+        .target(name: "IPAddress"),
+        .target(name: "SeededRandom"),
+        // The radix-2 and Bluestein FFT shared by the bench's latency search and SpeechQuality.
+        .target(name: "FourierTransform"),
+
         // The engine: deterministic state machines, no clocks, sockets or threads.
         .target(
             name: "Concord",
             dependencies: [
-                "COpus", "CSndFile", "CSampleRate",
+                "COpus", "CSndFile", "CSampleRate", "IPAddress", "SeededRandom",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -52,18 +59,19 @@ let package = Package(
         // The discrete-event network simulator; knows nothing of voice.
         .target(
             name: "SimNet",
-            dependencies: [.product(name: "HeapModule", package: "swift-collections")]),
+            dependencies: ["IPAddress", "SeededRandom", .product(name: "HeapModule", package: "swift-collections")]),
         .executableTarget(name: "simnet-bench", dependencies: ["SimNet"]),
 
         // ViSQOL v3 speech mode with Google's deep-lattice MOS mapping, pure Swift; the model file is
         // Apache-2.0 (Sources/SpeechQuality/Resources/NOTICE).
         .target(
             name: "SpeechQuality",
+            dependencies: ["FourierTransform"],
             exclude: ["Resources/NOTICE"],
             resources: [.copy("Resources/visqol_speech_lattice.tflite")]),
 
         // The simulation driver: scenarios, SimNet ⇄ engine adapter, metrics, reports.
-        .target(name: "ConcordBench", dependencies: ["Concord", "SimNet"]),
+        .target(name: "ConcordBench", dependencies: ["Concord", "SimNet", "FourierTransform"]),
         .executableTarget(
             name: "concord-bench",
             dependencies: ["ConcordBench", "SpeechQuality", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -72,7 +80,7 @@ let package = Package(
         .target(
             name: "ConcordLive",
             dependencies: [
-                "Concord", "CPortAudio",
+                "Concord", "CPortAudio", "IPAddress",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -87,6 +95,7 @@ let package = Package(
         .target(
             name: "ConcordTesting",
             dependencies: [
+                "IPAddress",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -96,10 +105,10 @@ let package = Package(
             name: "fake-zerotier-one",
             dependencies: ["ConcordTesting", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
-        .testTarget(name: "ConcordTests", dependencies: ["Concord", "CSndFile"]),
-        .testTarget(name: "ConcordBenchTests", dependencies: ["ConcordBench"]),
+        .testTarget(name: "ConcordTests", dependencies: ["Concord", "CSndFile", "SeededRandom"]),
+        .testTarget(name: "ConcordBenchTests", dependencies: ["ConcordBench", "SeededRandom"]),
         // Room protocol tests run the engine's room state machines over SimNet.
-        .testTarget(name: "RoomTests", dependencies: ["Concord", "SimNet"]),
+        .testTarget(name: "RoomTests", dependencies: ["Concord", "SimNet", "SeededRandom"]),
         .testTarget(name: "SimNetTests", dependencies: ["SimNet"]),
         // ConcordLive against an in-process fake of the ZeroTier One service (NIO HTTP server on 127.0.0.1),
         // real UDP sockets on loopback, and three `concord join` processes talking in real time.
@@ -115,7 +124,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
-        .testTarget(name: "SecurityTests", dependencies: ["Concord", "SimNet"]),
+        .testTarget(name: "SecurityTests", dependencies: ["Concord", "SimNet", "SeededRandom"]),
         // Fixtures are read from the source tree (#filePath), like ConcordTests'.
         .testTarget(
             name: "SpeechQualityTests",

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import IPAddress
 
 /// The addresses a ZeroTier network assigns, derived the way ZeroTier One derives them
 /// (`InetAddress::makeIpv6rfc4193` and `makeIpv66plane` in `node/InetAddress.cpp`), so that the
@@ -38,19 +39,18 @@ public enum FakeZeroTierAddresses {
 
     /// `"10.147.17.5/24"` → `"10.147.17.0/24"`; `nil` unless it is IPv4 `a.b.c.d/bits`.
     public static func ipv4NetworkPart(_ cidr: String) -> String? {
-        guard let (address, bits) = parseIPv4(cidr) else { return nil }
-        let mask: UInt32 = bits == 0 ? 0 : ~0 << (32 - bits)
-        let network = address & mask
-        return "\(network >> 24).\(network >> 16 & 255).\(network >> 8 & 255).\(network & 255)/\(bits)"
+        guard let (address, bits) = parseIPv4CIDR(cidr) else { return nil }
+        let network = IPv4Address(rawValue: address.rawValue & IPv4Address.netmask(prefixLength: bits))
+        return "\(network)/\(bits)"
     }
 
-    /// `"10.77.0.2/24"` → (address, 24); `nil` for anything else (bits must be 1...32).
-    public static func parseIPv4(_ cidr: String) -> (address: UInt32, bits: UInt32)? {
+    /// `"10.77.0.2/24"` → (10.77.0.2, 24); `nil` for anything else (bits must be 1...32).
+    public static func parseIPv4CIDR(_ cidr: String) -> (address: IPv4Address, bits: Int)? {
         let parts = cidr.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, let bits = UInt32(parts[1]), (1...32).contains(bits) else { return nil }
-        var address = in_addr()
-        guard inet_pton(AF_INET, String(parts[0]), &address) == 1 else { return nil }
-        return (UInt32(bigEndian: address.s_addr), bits)
+        guard parts.count == 2, let bits = Int(parts[1]), (1...32).contains(bits),
+            let address = IPv4Address(String(parts[0]))
+        else { return nil }
+        return (address, bits)
     }
 
     /// `inet_ntop` text, which is how the service prints IPv6 addresses (`fc9f:…::1`).

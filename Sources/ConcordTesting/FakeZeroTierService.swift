@@ -168,7 +168,7 @@ public final class FakeZeroTierService: Sendable {
         guard options.nodeAddress.count == 10, UInt64(options.nodeAddress, radix: 16) != nil else {
             throw FakeZeroTierError("node address \"\(options.nodeAddress)\" is not 10 hexadecimal digits")
         }
-        guard FakeZeroTierAddresses.parseIPv4(options.ipv4) != nil else {
+        guard FakeZeroTierAddresses.parseIPv4CIDR(options.ipv4) != nil else {
             throw FakeZeroTierError("IPv4 \"\(options.ipv4)\" is not a.b.c.d/bits")
         }
         guard (0...65535).contains(port) else { throw FakeZeroTierError("port \(port) is not 0...65535") }

@@ -1,16 +1,3 @@
-/// SplitMix64 (Steele, Lea & Flood 2014): a tiny generator used to expand one seed into many.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    public var state: UInt64
-    @inlinable public init(seed: UInt64) { state = seed }
-    @inlinable public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// xoshiro256** (Blackman & Vigna 2018), seeded through SplitMix64. Every path owns one.
 public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
     @usableFromInline var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64

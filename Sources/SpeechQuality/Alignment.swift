@@ -1,5 +1,6 @@
 // Time alignment by cross-correlating Hilbert envelopes (ViSQOL's global and per-patch alignment).
 
+import FourierTransform
 import Foundation
 
 enum Alignment {

@@ -2,6 +2,7 @@
 // search for the degraded patch sequence that maximises total similarity (a dropped patch scores
 // zero), then per-patch fine alignment in the time domain.
 
+import FourierTransform
 import Foundation
 
 enum PatchSelection {

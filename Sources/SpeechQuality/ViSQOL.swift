@@ -1,6 +1,7 @@
 // ViSQOL v3 in speech mode (Hines et al. 2015; Chinen et al. 2020), with Google's deep-lattice mapping
 // from per-band similarity features to MOS-LQO. Pure Swift; see docs/SpeechQuality.md.
 
+import FourierTransform
 import Foundation
 
 public enum ViSQOLError: Error, Equatable, CustomStringConvertible, Sendable {

@@ -63,13 +63,13 @@ struct JoinCommand: AsyncParsableCommand {
         }
         if (network == nil) == (bind == nil) { throw ValidationError("give exactly one of --network NWID or --bind ADDR") }
         if let network { _ = try ZeroTierCommand.parse(network) }
-        if let bind, RoomAddress.parseIPv4(bind) == nil, RoomAddress.parseIPv6(bind) == nil {
+        if let bind, IPv4Address(bind) == nil, RoomAddress.parseIPv6(bind) == nil {
             throw ValidationError("--bind \(bind): not an IPv4 or IPv6 address")
         }
         for p in peers where RoomAddress(p) == nil {
             throw ValidationError("--peer \(p): expected ADDR:PORT, e.g. 10.147.17.5:7400 or [fd00::1]:7400")
         }
-        if let broadcast, RoomAddress.parseIPv4(broadcast) == nil { throw ValidationError("--broadcast \(broadcast): not an IPv4 address") }
+        if let broadcast, IPv4Address(broadcast) == nil { throw ValidationError("--broadcast \(broadcast): not an IPv4 address") }
         if input != nil && inputWav != nil { throw ValidationError("give --input or --input-wav, not both") }
         if loop && inputWav == nil { throw ValidationError("--loop plays the --input-wav file again: give --input-wav FILE") }
         if output != nil && outputWav != nil { throw ValidationError("give --output or --output-wav, not both") }
@@ -129,7 +129,7 @@ struct JoinCommand: AsyncParsableCommand {
             networkConfiguration.broadcastAddress = .ipv4(v4.rawValue | ~mask, port: port)
             sweep = SubnetSweep.Configuration(address: v4.rawValue, prefixLength: assigned.prefixLength, port: port)
         }
-        if let broadcast, let raw = RoomAddress.parseIPv4(broadcast) { networkConfiguration.broadcastAddress = .ipv4(raw, port: port) }
+        if let broadcast, let address = IPv4Address(broadcast) { networkConfiguration.broadcastAddress = .ipv4(address.rawValue, port: port) }
 
         let (identity, created) = try store.loadOrCreateIdentity()
         if created { printError("created your identity in \(store.directory) (fingerprint \(identity.publicIdentity.fingerprint))") }

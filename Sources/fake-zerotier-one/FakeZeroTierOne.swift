@@ -36,7 +36,7 @@ struct FakeZeroTierOne: AsyncParsableCommand {
     @Flag(help: "Log each request and its HTTP status on stderr.") var logRequests = false
 
     func validate() throws {
-        guard FakeZeroTierAddresses.parseIPv4(ipv4) != nil else {
+        guard FakeZeroTierAddresses.parseIPv4CIDR(ipv4) != nil else {
             throw ValidationError("--ipv4 \(ipv4): expected an IPv4 address and prefix length, e.g. 10.77.0.2/24")
         }
         if let nodeId, nodeId.count != 10 || UInt64(nodeId, radix: 16) == nil {

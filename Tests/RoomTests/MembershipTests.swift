@@ -1,5 +1,6 @@
 import Testing
 @testable import Concord
+import SeededRandom
 
 @Suite struct MembershipTests {
     /// Records of a few clients with few incarnations, so collisions (same client, same

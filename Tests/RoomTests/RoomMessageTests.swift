@@ -1,5 +1,6 @@
 import Testing
 @testable import Concord
+import SeededRandom
 
 /// Random messages of every kind, from a seeded generator.
 struct MessageGenerator {

@@ -1,5 +1,6 @@
 import Testing
 @testable import Concord
+import SeededRandom
 
 /// `RoomText`'s history rules: what a history answer may deliver next to live messages, exactly
 /// once, and the stable order that makes exchanged histories identical.

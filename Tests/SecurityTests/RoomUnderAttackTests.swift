@@ -19,7 +19,7 @@ import Testing
             let sim = SecureRoomSim(count: 3, seed: 21)
             startThree(sim)
             sim.run(for: .seconds(2))
-            var rng = RoomRandom(seed: 5)
+            var rng = SplitMix64(seed: 5)
             let tag = RoomKey(secret: sim.slots[1].secret, roomID: sim.roomID).roomTag
             // 1 s at 40 000/s into member 1, 800 per 20 ms frame, from 4096 spoofed addresses.
             for step in 0..<50 {

@@ -49,7 +49,7 @@ import Testing
             if withOutsider {
                 // Injection attempts into member 1: garbage, tampered and replayed member traffic
                 // (spoofing member 0's address), and everything the outsider captured.
-                var rng = RoomRandom(seed: 99)
+                var rng = SplitMix64(seed: 99)
                 for _ in 0..<200 {
                     let garbage = (0..<Int(rng.next() % 200)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
                     sim.inject(garbage, into: 1, from: sim.address(3))

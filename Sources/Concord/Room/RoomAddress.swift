@@ -1,3 +1,5 @@
+import IPAddress
+
 /// Where a room member can be reached: an IPv4 or IPv6 address and a UDP port.
 ///
 /// The engine needs addresses as plain values it can compare, hash, put on the wire and hand
@@ -35,25 +37,11 @@ public struct RoomAddress: Hashable, Comparable, Sendable, CustomStringConvertib
             self.init(host: .ipv6(bytes), port: port)
         } else {
             let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count == 2, let port = UInt16(parts[1]), let raw = Self.parseIPv4(String(parts[0])) else {
+            guard parts.count == 2, let port = UInt16(parts[1]), let address = IPv4Address(String(parts[0])) else {
                 return nil
             }
-            self.init(host: .ipv4(raw), port: port)
+            self.init(host: .ipv4(address.rawValue), port: port)
         }
-    }
-
-    /// Dotted-quad text to a host-order value; `nil` unless four decimal octets 0...255.
-    public static func parseIPv4(_ text: String) -> UInt32? {
-        var value: UInt32 = 0
-        var octets = 0
-        for part in text.split(separator: ".", omittingEmptySubsequences: false) {
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy({ $0.isASCII && $0.isNumber }),
-                let octet = UInt32(part), octet <= 255
-            else { return nil }
-            value = value << 8 | octet
-            octets += 1
-        }
-        return octets == 4 ? value : nil
     }
 
     /// RFC 4291 text (hex groups, at most one `::`; no embedded IPv4 form) to 16 bytes.

@@ -1,4 +1,5 @@
 import Logging
+import SeededRandom
 
 /// Why a room call was refused (programmer or user input, not network input).
 public enum RoomError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -128,7 +129,7 @@ public final class RoomNode {
     public var onEvent: ((RoomEvent) -> Void)?
 
     private var heartbeat: UInt32 = 0
-    private var rng: RoomRandom
+    private var rng: SplitMix64
     private let logger: Logger
     private var text: RoomText
     private var local: [String: Local] = [:]
@@ -176,7 +177,7 @@ public final class RoomNode {
     ///   welcome draws). Give every node its own seed.
     public init(settings: RoomSettings = .init(), seed: UInt64, logger: Logger = Logger(label: "concord.room")) {
         self.settings = settings
-        self.rng = RoomRandom(seed: seed)
+        self.rng = SplitMix64(seed: seed)
         self.logger = logger
         self.text = RoomText(historyLimit: settings.historyLimit)
     }

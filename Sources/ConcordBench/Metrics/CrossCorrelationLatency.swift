@@ -1,3 +1,5 @@
+import FourierTransform
+
 /// Mouth-to-ear latency measured on the audio itself: the lag at which the listener's track of a
 /// talker best matches what the talker said, window by window.
 ///
@@ -97,8 +99,9 @@ public enum CrossCorrelationLatency {
         let shifted = Level(source: source, track: Array(track.dropFirst(factor / 2)), factor: factor)
         let coarseLength = windowLength / factor
         let coarseMaximumLag = (maximumLag + factor - 1) / factor
-        let fft = FFT(size: FFT.size(atLeast: coarseLength + coarseMaximumLag + 1))
-        var scratchReal: [Double] = [], scratchImaginary: [Double] = []
+        var fft = FFT()
+        let fftSize = FFT.nextPowerOfTwo(atLeast: coarseLength + coarseMaximumLag + 1)
+        var scratch = ComplexBuffer(count: 0)
         let minimumEnergy = settings.minimumRMS * settings.minimumRMS * Double(windowLength)
 
         var windows: [Window] = []
@@ -121,7 +124,7 @@ public enum CrossCorrelationLatency {
                 let products = fft.crossCorrelation(
                     level.source[coarseStart..<(coarseStart + coarseLength)],
                     coarseStart < trackEnd ? level.track[coarseStart..<trackEnd] : [],
-                    lags: coarseMaximumLag + 1, real: &scratchReal, imaginary: &scratchImaginary)
+                    lags: coarseMaximumLag + 1, size: fftSize, scratch: &scratch)
                 for lag in 0..<min(products.count, coarseMaximumLag + 1) {
                     let trackEnergy = level.trackEnergy.energy(coarseStart + lag, coarseLength)
                     let denominator = (coarseSourceEnergy * trackEnergy).squareRoot()

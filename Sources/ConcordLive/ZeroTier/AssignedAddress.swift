@@ -4,33 +4,8 @@ import Glibc
 import Darwin
 #endif
 
-/// An IPv4 address as a value (host byte order: 10.147.17.5 is `0x0A93_1105`).
-///
-/// ConcordLive binds UDP sockets to the address ZeroTier assigns, so the address must be a typed
-/// value the transport can use, not the `"10.147.17.5/24"` text the service returns.
-public struct IPv4Address: Hashable, Sendable, CustomStringConvertible {
-    public let rawValue: UInt32
-
-    public init(rawValue: UInt32) {
-        self.rawValue = rawValue
-    }
-
-    /// Dotted-quad text (`inet_pton` rules: four decimal octets); `nil` for anything else.
-    public init?(_ text: String) {
-        var address = in_addr()
-        guard inet_pton(AF_INET, text, &address) == 1 else { return nil }
-        self.init(rawValue: UInt32(bigEndian: address.s_addr))
-    }
-
-    /// The four bytes in network order.
-    public var bytes: [UInt8] {
-        [UInt8(rawValue >> 24), UInt8(rawValue >> 16 & 0xFF), UInt8(rawValue >> 8 & 0xFF), UInt8(rawValue & 0xFF)]
-    }
-
-    public var description: String {
-        bytes.map(String.init).joined(separator: ".")
-    }
-}
+// `AssignedAddress` hands out the package's one IPv4 type; its users need not import its target.
+@_exported import IPAddress
 
 /// An IPv6 address as a value: its 16 bytes in network order.
 public struct IPv6Address: Hashable, Sendable, CustomStringConvertible {

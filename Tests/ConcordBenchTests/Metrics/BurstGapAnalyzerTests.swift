@@ -2,6 +2,7 @@ import Concord
 import Testing
 
 @testable import ConcordBench
+import SeededRandom
 
 @Suite struct MetricsRFC3611Tests {
     /// "1" received, "0" lost, "X" discarded (both count as lost here).
@@ -84,7 +85,7 @@ import Testing
 
     /// With exact counts the RFC's Markov estimators equal the plain ratios we report.
     @Test func appendixFormulasAgreeWithDirectRatios() {
-        var random = MetricsSplitMix64(seed: 3611)
+        var random = SplitMix64(seed: 3611)
         var analyzer = BurstGapAnalyzer()
         var bad = false
         for _ in 0..<20_000 {

@@ -2,6 +2,7 @@ import Concord
 import Testing
 
 @testable import ConcordBench
+import SeededRandom
 
 @Suite struct MetricsEModelTests {
     @Test func cleanZeroDelayPathIsTheDefaultRating() {
@@ -79,7 +80,7 @@ import Testing
     @Test func burstRatioOfIndependentLossIsOne() {
         // Bernoulli(0.1) over 100 000 frames: p̂ has s.d. √(0.09/90 000) = 0.001 and r̂ has
         // s.d. √(0.09/10 000) = 0.003, so BurstR = 1/(p̂ + r̂) is within ±0.02 with wide margin.
-        var random = MetricsSplitMix64(seed: 107)
+        var random = SplitMix64(seed: 107)
         let pattern = (0..<100_000).map { _ in random.unit() < 0.1 }
         #expect(abs(EModel.burstRatio(lost: pattern) - 1) < 0.02)
     }

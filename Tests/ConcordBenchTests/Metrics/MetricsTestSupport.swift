@@ -1,10 +1,8 @@
 import Concord
 import Foundation
+import SeededRandom
 
-/// The engine's SplitMix64 (Steele, Lea & Flood 2014), so every statistical test is reproducible.
-typealias MetricsSplitMix64 = RoomRandom
-
-extension RoomRandom {
+extension SplitMix64 {
     /// Uniform in [−1, 1).
     mutating func symmetric() -> Double { unit() * 2 - 1 }
 }
@@ -23,7 +21,7 @@ enum MetricsSignals {
         var envelopePhase: Double
 
         init(seed: UInt64) {
-            var random = MetricsSplitMix64(seed: seed)
+            var random = SplitMix64(seed: seed)
             for _ in 0..<16 {
                 frequencies.append(120 + random.unit() * 2_880)
                 phases.append(random.unit() * 2 * .pi)
@@ -58,7 +56,7 @@ enum MetricsSignals {
 
     /// White noise, uniform in ±amplitude.
     static func noise(seconds: Double, amplitude: Double, seed: UInt64) -> [Float] {
-        var random = MetricsSplitMix64(seed: seed)
+        var random = SplitMix64(seed: seed)
         return (0..<Int(seconds * rate)).map { _ in Float(random.symmetric() * amplitude) }
     }
 }

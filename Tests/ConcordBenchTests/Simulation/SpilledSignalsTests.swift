@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ConcordBench
+import SeededRandom
 
 /// The on-disk store of tracks and mixes reads back exactly what was written, wherever the
 /// writes fall, and silence (never written) as zeros.
@@ -9,7 +10,7 @@ import Testing
         let length = 3 * SpilledSignals.chunkSamples + 123
         let store = try SpilledSignals(count: 3, length: length)
         var expected = [[Float]](repeating: [Float](repeating: 0, count: length), count: 3)
-        var g = SplitMix64Test(seed: 3)
+        var g = SplitMix64(seed: 3)
         // Frames of 960 from a phase, as the simulation writes them, crossing chunk boundaries,
         // the last one running past the end (cut); signal 2 gets nothing (silence).
         for k in 0..<2 {
@@ -32,18 +33,5 @@ import Testing
 
     @Test func unusableDirectoryIsAnError() {
         #expect(throws: SpilledSignals.WriteError.self) { try SpilledSignals(count: 1, length: 10, directory: "/nonexistent/dir") }
-    }
-}
-
-/// A tiny deterministic generator for test data.
-struct SplitMix64Test {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,5 +1,6 @@
 import Testing
 @testable import Concord
+import SeededRandom
 
 /// Drives a `JitterBuffer` with synthetic packets (payload = frame index) on a 20 ms tick.
 struct JitterHarness {

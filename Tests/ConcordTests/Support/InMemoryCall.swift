@@ -1,5 +1,6 @@
 import Foundation
 @testable import Concord
+import SeededRandom
 
 /// A room of `Participant`s joined by an in-memory network with a fixed one-way delay and
 /// optional random loss, run in virtual time. The test double for SimNet (which the engine

@@ -1,8 +1,6 @@
 import Foundation
 @testable import Concord
-
-/// The engine's seeded SplitMix64, for reproducible test draws.
-typealias SplitMix64 = RoomRandom
+import SeededRandom
 
 /// Deterministic test signals.
 enum TestSignals {

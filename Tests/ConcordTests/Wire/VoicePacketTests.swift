@@ -1,5 +1,6 @@
 import Testing
 @testable import Concord
+import SeededRandom
 
 @Suite struct VoicePacketTests {
     static func randomPacket(_ rng: inout SplitMix64) -> VoicePacket {

@@ -1,11 +1,9 @@
 @testable import Concord
 import SimNet
 
-/// The engine's SplitMix64, for the tests' own draws (message generation, fuzzing, the
-/// driver's choices); seeded separately from the nodes'.
-typealias SplitMix64 = RoomRandom
-
-extension RoomRandom {
+/// For the tests' own draws (message generation, fuzzing, the driver's choices), seeded
+/// separately from the nodes'.
+extension SplitMix64 {
     mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }
 

@@ -80,7 +80,7 @@ final class SecureRoomSim {
         slot.generation += 1
         let generation = slot.generation
         let id = Self.clientID(i)
-        var saltSource = RoomRandom(seed: seed &* 131 &+ UInt64(i) &* 7919 &+ UInt64(generation))
+        var saltSource = SplitMix64(seed: seed &* 131 &+ UInt64(i) &* 7919 &+ UInt64(generation))
         let salt = (0..<16).map { _ in UInt8(truncatingIfNeeded: saltSource.next()) }
         let transport = SecureTransport(
             roomKey: RoomKey(secret: slot.secret, roomID: roomID), identity: slot.identity, clientID: id,

@@ -1,7 +1,8 @@
 @testable import Concord
+import SeededRandom
 
-/// The engine's seeded SplitMix64, so property and garbage tests are reproducible.
-typealias SeededGenerator = RoomRandom
+/// The engine's seeded generator, so property and garbage tests are reproducible.
+typealias SeededGenerator = SplitMix64
 
 /// A room with one member key per sender, in group mode.
 struct TestRoom {

@@ -1,42 +1,36 @@
-// Discrete Fourier transforms for alignment: a radix-2 FFT, and Bluestein's chirp-z algorithm on top of
-// it for lengths that are not powers of two (ViSQOL's Hilbert envelope is defined on the exact signal
-// length, so zero-padding it would change the envelope near the edges).
+// Discrete Fourier transforms: a radix-2 FFT, and Bluestein's chirp-z algorithm on top of it for
+// lengths that are not powers of two (ViSQOL's Hilbert envelope is defined on the exact signal
+// length, so zero-padding it would change the envelope near the edges). Foundation on Linux has no
+// vDSP, and a dependency for a few transform sizes would be out of proportion.
 
 import Foundation
 
-struct ComplexBuffer {
-    var real: [Double]
-    var imaginary: [Double]
+public struct ComplexBuffer: Sendable {
+    public var real: [Double]
+    public var imaginary: [Double]
 
-    init(count: Int) {
+    public init(count: Int) {
         real = [Double](repeating: 0, count: count)
         imaginary = [Double](repeating: 0, count: count)
     }
 
-    var count: Int { real.count }
+    public var count: Int { real.count }
 }
 
-/// Transforms with their twiddle tables and Bluestein chirps kept between calls: alignment runs the
-/// same few sizes hundreds of times per score (every patch is about 0.4 s long).
-struct FFT {
+/// Transforms with their twiddle tables and Bluestein chirps kept between calls: callers run the
+/// same few sizes hundreds of times (ViSQOL's alignment per patch, the bench's latency search per
+/// window).
+public struct FFT: Sendable {
     private var twiddles: [Int: (cos: [Double], sin: [Double])] = [:]
     private var chirps: [Int: (real: [Double], imaginary: [Double], filter: ComplexBuffer)] = [:]
 
+    public init() {}
+
     /// In-place radix-2 transform; `buffer.count` must be a power of two.
     /// Forward uses e^{-i...}; inverse uses e^{+i...} and divides by n.
-    mutating func radix2(_ buffer: inout ComplexBuffer, inverse: Bool) {
+    public mutating func radix2(_ buffer: inout ComplexBuffer, inverse: Bool) {
         let n = buffer.count
         guard n > 1 else { return }
-        var j = 0
-        for i in 1..<n {
-            var bit = n >> 1
-            while j & bit != 0 { j ^= bit; bit >>= 1 }
-            j |= bit
-            if i < j {
-                buffer.real.swapAt(i, j)
-                buffer.imaginary.swapAt(i, j)
-            }
-        }
         let sign: Double = inverse ? 1 : -1
         // One twiddle table for the largest stage; smaller stages step through it.
         if twiddles[n] == nil {
@@ -48,44 +42,67 @@ struct FFT {
         guard let (cosTable, sinTable) = twiddles[n] else { return }
         buffer.real.withUnsafeMutableBufferPointer { re in
             buffer.imaginary.withUnsafeMutableBufferPointer { im in
-                var length = 2
-                while length <= n {
-                    let halfLength = length / 2
-                    let step = n / length
-                    var start = 0
-                    while start < n {
-                        for k in 0..<halfLength {
-                            let wr = cosTable[k * step]
-                            let wi = sign * sinTable[k * step]
-                            let a = start + k
-                            let b = a + halfLength
-                            let tr = re[b] * wr - im[b] * wi
-                            let ti = re[b] * wi + im[b] * wr
-                            re[b] = re[a] - tr
-                            im[b] = im[a] - ti
-                            re[a] += tr
-                            im[a] += ti
-                        }
-                        start += length
+                cosTable.withUnsafeBufferPointer { cosines in
+                    sinTable.withUnsafeBufferPointer { sines in
+                        Self.butterflies(re, im, cosines, sines, sign: sign, inverse: inverse)
                     }
-                    length *= 2
-                }
-                if inverse {
-                    let scale = 1 / Double(n)
-                    for i in 0..<n { re[i] *= scale; im[i] *= scale }
                 }
             }
         }
     }
 
-    static func nextPowerOfTwo(atLeast n: Int) -> Int {
+    /// The bit-reversal permutation, the butterfly stages and, for the inverse, the 1/n scaling.
+    private static func butterflies(
+        _ re: UnsafeMutableBufferPointer<Double>, _ im: UnsafeMutableBufferPointer<Double>,
+        _ cosTable: UnsafeBufferPointer<Double>, _ sinTable: UnsafeBufferPointer<Double>, sign: Double, inverse: Bool
+    ) {
+        let n = re.count
+        var j = 0
+        for i in 1..<n {
+            var bit = n >> 1
+            while j & bit != 0 { j ^= bit; bit >>= 1 }
+            j |= bit
+            if i < j {
+                re.swapAt(i, j)
+                im.swapAt(i, j)
+            }
+        }
+        var length = 2
+        while length <= n {
+            let halfLength = length / 2
+            let step = n / length
+            var start = 0
+            while start < n {
+                for k in 0..<halfLength {
+                    let wr = cosTable[k * step]
+                    let wi = sign * sinTable[k * step]
+                    let a = start + k
+                    let b = a + halfLength
+                    let tr = re[b] * wr - im[b] * wi
+                    let ti = re[b] * wi + im[b] * wr
+                    re[b] = re[a] - tr
+                    im[b] = im[a] - ti
+                    re[a] += tr
+                    im[a] += ti
+                }
+                start += length
+            }
+            length *= 2
+        }
+        if inverse {
+            let scale = 1 / Double(n)
+            for i in 0..<n { re[i] *= scale; im[i] *= scale }
+        }
+    }
+
+    public static func nextPowerOfTwo(atLeast n: Int) -> Int {
         var size = 1
         while size < n { size *= 2 }
         return size
     }
 
     /// DFT of any length (Bluestein when not a power of two).
-    mutating func transform(_ input: ComplexBuffer, inverse: Bool) -> ComplexBuffer {
+    public mutating func transform(_ input: ComplexBuffer, inverse: Bool) -> ComplexBuffer {
         let n = input.count
         if n <= 1 { return input }
         if n & (n - 1) == 0 {
