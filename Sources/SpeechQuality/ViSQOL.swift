@@ -29,7 +29,7 @@ public enum ViSQOLError: Error, Equatable, CustomStringConvertible, Sendable {
         case let .notFinite(signal, index):
             return "\(signal): sample \(index) is not a finite number"
         case let .unsupportedSampleRate(rate):
-            return "sample rate \(rate) Hz is not supported (16000 or 48000)"
+            return "sample rate \(rate) Hz is not supported (\(ViSQOL.sampleRate) or \(ViSQOL.fullBandSampleRate))"
         case .silentReference:
             return "reference: digital silence throughout, nothing to score against"
         case .degradedUnmatched:
@@ -61,7 +61,10 @@ public struct ViSQOLResult: Sendable, Equatable {
 }
 
 public struct ViSQOL: Sendable {
+    /// The rate ViSQOL's speech mode analyses at.
     public static let sampleRate = 16_000
+    /// The other rate `score` accepts (Concord's), decimated by 3 to `sampleRate` first.
+    public static let fullBandSampleRate = 48_000
     /// Longest signal scored in one call: one hour (time grows linearly, the DP back-pointers too).
     public static let maximumSeconds = 3_600
     static let bandCount = 21
@@ -91,15 +94,15 @@ public struct ViSQOL: Sendable {
     }
 
     public func score(reference: [Double], degraded: [Double], sampleRate: Int) throws(ViSQOLError) -> ViSQOLResult {
-        guard sampleRate == 16_000 || sampleRate == 48_000 else { throw .unsupportedSampleRate(sampleRate) }
+        guard sampleRate == Self.sampleRate || sampleRate == Self.fullBandSampleRate else { throw .unsupportedSampleRate(sampleRate) }
         for (name, signal) in [("reference", reference), ("degraded", degraded)] where signal.count > Self.maximumSeconds * sampleRate {
             throw .tooLong(signal: name, seconds: Double(signal.count) / Double(sampleRate), maximumSeconds: Double(Self.maximumSeconds))
         }
         for (name, signal) in [("reference", reference), ("degraded", degraded)] {
             if let bad = signal.firstIndex(where: { !$0.isFinite }) { throw .notFinite(signal: name, sampleIndex: bad) }
         }
-        let ref = sampleRate == 48_000 ? Resampler.decimateBy3(reference) : reference
-        var deg = sampleRate == 48_000 ? Resampler.decimateBy3(degraded) : degraded
+        let ref = sampleRate == Self.fullBandSampleRate ? Resampler.decimateBy3(reference) : reference
+        var deg = sampleRate == Self.fullBandSampleRate ? Resampler.decimateBy3(degraded) : degraded
         // One patch plus the half patch before the first one, and more than an analysis window.
         let minimumFrames = PatchSelection.patchFrames + PatchSelection.patchFrames / 2
         let minimumSamples = filterbank.windowSize + (minimumFrames - 1) * filterbank.hopSize
@@ -207,7 +210,7 @@ public struct ViSQOL: Sendable {
 enum Resampler {
     static let taps: [Double] = {
         let length = 193  // odd, so the filter has an integer delay of 96 input samples (2 ms)
-        let cutoff = 7_600.0 / 48_000.0  // cycles per input sample
+        let cutoff = 7_600.0 / Double(ViSQOL.fullBandSampleRate)  // cycles per input sample
         let beta = 8.6  // ≈ 86 dB stop-band
         func besselI0(_ x: Double) -> Double {
             var sum = 1.0, term = 1.0, k = 1.0

@@ -31,7 +31,7 @@ struct QualityCommand: ParsableCommand {
         }
         let result: ViSQOLResult
         do {
-            result = try ViSQOL().score(reference: ref, degraded: deg, sampleRate: 48_000)
+            result = try ViSQOL().score(reference: ref, degraded: deg, sampleRate: AudioFormat.sampleRate)
         } catch {
             FileHandle.standardError.write(Data("concord-bench quality: \(error.description)\n".utf8))
             throw ExitCode(1)

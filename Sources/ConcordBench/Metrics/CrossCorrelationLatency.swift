@@ -1,3 +1,4 @@
+import Concord
 import FourierTransform
 
 /// Mouth-to-ear latency measured on the audio itself: the lag at which the listener's track of a
@@ -46,7 +47,7 @@ public enum CrossCorrelationLatency {
         public var minimumRMS: Double
 
         public init(
-            sampleRate: Double = 48_000, windowSeconds: Double = 1, hopSeconds: Double = 1,
+            sampleRate: Double = Double(AudioFormat.sampleRate), windowSeconds: Double = 1, hopSeconds: Double = 1,
             maximumLagMilliseconds: Double = 1000, decimation: Int = 16, candidates: Int = 8,
             threshold: Double = 0.5, minimumRMS: Double = 0.003_162
         ) {
@@ -79,7 +80,7 @@ public enum CrossCorrelationLatency {
 
     /// Every window loud enough to analyse, accepted or not, in time order.
     public static func analyze(source: [Float], track: [Float], settings: Settings = .init()) -> [Window] {
-        let rate = settings.sampleRate.isFinite && settings.sampleRate > 0 ? settings.sampleRate : 48_000
+        let rate = settings.sampleRate.isFinite && settings.sampleRate > 0 ? settings.sampleRate : Double(AudioFormat.sampleRate)
         let factor = max(1, settings.decimation)
         // Window and hop are whole numbers of decimated samples so both passes see the same span.
         let windowLength = max(1, Int((settings.windowSeconds * rate / Double(factor)).rounded())) * factor

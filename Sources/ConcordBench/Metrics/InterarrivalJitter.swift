@@ -19,8 +19,8 @@ public struct InterarrivalJitter: Sendable, Equatable {
     public private(set) var jitterUnits = 0.0
     private var previousTransit: Double?
 
-    public init(clockRate: Double = 48_000) {
-        self.clockRate = clockRate > 0 ? clockRate : 48_000
+    public init(clockRate: Double = Double(AudioFormat.sampleRate)) {
+        self.clockRate = clockRate > 0 ? clockRate : Double(AudioFormat.sampleRate)
     }
 
     /// Feeds one arrival: `arrivalUnits` is the arrival time and `timestamp` the packet's media
@@ -40,7 +40,7 @@ public struct InterarrivalJitter: Sendable, Equatable {
 
     /// The estimate at the end of a stream's arrivals (given in arrival order), ms; 0 with fewer
     /// than two arrivals.
-    public static func milliseconds(arrivals: [ArrivalRecord], clockRate: Double = 48_000) -> Double {
+    public static func milliseconds(arrivals: [ArrivalRecord], clockRate: Double = Double(AudioFormat.sampleRate)) -> Double {
         var jitter = InterarrivalJitter(clockRate: clockRate)
         var seen = Set<Int64>()
         seen.reserveCapacity(arrivals.count)

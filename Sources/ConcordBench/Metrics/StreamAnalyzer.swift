@@ -39,7 +39,7 @@ public enum StreamAnalyzer {
     public static func analyze(
         _ record: StreamRecord, crossCorrelation settings: CrossCorrelationLatency.Settings
     ) -> (report: StreamReport, timeline: StreamTimeline) {
-        let frameMilliseconds = record.frameSamples > 0 ? Double(record.frameSamples) * 1000 / 48_000 : 0
+        let frameMilliseconds = record.frameSamples > 0 ? Double(record.frameSamples) * 1000 / Double(AudioFormat.sampleRate) : 0
 
         // Per-frame series from the playout events.
         var latency: [StreamTimeline.Point] = []

@@ -82,7 +82,7 @@ public struct StreamRecord: Sendable {
     /// Mouth-to-ear latency (ms) of a frame with media timestamp `timestamp` played at `time`:
     /// the played audio is the spoken audio delayed by this much (lookahead included).
     public func latencyMilliseconds(timestamp: Int64, playedAt time: Instant) -> Double {
-        let spoken = mouthTimeOfTimestampZero.milliseconds + Double(timestamp) * 1000 / 48_000
-        return time.milliseconds - spoken + Double(lookaheadSamples) * 1000 / 48_000
+        let spoken = mouthTimeOfTimestampZero.milliseconds + Double(timestamp) * 1000 / Double(AudioFormat.sampleRate)
+        return time.milliseconds - spoken + Double(lookaheadSamples) * 1000 / Double(AudioFormat.sampleRate)
     }
 }
