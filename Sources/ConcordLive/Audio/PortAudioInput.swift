@@ -34,28 +34,26 @@ public final class PortAudioInput: AudioInputDevice {
     public convenience init(
         device spec: String? = nil, frameSamples: Int = 480, options: PortAudioStreamOptions = .init()
     ) throws(PortAudioError) {
-        let system = try PortAudioSystem.acquire()
-        defer { system.release() }
-        let device = try system.findDevice(spec, direction: .input)
-        try self.init(device: device, frameSamples: frameSamples, options: options)
+        try self.init(
+            stream: .open(deviceNamed: spec, direction: .input, frameSamples: frameSamples, options: options),
+            stallTimeout: options.stallTimeout)
     }
 
     /// Opens and starts `device`, which must come from the `devices()` of a ``PortAudioSystem``
     /// handle still held (indices are valid while PortAudio stays initialised). The stream
     /// holds its own handle on PortAudio until it is closed.
-    public init(
+    public convenience init(
         device: AudioDeviceInfo, frameSamples: Int = 480, options: PortAudioStreamOptions = .init()
     ) throws(PortAudioError) {
-        let own = try PortAudioSystem.acquire()
-        do throws(PortAudioError) {
-            self.stream = try PortAudioStream(
-                system: own, device: device, direction: .input, frameSamples: frameSamples, options: options)
-        } catch {
-            own.release()
-            throw error
-        }
-        self.frameSamples = frameSamples
-        self.stallTimeout = options.stallTimeout
+        try self.init(
+            stream: .open(device: device, direction: .input, frameSamples: frameSamples, options: options),
+            stallTimeout: options.stallTimeout)
+    }
+
+    private init(stream: PortAudioStream, stallTimeout: Duration?) {
+        self.stream = stream
+        self.frameSamples = stream.frameSamples
+        self.stallTimeout = stallTimeout
     }
 
     public func read(into frame: inout [Float]) -> Bool {

@@ -27,26 +27,20 @@ public final class PortAudioOutput: AudioOutputDevice {
     public convenience init(
         device spec: String? = nil, frameSamples: Int = 480, options: PortAudioStreamOptions = .init()
     ) throws(PortAudioError) {
-        let system = try PortAudioSystem.acquire()
-        defer { system.release() }
-        let device = try system.findDevice(spec, direction: .output)
-        try self.init(device: device, frameSamples: frameSamples, options: options)
+        try self.init(stream: .open(deviceNamed: spec, direction: .output, frameSamples: frameSamples, options: options))
     }
 
     /// Opens and starts `device`, which must come from the `devices()` of a ``PortAudioSystem``
     /// handle still held. The stream holds its own handle on PortAudio until it is closed.
-    public init(
+    public convenience init(
         device: AudioDeviceInfo, frameSamples: Int = 480, options: PortAudioStreamOptions = .init()
     ) throws(PortAudioError) {
-        let own = try PortAudioSystem.acquire()
-        do throws(PortAudioError) {
-            self.stream = try PortAudioStream(
-                system: own, device: device, direction: .output, frameSamples: frameSamples, options: options)
-        } catch {
-            own.release()
-            throw error
-        }
-        self.frameSamples = frameSamples
+        try self.init(stream: .open(device: device, direction: .output, frameSamples: frameSamples, options: options))
+    }
+
+    private init(stream: PortAudioStream) {
+        self.stream = stream
+        self.frameSamples = stream.frameSamples
     }
 
     public func write(_ frame: [Float]) {

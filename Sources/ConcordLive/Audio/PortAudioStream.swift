@@ -202,6 +202,8 @@ final class PortAudioStream: Sendable {
     let context: StreamContext
     /// The latency PortAudio reports for the open stream (`Pa_GetStreamInfo`), in seconds.
     let latency: Double
+    /// Samples of one engine frame: what `read` and `write` move at a time.
+    let frameSamples: Int
     let framesPerBuffer: Int
 
     private struct Handle {
@@ -279,8 +281,36 @@ final class PortAudioStream: Sendable {
         self.direction = direction
         self.context = context
         self.latency = reportedLatency
+        self.frameSamples = frameSamples
         self.framesPerBuffer = framesPerBuffer
         self.handle = Mutex(Handle(stream: stream, system: system))
+    }
+
+    /// Opens and starts the `direction` device `spec` names (an index or a name, see
+    /// ``AudioDeviceInfo/find(_:direction:in:)``), or PortAudio's default one when nil.
+    static func open(
+        deviceNamed spec: String?, direction: AudioDirection, frameSamples: Int, options: PortAudioStreamOptions
+    ) throws(PortAudioError) -> PortAudioStream {
+        let system = try PortAudioSystem.acquire()
+        defer { system.release() }
+        let device = try system.findDevice(spec, direction: direction)
+        return try open(device: device, direction: direction, frameSamples: frameSamples, options: options)
+    }
+
+    /// Opens and starts `device`, which must come from the `devices()` of a ``PortAudioSystem``
+    /// handle still held. The stream takes a handle on PortAudio of its own, held until it is
+    /// closed (and released at once if the open fails).
+    static func open(
+        device: AudioDeviceInfo, direction: AudioDirection, frameSamples: Int, options: PortAudioStreamOptions
+    ) throws(PortAudioError) -> PortAudioStream {
+        let own = try PortAudioSystem.acquire()
+        do throws(PortAudioError) {
+            return try PortAudioStream(
+                system: own, device: device, direction: direction, frameSamples: frameSamples, options: options)
+        } catch {
+            own.release()
+            throw error
+        }
     }
 
     /// Whether `close()` ran.
