@@ -37,9 +37,9 @@ struct JitterBufferOptions: ParsableArguments {
         }
     }
 
-    static func parse(_ text: String) -> (mode: String, fixedMs: Int?)? {
-        if text == "adaptive" { return ("adaptive", nil) }
-        if text.hasPrefix("fixed:"), let ms = Int(text.dropFirst(6)) { return ("fixed", ms) }
+    static func parse(_ text: String) -> (mode: JitterBufferSpec.Mode, fixedMs: Int?)? {
+        if text == "adaptive" { return (.adaptive, nil) }
+        if text.hasPrefix("fixed:"), let ms = Int(text.dropFirst(6)) { return (.fixed, ms) }
         return nil
     }
 

@@ -77,9 +77,11 @@ public enum ScenarioResolver {
         }
 
         // Codec.
-        guard let application = ["voip": OpusSettings.Application.voip, "restricted_low_delay": .restrictedLowDelay][s.codec.application] else {
-            throw fail("codec.application", "\"\(s.codec.application)\" is not one of voip, restricted_low_delay")
-        }
+        let application: OpusSettings.Application =
+            switch s.codec.application {
+            case .voip: .voip
+            case .restrictedLowDelay: .restrictedLowDelay
+            }
         let codec = OpusSettings(
             application: application, bitrate: s.codec.bitrate, complexity: s.codec.complexity,
             frameMilliseconds: s.codec.frameMs, variableBitrate: s.codec.vbr, inbandFEC: s.codec.fec,
@@ -98,11 +100,10 @@ public enum ScenarioResolver {
         // Jitter buffer.
         var jitterBuffer = JitterBufferSettings()
         switch s.jitterBuffer.mode {
-        case "adaptive": jitterBuffer.mode = .adaptive
-        case "fixed":
+        case .adaptive: jitterBuffer.mode = .adaptive
+        case .fixed:
             guard let ms = s.jitterBuffer.fixedMs else { throw fail("jitter_buffer.fixed_ms", "required when mode is fixed") }
             jitterBuffer.mode = .fixed(milliseconds: ms)
-        default: throw fail("jitter_buffer.mode", "\"\(s.jitterBuffer.mode)\" is not one of adaptive, fixed")
         }
         jitterBuffer.minimumDelayMilliseconds = s.jitterBuffer.minMs
         jitterBuffer.maximumDelayMilliseconds = s.jitterBuffer.maxMs

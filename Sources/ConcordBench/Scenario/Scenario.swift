@@ -64,10 +64,15 @@ public struct CodecSpec: Codable, Sendable, Equatable {
     /// The loss the encoder plans FEC for; defaults to 10 when `fec` is on, else 0.
     public var expectedLossPercent: Int?
     public var dtx: Bool = false
-    /// `voip` or `restricted_low_delay`.
-    public var application: String = "voip"
+    public var application: Application = .voip
     /// Earlier frames repeated in each packet (RFC 2198-style redundancy), 0...8.
     public var redundancy: Int = 0
+
+    /// The Opus application mode, as the scenario spells it.
+    public enum Application: String, Codable, CaseIterable, Sendable {
+        case voip
+        case restrictedLowDelay = "restricted_low_delay"
+    }
 
     public init() {}
 
@@ -86,20 +91,25 @@ public struct CodecSpec: Codable, Sendable, Equatable {
         fec = try c.decodeIfPresent(Bool.self, forKey: .fec) ?? fec
         expectedLossPercent = try c.decodeIfPresent(Int.self, forKey: .expectedLossPercent)
         dtx = try c.decodeIfPresent(Bool.self, forKey: .dtx) ?? dtx
-        application = try c.decodeIfPresent(String.self, forKey: .application) ?? application
+        application = try c.decodeIfPresent(oneOf: Application.self, forKey: .application) ?? application
         redundancy = try c.decodeIfPresent(Int.self, forKey: .redundancy) ?? redundancy
     }
 }
 
 /// Jitter-buffer settings shared by every listener.
 public struct JitterBufferSpec: Codable, Sendable, Equatable {
-    /// `adaptive` or `fixed`.
-    public var mode: String = "adaptive"
+    public var mode: Mode = .adaptive
     /// The delay of a fixed buffer.
     public var fixedMs: Int?
     public var minMs: Int = 0
     public var maxMs: Int = 1_000
     public var initialMs: Int = 80
+
+    /// As the scenario spells it.
+    public enum Mode: String, Codable, CaseIterable, Sendable {
+        case adaptive
+        case fixed
+    }
 
     public init() {}
 
@@ -113,7 +123,7 @@ public struct JitterBufferSpec: Codable, Sendable, Equatable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        mode = try c.decodeIfPresent(String.self, forKey: .mode) ?? mode
+        mode = try c.decodeIfPresent(oneOf: Mode.self, forKey: .mode) ?? mode
         fixedMs = try c.decodeIfPresent(Int.self, forKey: .fixedMs)
         minMs = try c.decodeIfPresent(Int.self, forKey: .minMs) ?? minMs
         maxMs = try c.decodeIfPresent(Int.self, forKey: .maxMs) ?? maxMs
@@ -322,5 +332,18 @@ public struct ParticipantSpec: Codable, Sendable, Equatable {
         joinSeconds = try c.decodeIfPresent(Double.self, forKey: .joinSeconds)
         leaveSeconds = try c.decodeIfPresent(Double.self, forKey: .leaveSeconds)
         crashSeconds = try c.decodeIfPresent(Double.self, forKey: .crashSeconds)
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// A string field that must be one of `T`'s spellings; any other is an error listing them all.
+    func decodeIfPresent<T: RawRepresentable & CaseIterable>(oneOf type: T.Type, forKey key: Key) throws -> T?
+    where T.RawValue == String {
+        guard let text = try decodeIfPresent(String.self, forKey: key) else { return nil }
+        guard let value = T(rawValue: text) else {
+            let spellings = T.allCases.map(\.rawValue).joined(separator: ", ")
+            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "\"\(text)\" is not one of \(spellings)")
+        }
+        return value
     }
 }
