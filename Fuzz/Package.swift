@@ -8,12 +8,14 @@ let package = Package(
     name: "ConcordFuzz",
     dependencies: [.package(name: "Concord", path: "..")],
     targets: [
-        .executableTarget(name: "fuzz-voice-packet", dependencies: [.product(name: "Concord", package: "Concord")]),
-        .executableTarget(name: "fuzz-sealed-opener", dependencies: [.product(name: "Concord", package: "Concord")]),
-        .executableTarget(name: "fuzz-scenario-json", dependencies: [.product(name: "ConcordBench", package: "Concord")]),
-        .executableTarget(name: "fuzz-trace-csv", dependencies: [.product(name: "SimNet", package: "Concord")]),
-        .executableTarget(name: "fuzz-room-message", dependencies: [.product(name: "Concord", package: "Concord")]),
-        .executableTarget(name: "fuzz-secure-transport", dependencies: [.product(name: "Concord", package: "Concord")]),
+        // The libFuzzer entry every fuzz target shares.
+        .target(name: "FuzzDriver"),
+        .executableTarget(name: "fuzz-voice-packet", dependencies: ["FuzzDriver", .product(name: "Concord", package: "Concord")]),
+        .executableTarget(name: "fuzz-sealed-opener", dependencies: ["FuzzDriver", .product(name: "Concord", package: "Concord")]),
+        .executableTarget(name: "fuzz-scenario-json", dependencies: ["FuzzDriver", .product(name: "ConcordBench", package: "Concord")]),
+        .executableTarget(name: "fuzz-trace-csv", dependencies: ["FuzzDriver", .product(name: "SimNet", package: "Concord")]),
+        .executableTarget(name: "fuzz-room-message", dependencies: ["FuzzDriver", .product(name: "Concord", package: "Concord")]),
+        .executableTarget(name: "fuzz-secure-transport", dependencies: ["FuzzDriver", .product(name: "Concord", package: "Concord")]),
         // Not a fuzz target: `swift run -c release --package-path Fuzz seal-bench`.
         .executableTarget(name: "seal-bench", dependencies: [.product(name: "Concord", package: "Concord")]),
         // Not a fuzz target: `swift run -c release --package-path Fuzz handshake-flood-bench`.

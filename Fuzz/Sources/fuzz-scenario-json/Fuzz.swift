@@ -1,24 +1,10 @@
 import ConcordBench
 import Foundation
+import FuzzDriver
 
 /// Any bytes into the scenario loader (JSON decoding plus validation).
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    _ = try? ScenarioLoader.decode(data: Data(bytes: data, count: size), file: "fuzz.json")
-    return 0
-}
-
-/// SwiftPM links debug executables with `main` aliased to `<module>_main` (testable
-/// executables), which hides libFuzzer's own `main`; this entry hands control to libFuzzer.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
-@_cdecl("fuzz_scenario_json_main")
-public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzz)
+@main enum ScenarioJSONFuzz: FuzzTarget {
+    static func fuzz(_ bytes: [UInt8]) {
+        _ = try? ScenarioLoader.decode(data: Data(bytes), file: "fuzz.json")
+    }
 }

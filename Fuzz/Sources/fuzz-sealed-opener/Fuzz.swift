@@ -1,4 +1,5 @@
 import Concord
+import FuzzDriver
 
 /// One opener with keys for senders 1 and 2 of a fixed room (secret from a fixed invite, so
 /// the corpus's sealed seeds stay valid across runs); any bytes into `openVoicePacket`.
@@ -21,36 +22,20 @@ nonisolated(unsafe) let sealer = PacketSealer(key: FuzzKeys.key(for: 2), rekeyAf
 /// First byte picks the mode. Even: the rest goes to the opener as is (forged input must never
 /// trap). Odd: the rest is a plain voice packet from sender 2; if it parses it is sealed, must
 /// open back to itself, and a copy with one byte changed (chosen by the input) must be refused.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let input = Array(UnsafeBufferPointer(start: data, count: size))
-    guard let mode = input.first else { return 0 }
-    let bytes = Array(input.dropFirst())
-    if mode & 1 == 0 {
-        _ = try? opener.openVoicePacket(bytes)
-        return 0
+@main enum SealedOpenerFuzz: FuzzTarget {
+    static func fuzz(_ input: [UInt8]) {
+        guard let mode = input.first else { return }
+        let bytes = Array(input.dropFirst())
+        if mode & 1 == 0 {
+            _ = try? opener.openVoicePacket(bytes)
+            return
+        }
+        guard let packet = try? VoicePacket.parse(bytes), packet.senderID == 2 else { return }
+        let plain = packet.serialize()
+        guard let sealed = try? sealer.sealVoice(plain) else { fatalError("sealing a valid packet failed") }
+        var tampered = sealed
+        tampered[Int(mode >> 1) % tampered.count] ^= 0x01
+        if (try? opener.openVoice(tampered)) != nil { fatalError("a tampered packet opened") }
+        guard (try? opener.openVoice(sealed)) == plain else { fatalError("seal/open round trip failed") }
     }
-    guard let packet = try? VoicePacket.parse(bytes), packet.senderID == 2 else { return 0 }
-    let plain = packet.serialize()
-    guard let sealed = try? sealer.sealVoice(plain) else { fatalError("sealing a valid packet failed") }
-    var tampered = sealed
-    tampered[Int(mode >> 1) % tampered.count] ^= 0x01
-    if (try? opener.openVoice(tampered)) != nil { fatalError("a tampered packet opened") }
-    guard (try? opener.openVoice(sealed)) == plain else { fatalError("seal/open round trip failed") }
-    return 0
-}
-
-/// SwiftPM links debug executables with `main` aliased to `<module>_main` (testable
-/// executables), which hides libFuzzer's own `main`; this entry hands control to libFuzzer.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
-@_cdecl("fuzz_sealed_opener_main")
-public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzz)
 }

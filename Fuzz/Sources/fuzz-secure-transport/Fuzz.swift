@@ -1,4 +1,5 @@
 @_spi(Fuzzing) import Concord
+import FuzzDriver
 
 /// Structured: each input is a short script run against a fresh victim `SecureTransport` and a
 /// fresh genuine peer of the same room (fixed identities and salts, so any crash replays).
@@ -128,24 +129,9 @@ struct Script {
     }
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    var script = Script()
-    script.run(Array(UnsafeBufferPointer(start: data, count: size)))
-    return 0
-}
-
-/// SwiftPM links debug executables with `main` aliased to `<module>_main`; this hands control
-/// to libFuzzer (see fuzz-sealed-opener).
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
-@_cdecl("fuzz_secure_transport_main")
-public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzz)
+@main enum SecureTransportFuzz: FuzzTarget {
+    static func fuzz(_ input: [UInt8]) {
+        var script = Script()
+        script.run(input)
+    }
 }
