@@ -35,14 +35,15 @@
 /// | 3 | 4 | history | chunk index, chunk count (UInt8 each, index < count), N (UInt8), N × (origin id, stream, sequence, sent-at, text) |
 ///
 /// Records inside discover, heartbeat, leave and announce must be the sender's own (same client
-/// id and incarnation as the header). Sealing (a later layer) will keep the header up to and
-/// including the sender incarnation in clear as associated data, set 0x80, and encrypt the body;
-/// `parse` refuses sealed messages with `WireError.sealed` and `Header.parse` still reads them.
+/// id and incarnation as the header). Sealed (`SecureTransport`, see SECURITY.md), the header up
+/// to and including the sender incarnation stays in clear as associated data with 0x80 set, and
+/// the body is encrypted; `parse` refuses sealed messages with `WireError.sealed` and
+/// `Header.parse` still reads them.
 public struct RoomMessage: Equatable, Sendable {
     public static let version: UInt8 = 1
     public static let controlPacketType: UInt8 = 2
     public static let textPacketType: UInt8 = 3
-    /// Datagrams stay at or below this size (ZeroTier paths; see REFERENCES.md).
+    /// Datagrams stay at or below this size (ZeroTier paths; see "Datagram size" in docs/Rooms.md).
     public static let maxDatagramBytes = 1400
     /// Room ids, client ids and display names are at most this many UTF-8 bytes.
     public static let maxIdentifierBytes = 32

@@ -1,14 +1,15 @@
 import Crypto
 
 /// A client's long-term signing key (Ed25519 over Curve25519), kept in its config file. It signs
-/// membership announcements and pairwise handshakes, so members know *who* holds each sender
-/// id; people compare `fingerprint`s out of band to rule out a man in the middle.
+/// each pairwise handshake offer (a member's signed announcement to one peer), so members know
+/// *who* holds each sender id; people compare `fingerprint`s out of band to rule out a man in
+/// the middle.
 public struct Identity: Sendable, CustomStringConvertible {
     /// Config-file form: prefix + base32(private key ‖ 4-byte checksum).
     public static let configPrefix = "concord-identity1-"
 
     /// The private key's raw bytes; the swift-crypto key is rebuilt per signature (signing is
-    /// rare: announcements and handshakes), so this type can be `Sendable`.
+    /// rare: once per handshake), so this type can be `Sendable`.
     let privateKey: KeyMaterial
 
     var signingKey: Curve25519.Signing.PrivateKey {
@@ -53,7 +54,8 @@ public struct Identity: Sendable, CustomStringConvertible {
         Array(SHA256.hash(data: Array("concord identity v1".utf8) + raw).prefix(4))
     }
 
-    /// Signs the bytes of a membership announcement (domain-separated from every other use).
+    /// Signs the bytes of a group-mode membership announcement (domain-separated from every other
+    /// use). No message carries one: rooms run pairwise, where the signed offer announces.
     public func signAnnouncement(_ bytes: [UInt8]) -> [UInt8] {
         sign(context: PublicIdentity.announcementContext, bytes)
     }

@@ -45,9 +45,9 @@ public struct RoomKey: Sendable, CustomStringConvertible {
 
     /// The group-mode key a member seals its own packets with; every member can derive it, so
     /// it proves room membership, not which member sent (see SECURITY.md). The identity key and
-    /// a per-run random `sessionSalt` (announced in the signed membership announcement) make it
-    /// unique even if two clients pick the same sender id or a client restarts with counter 0 —
-    /// a nonce is never reused under one key.
+    /// a per-run random `sessionSalt` (which members must learn from the sender: no message of
+    /// the room carries it) make it unique even if two clients pick the same sender id or a
+    /// client restarts with counter 0 — a nonce is never reused under one key.
     public func senderKey(
         purpose: Purpose, senderID: [UInt8], identity: PublicIdentity, sessionSalt: [UInt8]
     ) -> TrafficKey {
