@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "Concord", targets: ["Concord"]),
+        .library(name: "AudioFiles", targets: ["AudioFiles"]),
         .library(name: "SimNet", targets: ["SimNet"]),
         .library(name: "ConcordBench", targets: ["ConcordBench"]),
         .library(name: "SpeechQuality", targets: ["SpeechQuality"]),
@@ -48,13 +49,17 @@ let package = Package(
         .target(
             name: "Concord",
             dependencies: [
-                "COpus", "CSndFile", "CSampleRate", "IPAddress", "SeededRandom",
+                "COpus", "IPAddress", "SeededRandom",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 // Scrypt for passphrase-derived room secrets (Crypto has no slow KDF); see SECURITY.md.
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]),
+
+        // Sound files at the engine's edge: any format libsndfile reads, downmixed and resampled
+        // (libsamplerate) to the engine's AudioFormat; WAV out.
+        .target(name: "AudioFiles", dependencies: ["Concord", "CSndFile", "CSampleRate"]),
 
         // The discrete-event network simulator; knows nothing of voice.
         .target(
@@ -71,16 +76,19 @@ let package = Package(
             resources: [.copy("Resources/visqol_speech_lattice.tflite")]),
 
         // The simulation driver: scenarios, SimNet ⇄ engine adapter, metrics, reports.
-        .target(name: "ConcordBench", dependencies: ["Concord", "SimNet", "FourierTransform"]),
+        .target(name: "ConcordBench", dependencies: ["Concord", "AudioFiles", "SimNet", "FourierTransform"]),
         .executableTarget(
             name: "concord-bench",
-            dependencies: ["ConcordBench", "SpeechQuality", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: [
+                "ConcordBench", "AudioFiles", "SpeechQuality",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
 
         // The live driver: ZeroTier service client, UDP over SwiftNIO, sound devices.
         .target(
             name: "ConcordLive",
             dependencies: [
-                "Concord", "CPortAudio", "IPAddress",
+                "Concord", "AudioFiles", "CPortAudio", "IPAddress",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -105,8 +113,11 @@ let package = Package(
             name: "fake-zerotier-one",
             dependencies: ["ConcordTesting", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
-        .testTarget(name: "ConcordTests", dependencies: ["Concord", "CSndFile", "SeededRandom"]),
-        .testTarget(name: "ConcordBenchTests", dependencies: ["ConcordBench", "SeededRandom"]),
+        // The speech fixtures are read through AudioFiles.
+        .testTarget(name: "ConcordTests", dependencies: ["Concord", "AudioFiles", "SeededRandom"]),
+        // Writes the formats the reader must accept through libsndfile directly.
+        .testTarget(name: "AudioFilesTests", dependencies: ["AudioFiles", "Concord", "CSndFile"]),
+        .testTarget(name: "ConcordBenchTests", dependencies: ["ConcordBench", "AudioFiles", "SeededRandom"]),
         // Room protocol tests run the engine's room state machines over SimNet.
         .testTarget(name: "RoomTests", dependencies: ["Concord", "SimNet", "SeededRandom"]),
         .testTarget(name: "SimNetTests", dependencies: ["SimNet"]),
@@ -116,6 +127,7 @@ let package = Package(
             name: "ConcordLiveTests",
             dependencies: [
                 "ConcordLive",
+                "AudioFiles",
                 "ConcordTesting",
                 // The live integration test compares with the simulator's prediction and its metrics.
                 "ConcordBench",
@@ -128,7 +140,7 @@ let package = Package(
         // Fixtures are read from the source tree (#filePath), like ConcordTests'.
         .testTarget(
             name: "SpeechQualityTests",
-            dependencies: ["SpeechQuality", "Concord"],
+            dependencies: ["SpeechQuality", "AudioFiles"],
             exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AudioFiles
 import Concord
 import Foundation
 import SpeechQuality

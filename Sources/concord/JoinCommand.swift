@@ -100,16 +100,12 @@ struct JoinCommand: AsyncParsableCommand {
         let knownKeys = try store.loadKnownKeys()
         let given = try ConfigStore.roomSecret(invite: invite, passphrase: passphrase, passphraseFile: passphraseFile, roomID: room)
 
-        var codec = OpusSettings()
-        codec.bitrate = bitrate
-        codec.frameMilliseconds = frameMs
-        codec.inbandFEC = fec
-        codec.expectedLossPercent = fec ? 10 : 0
+        let codec = OpusSettings.live(bitrate: bitrate, frameMilliseconds: frameMs, fec: fec)
         let frameSamples = codec.frameSamples
-        let inputDevice: any AudioInputDevice =
+        let inputDevice: any MeteredAudioSource =
             try inputWav.map { try WAVFileInput(path: $0, frameSamples: frameSamples, atEnd: loop ? .loop : .silence) }
             ?? PortAudioInput(device: input, frameSamples: frameSamples)
-        let outputDevice: any AudioOutputDevice =
+        let outputDevice: any AudioSink =
             try outputWav.map { WAVFileOutput(path: $0) } ?? PortAudioOutput(device: output, frameSamples: frameSamples)
         var networkConfiguration = UDPTransport.Configuration(
             bindHost: bind ?? "0.0.0.0", port: port, discoveryPeers: peers.compactMap { RoomAddress($0) })
@@ -123,11 +119,8 @@ struct JoinCommand: AsyncParsableCommand {
             if !joined.reachability.isOnline { printError(joined.summary) }
             let assigned = joined.address
             guard let v4 = assigned.ipv4 else { throw ValidationError("ZeroTier assigned no IPv4 address (\(assigned))") }
-            advertised = "\(v4)"
-            // Broadcasts reach only sockets bound to the wildcard (Linux), so bind 0.0.0.0.
-            let mask: UInt32 = assigned.prefixLength >= 32 ? .max : ~(UInt32.max >> UInt32(assigned.prefixLength))
-            networkConfiguration.broadcastAddress = .ipv4(v4.rawValue | ~mask, port: port)
-            sweep = SubnetSweep.Configuration(address: v4.rawValue, prefixLength: assigned.prefixLength, port: port)
+            (advertised, sweep) = IPv4Subnet(address: v4.rawValue, prefixLength: assigned.prefixLength)
+                .apply(to: &networkConfiguration, port: port)
         }
         if let broadcast, let address = IPv4Address(broadcast) { networkConfiguration.broadcastAddress = .ipv4(address.rawValue, port: port) }
 
@@ -163,7 +156,7 @@ struct JoinCommand: AsyncParsableCommand {
             DispatchQueue.global().asyncAfter(deadline: .now() + duration) { live.requestLeave() }
         }
         let view = Self.startView(of: live, invite: secret.inviteString, showInvite: secretWasGenerated)
-        if !say.isEmpty { Self.sayWhenJoined(say, live: live) }
+        live.submitWhenJoined(say.map { .say($0) })
 
         await live.waitUntilFinished()
         // The terminal is back to the shell's before anything else is printed.
@@ -269,16 +262,5 @@ struct JoinCommand: AsyncParsableCommand {
         }
         thread.name = "concord-stdin"
         thread.start()
-    }
-
-    /// Sends each text once this client is a member with at least one peer.
-    static func sayWhenJoined(_ texts: [String], live: LiveRoom) {
-        DispatchQueue.global().async {
-            while live.snapshot.phase != "member" || live.snapshot.members.isEmpty {
-                if live.summary.left { return }
-                Thread.sleep(forTimeInterval: 0.1)
-            }
-            for text in texts { live.submit(.say(text)) }
-        }
     }
 }

@@ -31,10 +31,6 @@ extension RoomSim {
     static let path = PathConditions(delay: .milliseconds(5), jitter: .milliseconds(3), jitterDistribution: .uniform)
     static let quiet = SimTime.milliseconds(settings.quietConvergenceTime(maxOneWayLatency: 8))
 
-    static func makeParticipant(_ i: Int) throws -> Participant {
-        try Participant(id: VoiceRoom.voiceID(for: RoomSim.clientID(i)))
-    }
-
     /// Three voice members; one pauses for 3–5 s (no ticks, its datagrams queued), then resumes
     /// with its backlog read before or after its first tick. The two others never drop each other
     /// (every view change of theirs checked), their voice receivers for each other are the very
@@ -43,13 +39,13 @@ extension RoomSim {
     @Test(arguments: [(3500, false), (3500, true), (5000, false), (5000, true)])
     func pausedMemberDoesNotBreakTheRoom(pauseMs: Int, tickFirst: Bool) throws {
         let sim = RoomSim(count: 3, seed: UInt64(500 + pauseMs / 100 + (tickFirst ? 1 : 0)), conditions: Self.path)
-        sim.start(0, voice: Self.makeParticipant)
+        sim.start(0, voice: true)
         sim.run(for: .milliseconds(1200))
-        sim.start(1, voice: Self.makeParticipant)
-        sim.start(2, voice: Self.makeParticipant)
+        sim.start(1, voice: true)
+        sim.start(2, voice: true)
         _ = try #require(sim.runUntilConverged(within: Self.quiet))
         sim.run(for: .seconds(3))
-        let v0 = VoiceRoom.voiceID(for: RoomSim.clientID(0)), v1 = VoiceRoom.voiceID(for: RoomSim.clientID(1))
+        let v0 = VoicePeers.voiceID(for: RoomSim.clientID(0)), v1 = VoicePeers.voiceID(for: RoomSim.clientID(1))
         let receiver01 = try #require(sim.slots[0].voice?.participant.receiver(for: v1))
         let receiver10 = try #require(sim.slots[1].voice?.participant.receiver(for: v0))
 

@@ -26,7 +26,7 @@ import Testing
     @Test func firstSendQueuesUntilTheHandshakeCompletes() throws {
         let alice = transport("alice", salt: 1)
         let bob = transport("bob", salt: 2)
-        let voice = plainVoice(sender: VoiceRoom.voiceID(for: "alice"))
+        let voice = plainVoice(sender: VoicePeers.voiceID(for: "alice"))
         let initiation = sends(alice.send(voice, to: b, now: .zero))
         #expect(initiation.count == 1 && initiation[0][1] == SecureWire.packetType && initiation[0][3] == 2)
         let (nothing, response) = bob.receive(initiation[0], from: a, now: .milliseconds(10))

@@ -85,16 +85,36 @@ public final class Participant {
         return receivers.map { OutgoingDatagram(destination: $0.peer, bytes: bytes) }
     }
 
+    /// Encodes one captured frame for every peer: the voice datagram, or nil when nothing is sent
+    /// (muted, no peers, or the encoder suppressed the frame).
+    public func encode(_ frame: [Float]) throws -> [UInt8]? {
+        guard !muted, !receivers.isEmpty else {
+            sender.skipFrame()
+            return nil
+        }
+        return try sender.send(frame)
+    }
+
     /// Takes one datagram from the network. Malformed or foreign packets are counted and dropped.
     public func receive(_ bytes: [UInt8], now: Instant) {
         let packet: VoicePacket
         do {
             packet = try VoicePacket.parse(bytes)
         } catch {
-            statistics.malformedPackets += 1
-            logger.trace("malformed voice packet dropped", metadata: ["reason": "\(error)"])
+            noteMalformed(error)
             return
         }
+        receive(packet, now: now)
+    }
+
+    /// Counts a datagram that reached the voice pipeline and could not be read as voice.
+    public func noteMalformed(_ reason: WireError?) {
+        statistics.malformedPackets += 1
+        logger.trace("malformed voice packet dropped", metadata: ["reason": "\(reason.map { "\($0)" } ?? "not voice")"])
+    }
+
+    /// Takes one parsed voice packet; one from a sender that is not a peer is counted and dropped.
+    public func receive(_ packet: VoicePacket, now: Instant) {
         guard let receiver = receiver(for: packet.senderID) else {
             statistics.unknownSenderPackets += 1
             return

@@ -15,9 +15,9 @@
 /// ```
 /// Redundant blocks follow RFC 2198 (RED): earlier frames repeated in a later packet.
 ///
-/// Sealing (a later layer) keeps the 14-byte header in clear as associated data, sets the
-/// sealed flag, and replaces everything after it with ciphertext and tag; `parse` refuses a
-/// sealed packet and `Header.parse` still reads its header.
+/// Sealed (`PacketSealer`, under a pair session), the 14-byte header stays in clear as associated
+/// data with the sealed flag set, and everything after it is replaced by ciphertext and tag;
+/// `parse` refuses a sealed packet and `Header.parse` still reads its header.
 public struct VoicePacket: Equatable, Sendable {
     public static let version: UInt8 = 1
     public static let packetType: UInt8 = 1

@@ -1,3 +1,4 @@
+import AudioFiles
 import Concord
 import Foundation
 import SimNet
@@ -245,7 +246,7 @@ public enum ScenarioResolver {
         // Voice ids are FNV-1a of the names; two names that collide could not both be heard.
         var seen: [UInt32: String] = [:]
         for (i, p) in s.participants.enumerated() {
-            let id = VoiceRoom.voiceID(for: p.name)
+            let id = VoicePeers.voiceID(for: p.name)
             if let other = seen[id] {
                 throw fail("participants[\(i)].name", "\"\(p.name)\" has the same voice id as \"\(other)\"; rename one")
             }

@@ -5,8 +5,8 @@ import NIOCore
 import Synchronization
 
 /// The live driver: one sealed voice room on a real UDP socket and real (or file) audio devices,
-/// in real time. The same engine the simulation runs (`SecureVoiceRoom`), driven by the clocks
-/// of this machine.
+/// in real time. The same engine the simulation runs (a sealed `VoiceClient`), driven by the
+/// clocks of this machine.
 ///
 /// **Threads.** One *engine thread* owns every engine object. It blocks in the input device's
 /// `read` (so it ticks on the device clock, one frame per tick), then, in order: hands the
@@ -77,6 +77,8 @@ public final class LiveRoom: @unchecked Sendable {
     private struct Inbox {
         var datagrams: [(bytes: [UInt8], from: RoomAddress, arrival: Instant)] = []
         var commands: [LiveCommand] = []
+        /// Commands to run once this client is a member with at least one peer.
+        var commandsWhenJoined: [LiveCommand] = []
         var leaveRequested = false
         /// Datagrams dropped because the engine fell this far behind (a flood): the inbox is
         /// bounded so that a flood costs counted drops, not memory.
@@ -98,8 +100,8 @@ public final class LiveRoom: @unchecked Sendable {
     public let configuration: Configuration
     public let address: RoomAddress
     private let transport: any DatagramTransport
-    private let input: any AudioInputDevice
-    private let output: any AudioOutputDevice
+    private let input: any MeteredAudioSource
+    private let output: any AudioSink
     private let logger: Logger
     private let inbox: SharedInbox
     private let published: Mutex<Published>
@@ -107,15 +109,13 @@ public final class LiveRoom: @unchecked Sendable {
     private let outputFailureText = Mutex<String?>(nil)
 
     // Engine state: touched only by the engine thread.
-    private let room: SecureVoiceRoom
+    private let client: VoiceClient
+    private let security: SecureTransport
     /// When the engine was built: the origin of the times the view shows beside messages.
     public let startedAt: Instant
-    private var volumes: [String: Float] = [:]
-    private var viewModel: LiveSnapshotBuilder
-    private var voiceStats: [RoomAddress: VoiceArrivals] = [:]
+    private var viewModel: LiveViewModel
     private var nextSnapshotAt = Instant.zero
     private var lastNow = Instant.zero
-    private var noticedKeyChanges = 0
     private var inboxOverflowDrops = 0
     private var datagrams: [(bytes: [UInt8], from: RoomAddress, arrival: Instant)] = []
     private var sweep: SubnetSweep?
@@ -127,7 +127,7 @@ public final class LiveRoom: @unchecked Sendable {
 
     /// Binds the UDP socket, builds the engine and starts the engine thread; the client joins at once.
     public static func start(
-        _ configuration: Configuration, input: any AudioInputDevice, output: any AudioOutputDevice,
+        _ configuration: Configuration, input: any MeteredAudioSource, output: any AudioSink,
         group: any EventLoopGroup, logger: Logger
     ) async throws -> LiveRoom {
         try await start(configuration, input: input, output: output, logger: logger) { handler in
@@ -138,7 +138,7 @@ public final class LiveRoom: @unchecked Sendable {
     /// The same over any datagram transport: `bind` is given the handler that queues arrivals
     /// for the engine thread and returns the bound transport.
     public static func start(
-        _ configuration: Configuration, input: any AudioInputDevice, output: any AudioOutputDevice, logger: Logger,
+        _ configuration: Configuration, input: any MeteredAudioSource, output: any AudioSink, logger: Logger,
         bind: (@escaping DatagramHandler) async throws -> any DatagramTransport
     ) async throws -> LiveRoom {
         guard input.frameSamples == configuration.codec.frameSamples else {
@@ -178,8 +178,8 @@ public final class LiveRoom: @unchecked Sendable {
     }
 
     private init(
-        configuration: Configuration, address: RoomAddress, transport: any DatagramTransport, input: any AudioInputDevice,
-        output: any AudioOutputDevice, inbox: SharedInbox, logger: Logger
+        configuration: Configuration, address: RoomAddress, transport: any DatagramTransport, input: any MeteredAudioSource,
+        output: any AudioSink, inbox: SharedInbox, logger: Logger
     ) throws {
         self.configuration = configuration
         self.address = address
@@ -189,34 +189,29 @@ public final class LiveRoom: @unchecked Sendable {
         self.inbox = inbox
         self.logger = logger
         sweep = configuration.sweep.map(SubnetSweep.init)
-        let participant = try Participant(
-            id: VoiceRoom.voiceID(for: configuration.clientID), codec: configuration.codec,
-            jitterBuffer: configuration.jitterBuffer, logger: logger)
-        let security = SecureTransport(
+        security = SecureTransport(
             roomKey: RoomKey(secret: configuration.secret, roomID: configuration.roomID), identity: configuration.identity,
             clientID: configuration.clientID, sessionSalt: SecureTransport.randomSalt(), knownKeys: configuration.knownKeys,
             settings: configuration.securitySettings, logger: logger)
         var seed = SystemRandomNumberGenerator()
-        let node = RoomNode(settings: configuration.roomSettings, seed: seed.next(), logger: logger)
-        room = SecureVoiceRoom(room: VoiceRoom(node: node, participant: participant, logger: logger), transport: security)
+        client = try VoiceClient(
+            clientID: configuration.clientID, codec: configuration.codec, jitterBuffer: configuration.jitterBuffer,
+            membership: .room(RoomNode(settings: configuration.roomSettings, seed: seed.next(), logger: logger)),
+            sealing: .paired(security), logger: logger)
         startedAt = MonotonicClock.now()
-        let builder = LiveSnapshotBuilder(
-            startedAt: startedAt, frameMilliseconds: Double(configuration.codec.frameMilliseconds),
-            codecLookaheadMilliseconds: Double(participant.sender.encoder.lookaheadSamples) * 1000
-                / Double(AudioFormat.sampleRate))
-        viewModel = builder
-        let snapshot = LiveSnapshot(
-            roomID: configuration.roomID, clientID: configuration.clientID,
-            fingerprint: configuration.identity.publicIdentity.fingerprint, address: "\(address)", phase: "discovering",
-            muted: false, inputLevelDBFS: nil, members: [], messages: [], security: SecurityCounters(), handshakes: 0,
-            impersonations: 0, garbageDatagrams: 0, uptimeSeconds: 0, frameMilliseconds: builder.frameMilliseconds,
-            codecLookaheadMilliseconds: builder.codecLookaheadMilliseconds)
+        let fingerprint = configuration.identity.publicIdentity.fingerprint
+        viewModel = LiveViewModel(
+            roomID: configuration.roomID, clientID: configuration.clientID, fingerprint: fingerprint, address: "\(address)",
+            builder: LiveSnapshotBuilder(
+                startedAt: startedAt, frameMilliseconds: Double(configuration.codec.frameMilliseconds),
+                codecLookaheadMilliseconds: Double(client.participant.sender.encoder.lookaheadSamples) * 1000
+                    / Double(AudioFormat.sampleRate)))
         published = Mutex(
             Published(
-                snapshot: snapshot,
+                snapshot: viewModel.initialSnapshot,
                 summary: LiveSummary(
                     roomID: configuration.roomID, clientID: configuration.clientID, address: "\(address)",
-                    fingerprint: configuration.identity.publicIdentity.fingerprint)))
+                    fingerprint: fingerprint)))
     }
 
     // MARK: Control (any thread)
@@ -238,6 +233,11 @@ public final class LiveRoom: @unchecked Sendable {
         inbox.withLock {
             if command == .leave { $0.leaveRequested = true } else { $0.commands.append(command) }
         }
+    }
+
+    /// Runs `commands` once this client is a member with at least one peer (`concord join --say`).
+    public func submitWhenJoined(_ commands: [LiveCommand]) {
+        inbox.withLock { $0.commandsWhenJoined += commands }
     }
 
     /// Leaves the room at the next tick (Ctrl-C, SIGTERM, `/leave`, `--duration`).
@@ -277,7 +277,7 @@ public final class LiveRoom: @unchecked Sendable {
         var now = MonotonicClock.now()
         lastNow = now
         do {
-            send(try room.join(displayName: configuration.displayName, address: address, now: now))
+            send(try client.join(roomID: configuration.roomID, displayName: configuration.displayName, address: address, now: now))
         } catch {
             logger.error("could not join", metadata: ["error": "\(error)"])
             finish(now: now, leave: false)
@@ -298,10 +298,16 @@ public final class LiveRoom: @unchecked Sendable {
             // Double-buffered: the engine's empty array goes in, the filled one comes out, so a
             // tick allocates nothing once both have grown to the traffic's size.
             datagrams.removeAll(keepingCapacity: true)
+            let joined = client.node?.phase == .member && !client.peers().isEmpty
             let (commands, leave, overflow) = inbox.withLock { box in
                 swap(&datagrams, &box.datagrams)
-                defer { box.commands.removeAll() }
-                return (box.commands, box.leaveRequested, box.overflowDrops)
+                var commands = box.commands
+                box.commands.removeAll()
+                if joined, !box.commandsWhenJoined.isEmpty {
+                    commands += box.commandsWhenJoined
+                    box.commandsWhenJoined.removeAll()
+                }
+                return (commands, box.leaveRequested, box.overflowDrops)
             }
             inboxOverflowDrops = overflow
             for d in datagrams {
@@ -312,15 +318,14 @@ public final class LiveRoom: @unchecked Sendable {
             lastNow = now
             if leave { break }
             for c in commands { run(c, now: now) }
-            send(room.tick(now: now))
+            send(client.tick(now: now))
             sendSweep(now: now)
             do {
-                send(try room.capture(frame, now: now))
+                send(try client.capture(frame, now: now))
             } catch {
                 logger.error("encoding failed", metadata: ["error": "\(error)"])
             }
-            room.playout(now: now)
-            output.write(room.participant.mix)
+            output.write(client.playout(now: now))
             if now >= nextSnapshotAt {
                 publish(now: now, inputLevel: input.level.peakDBFS)
                 nextSnapshotAt = now.advanced(byMilliseconds: 250)
@@ -330,27 +335,17 @@ public final class LiveRoom: @unchecked Sendable {
     }
 
     private func receive(_ bytes: [UInt8], from: RoomAddress, at now: Instant) {
-        // Sealed broadcasts and handshakes (packet type 4); voice duplicates are the jitter
-        // buffer's to count.
-        if bytes.count > 4, bytes[1] == 4, broadcastCopies.isDuplicate(bytes) { return }
-        let voice = bytes.count >= VoicePacket.headerLength && bytes[1] == VoicePacket.packetType
-        let opened = room.transport.counters.opened
-        send(room.receive(bytes: bytes, from: from, now: now))
-        if voice, room.transport.counters.opened > opened, let header = try? VoicePacket.Header.parse(bytes) {
-            voiceStats[from, default: VoiceArrivals()].note(header.sequenceNumber)
-        }
+        // The sweep's unicast copy of a sealed broadcast arrives beside the broadcast itself;
+        // voice duplicates are the jitter buffer's to count.
+        if bytes.count > 4, PacketType(of: bytes) == .security, broadcastCopies.isDuplicate(bytes) { return }
+        send(client.receive(bytes: bytes, from: from, now: now))
     }
 
     private func send(_ effects: [RoomEffect]) {
         for effect in effects {
-            switch effect {
-            case let .send(bytes, to): transport.send(bytes, to: to)
-            case let .broadcast(bytes):
-                transport.broadcast(bytes)
-                sweep?.noteBroadcast(bytes)
-            case let .event(event): note(event)
-            }
+            if case .broadcast(let bytes) = effect { sweep?.noteBroadcast(bytes) }
         }
+        for event in transport.perform(effects) { note(event) }
     }
 
     /// Sweep copies go to addresses nobody may hold, and Linux charges each to the socket
@@ -359,7 +354,7 @@ public final class LiveRoom: @unchecked Sendable {
     /// handshakes and heartbeats then failed with EAGAIN, so members were declared dead. The
     /// sweep therefore pauses while the send queue is a quarter full.
     private func sendSweep(now: Instant) {
-        let discovering = room.node.phase != .member
+        let discovering = client.node?.phase != .member
         guard transport.sendQueueBytes < transport.sendBufferBytes / 4,
             let due = sweep?.due(now: now, discovering: discovering)
         else { return }
@@ -386,26 +381,27 @@ public final class LiveRoom: @unchecked Sendable {
     private func run(_ command: LiveCommand, now: Instant) {
         switch command {
         case .mute:
-            room.participant.muted = true
+            client.participant.muted = true
             notice("microphone muted")
         case .unmute:
-            room.participant.muted = false
+            client.participant.muted = false
             notice("microphone on")
         case let .volume(member, gain):
-            guard let peer = room.node.peers().first(where: { $0.clientID == member || $0.displayName == member }) else {
-                let members = room.node.peers().map(\.clientID)
+            let peers = client.peers()
+            guard let peer = peers.first(where: { $0.clientID == member || $0.displayName == member }) else {
+                let members = peers.map(\.clientID)
                 notice(
                     "/volume: no member \"\(member)\" "
                         + (members.isEmpty ? "(nobody else is here)" : "(members: \(members.joined(separator: ", ")))"),
                     kind: .error)
                 return
             }
-            volumes[peer.clientID] = gain
-            room.participant.setGain(gain, for: VoiceRoom.voiceID(for: peer.clientID))
+            viewModel.setVolume(gain, of: peer.clientID)
+            client.participant.setGain(gain, for: VoicePeers.voiceID(for: peer.clientID))
             notice("volume of \(peer.clientID): \(Int((gain * 100).rounded())) %")
         case .say(let text):
             do {
-                send(try room.sendText(text, now: now))
+                send(try client.sendText(text, now: now))
                 viewModel.record(.text, from: configuration.clientID, text, at: now)
             } catch {
                 notice("message not sent: \(error)", kind: .error)
@@ -419,27 +415,16 @@ public final class LiveRoom: @unchecked Sendable {
 
     private func note(_ event: RoomEvent) {
         let now = MonotonicClock.now()
+        if let text = viewModel.notice(for: event, at: now) { notice(text) }
         switch event {
-        case .roomCreated(let id): notice("created room \(id) (nobody answered)")
-        case .roomJoined(let id): notice("joined room \(id)")
-        case .peerJoined(let p): notice("\(p.clientID) joined")
-        case let .peerLeft(id, reason): notice("\(id) \(reason == .left ? "left" : "is gone (no answer)")")
         case .messageReceived(let m):
-            viewModel.record(.text, from: m.origin, m.text, at: now)
             published.withLock { $0.summary.messages.append(.init(from: m.origin, text: m.text)) }
         case let .viewChanged(view, _):
             published.withLock { $0.summary.viewChanges.append(.init(atNanoseconds: now.nanoseconds, view: view)) }
-        case .peerUpdated, .leftRoom:
+        default:
             break
         }
-        let changes = room.transport.keyChanges
-        while noticedKeyChanges < changes.count {
-            let c = changes[noticedKeyChanges]
-            notice(
-                "WARNING: \(c.clientID) presents another identity key: was \(c.previousFingerprint), now \(c.newFingerprint)",
-                kind: .error)
-            noticedKeyChanges += 1
-        }
+        for warning in viewModel.keyChangeWarnings(security) { notice(warning, kind: .error) }
     }
 
     private func notice(_ text: String, kind: LiveSnapshot.Message.Kind = .notice) {
@@ -448,7 +433,7 @@ public final class LiveRoom: @unchecked Sendable {
     }
 
     private func finish(now: Instant, leave: Bool) {
-        if leave { send(room.leave(now: now)) }
+        if leave { send(client.leave(now: now)) }
         input.stop()
         do {
             try output.close()
@@ -461,44 +446,13 @@ public final class LiveRoom: @unchecked Sendable {
     }
 
     private func publish(now: Instant, inputLevel: Float?) {
-        let transport = room.transport
-        let changed = Set(transport.keyChanges.map(\.clientID))
-        var members: [LiveSnapshot.Member] = []
-        var peers: [LiveSummary.Peer] = []
-        for (peer, fingerprint) in room.peers() {
-            let receiver = room.participant.receiver(for: VoiceRoom.voiceID(for: peer.clientID))
-            let (member, summary) = viewModel.member(
-                .init(
-                    clientID: peer.clientID, displayName: peer.displayName, address: "\(peer.address)",
-                    fingerprint: fingerprint, keyChanged: changed.contains(peer.clientID), status: "\(peer.status)",
-                    volume: volumes[peer.clientID], statistics: receiver?.statistics,
-                    lossRatio: voiceStats[peer.address]?.lossRatio,
-                    levelDBFS: receiver.map { InputLevel(measuring: $0.frame).rmsDBFS },
-                    rttMs: transport.peer(at: peer.address)?.handshakeRTTMilliseconds))
-            members.append(member)
-            peers.append(summary)
-        }
-        viewModel.keepOnly(Set(members.map(\.clientID)))
-        let phase: String
-        switch room.node.phase {
-        case .idle, .discovering: phase = "discovering"
-        case .member: phase = "member"
-        case .left: phase = "left"
-        }
-        let snapshot = LiveSnapshot(
-            roomID: configuration.roomID, clientID: configuration.clientID,
-            fingerprint: configuration.identity.publicIdentity.fingerprint, address: "\(address)", phase: phase,
-            muted: room.participant.muted, inputLevelDBFS: inputLevel, members: members, messages: viewModel.messages,
-            security: authenticRejections(transport.counters), handshakes: transport.statistics.handshakesCompleted,
-            impersonations: transport.statistics.impersonations, garbageDatagrams: transport.counters.malformed,
-            uptimeSeconds: now.seconds - startedAt.seconds, frameMilliseconds: viewModel.frameMilliseconds,
-            codecLookaheadMilliseconds: viewModel.codecLookaheadMilliseconds)
-        let (sent, received) = (self.transport.datagramsSent, self.transport.datagramsReceived)
+        let (snapshot, peers) = viewModel.snapshot(of: client, inputLevel: inputLevel, now: now)
+        let (sent, received) = (transport.datagramsSent, transport.datagramsReceived)
         published.withLock {
             $0.snapshot = snapshot
-            $0.summary.security = transport.counters
-            $0.summary.securityStatistics = transport.statistics
-            $0.summary.knownKeys = transport.knownKeys
+            $0.summary.security = security.counters
+            $0.summary.securityStatistics = security.statistics
+            $0.summary.knownKeys = security.knownKeys
             $0.summary.datagramsReceived = received
             $0.summary.datagramsSent = sent
             $0.summary.inboxOverflowDrops = inboxOverflowDrops
@@ -516,13 +470,6 @@ public final class LiveRoom: @unchecked Sendable {
     }
 
     // MARK: Helpers
-
-    /// The counters without `malformed`, which the view shows as garbage on its own.
-    private func authenticRejections(_ c: SecurityCounters) -> SecurityCounters {
-        var c = c
-        c.malformed = 0
-        return c
-    }
 
     private static func isWildcard(_ a: RoomAddress) -> Bool {
         switch a.host {

@@ -81,8 +81,17 @@ public struct LiveSnapshot: Sendable, Equatable {
     /// This client's own identity fingerprint.
     public var fingerprint: String
     public var address: String
-    /// "discovering", "member", "left".
-    public var phase: String
+    /// Where the client is in the room's life.
+    public enum Phase: String, Sendable, Equatable, CustomStringConvertible {
+        /// Looking for the room (or about to create it).
+        case discovering
+        case member
+        case left
+
+        public var description: String { rawValue }
+    }
+
+    public var phase: Phase
     public var muted: Bool
     /// nil: no input device.
     public var inputLevelDBFS: Float?
@@ -105,7 +114,7 @@ public struct LiveSnapshot: Sendable, Equatable {
         clientID: String,
         fingerprint: String,
         address: String = "",
-        phase: String = "discovering",
+        phase: Phase = .discovering,
         muted: Bool = false,
         inputLevelDBFS: Float? = nil,
         members: [Member] = [],

@@ -163,7 +163,7 @@ public enum LiveViewRenderer {
     /// One line for non-TTY output (logs, tests), e.g.
     /// "room lobby · member · 2 peers · muted · in −23 dB".
     public static func statusLine(_ s: LiveSnapshot) -> String {
-        var parts = ["room \(clean(s.roomID))", clean(s.phase), count(s.members.count, "peer")]
+        var parts = ["room \(clean(s.roomID))", s.phase.description, count(s.members.count, "peer")]
         if s.muted { parts.append("muted") }
         parts.append(s.inputLevelDBFS.map { "in \(decibels($0))" } ?? "no input")
         let speaking = s.members.filter(\.speaking).map(name)
@@ -185,7 +185,7 @@ public enum LiveViewRenderer {
     static let keyChangedFlag = "KEY CHANGED"
 
     private static func titleLine(_ s: LiveSnapshot) -> String {
-        let parts = ["room \(clean(s.roomID))", clean(s.phase), count(s.members.count, "peer"), "up \(clock(s.uptimeSeconds))"]
+        let parts = ["room \(clean(s.roomID))", s.phase.description, count(s.members.count, "peer"), "up \(clock(s.uptimeSeconds))"]
         return (s.muted ? "\(mutedBadge) " : "") + parts.joined(separator: " · ")
     }
 

@@ -47,7 +47,7 @@ private func busySnapshot(extraMembers: Int = 0, messages: Int = 4, longNames: B
     return LiveSnapshot(
         roomID: longNames ? "the-" + String(repeating: "very-", count: 30) + "long-room" : "lobby",
         clientID: longNames ? "alice-" + String(repeating: "x", count: 80) : "alice",
-        fingerprint: aliceFingerprint, address: "10.147.17.5:5004", phase: "member", muted: true,
+        fingerprint: aliceFingerprint, address: "10.147.17.5:5004", phase: .member, muted: true,
         inputLevelDBFS: -23, members: members,
         messages: texts + [LiveSnapshot.Message(secondsSinceStart: 3725, from: "eve", text: "the very last word")],
         security: security, handshakes: 3, impersonations: 2, garbageDatagrams: 11, uptimeSeconds: 3725)
@@ -156,7 +156,7 @@ private func hasControlCharacters(_ line: String) -> Bool {
 
     @Test func aStreamThatDeliveredNothingIsShownAsDead() {
         var snapshot = emptySnapshot
-        snapshot.phase = "member"
+        snapshot.phase = .member
         snapshot.members = [
             LiveSnapshot.Member(clientID: "ben", fingerprint: bobFingerprint, voice: .noAudio(rttMs: 12)),
             LiveSnapshot.Member(clientID: "cai", voice: figures(rtt: 10, loss: 0, buffer: 30, concealed: 0)),
@@ -254,7 +254,7 @@ private func hasControlCharacters(_ line: String) -> Bool {
 
     @Test func statusLineSummarises() {
         var snapshot = emptySnapshot
-        snapshot.phase = "member"
+        snapshot.phase = .member
         snapshot.muted = true
         snapshot.inputLevelDBFS = -23.4
         snapshot.members = [LiveSnapshot.Member(clientID: "bob"), LiveSnapshot.Member(clientID: "carol")]

@@ -7,7 +7,7 @@ private let invite = RoomSecret.generate().inviteString
 private func room(members: Int = 1, messages: Int = 0) -> LiveSnapshot {
     LiveSnapshot(
         roomID: "lobby", clientID: "ana", fingerprint: "AAAA-BBBB-CCCC-DDDD-EEEE", address: "127.0.0.40:7440",
-        phase: "member", inputLevelDBFS: -30,
+        phase: .member, inputLevelDBFS: -30,
         members: (0..<members).map {
             LiveSnapshot.Member(clientID: "peer\($0)", voice: figures(rtt: 1, loss: 0, buffer: 25, concealed: 0))
         },

@@ -38,7 +38,7 @@ final class RoomSim {
         let index: Int
         let host: Host
         var node: RoomNode?
-        var voice: VoiceRoom?
+        var voice: VoiceClient?
         var running = false
         var generation = 0
         var phase: SimTime
@@ -98,8 +98,8 @@ final class RoomSim {
 
     // MARK: Life cycle
 
-    /// Starts node `i` now: a fresh `RoomNode` (or `VoiceRoom` if `voice` is given) that joins.
-    func start(_ i: Int, voice: ((Int) throws -> Participant)? = nil) {
+    /// Starts node `i` now: a fresh `RoomNode` (inside a `VoiceClient` with `voice`) that joins.
+    func start(_ i: Int, voice: Bool = false) {
         let slot = slots[i]
         lastStartAt = now
         if slot.networkJoinedAt == nil { slot.networkJoinedAt = now }
@@ -111,8 +111,8 @@ final class RoomSim {
         let node = RoomNode(settings: settings, seed: seed &* 31 &+ UInt64(i) &* 1_000_003 &+ UInt64(generation))
         slot.node = node
         slot.voice = nil
-        if let voice {
-            slot.voice = VoiceRoom(node: node, participant: try! voice(i))
+        if voice {
+            slot.voice = try! VoiceClient(clientID: Self.clientID(i), membership: .room(node))
         }
         slot.running = true
         slot.host.bind(port: Self.port) { [unowned self, unowned slot] datagram, time in
@@ -126,7 +126,7 @@ final class RoomSim {
         }
         let joined: [RoomEffect]
         if let v = slot.voice {
-            joined = try! v.join(roomID: roomID, clientID: Self.clientID(i), displayName: "Person \(i)", address: address(i), now: Instant(now))
+            joined = try! v.join(roomID: roomID, displayName: "Person \(i)", address: address(i), now: Instant(now))
         } else {
             joined = try! node.join(
                 roomID: roomID, clientID: Self.clientID(i), displayName: "Person \(i)", address: address(i), now: Instant(now))

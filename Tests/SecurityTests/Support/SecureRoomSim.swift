@@ -19,7 +19,7 @@ final class SecureRoomSim {
         let host: SimNet.Host
         let secret: RoomSecret
         var identity: Identity
-        var room: SecureVoiceRoom?
+        var room: VoiceClient?
         var running = false
         var generation = 0
         var events: [RoomEvent] = []
@@ -71,8 +71,8 @@ final class SecureRoomSim {
     static func clientID(_ i: Int) -> String { "client-\(i)" }
     func address(_ i: Int) -> RoomAddress { .ipv4(slots[i].host.address.rawValue, port: Self.port) }
     var now: Instant { Instant(simulator.now) }
-    func room(_ i: Int) -> SecureVoiceRoom { slots[i].room! }
-    func transport(_ i: Int) -> SecureTransport { slots[i].room!.transport }
+    func room(_ i: Int) -> VoiceClient { slots[i].room! }
+    func transport(_ i: Int) -> SecureTransport { slots[i].room!.transport! }
 
     /// Starts node `i` now (again, after a crash: a new run with a new session salt).
     func start(_ i: Int) {
@@ -85,9 +85,8 @@ final class SecureRoomSim {
         let transport = SecureTransport(
             roomKey: RoomKey(secret: slot.secret, roomID: roomID), identity: slot.identity, clientID: id,
             sessionSalt: salt, settings: transportSettings)
-        let participant = try! Participant(id: VoiceRoom.voiceID(for: id))
         let node = RoomNode(seed: seed &* 31 &+ UInt64(i) &* 1_000_003 &+ UInt64(generation))
-        let room = SecureVoiceRoom(room: VoiceRoom(node: node, participant: participant), transport: transport)
+        let room = try! VoiceClient(clientID: id, membership: .room(node), sealing: .paired(transport))
         slot.room = room
         slot.running = true
         slot.host.bind(port: Self.port) { [unowned self, unowned slot] datagram, time in
@@ -95,7 +94,7 @@ final class SecureRoomSim {
             let from = RoomAddress.ipv4(datagram.source.address.rawValue, port: datagram.source.port)
             self.perform(room.receive(bytes: datagram.payload, from: from, now: Instant(time)), slot: slot)
         }
-        perform(try! room.join(displayName: "Person \(i)", address: address(i), now: now), slot: slot)
+        perform(try! room.join(roomID: roomID, displayName: "Person \(i)", address: address(i), now: now), slot: slot)
         scheduleTick(slot, generation: generation, at: simulator.now + .milliseconds(20))
     }
 
@@ -106,9 +105,7 @@ final class SecureRoomSim {
             self.perform(room.tick(now: now), slot: slot)
             self.perform(try! room.capture(self.tone(slot.index, frame: slot.framesCaptured), now: now), slot: slot)
             slot.framesCaptured += 1
-            room.playout(now: now)
-            room.participant.mixPlayedFrames()
-            slot.mix += room.participant.mix
+            slot.mix += room.playout(now: now)
             self.scheduleTick(slot, generation: generation, at: time + .milliseconds(20))
         }
     }
@@ -156,7 +153,7 @@ final class SecureRoomSim {
 
     func run(for duration: SimTime) { simulator.run(for: duration) }
 
-    func view(_ i: Int) -> [String] { room(i).node.view }
+    func view(_ i: Int) -> [String] { room(i).node!.view }
 
     /// Texts node `i` received, in order.
     func texts(_ i: Int) -> [String] {
@@ -166,7 +163,7 @@ final class SecureRoomSim {
     /// Frames of node `listener`'s receiver for `talker` that played decoded audio (not
     /// concealment or silence), per the jitter buffer's statistics.
     func decodedSamples(_ listener: Int, from talker: Int) -> Int {
-        guard let r = room(listener).participant.receiver(for: VoiceRoom.voiceID(for: Self.clientID(talker))) else { return 0 }
+        guard let r = room(listener).participant.receiver(for: VoicePeers.voiceID(for: Self.clientID(talker))) else { return 0 }
         let s = r.statistics
         return s.totalSamplesReceived - s.concealedSamples - s.silentSamples
     }

@@ -1,7 +1,7 @@
-import Concord
-
-/// Where the live driver's datagrams go: a UDP socket (`UDPTransport`) on a real client, or an
-/// in-memory double in tests. The engine above it is the same either way.
+/// The seam between the engine and a network: where a driver's datagrams go. A UDP socket on a
+/// real client (ConcordLive's `UDPTransport`), an in-memory network in tests (ConcordTesting's
+/// `InMemoryDatagramNetwork`). The engine itself does no I/O: a driver reads what arrives,
+/// stamps it, hands it to a `VoiceClient` and puts the client's effects on the transport.
 public protocol DatagramTransport: AnyObject, Sendable {
     /// The bound address, with its real port.
     var localAddress: RoomAddress { get }
@@ -20,15 +20,23 @@ public protocol DatagramTransport: AnyObject, Sendable {
     func close() async
 }
 
-/// Called for every datagram that arrives, with its arrival instant on `MonotonicClock`.
+/// Called for every datagram that arrives, with its arrival instant on the driver's clock.
 public typealias DatagramHandler = @Sendable (_ bytes: [UInt8], _ from: RoomAddress, _ arrival: Instant) -> Void
 
 extension DatagramTransport {
     public var sendQueueBytes: Int { 0 }
     public var sendBufferBytes: Int { .max }
-}
 
-extension UDPTransport: DatagramTransport {
-    public var datagramsSent: Int { statistics.datagramsSent }
-    public var datagramsReceived: Int { statistics.datagramsReceived }
+    /// Puts a client's datagrams on the wire, in order; returns its events.
+    public func perform(_ effects: [RoomEffect]) -> [RoomEvent] {
+        var events: [RoomEvent] = []
+        for effect in effects {
+            switch effect {
+            case let .send(bytes, to): send(bytes, to: to)
+            case let .broadcast(bytes): broadcast(bytes)
+            case let .event(event): events.append(event)
+            }
+        }
+        return events
+    }
 }

@@ -2,7 +2,7 @@ import Testing
 @testable import Concord
 import SimNet
 
-@Suite struct VoiceRoomTests {
+@Suite struct VoiceClientRoomTests {
     static let settings = RoomSettings()
 
     /// Voice follows membership: a member that joins becomes a voice peer everywhere; one that
@@ -10,16 +10,13 @@ import SimNet
     /// captured frames go to exactly the current voice peers and arrive on the same port.
     @Test func voicePeersFollowMembership() throws {
         let sim = RoomSim(count: 4, seed: 90)
-        let makeParticipant: (Int) throws -> Participant = {
-            try Participant(id: VoiceRoom.voiceID(for: RoomSim.clientID($0)))
-        }
-        sim.start(0, voice: makeParticipant)
+        sim.start(0, voice: true)
         sim.run(for: .milliseconds(1200))
-        for i in 1..<4 { sim.start(i, voice: makeParticipant) }
+        for i in 1..<4 { sim.start(i, voice: true) }
         let quiet = SimTime.milliseconds(Self.settings.quietConvergenceTime(maxOneWayLatency: 0))
         _ = try #require(sim.runUntilConverged(within: quiet))
         func voiceIDs(except i: Int, among: [Int]) -> [PeerID] {
-            among.filter { $0 != i }.map { VoiceRoom.voiceID(for: RoomSim.clientID($0)) }.sorted()
+            among.filter { $0 != i }.map { VoicePeers.voiceID(for: RoomSim.clientID($0)) }.sorted()
         }
         for i in 0..<4 {
             #expect(sim.slots[i].voice?.participant.peers.sorted() == voiceIDs(except: i, among: [0, 1, 2, 3]))
@@ -35,7 +32,7 @@ import SimNet
             sim.slots[0].host.send(from: RoomSim.port, to: Endpoint(IPv4Address(rawValue: raw), to.port), payload: bytes)
         }
         sim.run(for: .milliseconds(10))
-        let v0 = VoiceRoom.voiceID(for: RoomSim.clientID(0))
+        let v0 = VoicePeers.voiceID(for: RoomSim.clientID(0))
         for i in 1..<4 {
             #expect(sim.slots[i].voice?.participant.receiver(for: v0)?.statistics.packetsReceived == 1)
         }
@@ -51,16 +48,16 @@ import SimNet
         sim.run(for: .milliseconds(Int(Self.settings.failureDetectionBound(maxOneWayLatency: 0)) + 1))
         for i in [0, 3] {
             #expect(sim.slots[i].voice?.participant.peers.sorted() == voiceIDs(except: i, among: [0, 3]))
-            #expect(sim.slots[i].voice?.participant.receiver(for: VoiceRoom.voiceID(for: RoomSim.clientID(2))) == nil)
+            #expect(sim.slots[i].voice?.participant.receiver(for: VoicePeers.voiceID(for: RoomSim.clientID(2))) == nil)
         }
-        #expect(sim.slots[0].voice?.voiceCollisions.isEmpty == true)
+        #expect(sim.slots[0].voice?.voicePeers.collisions.isEmpty == true)
     }
 
     @Test func voiceIDsAreStableAndNonZero() {
-        #expect(VoiceRoom.voiceID(for: "client-0") == VoiceRoom.voiceID(for: "client-0"))
-        #expect(VoiceRoom.voiceID(for: "") == 0x811C_9DC5)  // FNV-1a offset basis
+        #expect(VoicePeers.voiceID(for: "client-0") == VoicePeers.voiceID(for: "client-0"))
+        #expect(VoicePeers.voiceID(for: "") == 0x811C_9DC5)  // FNV-1a offset basis
         var seen: Set<PeerID> = []
-        for i in 0..<1000 { seen.insert(VoiceRoom.voiceID(for: "client-\(i)")) }
+        for i in 0..<1000 { seen.insert(VoicePeers.voiceID(for: "client-\(i)")) }
         #expect(seen.count == 1000 && !seen.contains(0))
     }
 }

@@ -1,0 +1,334 @@
+import Logging
+
+/// One person's voice client: who is in the room (a `RoomNode`, or a fixed list of members),
+/// the voice pipeline (`Participant`: sender, a receiver per peer, mixer) and the sealing of
+/// every datagram (none, or pair sessions through a `SecureTransport`). This is the one place
+/// they are wired together; drivers — the simulation over SimNet, the live client over UDP, the
+/// tests' in-memory network — only move datagrams and frames and keep time.
+///
+/// Like every engine type it is a state machine: each call takes `now`, returns what to put on
+/// the wire (`RoomEffect.send` / `.broadcast`, already sealed) and what happened (`.event`), in
+/// order. Nothing here reads a clock, sleeps, spawns tasks or takes locks.
+///
+/// **Voice follows membership.** When a member enters the view it becomes a voice peer (the
+/// participant sends to it and has a receiver for it); when it leaves or fails, its stream stops
+/// and its decoder and jitter buffer are released. Voice ids are derived from client ids
+/// (`VoicePeers.voiceID(for:)`); see `VoicePeers` for what happens when two collide.
+///
+/// **Authenticity before anything.** With pair sessions, a datagram reaches the room or the
+/// voice pipeline only after it opened under its sender's session *and* names that session's
+/// client as its sender; anything else is counted (`SecureTransport.counters`, impersonations)
+/// and dropped.
+public final class VoiceClient {
+    /// Where the members come from.
+    public enum Membership {
+        /// Found and followed by the room protocol.
+        case room(RoomNode)
+        /// A mesh fixed in advance: these members, in this order (their receivers are mixed in
+        /// it), for as long as the client runs. Its own entry, if listed, is skipped.
+        case fixed([Member])
+    }
+
+    /// A member of a fixed mesh.
+    public struct Member: Sendable, Equatable {
+        public var clientID: String
+        public var address: RoomAddress
+        public init(clientID: String, address: RoomAddress) {
+            self.clientID = clientID
+            self.address = address
+        }
+    }
+
+    /// How datagrams are protected on the wire.
+    public enum Sealing {
+        /// In the clear: tests of the room protocol and unsealed benchmark scenarios.
+        case plain
+        /// Pair sessions for unicast and the room's bootstrap key for broadcasts: what a real
+        /// client runs. See SECURITY.md.
+        case paired(SecureTransport)
+    }
+
+    public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
+        /// The transport seals for another client id or room than this client's.
+        case transportMismatch(String)
+        /// `join` on a fixed mesh, which has no room to join.
+        case fixedMembership
+
+        public var description: String {
+            switch self {
+            case .transportMismatch(let reason): return reason
+            case .fixedMembership: return "a fixed mesh has no room to join"
+            }
+        }
+    }
+
+    /// One voice datagram as it arrived, before it was opened or checked: what the network
+    /// delivered, for a driver that records the packets' fates (the benchmark).
+    public struct VoiceArrival: Sendable, Equatable {
+        /// The sender id the clear header claims.
+        public var senderID: PeerID
+        public var sequenceNumber: UInt16
+        public var timestamp: UInt32
+        /// The datagram's size on the wire.
+        public var bytes: Int
+        public var at: Instant
+    }
+
+    /// One captured frame, encoded, and the voice peers it goes to (resolved when it was encoded).
+    public struct EncodedFrame: Sendable {
+        public struct Destination: Sendable, Equatable {
+            public var peer: PeerID
+            public var address: RoomAddress
+        }
+        /// The plain voice datagram; nil when nothing is sent (muted, nobody to send to, or the
+        /// encoder suppressed the frame).
+        public var bytes: [UInt8]?
+        public var sequenceNumber: UInt16
+        public var timestamp: UInt32
+        public var destinations: [Destination]
+        /// What one copy costs on the wire (the datagram plus its seal).
+        public var wireBytes: Int
+    }
+
+    public let clientID: String
+    public let participant: Participant
+    public let membership: Membership
+    public let sealing: Sealing
+    /// Who has voice, and the address each is reached at.
+    public private(set) var voicePeers: VoicePeers
+    /// Authentic voice per peer (client id), for the loss a listener sees; a stream's figures
+    /// go when it stops.
+    public private(set) var arrivals: [String: VoiceArrivals] = [:]
+    /// Told about every voice datagram that arrives, before it is opened (see `VoiceArrival`).
+    public var onVoiceArrival: ((VoiceArrival) -> Void)?
+    private let logger: Logger
+
+    /// - Parameters:
+    ///   - clientID: this client's id in the room; its voice id is `VoicePeers.voiceID(for: clientID)`.
+    ///   - membership: a fixed mesh's voice peers exist from here on; a room's once it is joined.
+    public init(
+        clientID: String, codec: OpusSettings = .init(), jitterBuffer: JitterBufferSettings = .init(),
+        redundantFrames: Int = 0, membership: Membership, sealing: Sealing = .plain,
+        logger: Logger = Logger(label: "concord.client")
+    ) throws {
+        if case .paired(let transport) = sealing, transport.clientID != clientID {
+            throw ClientError.transportMismatch(
+                "the transport seals as \(transport.clientID), the client is \(clientID)")
+        }
+        self.clientID = clientID
+        self.participant = try Participant(
+            id: VoicePeers.voiceID(for: clientID), codec: codec, jitterBuffer: jitterBuffer, redundantFrames: redundantFrames,
+            logger: logger)
+        self.membership = membership
+        self.sealing = sealing
+        self.voicePeers = VoicePeers(ownID: clientID)
+        self.logger = logger
+        if case .fixed(let members) = membership {
+            follow(members.filter { $0.clientID != clientID }.map { ($0.clientID, $0.address) })
+        }
+    }
+
+    /// The room node, when members come from the room protocol.
+    public var node: RoomNode? {
+        if case .room(let node) = membership { return node }
+        return nil
+    }
+
+    /// The security layer, when datagrams are sealed.
+    public var transport: SecureTransport? {
+        if case .paired(let transport) = sealing { return transport }
+        return nil
+    }
+
+    // MARK: The room
+
+    /// Joins `roomID` (see `RoomNode.join`), reachable at `address`. With pair sessions the room
+    /// is the one the transport's key belongs to.
+    public func join(roomID: String, displayName: String = "", address: RoomAddress, now: Instant) throws -> [RoomEffect] {
+        guard let node else { throw ClientError.fixedMembership }
+        if let transport, transport.roomKey.roomID != roomID {
+            throw ClientError.transportMismatch("the transport's key is for room \(transport.roomKey.roomID), not \(roomID)")
+        }
+        return seal(
+            followRoom(try node.join(roomID: roomID, clientID: clientID, displayName: displayName, address: address, now: now)),
+            now: now)
+    }
+
+    /// Runs the timers of the room and of the security layer; call at least every
+    /// `RoomSettings.tickInterval`.
+    public func tick(now: Instant) -> [RoomEffect] {
+        let security = transport?.tick(now: now) ?? []
+        guard let node else { return security }
+        return security + seal(followRoom(node.tick(now: now)), now: now)
+    }
+
+    public func sendText(_ text: String, now: Instant) throws(RoomError) -> [RoomEffect] {
+        guard let node else { throw .notInRoom }
+        return seal(followRoom(try node.sendText(text, now: now)), now: now)
+    }
+
+    /// Leaves the room and stops every voice stream.
+    public func leave(now: Instant) -> [RoomEffect] {
+        let effects = node.map { seal($0.leave(now: now), now: now) } ?? []
+        follow([])
+        return effects
+    }
+
+    /// The members (without this client): the room's view, or the fixed mesh.
+    public func peers() -> [RoomPeer] {
+        switch membership {
+        case .room(let node): return node.peers()
+        case .fixed(let members):
+            return members.filter { $0.clientID != clientID }.map {
+                RoomPeer(
+                    clientID: $0.clientID, displayName: "", address: $0.address, incarnation: 0, joinedAt: .zero,
+                    lastHeard: .zero, status: .alive)
+            }
+        }
+    }
+
+    /// The receiver playing `clientID`'s voice, if it is a voice peer.
+    public func receiver(for clientID: String) -> VoiceReceiver? {
+        voicePeers.voiceID(of: clientID).flatMap { participant.receiver(for: $0) }
+    }
+
+    // MARK: Datagrams
+
+    /// Any datagram that arrived on the client's port.
+    public func receive(bytes: [UInt8], from: RoomAddress, now: Instant) -> [RoomEffect] {
+        let type = PacketType(of: bytes)
+        if type == .voice, let onVoiceArrival, let header = try? VoicePacket.Header.parse(bytes) {
+            onVoiceArrival(
+                VoiceArrival(
+                    senderID: header.senderID, sequenceNumber: header.sequenceNumber, timestamp: header.timestamp,
+                    bytes: bytes.count, at: now))
+        }
+        guard let transport else { return deliver(bytes, type: type, from: from, sender: nil, now: now) }
+        let (delivered, effects) = transport.receive(bytes, from: from, now: now)
+        var out = effects
+        for d in delivered {
+            out += seal(deliver(d.bytes, type: PacketType(of: d.bytes), from: d.from, sender: d, now: now), now: now)
+        }
+        return out
+    }
+
+    /// Hands one plain datagram to the room or the voice pipeline. `sender` is the session it
+    /// opened under, when sealed: the datagram must name that session's client as its sender.
+    private func deliver(
+        _ bytes: [UInt8], type: PacketType?, from: RoomAddress, sender: SecureTransport.Delivered?, now: Instant
+    ) -> [RoomEffect] {
+        switch type {
+        case .voice:
+            let packet: VoicePacket
+            do {
+                packet = try VoicePacket.parse(bytes)
+            } catch {
+                participant.noteMalformed(error)
+                return []
+            }
+            if let sender {
+                guard packet.senderID == VoicePeers.voiceID(for: sender.clientID) else {
+                    transport?.noteImpersonation(sender, claimed: "voice id \(packet.senderID)")
+                    return []
+                }
+            }
+            if let peer = voicePeers.clientID(of: packet.senderID) { arrivals[peer, default: VoiceArrivals()].note(packet.sequenceNumber) }
+            participant.receive(packet, now: now)
+            return []
+        case .roomControl, .roomText, .security, nil:
+            guard let node else {
+                // A fixed mesh speaks voice only.
+                participant.noteMalformed(nil)
+                return []
+            }
+            if let sender, let header = try? RoomMessage.Header.parse(bytes), header.senderID != sender.clientID {
+                transport?.noteImpersonation(sender, claimed: header.senderID)
+                return []
+            }
+            return followRoom(node.receive(bytes: bytes, from: from, now: now))
+        }
+    }
+
+    // MARK: Voice
+
+    /// Encodes one captured frame for the current voice peers. Touches only this client's
+    /// sender, so several clients may encode at once on different threads.
+    public func encode(_ frame: [Float], now: Instant) throws -> EncodedFrame {
+        let bytes = try participant.encode(frame)
+        let header = bytes.flatMap { try? VoicePacket.Header.parse($0) }
+        let destinations =
+            bytes == nil
+            ? []
+            : participant.receivers.compactMap { r in
+                voicePeers.address(of: r.peer).map { EncodedFrame.Destination(peer: r.peer, address: $0) }
+            }
+        return EncodedFrame(
+            bytes: bytes, sequenceNumber: header?.sequenceNumber ?? 0, timestamp: header?.timestamp ?? 0,
+            destinations: destinations, wireBytes: (bytes?.count ?? 0) + (transport == nil ? 0 : SealedFormat.overhead))
+    }
+
+    /// Sends an encoded frame to the peers it was encoded for, sealing each copy.
+    public func send(_ frame: EncodedFrame, now: Instant) -> [RoomEffect] {
+        guard let bytes = frame.bytes else { return [] }
+        return seal(frame.destinations.map { .send(bytes: bytes, to: $0.address) }, now: now)
+    }
+
+    /// `encode` and `send` in one.
+    public func capture(_ frame: [Float], now: Instant) throws -> [RoomEffect] {
+        send(try encode(frame, now: now), now: now)
+    }
+
+    /// Plays one frame of every voice peer and mixes them; returns the mix.
+    public func playout(now: Instant) -> [Float] {
+        participant.playout(now: now)
+        return participant.mix
+    }
+
+    // MARK: Following the members
+
+    private func followRoom(_ effects: [RoomEffect]) -> [RoomEffect] {
+        guard let node else { return effects }
+        let changed = effects.contains { effect in
+            guard case .event(let e) = effect else { return false }
+            switch e {
+            case .peerJoined, .peerLeft, .peerUpdated, .viewChanged, .leftRoom: return true
+            default: return false
+            }
+        }
+        if changed { follow(node.peers().map { ($0.clientID, $0.address) }) }
+        return effects
+    }
+
+    /// Brings the voice peers in line with `members` (in the order their receivers are added).
+    private func follow(_ members: [(clientID: String, address: RoomAddress)]) {
+        let change = voicePeers.update(members)
+        for (clientID, id) in change.removed {
+            participant.removePeer(id)
+            arrivals[clientID] = nil
+            logger.debug("voice peer removed", metadata: ["client": "\(clientID)", "voice id": "\(id)"])
+        }
+        for (clientID, id) in change.added {
+            do {
+                try participant.addPeer(id)
+                logger.debug("voice peer added", metadata: ["client": "\(clientID)", "voice id": "\(id)"])
+            } catch {
+                voicePeers.remove(clientID)
+                logger.error("could not add voice peer", metadata: ["client": "\(clientID)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private func seal(_ effects: [RoomEffect], now: Instant) -> [RoomEffect] {
+        guard let transport else { return effects }
+        var out: [RoomEffect] = []
+        out.reserveCapacity(effects.count)
+        for effect in effects {
+            switch effect {
+            case let .send(bytes, to): out += transport.send(bytes, to: to, now: now)
+            case let .broadcast(bytes): out += transport.broadcast(bytes, now: now)
+            case .event: out.append(effect)
+            }
+        }
+        return out
+    }
+}
