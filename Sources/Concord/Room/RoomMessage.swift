@@ -2,7 +2,8 @@
 ///
 /// They share the first two bytes with `VoicePacket` (version, packet type) so that one UDP
 /// port carries voice (type 1), room control (type 2) and text (type 3): a driver reads byte 1
-/// and hands the datagram to the right state machine (`VoiceRoom.receive` does exactly that).
+/// and hands the datagram to the right state machine (`VoiceClient.receive` does, through
+/// `PacketType`).
 ///
 /// ```
 ///  0       version (1)
