@@ -82,11 +82,14 @@ let package = Package(
             name: "concord",
             dependencies: ["ConcordLive", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
-        // Stand-ins for what the test machines cannot run: the ZeroTier One service's local API,
-        // in-process (tests) or as its own process (`fake-zerotier-one`, one per network namespace).
+        // What every test uses, as swift-nio ships NIOEmbedded: an in-memory datagram network, the
+        // built executables, and stand-ins for what the test machines cannot run — the ZeroTier One
+        // service's local API, in-process (tests) or as its own process (`fake-zerotier-one`, one
+        // per network namespace).
         .target(
             name: "ConcordTesting",
             dependencies: [
+                "Concord",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -96,11 +99,11 @@ let package = Package(
             name: "fake-zerotier-one",
             dependencies: ["ConcordTesting", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
-        .testTarget(name: "ConcordTests", dependencies: ["Concord", "CSndFile"]),
-        .testTarget(name: "ConcordBenchTests", dependencies: ["ConcordBench"]),
+        .testTarget(name: "ConcordTests", dependencies: ["Concord", "ConcordTesting", "CSndFile"]),
+        .testTarget(name: "ConcordBenchTests", dependencies: ["ConcordBench", "ConcordTesting"]),
         // Room protocol tests run the engine's room state machines over SimNet.
-        .testTarget(name: "RoomTests", dependencies: ["Concord", "SimNet"]),
-        .testTarget(name: "SimNetTests", dependencies: ["SimNet"]),
+        .testTarget(name: "RoomTests", dependencies: ["Concord", "ConcordTesting", "SimNet"]),
+        .testTarget(name: "SimNetTests", dependencies: ["SimNet", "ConcordTesting"]),
         // ConcordLive against an in-process fake of the ZeroTier One service (NIO HTTP server on 127.0.0.1),
         // real UDP sockets on loopback, and three `concord join` processes talking in real time.
         .testTarget(
@@ -115,11 +118,11 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
-        .testTarget(name: "SecurityTests", dependencies: ["Concord", "SimNet"]),
+        .testTarget(name: "SecurityTests", dependencies: ["Concord", "ConcordTesting", "SimNet"]),
         // Fixtures are read from the source tree (#filePath), like ConcordTests'.
         .testTarget(
             name: "SpeechQualityTests",
-            dependencies: ["SpeechQuality", "Concord"],
+            dependencies: ["SpeechQuality", "Concord", "ConcordTesting"],
             exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,7 @@
 import Concord
 import ConcordBench
 import ConcordLive
+import ConcordTesting
 import Foundation
 import Synchronization
 import Testing
@@ -26,7 +27,7 @@ import Glibc
     }
 
     struct Client {
-        var process: ClientProcess
+        var process: RunningProcess
         var output: String
         var summary: String
     }
@@ -52,7 +53,7 @@ import Glibc
                 "--duration", i == 2 ? "60" : "\(Self.seconds)",
             ]
             for j in 0..<3 where j != i { arguments += ["--peer", "\(hosts[j]):\(port)"] }
-            let process = try ClientProcess(concord: arguments, environment: ["CONCORD_HOME": home, "PATH": "/usr/bin:/bin"])
+            let process = try BuiltProduct.concord.start(arguments, environment: ["CONCORD_HOME": home, "PATH": "/usr/bin:/bin"])
             clients.append(Client(process: process, output: output, summary: summary))
         }
 
