@@ -82,14 +82,14 @@ let package = Package(
             name: "concord",
             dependencies: ["ConcordLive", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
-        // What every test uses, as swift-nio ships NIOEmbedded: an in-memory datagram network, the
-        // built executables, and stand-ins for what the test machines cannot run — the ZeroTier One
+        // What every test uses, as swift-nio ships NIOEmbedded: a room of voice clients over SimNet,
+        // an in-memory datagram network, the built executables, and stand-ins for what the test machines cannot run — the ZeroTier One
         // service's local API, in-process (tests) or as its own process (`fake-zerotier-one`, one
         // per network namespace).
         .target(
             name: "ConcordTesting",
             dependencies: [
-                "Concord",
+                "Concord", "SimNet",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -99,7 +99,7 @@ let package = Package(
             name: "fake-zerotier-one",
             dependencies: ["ConcordTesting", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
-        .testTarget(name: "ConcordTests", dependencies: ["Concord", "ConcordTesting", "CSndFile"]),
+        .testTarget(name: "ConcordTests", dependencies: ["Concord", "ConcordTesting", "SimNet", "CSndFile"]),
         .testTarget(name: "ConcordBenchTests", dependencies: ["ConcordBench", "ConcordTesting"]),
         // Room protocol tests run the engine's room state machines over SimNet.
         .testTarget(name: "RoomTests", dependencies: ["Concord", "ConcordTesting", "SimNet"]),
