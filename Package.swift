@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "Concord", targets: ["Concord"]),
+        .library(name: "AudioFiles", targets: ["AudioFiles"]),
         .library(name: "SimNet", targets: ["SimNet"]),
         .library(name: "ConcordBench", targets: ["ConcordBench"]),
         .library(name: "SpeechQuality", targets: ["SpeechQuality"]),
@@ -41,13 +42,17 @@ let package = Package(
         .target(
             name: "Concord",
             dependencies: [
-                "COpus", "CSndFile", "CSampleRate",
+                "COpus",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 // Scrypt for passphrase-derived room secrets (Crypto has no slow KDF); see SECURITY.md.
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]),
+
+        // Sound files at the engine's edge: any format libsndfile reads, downmixed and resampled
+        // (libsamplerate) to the engine's AudioFormat; WAV out.
+        .target(name: "AudioFiles", dependencies: ["Concord", "CSndFile", "CSampleRate"]),
 
         // The discrete-event network simulator; knows nothing of voice.
         .target(
@@ -63,16 +68,19 @@ let package = Package(
             resources: [.copy("Resources/visqol_speech_lattice.tflite")]),
 
         // The simulation driver: scenarios, SimNet ⇄ engine adapter, metrics, reports.
-        .target(name: "ConcordBench", dependencies: ["Concord", "SimNet"]),
+        .target(name: "ConcordBench", dependencies: ["Concord", "AudioFiles", "SimNet"]),
         .executableTarget(
             name: "concord-bench",
-            dependencies: ["ConcordBench", "SpeechQuality", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: [
+                "ConcordBench", "AudioFiles", "SpeechQuality",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
 
         // The live driver: ZeroTier service client, UDP over SwiftNIO, sound devices.
         .target(
             name: "ConcordLive",
             dependencies: [
-                "Concord", "CPortAudio",
+                "Concord", "AudioFiles", "CPortAudio",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -99,8 +107,11 @@ let package = Package(
             name: "fake-zerotier-one",
             dependencies: ["ConcordTesting", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
-        .testTarget(name: "ConcordTests", dependencies: ["Concord", "ConcordTesting", "SimNet", "CSndFile"]),
-        .testTarget(name: "ConcordBenchTests", dependencies: ["ConcordBench", "ConcordTesting"]),
+        // The speech fixtures are read through AudioFiles.
+        .testTarget(name: "ConcordTests", dependencies: ["Concord", "AudioFiles", "ConcordTesting", "SimNet"]),
+        // Writes the formats the reader must accept through libsndfile directly.
+        .testTarget(name: "AudioFilesTests", dependencies: ["AudioFiles", "Concord", "ConcordTesting", "CSndFile"]),
+        .testTarget(name: "ConcordBenchTests", dependencies: ["ConcordBench", "AudioFiles", "ConcordTesting"]),
         // Room protocol tests run the engine's room state machines over SimNet.
         .testTarget(name: "RoomTests", dependencies: ["Concord", "ConcordTesting", "SimNet"]),
         .testTarget(name: "SimNetTests", dependencies: ["SimNet", "ConcordTesting"]),
@@ -110,6 +121,7 @@ let package = Package(
             name: "ConcordLiveTests",
             dependencies: [
                 "ConcordLive",
+                "AudioFiles",
                 "ConcordTesting",
                 // The live integration test compares with the simulator's prediction and its metrics.
                 "ConcordBench",
@@ -122,7 +134,7 @@ let package = Package(
         // Fixtures are read from the source tree (#filePath), like ConcordTests'.
         .testTarget(
             name: "SpeechQualityTests",
-            dependencies: ["SpeechQuality", "Concord", "ConcordTesting"],
+            dependencies: ["SpeechQuality", "AudioFiles", "ConcordTesting"],
             exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,5 @@
+import AudioFiles
 import ConcordBench
-import Concord
 import Foundation
 
 #if canImport(Glibc)

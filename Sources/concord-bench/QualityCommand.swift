@@ -1,5 +1,5 @@
 import ArgumentParser
-import Concord
+import AudioFiles
 import Foundation
 import SpeechQuality
 

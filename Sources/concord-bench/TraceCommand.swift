@@ -1,6 +1,6 @@
 import ArgumentParser
+import AudioFiles
 import ConcordBench
-import Concord
 import Foundation
 
 struct TraceCommand: ParsableCommand {

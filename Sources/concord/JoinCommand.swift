@@ -102,10 +102,10 @@ struct JoinCommand: AsyncParsableCommand {
 
         let codec = OpusSettings.live(bitrate: bitrate, frameMilliseconds: frameMs, fec: fec)
         let frameSamples = codec.frameSamples
-        let inputDevice: any AudioInputDevice =
+        let inputDevice: any MeteredAudioSource =
             try inputWav.map { try WAVFileInput(path: $0, frameSamples: frameSamples, atEnd: loop ? .loop : .silence) }
             ?? PortAudioInput(device: input, frameSamples: frameSamples)
-        let outputDevice: any AudioOutputDevice =
+        let outputDevice: any AudioSink =
             try outputWav.map { WAVFileOutput(path: $0) } ?? PortAudioOutput(device: output, frameSamples: frameSamples)
         var networkConfiguration = UDPTransport.Configuration(
             bindHost: bind ?? "0.0.0.0", port: port, discoveryPeers: peers.compactMap { RoomAddress($0) })

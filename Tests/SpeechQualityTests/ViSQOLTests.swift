@@ -1,4 +1,4 @@
-import Concord
+import AudioFiles
 import Foundation
 import Testing
 

@@ -13,7 +13,7 @@ import Synchronization
 /// `stop()` (from any thread) closes the stream and makes `read` return false; so does a fatal
 /// device error (the stream finishing on its own) or, with a ``PortAudioStreamOptions/stallTimeout``,
 /// a device that stops calling back.
-public final class PortAudioInput: AudioInputDevice {
+public final class PortAudioInput: MeteredAudioSource {
     public let frameSamples: Int
     /// The device the stream runs on.
     public var device: AudioDeviceInfo { stream.device }

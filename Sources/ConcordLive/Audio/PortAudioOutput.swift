@@ -9,7 +9,7 @@ import Synchronization
 /// frames ahead of the device is dropped whole and counted as an overrun (the engine's clock ran
 /// ahead of this device's). The audio callback only copies from the ring to the device and
 /// plays silence for whatever is missing, counted as an underrun once the first frame arrived.
-public final class PortAudioOutput: AudioOutputDevice {
+public final class PortAudioOutput: AudioSink {
     public let frameSamples: Int
     public var device: AudioDeviceInfo { stream.device }
     /// The output latency PortAudio reports for the open stream, in seconds.

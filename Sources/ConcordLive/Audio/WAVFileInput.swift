@@ -1,3 +1,4 @@
+import AudioFiles
 import Concord
 import Synchronization
 
@@ -14,7 +15,7 @@ import Synchronization
 /// between rounds), for as long as the client runs.
 ///
 /// `stop()` from another thread ends a `read` within one frame duration.
-public final class WAVFileInput: AudioInputDevice {
+public final class WAVFileInput: MeteredAudioSource {
     /// What `read` does once the file is used up.
     public enum EndBehavior: Sendable, Equatable {
         /// Keep returning silent frames at the same pace.

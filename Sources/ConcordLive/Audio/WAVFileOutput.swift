@@ -1,3 +1,4 @@
+import AudioFiles
 import Concord
 import Synchronization
 
@@ -13,7 +14,7 @@ import Synchronization
 /// The file is created (or truncated) by the first frame written, not by `init`: a client that
 /// fails to start (its port in use, the network not joined) leaves an existing file as it was.
 /// Check that the path is writable before starting (`OutputPath.check`).
-public final class WAVFileOutput: AudioOutputDevice {
+public final class WAVFileOutput: AudioSink {
     public let path: String
     public let encoding: WAVWriter.Encoding
 

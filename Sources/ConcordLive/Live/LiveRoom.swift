@@ -100,8 +100,8 @@ public final class LiveRoom: @unchecked Sendable {
     public let configuration: Configuration
     public let address: RoomAddress
     private let transport: any DatagramTransport
-    private let input: any AudioInputDevice
-    private let output: any AudioOutputDevice
+    private let input: any MeteredAudioSource
+    private let output: any AudioSink
     private let logger: Logger
     private let inbox: SharedInbox
     private let published: Mutex<Published>
@@ -127,7 +127,7 @@ public final class LiveRoom: @unchecked Sendable {
 
     /// Binds the UDP socket, builds the engine and starts the engine thread; the client joins at once.
     public static func start(
-        _ configuration: Configuration, input: any AudioInputDevice, output: any AudioOutputDevice,
+        _ configuration: Configuration, input: any MeteredAudioSource, output: any AudioSink,
         group: any EventLoopGroup, logger: Logger
     ) async throws -> LiveRoom {
         try await start(configuration, input: input, output: output, logger: logger) { handler in
@@ -138,7 +138,7 @@ public final class LiveRoom: @unchecked Sendable {
     /// The same over any datagram transport: `bind` is given the handler that queues arrivals
     /// for the engine thread and returns the bound transport.
     public static func start(
-        _ configuration: Configuration, input: any AudioInputDevice, output: any AudioOutputDevice, logger: Logger,
+        _ configuration: Configuration, input: any MeteredAudioSource, output: any AudioSink, logger: Logger,
         bind: (@escaping DatagramHandler) async throws -> any DatagramTransport
     ) async throws -> LiveRoom {
         guard input.frameSamples == configuration.codec.frameSamples else {
@@ -178,8 +178,8 @@ public final class LiveRoom: @unchecked Sendable {
     }
 
     private init(
-        configuration: Configuration, address: RoomAddress, transport: any DatagramTransport, input: any AudioInputDevice,
-        output: any AudioOutputDevice, inbox: SharedInbox, logger: Logger
+        configuration: Configuration, address: RoomAddress, transport: any DatagramTransport, input: any MeteredAudioSource,
+        output: any AudioSink, inbox: SharedInbox, logger: Logger
     ) throws {
         self.configuration = configuration
         self.address = address

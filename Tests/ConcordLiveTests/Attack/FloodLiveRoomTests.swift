@@ -1,3 +1,4 @@
+import AudioFiles
 import Concord
 import ConcordLive
 import Foundation

@@ -1,3 +1,4 @@
+import AudioFiles
 import Foundation
 @testable import Concord
 

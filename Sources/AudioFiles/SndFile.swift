@@ -19,8 +19,8 @@ enum SndFile {
     /// When `sf_open` fails it returns NULL and leaves the reason in a process-wide variable that
     /// the next failing open overwrites. Swift Testing (and a sweep of simulations) opens files
     /// on several threads at once, so without this lock one file's error could carry another
-    /// file's reason. Opening is at the edge of the engine, never on a frame tick, so a lock
-    /// here does not break the "no locks inside the engine" rule that matters for real time.
+    /// file's reason. The lock is one reason sound files live outside the engine, which takes
+    /// none; a file is opened before a call starts, never on a frame tick.
     private static let openLock = Mutex<Void>(())
 
     /// Opens `path` in `mode` (`SFM_READ` or `SFM_WRITE`), filling `info`.

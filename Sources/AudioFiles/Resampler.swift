@@ -1,4 +1,5 @@
 import CSampleRate
+import Concord
 
 /// Streaming sample-rate conversion of mono Float32 audio, owning a libsamplerate `SRC_STATE`.
 ///

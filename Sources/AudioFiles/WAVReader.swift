@@ -1,4 +1,5 @@
 import CSndFile
+import Concord
 
 /// Reads any sound file libsndfile understands into the engine's format: 48 kHz mono Float32.
 ///

@@ -1,4 +1,5 @@
 import CSndFile
+import Concord
 
 /// Writes Float32 audio to a WAV file through libsndfile, owning the `SNDFILE*`.
 ///
@@ -56,7 +57,7 @@ public final class WAVWriter {
     /// Creates a file in any libsndfile `format` (container | encoding), e.g. 24-bit WAV,
     /// FLAC or AIFF.
     ///
-    /// Internal: the engine only ever writes 16-bit or float WAV; the tests use this to make
+    /// Internal: Concord only ever writes 16-bit or float WAV; the tests use this to make
     /// the other formats the reader must accept.
     init(path: String, format: Int32, sampleRate: Int, channels: Int) throws(SoundFileError) {
         guard sampleRate > 0, sampleRate <= Int(Int32.max), channels > 0, channels <= 1024 else {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Concord
+@testable import AudioFiles
 
 /// A WAV cut short (its data chunk smaller than the header announces) is refused with the
 /// frames found and announced. libsndfile alone would shrink its frame count to what is there

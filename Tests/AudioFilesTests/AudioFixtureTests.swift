@@ -1,12 +1,12 @@
+import AudioFiles
+import Concord
 import Foundation
 import Testing
-@testable import Concord
 
 /// The committed speech fixtures keep the promises `fixtures/README.md` makes.
 @Suite struct AudioFixtureTests {
     static let fixtures: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()  // Audio
-        .deletingLastPathComponent()  // ConcordTests
+        .deletingLastPathComponent()  // AudioFilesTests
         .deletingLastPathComponent()  // Tests
         .deletingLastPathComponent()  // package root
         .appendingPathComponent("fixtures", isDirectory: true)

@@ -1,7 +1,7 @@
 import CSndFile
 import Foundation
 import Testing
-@testable import Concord
+@testable import AudioFiles
 
 @Suite struct AudioFileTests {
     // MARK: Round trips

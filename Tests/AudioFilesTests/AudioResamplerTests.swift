@@ -1,5 +1,5 @@
 import Testing
-@testable import Concord
+@testable import AudioFiles
 
 @Suite struct AudioResamplerTests {
     @Test func audioResamplerStreamingMatchesOneShot() throws {

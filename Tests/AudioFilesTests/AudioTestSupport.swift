@@ -1,5 +1,4 @@
 import Foundation
-@testable import Concord
 
 /// A fresh directory under the system temporary directory, removed when the value goes away.
 final class AudioTemporaryDirectory {
