@@ -4,8 +4,9 @@
 /// room of the same id merging, or a member it had dropped) and when it learns that the room had
 /// declared it dead: in each case texts were sent that were never owed to it live.
 ///
-/// - A fetch from a member already queued or under way, or asked within `cooldown`, is not
-///   queued again: rooms that merge would otherwise ask each other once per member they learn of.
+/// - A member already queued or under way is not queued again, nor one asked within `cooldown`
+///   (the span of one exchange with its retries): the answer it is giving or just gave holds
+///   what a second request would ask for.
 /// - At most `maxUnderWay` fetches are under way; the others wait their turn in the order they
 ///   were queued. Each request names what the node holds, so a request sent after earlier answers
 ///   arrived is small to answer: a merge of large rooms costs one full answer per few members,
