@@ -441,22 +441,6 @@ public final class SimNetRoom {
         return nil
     }
 
-    /// Corruption check: every record names a client of this simulation with its true address
-    /// and a display name it really uses; no client lists one that was never started.
-    public func membershipIsSound() -> Bool {
-        let started = Set(slots.filter { $0.generation > 0 }.map { Self.clientID($0.index) })
-        for slot in slots where slot.running {
-            guard let node = slot.node else { continue }
-            for r in node.membership.records.values {
-                guard started.contains(r.clientID), let i = Int(r.clientID.dropFirst("client-".count)),
-                    r.address == address(i), r.displayName == "Person \(i)"
-                else { return false }
-            }
-            if node.phase == .member, node.membership[node.clientID]?.status != .alive { return false }
-        }
-        return true
-    }
-
     public func events(_ i: Int) -> [RoomEvent] { slots[i].events.map(\.event) }
 
     /// Texts client `i` received, in order.
