@@ -98,12 +98,14 @@ let package = Package(
             name: "concord",
             dependencies: ["ConcordLive", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
-        // Stand-ins for what the test machines cannot run: the ZeroTier One service's local API,
-        // in-process (tests) or as its own process (`fake-zerotier-one`, one per network namespace).
+        // What every test uses, as swift-nio ships NIOEmbedded: a room of voice clients over SimNet,
+        // an in-memory datagram network, the built executables, and stand-ins for what the test machines cannot run — the ZeroTier One
+        // service's local API, in-process (tests) or as its own process (`fake-zerotier-one`, one
+        // per network namespace).
         .target(
             name: "ConcordTesting",
             dependencies: [
-                "IPAddress",
+                "Concord", "SimNet", "IPAddress",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -114,13 +116,13 @@ let package = Package(
             dependencies: ["ConcordTesting", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // The speech fixtures are read through AudioFiles.
-        .testTarget(name: "ConcordTests", dependencies: ["Concord", "AudioFiles", "SeededRandom"]),
+        .testTarget(name: "ConcordTests", dependencies: ["Concord", "AudioFiles", "ConcordTesting", "SimNet", "SeededRandom"]),
         // Writes the formats the reader must accept through libsndfile directly.
-        .testTarget(name: "AudioFilesTests", dependencies: ["AudioFiles", "Concord", "CSndFile"]),
-        .testTarget(name: "ConcordBenchTests", dependencies: ["ConcordBench", "AudioFiles", "SeededRandom"]),
+        .testTarget(name: "AudioFilesTests", dependencies: ["AudioFiles", "Concord", "ConcordTesting", "CSndFile"]),
+        .testTarget(name: "ConcordBenchTests", dependencies: ["ConcordBench", "AudioFiles", "ConcordTesting", "SeededRandom"]),
         // Room protocol tests run the engine's room state machines over SimNet.
-        .testTarget(name: "RoomTests", dependencies: ["Concord", "SimNet", "SeededRandom"]),
-        .testTarget(name: "SimNetTests", dependencies: ["SimNet"]),
+        .testTarget(name: "RoomTests", dependencies: ["Concord", "ConcordTesting", "SimNet", "SeededRandom"]),
+        .testTarget(name: "SimNetTests", dependencies: ["SimNet", "ConcordTesting"]),
         // ConcordLive against an in-process fake of the ZeroTier One service (NIO HTTP server on 127.0.0.1),
         // real UDP sockets on loopback, and three `concord join` processes talking in real time.
         .testTarget(
@@ -136,11 +138,11 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
-        .testTarget(name: "SecurityTests", dependencies: ["Concord", "SimNet", "SeededRandom"]),
+        .testTarget(name: "SecurityTests", dependencies: ["Concord", "ConcordTesting", "SimNet", "SeededRandom"]),
         // Fixtures are read from the source tree (#filePath), like ConcordTests'.
         .testTarget(
             name: "SpeechQualityTests",
-            dependencies: ["SpeechQuality", "AudioFiles"],
+            dependencies: ["SpeechQuality", "AudioFiles", "ConcordTesting"],
             exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

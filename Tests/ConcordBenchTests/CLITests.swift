@@ -1,30 +1,12 @@
+import ConcordTesting
 import Foundation
 import Testing
 
 /// The `concord-bench` executable itself: misuse and bad input give a clear message and a
 /// non-zero exit before any long work.
 @Suite struct CLITests {
-    static var binary: String {
-        // The test bundle lives in the build folder next to the executables.
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("concord-bench").path), dir.path != "/" {
-            dir = dir.deletingLastPathComponent()
-        }
-        return dir.appendingPathComponent("concord-bench").path
-    }
-
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = BenchFixtures.root
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    static func run(_ arguments: [String]) throws -> BuiltProduct.Finished {
+        try BuiltProduct.concordBench.run(arguments, in: BenchFixtures.root)
     }
 
     @Test(arguments: [

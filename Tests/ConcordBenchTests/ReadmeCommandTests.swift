@@ -1,3 +1,4 @@
+import ConcordTesting
 import Foundation
 import Testing
 
@@ -49,10 +50,6 @@ import Testing
         return commands
     }
 
-    static func binary(_ name: String) -> String {
-        URL(fileURLWithPath: CLITests.binary).deletingLastPathComponent().appendingPathComponent(name).path
-    }
-
     @Test func theReadmeDocumentsBenchCommands() {
         let commands = Self.documentedCommands()
         #expect(commands.count >= 6, "found \(commands.map(\.testDescription))")
@@ -88,17 +85,9 @@ import Testing
         default:
             _ = replace("--seconds", with: { _ in "1" })
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary(command.words[0]))
-        process.arguments = words
-        process.currentDirectoryURL = BenchFixtures.root
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let log = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationReason == .exit && process.terminationStatus == 0, "\(words.joined(separator: " ")):\n\(log)")
+        let finished = try BuiltProduct(command.words[0]).run(words, in: BenchFixtures.root)
+        let log = finished.output
+        #expect(finished.reason == .exit && finished.status == 0, "\(words.joined(separator: " ")):\n\(log)")
         switch subcommand {
         case "run", "trace":
             #expect(FileManager.default.fileExists(atPath: output!.appendingPathComponent("report.json").path), "\(log)")

@@ -4,20 +4,10 @@ import Testing
 
 /// The `concord zerotier …` subcommands, run as a user would, against the fake service.
 @Suite struct ZeroTierCLITests {
-    static var binary: String { builtProduct("concord") }
-
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-
-        var stderrLines: [Substring] { stderr.split(separator: "\n") }
-    }
-
     /// Runs `concord` with only ZEROTIER_HOME and HOME set (HOME empty-handed, so no user token copy
     /// is found), on a thread of its own so that a test can act on the fake while it runs.
-    static func run(_ arguments: [String], home: String) async throws -> Result {
-        try await runProcess(binary, arguments, environment: [
+    static func run(_ arguments: [String], home: String) async throws -> BuiltProduct.Finished {
+        try await BuiltProduct.concord.run(arguments, environment: [
             "ZEROTIER_HOME": home, "HOME": "/nonexistent-concord-user", "PATH": "/usr/bin:/bin",
         ])
     }
@@ -169,7 +159,7 @@ import Testing
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("concord-zt-join-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: dir) }
-            async let joining = runProcess(Self.binary, [
+            async let joining = BuiltProduct.concord.run([
                 "join", "standup", "--network", Self.nwid, "--name", "ana", "--port", "\(40_000 + Int.random(in: 0..<20_000))",
                 "--input-wav", ThreeClientsTests.fixtures.appendingPathComponent("a.wav").path,
                 "--output-wav", dir.appendingPathComponent("out.wav").path, "--duration", "1",
@@ -204,41 +194,6 @@ import Testing
     }
 }
 
-/// Runs `executable` to its end on a thread of its own (not the test's cooperative pool, which the
-/// blocking reads would starve) and returns its exit status and output.
-func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]) async throws -> ZeroTierCLITests.Result {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread {
-            do {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: executable)
-                process.arguments = arguments
-                process.environment = environment
-                let out = Pipe()
-                let err = Pipe()
-                process.standardOutput = out
-                process.standardError = err
-                try process.run()
-                // Drain stderr on another thread so that neither pipe can fill and stall the child.
-                let stderrBox = StderrBox()
-                let reader = Thread { stderrBox.data = err.fileHandleForReading.readDataToEndOfFile(); stderrBox.done.signal() }
-                reader.start()
-                let stdout = out.fileHandleForReading.readDataToEndOfFile()
-                stderrBox.done.wait()
-                process.waitUntilExit()
-                continuation.resume(returning: ZeroTierCLITests.Result(
-                    status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                    stderr: String(decoding: stderrBox.data, as: UTF8.self)))
-            } catch {
-                continuation.resume(throwing: error)
-            }
-        }
-        thread.start()
-    }
-}
-
-/// Hands stderr from its reader thread to the waiting one (the semaphore orders the accesses).
-private final class StderrBox: @unchecked Sendable {
-    var data = Data()
-    let done = DispatchSemaphore(value: 0)
+extension BuiltProduct.Finished {
+    var stderrLines: [Substring] { stderr.split(separator: "\n") }
 }

@@ -1,3 +1,4 @@
+import ConcordTesting
 import Foundation
 import Testing
 
@@ -15,9 +16,7 @@ import Testing
 
     /// Starts the fake and waits for its `ready PORT` line (at most 30 s).
     static func start(_ arguments: [String]) async throws -> Running {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: builtProduct("fake-zerotier-one"))
-        process.arguments = arguments
+        let process = BuiltProduct.fakeZeroTierOne.process(arguments)
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
@@ -73,11 +72,10 @@ import Testing
         #expect(try FileManager.default.attributesOfItem(atPath: tokenPath)[.posixPermissions] as? Int == 0o600)
 
         let environment = ["ZEROTIER_HOME": home.path, "HOME": "/nonexistent-concord-user", "PATH": "/usr/bin:/bin"]
-        let concord = builtProduct("concord")
-        let status = try await runProcess(concord, ["zerotier", "status"], environment: environment)
+        let status = try await BuiltProduct.concord.run(["zerotier", "status"], environment: environment)
         #expect(status.stdout.hasPrefix("node      0a1b2c3d4e\nonline    yes\n"), "\(status.stderr)")
 
-        async let joining = runProcess(concord, ["zerotier", "join", Self.nwid, "--timeout", "30"], environment: environment)
+        async let joining = BuiltProduct.concord.run(["zerotier", "join", Self.nwid, "--timeout", "30"], environment: environment)
         // The network is denied from 0.3 s after the join; authorize it a little later, as an admin would.
         try await Task.sleep(for: .seconds(1.5))
         let authorized = try await rawRequest(port: running.port, "POST", "/fake/authorize/\(Self.nwid)", token: token)
@@ -87,15 +85,14 @@ import Testing
         #expect(join.stdout == "Joined 8056c2e21c000001: this node is 10.77.0.2/24\n")
         #expect(join.stderr.contains("access denied (ACCESS_DENIED): node 0a1b2c3d4e is not authorized"))
 
-        let networks = try await runProcess(concord, ["zerotier", "networks"], environment: environment)
+        let networks = try await BuiltProduct.concord.run(["zerotier", "networks"], environment: environment)
         #expect(networks.stdout == "8056c2e21c000001  concord-test  OK  PRIVATE  fd80:56c2:e21c:0:199:930a:1b2c:3d4e/88,fc9c:56c2:e30a:1b2c:3d4e::1/40,10.77.0.2/24\n")
 
-        let leave = try await runProcess(concord, ["zerotier", "leave", Self.nwid], environment: environment)
+        let leave = try await BuiltProduct.concord.run(["zerotier", "leave", Self.nwid], environment: environment)
         #expect(leave.stdout == "Left 8056c2e21c000001.\n")
 
         // A second fake on the same port cannot start, and says so (exit 1, not a crash).
-        let clash = try await runProcess(
-            builtProduct("fake-zerotier-one"),
+        let clash = try await BuiltProduct.fakeZeroTierOne.run(
             ["--home", home.appendingPathComponent("second").path, "--ipv4", "10.77.0.3/24", "--port", String(running.port)],
             environment: [:])
         #expect(clash.status == 1)
@@ -107,8 +104,8 @@ import Testing
     }
 
     @Test func misuseIsAUsageErrorWithASentence() async throws {
-        let result = try await runProcess(
-            builtProduct("fake-zerotier-one"), ["--home", "/tmp/unused-concord-zt", "--ipv4", "10.77.0.2"], environment: [:])
+        let result = try await BuiltProduct.fakeZeroTierOne.run(
+            ["--home", "/tmp/unused-concord-zt", "--ipv4", "10.77.0.2"], environment: [:])
         #expect(result.status == 64)
         #expect(result.stderr.contains("--ipv4 10.77.0.2: expected an IPv4 address and prefix length, e.g. 10.77.0.2/24"))
     }

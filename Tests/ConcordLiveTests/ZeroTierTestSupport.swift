@@ -35,13 +35,3 @@ func rawRequest(
         method: .init(rawValue: method), path: path, headers: token.map { [("X-ZT1-Auth", $0)] } ?? [], body: body)
     return (response.status, String(decoding: response.body, as: UTF8.self))
 }
-
-/// A product built next to the test bundle (`concord`, `fake-zerotier-one`): the bundle lives in
-/// the build folder with the executables, so walk up from it until the product is found.
-func builtProduct(_ name: String) -> String {
-    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    while !FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent(name).path), dir.path != "/" {
-        dir = dir.deletingLastPathComponent()
-    }
-    return dir.appendingPathComponent(name).path
-}

@@ -1,11 +1,12 @@
 import Testing
 @testable import Concord
+import ConcordTesting
 import SimNet
 
 /// Figures printed by the tests (collected for docs/Rooms.md).
 func report(_ line: String) { print("[rooms] \(line)") }
 
-extension RoomSim {
+extension SimNetRoom {
     /// Starts nodes: the first now, the others at seeded random times within `spread`; runs until
     /// the last has started (so convergence can be measured from there).
     func startStaggered(_ indices: Range<Int>, spread: SimTime, seed: UInt64) {
@@ -31,7 +32,7 @@ extension RoomSim {
     func peersConverge(count: Int) throws {
         // A ZeroTier-like path: 10 ms ± 2 ms (uniform, so L ≤ 12 ms exactly).
         let path = PathConditions(delay: .milliseconds(10), jitter: .milliseconds(2), jitterDistribution: .uniform)
-        let sim = RoomSim(count: count, seed: UInt64(100 + count), conditions: path)
+        let sim = SimNetRoom(count: count, seed: UInt64(100 + count), conditions: path)
         // The first creates the room alone; the rest join over 2 s.
         sim.start(0)
         sim.run(for: .milliseconds(Int(Self.settings.discoveryWait) + 200))
@@ -74,7 +75,7 @@ extension RoomSim {
         let conditions = PathConditions(
             delay: .milliseconds(5), jitter: .milliseconds(3), allowReordering: true, loss: .bernoulli(loss),
             duplicate: 0.05)
-        let sim = RoomSim(count: 12, seed: 7 + UInt64(loss * 100), conditions: conditions)
+        let sim = SimNetRoom(count: 12, seed: 7 + UInt64(loss * 100), conditions: conditions)
         sim.startStaggered(0..<12, spread: .seconds(3), seed: 99)
         var sound = sim.membershipIsSound()
         let quiet = SimTime.milliseconds(Self.settings.quietConvergenceTime(maxOneWayLatency: 5 + 3 * 3))
@@ -93,7 +94,7 @@ extension RoomSim {
     /// discovery and counts them in when it creates the room; the lattice merge does the rest.
     @Test(arguments: [2, 5])
     func simultaneousCreationEndsInOneRoom(count: Int) throws {
-        let sim = RoomSim(count: count, seed: UInt64(200 + count))
+        let sim = SimNetRoom(count: count, seed: UInt64(200 + count))
         for i in 0..<count { sim.start(i) }
         let took = try #require(sim.runUntilConverged(within: Self.quiet))
         report("\(count) simultaneous creators: one room after \(took.milliseconds) ms")
@@ -105,7 +106,7 @@ extension RoomSim {
     /// Same, but the discovery broadcasts are lost: every client creates its own room, and the
     /// rooms still merge (announcements, then push-pull).
     @Test func simultaneousCreationWithoutDiscoveryMerges() throws {
-        let sim = RoomSim(count: 5, seed: 301)
+        let sim = SimNetRoom(count: 5, seed: 301)
         sim.broadcastLimit = 0  // discovery reaches nobody
         for i in 0..<5 { sim.start(i) }
         sim.run(for: .milliseconds(Int(Self.settings.discoveryWait) + 200))
@@ -119,7 +120,7 @@ extension RoomSim {
     /// ZeroTier delivers a broadcast to at most 32 peers: 50 peers still converge, through
     /// gossip of the member list.
     @Test func broadcastToAtMost32PeersStillConverges() throws {
-        let sim = RoomSim(count: 50, seed: 404, broadcastLimit: 32)
+        let sim = SimNetRoom(count: 50, seed: 404, broadcastLimit: 32)
         sim.start(0)
         sim.run(for: .milliseconds(Int(Self.settings.discoveryWait) + 200))
         sim.startStaggered(1..<50, spread: .seconds(2), seed: 5)

@@ -1,8 +1,9 @@
 import Testing
 @testable import Concord
+import ConcordTesting
 import SimNet
 
-extension RoomSim {
+extension SimNetRoom {
     /// When node `observer` dropped `clientID` from its view (its first peerLeft for it after `after`).
     func leftAt(_ observer: Int, _ clientID: String, after: SimTime) -> (time: SimTime, reason: LeaveReason)? {
         for (t, e) in slots[observer].events where t >= after {
@@ -31,7 +32,7 @@ extension RoomSim {
     /// with 5% loss (loss can only make detection earlier, never later).
     @Test(arguments: [false, true])
     func crashLeavesEveryViewWithinTheBound(lossy: Bool) throws {
-        let sim = RoomSim(count: 12, seed: lossy ? 31 : 30, conditions: lossy ? Self.lossy : .ideal)
+        let sim = SimNetRoom(count: 12, seed: lossy ? 31 : 30, conditions: lossy ? Self.lossy : .ideal)
         #expect(sim.converge(12, within: Self.quiet))
         sim.run(for: .seconds(2))
         let crashAt = sim.now
@@ -42,7 +43,7 @@ extension RoomSim {
         var worst = 0.0
         for observer in sim.liveSlots.map(\.index) {
             for victim in [3, 7] {
-                let left = try #require(sim.leftAt(observer, RoomSim.clientID(victim), after: crashAt))
+                let left = try #require(sim.leftAt(observer, SimNetRoom.clientID(victim), after: crashAt))
                 #expect(left.reason == .failed)
                 worst = max(worst, (left.time - crashAt).milliseconds)
             }
@@ -55,14 +56,14 @@ extension RoomSim {
     /// A graceful leave reaches every member directly: on a clean network each view drops the
     /// leaver at once (no latency on ideal paths); with 20% loss, within two gossip rounds.
     @Test func gracefulLeaveIsImmediate() throws {
-        let sim = RoomSim(count: 8, seed: 40)
+        let sim = SimNetRoom(count: 8, seed: 40)
         #expect(sim.converge(8, within: Self.quiet))
         sim.run(for: .seconds(1))
         let at = sim.now
         sim.leave(2)
         sim.run(for: .milliseconds(1))
         for observer in sim.liveSlots.map(\.index) {
-            let left = try #require(sim.leftAt(observer, RoomSim.clientID(2), after: at))
+            let left = try #require(sim.leftAt(observer, SimNetRoom.clientID(2), after: at))
             #expect(left.reason == .left && left.time == at)
         }
         #expect(sim.converged)
@@ -71,7 +72,7 @@ extension RoomSim {
 
     @Test func gracefulLeaveUnderLoss() throws {
         let conditions = PathConditions(delay: .milliseconds(5), loss: .bernoulli(0.2))
-        let sim = RoomSim(count: 8, seed: 41, conditions: conditions)
+        let sim = SimNetRoom(count: 8, seed: 41, conditions: conditions)
         #expect(sim.converge(8, within: Self.quiet))
         sim.run(for: .seconds(1))
         let at = sim.now
@@ -80,7 +81,7 @@ extension RoomSim {
         sim.run(for: .milliseconds(Int(bound)))
         var worst = 0.0
         for observer in sim.liveSlots.map(\.index) {
-            let left = try #require(sim.leftAt(observer, RoomSim.clientID(2), after: at))
+            let left = try #require(sim.leftAt(observer, SimNetRoom.clientID(2), after: at))
             #expect(left.reason == .left)
             worst = max(worst, (left.time - at).milliseconds)
         }
@@ -91,10 +92,10 @@ extension RoomSim {
     /// incarnation — both before the room noticed the crash and after it declared it dead.
     @Test(arguments: [false, true])
     func rejoinAfterCrash(afterDetection: Bool) throws {
-        let sim = RoomSim(count: 6, seed: afterDetection ? 51 : 50)
+        let sim = SimNetRoom(count: 6, seed: afterDetection ? 51 : 50)
         #expect(sim.converge(6, within: Self.quiet))
         sim.run(for: .seconds(2))
-        let old = try #require(sim.slots[0].node?.membership[RoomSim.clientID(4)]?.incarnation)
+        let old = try #require(sim.slots[0].node?.membership[SimNetRoom.clientID(4)]?.incarnation)
         sim.crash(4)
         sim.run(for: afterDetection ? .seconds(4) : .milliseconds(300))
         sim.start(4)
@@ -105,7 +106,7 @@ extension RoomSim {
         // a heartbeat and a gossip round every member holds the new incarnation.
         sim.run(for: .milliseconds(Int(Self.settings.heartbeatInterval + Self.settings.gossipInterval)))
         for slot in sim.liveSlots {
-            let r = try #require(slot.node?.membership[RoomSim.clientID(4)])
+            let r = try #require(slot.node?.membership[SimNetRoom.clientID(4)])
             #expect(r.incarnation > old && r.status == .alive)
         }
         sim.run(for: .seconds(4))
@@ -117,13 +118,13 @@ extension RoomSim {
     /// their tombstones last, and via announcements after that.
     @Test(arguments: [10, 40])
     func partitionSplitsAndHeals(partitionSeconds: Int) throws {
-        let sim = RoomSim(count: 8, seed: UInt64(60 + partitionSeconds))
+        let sim = SimNetRoom(count: 8, seed: UInt64(60 + partitionSeconds))
         #expect(sim.converge(8, within: Self.quiet))
         let a = Array(sim.slots[0..<4].map(\.host)), b = Array(sim.slots[4..<8].map(\.host))
         sim.network.partition(a, b)
         sim.run(for: .milliseconds(Int(Self.settings.failureDetectionBound(maxOneWayLatency: 0)) + 1))
-        let sideA = (0..<4).map(RoomSim.clientID).sorted(by: utf8Less)
-        let sideB = (4..<8).map(RoomSim.clientID).sorted(by: utf8Less)
+        let sideA = (0..<4).map(SimNetRoom.clientID).sorted(by: utf8Less)
+        let sideB = (4..<8).map(SimNetRoom.clientID).sorted(by: utf8Less)
         for i in 0..<8 { #expect(sim.slots[i].node?.view == (i < 4 ? sideA : sideB)) }
         sim.run(for: .seconds(partitionSeconds - 3))
         for i in 0..<8 { #expect(sim.slots[i].node?.view == (i < 4 ? sideA : sideB)) }
@@ -144,7 +145,7 @@ extension RoomSim {
     @Test(arguments: [1, 2, 3] as [UInt64])
     func quietNetworkConverges(seed: UInt64) throws {
         let n = 16
-        let sim = RoomSim(count: n, seed: 1000 + seed, conditions: Self.lossy)
+        let sim = SimNetRoom(count: n, seed: 1000 + seed, conditions: Self.lossy)
         var rng = SplitMix64(seed: seed)
         var partitioned = false
         var sound = true

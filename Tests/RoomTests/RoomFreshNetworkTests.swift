@@ -1,8 +1,9 @@
 import Testing
 @testable import Concord
+import ConcordTesting
 import SimNet
 
-extension RoomSim {
+extension SimNetRoom {
     /// Runs in 10 ms steps until `done` or `deadline` after `since`; each node in `texts` sends its
     /// text as soon as it is a member (created or joined). Returns the time from `since` to `done`.
     func run(
@@ -47,7 +48,7 @@ extension RoomSim {
     /// merges at once (push-pull with the welcomer) and fetches its history.
     @Test(arguments: [(1, false, 1000), (2, false, 1000), (3, true, 1000), (4, true, 1000), (5, false, 2000), (6, true, 2000)] as [(UInt64, Bool, Int)])
     func simultaneousStartOnAFreshNetworkSharesOneRoomWithin5s(seed: UInt64, broadcastsDelayed: Bool, sweepMs: Int) throws {
-        let sim = RoomSim(count: 3, seed: 600 + seed, conditions: Self.path)
+        let sim = SimNetRoom(count: 3, seed: 600 + seed, conditions: Self.path)
         sim.newMemberBroadcasts = .init(delay: broadcastsDelayed ? .seconds(25) : nil)
         sim.unicastCopies = .milliseconds(sweepMs)
         let texts = Dictionary(uniqueKeysWithValues: (0..<3).map { ($0, "hello from \($0)") })
@@ -75,7 +76,7 @@ extension RoomSim {
     /// They still merge then, with every text everywhere once: the protocol itself needs no
     /// timely broadcast, only some broadcast or unicast contact.
     @Test func simultaneousStartWithQueuedBroadcastsOnlyMergesWhenTheyArrive() throws {
-        let sim = RoomSim(count: 3, seed: 610, conditions: Self.path)
+        let sim = SimNetRoom(count: 3, seed: 610, conditions: Self.path)
         sim.newMemberBroadcasts = .init(delay: .seconds(25))
         let texts = Dictionary(uniqueKeysWithValues: (0..<3).map { ($0, "early \($0)") })
         let start = sim.now
@@ -93,7 +94,7 @@ extension RoomSim {
     /// arrive at once (only broadcasts *to* it are queued), so it joins the existing room promptly
     /// and gets the history, with no unicast copies needed.
     @Test func newMemberJoinsAnEstablishedRoomPromptly() throws {
-        let sim = RoomSim(count: 3, seed: 620, conditions: Self.path)
+        let sim = SimNetRoom(count: 3, seed: 620, conditions: Self.path)
         sim.newMemberBroadcasts = .init(delay: .seconds(25))
         sim.start(0)
         sim.start(1)
@@ -116,7 +117,7 @@ extension RoomSim {
     /// and every node's history lists them in the same order.
     @Test(arguments: [700, 701, 702] as [UInt64])
     func textsSentApartReachEveryoneAfterTheMerge(seed: UInt64) throws {
-        let sim = RoomSim(count: 3, seed: seed, conditions: Self.path)
+        let sim = SimNetRoom(count: 3, seed: seed, conditions: Self.path)
         let hosts = sim.slots.map(\.host)
         sim.network.partition([hosts[0]], [hosts[1], hosts[2]])
         sim.network.partition([hosts[1]], [hosts[2]])
@@ -149,7 +150,7 @@ extension RoomSim {
     /// announcement per `announceIntervalMax` (its smallest member's), plus nothing else.
     @Test(arguments: [3, 12])
     func broadcastsPerRoomStayOnePerAnnounceInterval(count: Int) throws {
-        let sim = RoomSim(count: count, seed: 800 + UInt64(count))
+        let sim = SimNetRoom(count: count, seed: 800 + UInt64(count))
         sim.start(0)
         sim.run(for: .milliseconds(1200))
         sim.startStaggered(1..<count, spread: .seconds(1), seed: 9)
@@ -172,7 +173,7 @@ extension RoomFreshNetworkTests {
     /// answers with one announcement — in a sealed room the answer that reaches a new process
     /// whose address still has the previous life's session — and nobody else broadcasts.
     @Test func restartedMemberIsAnsweredByOneAnnouncement() throws {
-        let sim = RoomSim(count: 3, seed: 630, conditions: Self.path)
+        let sim = SimNetRoom(count: 3, seed: 630, conditions: Self.path)
         sim.start(0)
         sim.run(for: .milliseconds(1200))
         sim.start(1)

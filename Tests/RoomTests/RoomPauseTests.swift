@@ -1,8 +1,9 @@
 import Testing
 @testable import Concord
+import ConcordTesting
 import SimNet
 
-extension RoomSim {
+extension SimNetRoom {
     /// Every view change node `observer` reported at or after `after`, with its time.
     func viewChanges(_ observer: Int, after: SimTime) -> [(time: SimTime, view: [String])] {
         slots[observer].events.compactMap { entry in
@@ -14,7 +15,7 @@ extension RoomSim {
     /// True if node `observer` never dropped any of `members` from its view at or after `after`:
     /// no `peerLeft` for them and every view change still lists them.
     func neverDropped(_ observer: Int, _ members: [Int], after: SimTime) -> Bool {
-        let ids = members.map(RoomSim.clientID)
+        let ids = members.map(SimNetRoom.clientID)
         for (t, e) in slots[observer].events where t >= after {
             if case let .peerLeft(id, _) = e, ids.contains(id) { return false }
         }
@@ -38,16 +39,16 @@ extension RoomSim {
     /// `resumeBound` of its resumption.
     @Test(arguments: [(3500, false), (3500, true), (5000, false), (5000, true)])
     func pausedMemberDoesNotBreakTheRoom(pauseMs: Int, tickFirst: Bool) throws {
-        let sim = RoomSim(count: 3, seed: UInt64(500 + pauseMs / 100 + (tickFirst ? 1 : 0)), conditions: Self.path)
-        sim.start(0, voice: true)
+        let sim = SimNetRoom(count: 3, seed: UInt64(500 + pauseMs / 100 + (tickFirst ? 1 : 0)), conditions: Self.path)
+        sim.start(0)
         sim.run(for: .milliseconds(1200))
-        sim.start(1, voice: true)
-        sim.start(2, voice: true)
+        sim.start(1)
+        sim.start(2)
         _ = try #require(sim.runUntilConverged(within: Self.quiet))
         sim.run(for: .seconds(3))
-        let v0 = VoicePeers.voiceID(for: RoomSim.clientID(0)), v1 = VoicePeers.voiceID(for: RoomSim.clientID(1))
-        let receiver01 = try #require(sim.slots[0].voice?.participant.receiver(for: v1))
-        let receiver10 = try #require(sim.slots[1].voice?.participant.receiver(for: v0))
+        let v0 = VoicePeers.voiceID(for: SimNetRoom.clientID(0)), v1 = VoicePeers.voiceID(for: SimNetRoom.clientID(1))
+        let receiver01 = try #require(sim.slots[0].client?.participant.receiver(for: v1))
+        let receiver10 = try #require(sim.slots[1].client?.participant.receiver(for: v0))
 
         let pausedAt = sim.now
         sim.pause(2)
@@ -59,7 +60,7 @@ extension RoomSim {
         try sim.sendText(1, "while paused, declared dead")
         sim.run(for: .milliseconds(200))
         // The others did notice the silence: a pause this long is a death in their eyes.
-        #expect(!(sim.slots[0].node?.view.contains(RoomSim.clientID(2)) ?? true))
+        #expect(!(sim.slots[0].node?.view.contains(SimNetRoom.clientID(2)) ?? true))
         sim.resume(2, tickFirst: tickFirst)
         let resumedAt = sim.now
         let bound = Self.settings.resumeBound(maxOneWayLatency: 8)
@@ -77,8 +78,8 @@ extension RoomSim {
         #expect(sim.slots[2].node?.statistics.deathsDeclared == 0)
         #expect(sim.slots[2].node?.statistics.pausesAbsorbed == 1)
         // No voice receiver between the two healthy members was torn down and rebuilt.
-        #expect(sim.slots[0].voice?.participant.receiver(for: v1) === receiver01)
-        #expect(sim.slots[1].voice?.participant.receiver(for: v0) === receiver10)
+        #expect(sim.slots[0].client?.participant.receiver(for: v1) === receiver01)
+        #expect(sim.slots[1].client?.participant.receiver(for: v0) === receiver10)
         // Texts sent during the pause reach the resumed member exactly once (live from its
         // backlog, or from history after it learnt it had been declared dead).
         #expect(sim.received(2).map(\.text).sorted() == ["while paused, declared dead", "while paused, still a member"])
@@ -92,7 +93,7 @@ extension RoomSim {
     /// A pause shorter than the death timeout but longer than the suspicion timeout: nobody is
     /// suspected by the resumed member, and its own suspicion is refuted without anyone leaving.
     @Test func shortPauseCausesNoSuspicionAtTheResumedMember() throws {
-        let sim = RoomSim(count: 3, seed: 520, conditions: Self.path)
+        let sim = SimNetRoom(count: 3, seed: 520, conditions: Self.path)
         sim.start(0)
         sim.run(for: .milliseconds(1200))
         sim.start(1)
@@ -114,7 +115,7 @@ extension RoomSim {
     /// suspect) — the record stays dead, the lattice untouched — member 1 learns of the report
     /// and refutes, and node 0 never drops it.
     @Test func deathReportIsNotBelievedOverFreshDirectEvidence() throws {
-        let sim = RoomSim(count: 3, seed: 530, conditions: Self.path)
+        let sim = SimNetRoom(count: 3, seed: 530, conditions: Self.path)
         sim.start(0)
         sim.run(for: .milliseconds(1200))
         sim.start(1)
@@ -122,16 +123,16 @@ extension RoomSim {
         _ = try #require(sim.runUntilConverged(within: Self.quiet))
         sim.run(for: .seconds(2))
         let node0 = try #require(sim.slots[0].node)
-        let before = try #require(node0.membership[RoomSim.clientID(1)])
+        let before = try #require(node0.membership[SimNetRoom.clientID(1)])
         let at = sim.now
         sim.injectDeathReport(of: 1, by: 2, to: 0)
         sim.run(for: .milliseconds(9))  // L = 8 ms
         #expect(node0.statistics.deathsDisbelieved == 1)
-        #expect(node0.membership[RoomSim.clientID(1)]?.status == .dead)  // the lattice took the report
-        #expect(node0.view.contains(RoomSim.clientID(1)))
+        #expect(node0.membership[SimNetRoom.clientID(1)]?.status == .dead)  // the lattice took the report
+        #expect(node0.view.contains(SimNetRoom.clientID(1)))
         let bound = Self.settings.heartbeatInterval + Self.settings.tickInterval + 3 * 8
         sim.run(for: .milliseconds(Int(bound)))
-        let after = try #require(node0.membership[RoomSim.clientID(1)])
+        let after = try #require(node0.membership[SimNetRoom.clientID(1)])
         #expect(after.status == .alive && after.incarnation > before.incarnation, "member 1 did not refute")
         sim.run(for: .seconds(4))
         for i in 0..<3 { #expect(sim.neverDropped(i, [0, 1, 2].filter { $0 != i }, after: at)) }
@@ -141,7 +142,7 @@ extension RoomSim {
     /// The rule needs *direct* evidence: when node 0 has heard member 1 only through others'
     /// gossip for longer than `suspectAfter` (the link 1 → 0 is cut), a death report is believed.
     @Test func deathReportIsBelievedWithoutDirectEvidence() throws {
-        let sim = RoomSim(count: 3, seed: 531, conditions: Self.path)
+        let sim = SimNetRoom(count: 3, seed: 531, conditions: Self.path)
         sim.start(0)
         sim.run(for: .milliseconds(1200))
         sim.start(1)
@@ -151,27 +152,27 @@ extension RoomSim {
         sim.network.cut(from: sim.slots[1].host, to: sim.slots[0].host)
         sim.run(for: .milliseconds(Int(Self.settings.suspectAfter) + 300))
         let node0 = try #require(sim.slots[0].node)
-        #expect(node0.view.contains(RoomSim.clientID(1)))  // gossip from node 2 still vouches for it
+        #expect(node0.view.contains(SimNetRoom.clientID(1)))  // gossip from node 2 still vouches for it
         let at = sim.now
         sim.injectDeathReport(of: 1, by: 2, to: 0)
         sim.run(for: .milliseconds(9))  // L = 8 ms
         #expect(node0.statistics.deathsDisbelieved == 0)
-        #expect(!node0.view.contains(RoomSim.clientID(1)))
-        #expect(sim.leftAt(0, RoomSim.clientID(1), after: at)?.reason == .failed)
+        #expect(!node0.view.contains(SimNetRoom.clientID(1)))
+        #expect(sim.leftAt(0, SimNetRoom.clientID(1), after: at)?.reason == .failed)
     }
 }
 
-extension RoomSim {
+extension SimNetRoom {
     /// Sends node `to` a gossip datagram from node `by`'s address that lists node `victim` dead
     /// at the incarnation and heartbeat `to` currently holds (what a member that judged it dead
     /// would gossip).
     func injectDeathReport(of victim: Int, by reporter: Int, to target: Int) {
-        guard let node = slots[target].node, var record = node.membership[RoomSim.clientID(victim)],
+        guard let node = slots[target].node, var record = node.membership[SimNetRoom.clientID(victim)],
             let reporterNode = slots[reporter].node
         else { return }
         record.status = .dead
         let message = RoomMessage(
-            roomID: roomID, senderID: RoomSim.clientID(reporter), senderIncarnation: reporterNode.incarnation,
+            roomID: roomID, senderID: SimNetRoom.clientID(reporter), senderIncarnation: reporterNode.incarnation,
             body: .gossip([], [.init(record: record, heardMillisecondsAgo: nil)]))
         slots[reporter].host.send(from: Self.port, to: Endpoint(slots[target].host.address, Self.port), payload: message.serialize())
     }
@@ -188,7 +189,7 @@ extension RoomPauseTests {
             delay: .milliseconds(5), jitter: .milliseconds(3), jitterDistribution: .uniform, allowReordering: true,
             loss: .bernoulli(0.05), duplicate: 0.02)
         let n = 10
-        let sim = RoomSim(count: n, seed: 1100 + seed, conditions: lossy)
+        let sim = SimNetRoom(count: n, seed: 1100 + seed, conditions: lossy)
         var rng = SplitMix64(seed: 40 + seed)
         var sound = true
         var lastEvent = sim.now

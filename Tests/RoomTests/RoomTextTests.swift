@@ -1,12 +1,7 @@
 import Testing
 @testable import Concord
+import ConcordTesting
 import SimNet
-
-extension RoomSim {
-    func received(_ i: Int) -> [TextMessage] {
-        events(i).compactMap { if case .messageReceived(let m) = $0 { return m } else { return nil } }
-    }
-}
 
 @Suite struct RoomTextTests {
     static let settings = RoomSettings()
@@ -19,7 +14,7 @@ extension RoomSim {
             delay: .milliseconds(5), jitter: .milliseconds(4), jitterDistribution: .uniform, allowReordering: true,
             loss: .bernoulli(0.2), duplicate: 0.1)
         let n = 6
-        let sim = RoomSim(count: n, seed: 70, conditions: conditions)
+        let sim = SimNetRoom(count: n, seed: 70, conditions: conditions)
         #expect(sim.converge(n, within: Self.quiet))
         // Live messages are what this test is about: let the joiners finish collecting the
         // (empty) history first, so no live message can race a history answer.
@@ -39,7 +34,7 @@ extension RoomSim {
             let got = sim.received(r)
             #expect(got.allSatisfy { !$0.fromHistory })
             for s in 0..<n where s != r {
-                let fromS = got.filter { $0.origin == RoomSim.clientID(s) }
+                let fromS = got.filter { $0.origin == SimNetRoom.clientID(s) }
                 let expected = sent[s] ?? []
                 #expect(fromS.map(\.text) == expected.map(\.text), "receiver \(r), sender \(s)")
                 #expect(fromS.map(\.sequence) == (0..<expected.count).map { UInt32($0 + 1) })
@@ -54,7 +49,7 @@ extension RoomSim {
     /// A late joiner receives the recent history (marked as such), then live messages, with no
     /// message twice.
     @Test func lateJoinerGetsHistory() throws {
-        let sim = RoomSim(count: 4, seed: 80)
+        let sim = SimNetRoom(count: 4, seed: 80)
         #expect(sim.converge(3, within: Self.quiet))
         for k in 0..<12 {
             try sim.sendText(k % 3, "before \(k)")
@@ -71,7 +66,7 @@ extension RoomSim {
         #expect(got.filter { !$0.fromHistory }.map(\.text) == ["after"])
         // History keeps each sender's order.
         for s in 0..<3 {
-            let seqs = got.filter { $0.fromHistory && $0.origin == RoomSim.clientID(s) }.map(\.sequence)
+            let seqs = got.filter { $0.fromHistory && $0.origin == SimNetRoom.clientID(s) }.map(\.sequence)
             #expect(seqs == seqs.sorted())
         }
     }
@@ -80,7 +75,7 @@ extension RoomSim {
     @Test func historyIsBounded() throws {
         var settings = RoomSettings()
         settings.historyLimit = 5
-        let sim = RoomSim(count: 3, seed: 81, settings: settings)
+        let sim = SimNetRoom(count: 3, seed: 81, settings: settings)
         #expect(sim.converge(2, within: Self.quiet))
         for k in 0..<9 {
             try sim.sendText(0, "t\(k)")

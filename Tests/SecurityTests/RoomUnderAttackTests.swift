@@ -1,4 +1,5 @@
 @testable import Concord
+import ConcordTesting
 import SimNet
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 /// a flood of forged initiations at the rate that starved a live client (40 000/s), and a
 /// capture of an earlier session replayed from spoofed addresses.
 @Suite struct RoomUnderAttackTests {
-    private func startThree(_ sim: SecureRoomSim) {
+    private func startThree(_ sim: SimNetRoom) {
         sim.start(0)
         sim.run(for: .milliseconds(300))
         sim.start(1)
@@ -15,12 +16,12 @@ import Testing
     }
 
     @Test func aFloodOfForgedInitiationsLeavesAudioBitIdenticalAndCostsNoHandshakeWork() throws {
-        func run(flood: Bool) -> SecureRoomSim {
-            let sim = SecureRoomSim(count: 3, seed: 21)
+        func run(flood: Bool) -> SimNetRoom {
+            let sim = SimNetRoom(count: 3, seed: 21, sealing: .paired(), microphones: .tones)
             startThree(sim)
             sim.run(for: .seconds(2))
             var rng = SplitMix64(seed: 5)
-            let tag = RoomKey(secret: sim.slots[1].secret, roomID: sim.roomID).roomTag
+            let tag = sim.transport(1).roomKey.roomTag
             // 1 s at 40 000/s into member 1, 800 per 20 ms frame, from 4096 spoofed addresses.
             for step in 0..<50 {
                 if flood {
@@ -57,18 +58,20 @@ import Testing
     @Test func aReplayedCaptureFromSpoofedAddressesGetsNoMoreBytesBackThanItBrought() throws {
         let secret = RoomSecret.generate()
         let identities = (0..<3).map { _ in Identity.generate() }
-        let day1 = SecureRoomSim(count: 3, seed: 22, secret: secret, identities: identities)
+        let day1 = SimNetRoom(
+            count: 3, seed: 22, sealing: .paired(secret: secret, identities: identities), microphones: .tones)
         startThree(day1)
         day1.run(for: .seconds(3))
         let capture = day1.captured.filter { $0.from != day1.address(1) && ($0.to == nil || $0.to == day1.address(1)) }
         #expect(capture.count > 200)
 
-        let day2 = SecureRoomSim(count: 3, seed: 23, secret: secret, identities: identities)
+        let day2 = SimNetRoom(
+            count: 3, seed: 23, sealing: .paired(secret: secret, identities: identities), microphones: .tones)
         day2.start(0)
         day2.start(1)
         day2.run(for: .seconds(2))
         let heardBefore = day2.decodedSamples(1, from: 0)
-        let spoofed = (0..<8).map { RoomAddress.ipv4(0x0A93_1164 + UInt32($0), port: SecureRoomSim.port) }  // 10.147.17.100…
+        let spoofed = (0..<8).map { RoomAddress.ipv4(0x0A93_1164 + UInt32($0), port: SimNetRoom.port) }  // 10.147.17.100…
         var received: [RoomAddress: Int] = [:]
         let sentBefore = day2.captured.count
         for round in 0..<5 {

@@ -1,4 +1,5 @@
 @testable import Concord
+import ConcordTesting
 import SimNet
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 @Suite struct SecureRoomTests {
     static let everyone = ["client-0", "client-1", "client-2"]
 
-    private func startThree(_ sim: SecureRoomSim) {
+    private func startThree(_ sim: SimNetRoom) {
         sim.start(0)
         sim.run(for: .milliseconds(300))
         sim.start(1)
@@ -15,7 +16,7 @@ import Testing
     }
 
     @Test func membersJoinHearEachOtherAndText() throws {
-        let sim = SecureRoomSim(count: 3, seed: 11)
+        let sim = SimNetRoom(count: 3, seed: 11, sealing: .paired(), microphones: .tones)
         startThree(sim)
         sim.run(for: .seconds(3))
         try sim.sendText(0, "hello, sealed room")
@@ -30,7 +31,7 @@ import Testing
                 #expect(sim.decodedSamples(i, from: j) > 3 * 48_000, "\(i) hears \(j)")
             }
             // The peer list shows each member's real fingerprint.
-            for peer in sim.room(i).peers() {
+            for peer in sim.client(i).peers() {
                 let j = Int(peer.clientID.dropFirst("client-".count))!
                 #expect(sim.transport(i).peer(at: peer.address)?.fingerprint == sim.slots[j].identity.publicIdentity.fingerprint)
             }
@@ -41,8 +42,8 @@ import Testing
     /// The issue's test: a non-member on the same network cannot join, decrypt or inject; its
     /// datagrams are all rejected and the members' audio is bit-identical to a run without it.
     @Test func outsiderCannotJoinHearOrSpeakAndLeavesAudioUntouched() throws {
-        func run(withOutsider: Bool) -> SecureRoomSim {
-            let sim = SecureRoomSim(count: 4, seed: 12, outsiders: [3])
+        func run(withOutsider: Bool) -> SimNetRoom {
+            let sim = SimNetRoom(count: 4, seed: 12, sealing: .paired(secrets: [3: .generate()]), microphones: .tones)
             startThree(sim)
             if withOutsider { sim.start(3) }
             sim.run(for: .seconds(3))
@@ -70,7 +71,7 @@ import Testing
         #expect(attacked.view(3) == ["client-3"], "the outsider made its own room and saw nobody")
         #expect(outsider.counters.opened == 0, "the outsider opened nothing")
         #expect(outsider.counters.wrongRoom > 0)
-        #expect(attacked.room(3).participant.receivers.isEmpty)
+        #expect(attacked.client(3).participant.receivers.isEmpty)
         for i in 0..<3 {
             #expect(attacked.view(i) == Self.everyone)
             #expect(attacked.slots[i].mix == clean.slots[i].mix, "member \(i)'s audio is bit-identical")
@@ -87,7 +88,8 @@ import Testing
     @Test func yesterdaysCaptureIsRejected() throws {
         let secret = RoomSecret.generate()
         let identities = (0..<3).map { _ in Identity.generate() }
-        let day1 = SecureRoomSim(count: 3, seed: 13, secret: secret, identities: identities)
+        let day1 = SimNetRoom(
+            count: 3, seed: 13, sealing: .paired(secret: secret, identities: identities), microphones: .tones)
         startThree(day1)
         day1.run(for: .seconds(2))
         try day1.sendText(0, "yesterday")
@@ -95,7 +97,8 @@ import Testing
         #expect(day1.texts(1) == ["yesterday"])
         let capture = day1.captured.filter { $0.to == nil || $0.to == day1.address(1) }
 
-        let day2 = SecureRoomSim(count: 3, seed: 14, secret: secret, identities: identities)
+        let day2 = SimNetRoom(
+            count: 3, seed: 14, sealing: .paired(secret: secret, identities: identities), microphones: .tones)
         day2.start(0)
         day2.start(1)
         day2.run(for: .seconds(2))
@@ -120,7 +123,8 @@ import Testing
     @Test func removedMemberIsShutOutByTheNewSecret() throws {
         let old = RoomSecret.generate()
         let identities = (0..<3).map { _ in Identity.generate() }
-        let sim = SecureRoomSim(count: 3, seed: 19, secret: .generate(), secrets: [2: old], identities: identities)
+        let sim = SimNetRoom(
+            count: 3, seed: 19, sealing: .paired(secrets: [2: old], identities: identities), microphones: .tones)
         startThree(sim)
         sim.run(for: .seconds(4))
         for i in 0..<2 {
@@ -134,14 +138,14 @@ import Testing
     /// A member may not speak for another: a leave claiming to come from client-0, sent by
     /// client-2 through its own session, is dropped and counted.
     @Test func impersonationIsDropped() throws {
-        let sim = SecureRoomSim(count: 3, seed: 15)
+        let sim = SimNetRoom(count: 3, seed: 15, sealing: .paired(), microphones: .tones)
         startThree(sim)
         sim.run(for: .seconds(3))
-        var record = sim.room(1).node!.membership["client-0"]!
+        var record = sim.client(1).node!.membership["client-0"]!
         record.status = .left
         record.incarnation += 5
         let forgedLeave = RoomMessage(roomID: "lobby", senderID: "client-0", senderIncarnation: record.incarnation, body: .leave(record))
-        sim.perform(sim.transport(2).send(forgedLeave.serialize(), to: sim.address(1), now: sim.now), slot: sim.slots[2])
+        sim.perform(sim.transport(2).send(forgedLeave.serialize(), to: sim.address(1), now: Instant(sim.now)), slot: sim.slots[2])
         sim.run(for: .seconds(1))
         #expect(sim.transport(1).statistics.impersonations == 1)
         #expect(sim.view(1) == Self.everyone)
@@ -149,7 +153,7 @@ import Testing
 
     /// Time-based rekeying: a new handshake every second; voice never notices.
     @Test func timeBasedRekeyKeepsVoiceFlowing() throws {
-        let sim = SecureRoomSim(count: 2, seed: 16)
+        let sim = SimNetRoom(count: 2, seed: 16, sealing: .paired(), microphones: .tones)
         sim.transportSettings.rekeyInterval = 1000
         sim.start(0)
         sim.start(1)
@@ -159,14 +163,14 @@ import Testing
             // About one rekey per second after the first session (≈ 6.9 s of sessions).
             #expect((5...8).contains(t.statistics.sessionsReplaced), "node \(i): \(t.statistics)")
             #expect(t.counters.dropped == 0, "no packet lost to a key change: \(t.counters)")
-            let r = sim.room(i).participant.receivers.first!
-            #expect(r.statistics.concealedSamples <= 2 * SecureRoomSim.frameSamples, "\(r.statistics)")
+            let r = sim.client(i).participant.receivers.first!
+            #expect(r.statistics.concealedSamples <= 2 * sim.frameSamples, "\(r.statistics)")
         }
     }
 
     /// A client id that comes back with another identity key is flagged with both fingerprints.
     @Test func changedIdentityIsFlagged() throws {
-        let sim = SecureRoomSim(count: 2, seed: 17)
+        let sim = SimNetRoom(count: 2, seed: 17, sealing: .paired(), microphones: .tones)
         sim.start(0)
         sim.start(1)
         sim.run(for: .seconds(2))
@@ -181,7 +185,7 @@ import Testing
         #expect(changes.first?.clientID == "client-1" && changes.first?.previousFingerprint == old)
         #expect(changes.first?.newFingerprint == sim.slots[1].identity.publicIdentity.fingerprint)
         #expect(sim.view(0) == ["client-0", "client-1"])
-        let peer = try #require(sim.room(0).peers().first)
+        let peer = try #require(sim.client(0).peers().first)
         #expect(sim.transport(0).peer(at: peer.address)?.fingerprint == sim.slots[1].identity.publicIdentity.fingerprint)
         // Issue 12 item 7: member 0's traffic under the pre-restart session is stale.
         let restarted = sim.transport(1).counters
@@ -193,10 +197,10 @@ import Testing
         var lossy = PathConditions.ideal
         lossy.loss = .bernoulli(0.2)
         lossy.delay = .milliseconds(20)
-        let sim = SecureRoomSim(count: 4, seed: 18, conditions: lossy)
+        let sim = SimNetRoom(count: 4, seed: 18, conditions: lossy, sealing: .paired(), microphones: .tones)
         for i in 0..<4 { sim.start(i) }
         sim.run(for: .seconds(8))
-        let all = (0..<4).map(SecureRoomSim.clientID)
+        let all = (0..<4).map(SimNetRoom.clientID)
         for i in 0..<4 {
             #expect(sim.view(i) == all)
             #expect(sim.transport(i).counters.forged == 0)

@@ -84,38 +84,38 @@ public struct MemberRecord: Hashable, Sendable, CustomStringConvertible {
 /// chunking into several datagrams) and still end with the same list once they have seen the
 /// same records. Tombstones (dead, left) stay until the owner of the list expires them, which
 /// is a local decision made after every live node must have seen them (see `RoomSettings`).
-public struct Membership: Sendable, Equatable {
-    public private(set) var records: [String: MemberRecord] = [:]
+struct Membership: Sendable, Equatable {
+    private(set) var records: [String: MemberRecord] = [:]
     /// Bumped whenever something other than a heartbeat counter changes (a member added,
     /// removed, or changing incarnation, status, address or name): the view, the digest and the
     /// sorted order are recomputed only then, because heartbeats change records twice a second
     /// per member while structure changes are rare.
-    public private(set) var structureVersion: UInt64 = 0
+    private(set) var structureVersion: UInt64 = 0
     /// Client ids of every record, sorted by UTF-8 bytes.
-    public private(set) var sortedIDs: [String] = []
+    private(set) var sortedIDs: [String] = []
     /// Client ids of the members in the view (alive or suspect), sorted by UTF-8 bytes.
-    public private(set) var view: [String] = []
+    private(set) var view: [String] = []
     /// A 64-bit FNV-1a digest of (client id, incarnation, status) of the records in the view.
     /// Heartbeats are excluded (they change every period and would make digests never match) and
     /// so are tombstones (each node forgets them at its own moment). Equal digests mean equal
     /// views, so a mismatch is a cheap signal to exchange full lists.
-    public private(set) var digest: UInt64 = Membership.digest(of: [])
+    private(set) var digest: UInt64 = Membership.digest(of: [])
 
-    public init() {}
+    init() {}
 
-    public init(_ records: [MemberRecord]) {
+    init(_ records: [MemberRecord]) {
         for r in records { merge(r) }
     }
 
     /// Lists are equal when their records are (the caches follow from the records).
-    public static func == (a: Membership, b: Membership) -> Bool { a.records == b.records }
+    static func == (a: Membership, b: Membership) -> Bool { a.records == b.records }
 
-    public subscript(clientID: String) -> MemberRecord? { records[clientID] }
+    subscript(clientID: String) -> MemberRecord? { records[clientID] }
 
-    public var count: Int { records.count }
+    var count: Int { records.count }
 
     /// What merging one record did.
-    public enum Outcome: Equatable, Sendable {
+    enum Outcome: Equatable, Sendable {
         case unchanged
         case inserted
         case replaced(old: MemberRecord)
@@ -123,7 +123,7 @@ public struct Membership: Sendable, Equatable {
 
     /// Merges one record; returns whether the list changed.
     @discardableResult
-    public mutating func merge(_ record: MemberRecord) -> Outcome {
+    mutating func merge(_ record: MemberRecord) -> Outcome {
         guard let old = records[record.clientID] else {
             set(record)
             return .inserted
@@ -134,11 +134,11 @@ public struct Membership: Sendable, Equatable {
         return .replaced(old: old)
     }
 
-    public mutating func merge(_ other: Membership) {
+    mutating func merge(_ other: Membership) {
         for r in other.records.values { merge(r) }
     }
 
-    public func merged(with other: Membership) -> Membership {
+    func merged(with other: Membership) -> Membership {
         var copy = self
         copy.merge(other)
         return copy
@@ -162,7 +162,7 @@ public struct Membership: Sendable, Equatable {
     }
 
     /// All records sorted by client id: the canonical order for digests and gossip.
-    public var sortedRecords: [MemberRecord] { sortedIDs.map { records[$0]! } }
+    var sortedRecords: [MemberRecord] { sortedIDs.map { records[$0]! } }
 
     private mutating func restructure() {
         structureVersion &+= 1

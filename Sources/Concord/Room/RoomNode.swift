@@ -1,26 +1,6 @@
 import Logging
 import SeededRandom
 
-/// Why a room call was refused (programmer or user input, not network input).
-public enum RoomError: Error, Equatable, Sendable, CustomStringConvertible {
-    case invalidIdentifier(field: String, reason: String)
-    case alreadyJoined
-    case notInRoom
-    case textTooLong(bytes: Int)
-    /// Too many messages wait for acknowledgements (`RoomSettings.outboxLimit`).
-    case outboxFull
-
-    public var description: String {
-        switch self {
-        case let .invalidIdentifier(field, reason): return "invalid \(field): \(reason)"
-        case .alreadyJoined: return "this node has already joined a room"
-        case .notInRoom: return "not a member of a room"
-        case let .textTooLong(n): return "text is \(n) bytes; at most \(RoomMessage.maxTextBytes)"
-        case .outboxFull: return "too many unacknowledged messages"
-        }
-    }
-}
-
 /// One client in one room: the serverless room protocol as a state machine.
 ///
 /// The driver calls `join` once, then hands every room datagram to `receive`, calls `tick` at
@@ -29,7 +9,7 @@ public enum RoomError: Error, Equatable, Sendable, CustomStringConvertible {
 /// randomness is a SplitMix64 seeded at `init`, so a run is reproducible.
 ///
 /// The original RoomManager API maps as: `join_room(room_id, client_id, address)` →
-/// `join(roomID:clientID:displayName:address:now:)` (also spelled `joinRoom`),
+/// `join(roomID:clientID:displayName:address:now:)`,
 /// `get_peers(room_id)` → `peers()`, `leave_room` → `leave(now:)`, sending a chat line →
 /// `sendText(_:now:)`. See `docs/Rooms.md` for the protocol.
 public final class RoomNode {
@@ -39,39 +19,6 @@ public final class RoomNode {
         case discovering
         case member
         case left
-    }
-
-    /// Counters for the bench (control bytes per second per peer, etc.) and for diagnosis.
-    public struct Statistics: Sendable, Equatable, Codable {
-        public var controlDatagramsSent = 0
-        /// Room-control bytes (packet type 2) sent, broadcasts counted once.
-        public var controlBytesSent = 0
-        public var textDatagramsSent = 0
-        public var textBytesSent = 0
-        public var broadcastsSent = 0
-        public var datagramsReceived = 0
-        public var bytesReceived = 0
-        /// Datagrams that did not parse (counted and dropped).
-        public var malformedReceived = 0
-        /// Well-formed datagrams for another room id.
-        public var otherRoomReceived = 0
-        public var suspicionsRaised = 0
-        public var deathsDeclared = 0
-        /// Times this node raised its incarnation to refute a suspicion, a death or an older life.
-        public var refutations = 0
-        /// Push-pull exchanges this node started after a digest mismatch or on meeting a member
-        /// of another room.
-        public var syncsStarted = 0
-        public var textRetransmissions = 0
-        /// Calls that came `RoomSettings.pauseThreshold` or more after the previous one: this
-        /// node's own pauses, absorbed by granting every member a fresh grace period.
-        public var pausesAbsorbed = 0
-        /// Deaths reported by others of a member this node had heard directly within
-        /// `suspectAfter`: kept in the view until the member refutes (SWIM's fresh-evidence rule).
-        public var deathsDisbelieved = 0
-        /// History requests sent (joining, to members entering the view, after being declared dead),
-        /// retries included.
-        public var historyRequestsSent = 0
     }
 
     private struct Local {
@@ -93,85 +40,40 @@ public final class RoomNode {
         var disbelievedDeath = false
     }
 
-    /// Fetching text history from one member (see `startHistoryFetch`).
-    private struct HistoryFetch {
-        var target: String
-        var attemptsLeft: Int
-        /// When to send the next request (the first one waits its turn if `maxHistoryFetches`
-        /// are under way).
-        var nextAt: Instant
-        /// A joiner's fetch: a retry may ask another member (the first may have failed).
-        var anyMemberOnRetry: Bool
-        var chunkCount: UInt8?
-        var chunks: Set<UInt8> = []
-    }
-
-    private struct Reported: Equatable {
-        var status: MemberStatus
-        var incarnation: UInt32
-        var address: RoomAddress
+    /// What merging a message's records found out, acted on once the whole message is handled.
+    private struct MergeFindings {
+        /// Members that entered the view, with how long to wait before asking them for history.
+        var newcomers: [(id: String, wait: Double)] = []
+        /// The room had declared this life of this node dead.
+        var ownDeath = false
     }
 
     public let settings: RoomSettings
-    public private(set) var phase: Phase = .idle
-    public private(set) var roomID = ""
+    /// The phase, with the variables that mean something in it only.
+    private var state = State.idle
+    public var phase: Phase { state.phase }
+    private var roomID = ""
     public private(set) var clientID = ""
-    public private(set) var displayName = ""
-    public private(set) var address = RoomAddress.ipv4(0, port: 0)
-    public private(set) var incarnation: UInt32 = 0
-    public private(set) var membership = Membership()
+    private var displayName = ""
+    private var address = RoomAddress.ipv4(0, port: 0)
+    private(set) var incarnation: UInt32 = 0
+    private(set) var membership = Membership()
     public private(set) var statistics = Statistics()
     /// When `join` was called and when this node became a member (created or joined).
     public private(set) var joinStartedAt: Instant?
     public private(set) var memberSince: Instant?
-    /// Called with every event as it is produced, besides being returned as an effect: a hook
-    /// for the bench's metrics that does not need to filter effect arrays.
-    public var onEvent: ((RoomEvent) -> Void)?
 
     private var heartbeat: UInt32 = 0
     private var rng: SplitMix64
     private let logger: Logger
     private var text: RoomText
     private var local: [String: Local] = [:]
-    private var reportedView: [String] = []
-    private var reported: [String: Reported] = [:]
-    /// `membership.structureVersion` and `disbeliefVersion` when events were last reported
-    /// (nil: report now).
-    private var reportedVersion: UInt64?
-    private var reportedDisbeliefVersion: UInt64?
     /// Bumped whenever a member starts or stops being kept in the view against its dead record.
     private var disbeliefVersion: UInt64 = 0
     private var disbelievedCount = 0
     private var effects: [RoomEffect] = []
     /// The `now` of the latest call, to notice this node's own pauses.
     private var lastCallAt: Instant?
-
-    private var discoveryDeadline = Instant.zero
-    private var nextDiscoverAt = Instant.zero
-    private var nextHeartbeatAt = Instant.zero
-    private var nextGossipAt = Instant.zero
-    private var nextAnnounceAt = Instant.zero
-    /// The current announce period: `announceInterval` after a view change, doubling each round
-    /// up to `announceIntervalMax` while the view stays the same.
-    private var announcePeriod: Double = 0
-    /// When this node last announced in answer to a restarted member's discovery.
-    private var lastAnswerAnnounceAt: Instant?
-    private var lastSyncAt: Instant?
-    private var leftRepliesAt: [String: Instant] = [:]
-    /// History being fetched from members, in the order they were asked for; at most
-    /// `maxHistoryFetches` under way at once, the others queued.
-    private var historyFetches: [HistoryFetch] = []
-    private static let maxHistoryFetches = 4
-    /// Members that entered our list while we were still discovering: other discoverers, or —
-    /// when their discovery reached us late — members of rooms created meanwhile.
-    private var discoveredPeers: Set<String> = []
-    /// Set while handling a message that told us the room had declared us dead.
-    private var learnedOfOwnDeath = false
-    /// The highest incarnation of ours we have seen declared dead (each is acted on once).
-    private var noticedDeathIncarnation: UInt32?
-    /// Members that entered our view while handling the current message, with how long to wait
-    /// before asking them for history.
-    private var newcomers: [(id: String, wait: Double)] = []
 
     /// - Parameter seed: seeds the node's only random generator (gossip targets, announce and
     ///   welcome draws). Give every node its own seed.
@@ -187,60 +89,51 @@ public final class RoomNode {
     /// Joins `roomID` as `clientID`, reachable at `address`: broadcasts discovery for
     /// `RoomSettings.discoveryWait`; if no member answers, this node creates the room.
     ///
-    /// - Parameter incarnation: where this client's incarnation starts. A client restarting after a
-    ///   crash may pass 0: if the room remembers a higher one, the node raises its own above it.
+    /// The incarnation starts at 0. A client restarting after a crash thus starts below its
+    /// previous life, which the room remembers: the node then raises its own above it.
     public func join(
-        roomID: String, clientID: String, displayName: String = "", address: RoomAddress, incarnation: UInt32 = 0,
-        now: Instant
+        roomID: String, clientID: String, displayName: String = "", address: RoomAddress, now: Instant
     ) throws(RoomError) -> [RoomEffect] {
         guard phase == .idle else { throw .alreadyJoined }
-        try Self.validate(roomID, "room id", allowEmpty: false)
-        try Self.validate(clientID, "client id", allowEmpty: false)
-        try Self.validate(displayName, "display name", allowEmpty: true)
+        try Self.validate(roomID, .roomID)
+        try Self.validate(clientID, .clientID)
+        try Self.validate(displayName, .displayName)
         self.roomID = roomID
         self.clientID = clientID
         self.displayName = displayName
         self.address = address
-        self.incarnation = incarnation
         effects = []
         lastCallAt = now
         text.selfID = clientID
         membership.set(selfRecord)
         local[clientID] = Local(joinedAt: now, lastHeard: now, lastDirect: now)
-        phase = .discovering
+        state = .discovering(Discovery(deadline: now.advanced(byMilliseconds: settings.discoveryWait), nextBroadcastAt: now))
         joinStartedAt = now
-        discoveryDeadline = now.advanced(byMilliseconds: settings.discoveryWait)
-        nextDiscoverAt = now
         logger.debug("joining", metadata: ["room": "\(roomID)", "client": "\(clientID)"])
         step(now: now)
         return finish(now: now)
-    }
-
-    /// The original `join_room`.
-    public func joinRoom(
-        _ roomID: String, clientID: String, displayName: String = "", address: RoomAddress, now: Instant
-    ) throws(RoomError) -> [RoomEffect] {
-        try join(roomID: roomID, clientID: clientID, displayName: displayName, address: address, now: now)
     }
 
     /// Leaves gracefully: every member gets `leaveCopies` copies of a leave and drops this node
     /// from its view on the first. Afterwards the node only answers stragglers with its leave.
     public func leave(now: Instant) -> [RoomEffect] {
         effects = []
-        guard phase == .member || phase == .discovering else { return [] }
-        let wasMember = phase == .member
+        let wasMember: Bool
+        switch state {
+        case .discovering: wasMember = false
+        case .member: wasMember = true
+        case .idle, .left: return []
+        }
         var record = selfRecord
         record.status = .left
         let targets = viewRecords(excludingSelf: true)
         membership.set(record)
-        phase = .left
+        state = .left(repliesAt: [:])
         if wasMember {
             for r in targets {
                 for _ in 0..<max(1, settings.leaveCopies) { send(.leave(record), to: r.address) }
             }
         }
-        reportedView = []
-        reported = [:]
         emit(.leftRoom(roomID: roomID))
         logger.debug("left", metadata: ["room": "\(roomID)"])
         return effects
@@ -310,20 +203,19 @@ public final class RoomNode {
     /// (it hears them directly; see `docs/Rooms.md`).
     public var view: [String] { phase == .member ? currentView : [] }
 
-    /// The digest of the member list's view (alive and suspect records): equal digests ⇔ equal
-    /// records up to heartbeats. A disbelieved death is a local judgement and not part of it.
-    public var viewDigest: UInt64 { membership.digest }
-
     /// The history this node would hand a late joiner, in the stable order (sent-at, origin,
     /// stream, sequence).
-    public var history: [RoomMessage.HistoryItem] { text.historyItems }
+    var history: [RoomMessage.HistoryItem] { text.historyItems }
 
-    /// True while this node is fetching text history from a member (after joining an existing
+    /// True while this member is fetching text history from a member (after joining an existing
     /// room, meeting another room of the same id, or learning that it had been declared dead).
-    public var isCollectingHistory: Bool { !historyFetches.isEmpty }
+    var isCollectingHistory: Bool {
+        guard case .member(let m) = state else { return false }
+        return !m.history.isEmpty
+    }
 
     /// Messages this node sent that some member has not acknowledged yet.
-    public var unacknowledgedTextCount: Int { text.outbox.count }
+    var unacknowledgedTextCount: Int { text.outbox.count }
 
     // MARK: Message handling
 
@@ -334,23 +226,23 @@ public final class RoomNode {
         let wasInView = membership[sender].map(isInView) ?? false
         let wasMember = phase == .member
         var answeredWithList = false
-        learnedOfOwnDeath = false
-        newcomers = []
+        var findings = MergeFindings()
         switch message.body {
         case .discover(let record):
             // A member of our view (its record has heartbeat ≥ 1, so it has been a member) that
             // discovers again has restarted; a joiner's repeated discover has heartbeat 0 throughout.
             let restarted = wasInView && (membership[sender]?.heartbeat ?? 0) >= 1
-            merge(record, heardAgo: 0, now: now)
-            if phase == .member, restarted, isAnnouncer(excluding: sender) {
-                // A member we hold is discovering: it restarted. Its answers may not reach it
-                // (the sealed transport still holds the previous life's session for its
-                // address), but a broadcast does and makes it handshake afresh: announce now,
-                // as the room's announcer would, at most once per `announceInterval`.
-                if lastAnswerAnnounceAt.map({ now.milliseconds(since: $0) >= settings.announceInterval }) ?? true {
-                    lastAnswerAnnounceAt = now
-                    announce()
-                }
+            merge(record, heardAgo: 0, now: now, findings: &findings)
+            // A member we hold is discovering: it restarted. Its answers may not reach it (the
+            // sealed transport still holds the previous life's session for its address), but a
+            // broadcast does and makes it handshake afresh: announce now, as the room's announcer
+            // would, at most once per `announceInterval`.
+            if case .member(var m) = state, restarted, isAnnouncer(excluding: sender),
+                m.lastAnswerAnnounceAt.map({ now.milliseconds(since: $0) >= settings.announceInterval }) ?? true
+            {
+                m.lastAnswerAnnounceAt = now
+                state = .member(m)
+                announce()
             }
             if phase == .member {
                 let members = Double(max(1, membership.view.count - 1))
@@ -359,7 +251,7 @@ public final class RoomNode {
                 }
             }
         case let .heartbeat(record, digest):
-            merge(record, heardAgo: 0, now: now)
+            merge(record, heardAgo: 0, now: now, findings: &findings)
             if phase == .discovering {
                 becomeMember(created: false, source: sender, now: now)
                 sync(with: sender, at: from, now: now, urgency: .forced)
@@ -369,7 +261,7 @@ public final class RoomNode {
             }
         case let .gossip(flags, entries):
             for e in entries {
-                merge(e.record, heardAgo: e.heardMillisecondsAgo.map(Double.init), now: now)
+                merge(e.record, heardAgo: e.heardMillisecondsAgo.map(Double.init), now: now, findings: &findings)
             }
             if phase == .discovering { becomeMember(created: false, source: sender, now: now) }
             if flags.contains(.replyRequested) {
@@ -377,9 +269,9 @@ public final class RoomNode {
                 answeredWithList = true
             }
         case .leave(let record):
-            merge(record, heardAgo: nil, now: now)
+            merge(record, heardAgo: nil, now: now, findings: &findings)
         case let .announce(record, _, digest):
-            merge(record, heardAgo: 0, now: now)
+            merge(record, heardAgo: 0, now: now, findings: &findings)
             if phase == .discovering {
                 // Ask the announcer for its list; its answer makes us a member.
                 send(.gossip([.replyRequested], [.init(record: selfRecord, heardMillisecondsAgo: 0)]), to: from)
@@ -403,16 +295,8 @@ public final class RoomNode {
         case let .history(chunk, count, items):
             guard phase == .member else { break }
             for m in text.receiveHistory(items, now: now) { emit(.messageReceived(m)) }
-            if let i = historyFetches.firstIndex(where: { $0.target == sender }) {
-                if historyFetches[i].chunkCount != count {
-                    historyFetches[i].chunkCount = count
-                    historyFetches[i].chunks = []
-                }
-                historyFetches[i].chunks.insert(chunk)
-                if historyFetches[i].chunks.count == Int(count) {
-                    historyFetches.remove(at: i)
-                    retryHistoryFetches(now: now)  // a queued fetch may start now
-                }
+            if updateMember({ $0.history.receiveChunk(chunk, of: count, from: sender) }) == true {
+                requestDueHistory(now: now)  // a queued fetch may start now
             }
         }
         noteDirect(from: sender, incarnation: message.senderIncarnation, now: now)
@@ -429,11 +313,9 @@ public final class RoomNode {
             }
         }
         // Texts sent while apart: ask every member that enters our view for what we lack.
-        for n in newcomers { startHistoryFetch(from: n.id, anyMemberOnRetry: false, after: n.wait, now: now) }
-        newcomers = []
-        if learnedOfOwnDeath, phase == .member {
+        for n in findings.newcomers { startHistoryFetch(from: n.id, anyMemberOnRetry: false, after: n.wait, now: now) }
+        if findings.ownDeath, phase == .member {
             // While we were dead in others' views their texts were not owed to us: fetch them.
-            learnedOfOwnDeath = false
             text.markRebasePossible()
             if let r = membership[sender], isInView(r) {
                 startHistoryFetch(from: sender, anyMemberOnRetry: true, now: now)
@@ -467,10 +349,12 @@ public final class RoomNode {
 
     /// After `leave`: answer a member that still talks to us with our leave, at most once a second.
     private func answerAfterLeaving(_ message: RoomMessage, from: RoomAddress, now: Instant) {
+        guard case .left(var repliesAt) = state else { return }
         switch message.body {
         case .heartbeat, .gossip, .text:
-            if let last = leftRepliesAt[message.senderID], now.milliseconds(since: last) < 1000 { return }
-            leftRepliesAt[message.senderID] = now
+            if let last = repliesAt[message.senderID], now.milliseconds(since: last) < 1000 { return }
+            repliesAt[message.senderID] = now
+            state = .left(repliesAt: repliesAt)
             if let me = membership[clientID] { send(.leave(me), to: from) }
         default:
             break
@@ -481,9 +365,9 @@ public final class RoomNode {
 
     /// Merges one record into the list and keeps the local bookkeeping (evidence, tombstone
     /// times, text recipients) in step. `heardAgo`: the reporter's direct evidence, if any.
-    private func merge(_ record: MemberRecord, heardAgo: Double?, now: Instant) {
+    private func merge(_ record: MemberRecord, heardAgo: Double?, now: Instant, findings: inout MergeFindings) {
         if record.clientID == clientID {
-            considerAboutSelf(record, now: now)
+            considerAboutSelf(record, now: now, findings: &findings)
             return
         }
         let id = record.clientID
@@ -509,10 +393,14 @@ public final class RoomNode {
                     // sender is joining (nothing to give, and it cannot answer before it is a
                     // member) or, its discovery having reached us late, already a member of a
                     // room of its own — so it is asked once a discovery wait has passed.
-                    switch phase {
-                    case .member: newcomers.append((id, new.heartbeat == 0 ? settings.discoveryWait : 0))
-                    case .discovering: discoveredPeers.insert(id)
-                    case .idle, .left: break
+                    switch state {
+                    case .member:
+                        findings.newcomers.append((id, new.heartbeat == 0 ? settings.discoveryWait : 0))
+                    case .discovering(var discovery):
+                        discovery.peers.insert(id)
+                        state = .discovering(discovery)
+                    case .idle, .left:
+                        break
                     }
                 }
             } else if wasInView, new.status == .dead, hearsDirectly(id, asOf: new.incarnation, now: now) {
@@ -557,22 +445,23 @@ public final class RoomNode {
     /// Someone holds a record of this client that beats ours (a suspicion, a death, or a record
     /// of a previous life with a higher incarnation): refute by raising the incarnation, and
     /// heartbeat at the next tick so the refutation spreads at once.
-    private func considerAboutSelf(_ record: MemberRecord, now: Instant) {
+    private func considerAboutSelf(_ record: MemberRecord, now: Instant, findings: inout MergeFindings) {
         guard phase == .discovering || phase == .member else { return }
         // A death of this life — even one our refutation of an earlier suspicion already beats —
         // means we were out of some views: texts sent meanwhile were not owed to us.
-        if phase == .member, record.status == .dead, record.incarnation >= text.stream,
-            noticedDeathIncarnation.map({ record.incarnation > $0 }) ?? true
+        if case .member(var m) = state, record.status == .dead, record.incarnation >= text.stream,
+            m.noticedDeathIncarnation.map({ record.incarnation > $0 }) ?? true
         {
-            noticedDeathIncarnation = record.incarnation
-            learnedOfOwnDeath = true
+            m.noticedDeathIncarnation = record.incarnation
+            state = .member(m)
+            findings.ownDeath = true
         }
         let mine = selfRecord
         guard MemberRecord.mergeOrder(mine, record) else { return }
         incarnation = max(incarnation, record.incarnation) &+ 1
         statistics.refutations += 1
         membership.set(selfRecord)
-        if phase == .member { nextHeartbeatAt = min(nextHeartbeatAt, now) }
+        updateMember { $0.nextHeartbeatAt = min($0.nextHeartbeatAt, now) }
         logger.debug("refuted", metadata: ["incarnation": "\(incarnation)", "was": "\(record)"])
     }
 
@@ -585,16 +474,17 @@ public final class RoomNode {
     private func absorbPause(now: Instant) {
         defer { if lastCallAt.map({ now > $0 }) ?? true { lastCallAt = now } }
         guard let last = lastCallAt, now.milliseconds(since: last) > settings.pauseThreshold else { return }
-        switch phase {
+        switch state {
         case .member:
             statistics.pausesAbsorbed += 1
             for id in local.keys where id != clientID {
                 if let r = membership[id], isInView(r), let l = local[id], l.lastHeard < now { local[id]?.lastHeard = now }
             }
             logger.debug("pause absorbed", metadata: ["gap ms": "\(now.milliseconds(since: last))"])
-        case .discovering:
+        case .discovering(var discovery):
             statistics.pausesAbsorbed += 1
-            discoveryDeadline = max(discoveryDeadline, now.advanced(byMilliseconds: settings.discoveryInterval))
+            discovery.deadline = max(discovery.deadline, now.advanced(byMilliseconds: settings.discoveryInterval))
+            state = .discovering(discovery)
         case .idle, .left:
             break
         }
@@ -603,31 +493,32 @@ public final class RoomNode {
     // MARK: Timers
 
     private func step(now: Instant) {
-        if phase == .discovering {
-            if now >= discoveryDeadline {
-                becomeMember(created: true, source: nil, now: now)
-            } else {
-                if now >= nextDiscoverAt {
+        if case .discovering(var discovery) = state {
+            guard now >= discovery.deadline else {
+                if now >= discovery.nextBroadcastAt {
                     broadcast(.discover(selfRecord))
-                    nextDiscoverAt = now.advanced(byMilliseconds: settings.discoveryInterval)
+                    discovery.nextBroadcastAt = now.advanced(byMilliseconds: settings.discoveryInterval)
+                    state = .discovering(discovery)
                 }
                 return
             }
+            becomeMember(created: true, source: nil, now: now)
         }
-        guard phase == .member else { return }
+        // This tick's copy of the member state: nothing called until it is stored back below
+        // reaches the member state otherwise.
+        guard case .member(var m) = state else { return }
 
-        if now >= nextHeartbeatAt {
+        if now >= m.nextHeartbeatAt {
             heartbeat &+= 1
             membership.set(selfRecord)
             let digest = membership.digest
             for r in viewRecords(excludingSelf: true) { send(.heartbeat(selfRecord, digest: digest), to: r.address) }
-            nextHeartbeatAt = nextHeartbeatAt.advanced(byMilliseconds: settings.heartbeatInterval)
-            if nextHeartbeatAt <= now { nextHeartbeatAt = now.advanced(byMilliseconds: settings.heartbeatInterval) }
+            m.nextHeartbeatAt = Member.following(m.nextHeartbeatAt, period: settings.heartbeatInterval, now: now)
         }
 
         detectFailures(now: now)
 
-        if now >= nextGossipAt {
+        if now >= m.nextGossipAt {
             let others = viewRecords(excludingSelf: true)
             for r in rng.sample(others, settings.gossipFanout) { sendList(to: r.address, flags: [], now: now) }
             let dead = membership.sortedRecords.filter { $0.status == .dead }
@@ -635,16 +526,14 @@ public final class RoomNode {
                 let r = dead[Int(rng.next() % UInt64(dead.count))]
                 sendList(to: r.address, flags: [.replyRequested], now: now)
             }
-            nextGossipAt = nextGossipAt.advanced(byMilliseconds: settings.gossipInterval)
-            if nextGossipAt <= now { nextGossipAt = now.advanced(byMilliseconds: settings.gossipInterval) }
+            m.nextGossipAt = Member.following(m.nextGossipAt, period: settings.gossipInterval, now: now)
         }
 
-        if now >= nextAnnounceAt {
+        if now >= m.nextAnnounceAt {
             if isAnnouncer { announce() }
-            announcePeriod = min(max(settings.announceInterval, settings.announceIntervalMax), announcePeriod * 2)
-            nextAnnounceAt = nextAnnounceAt.advanced(byMilliseconds: announcePeriod)
-            if nextAnnounceAt <= now { nextAnnounceAt = now.advanced(byMilliseconds: announcePeriod) }
+            m.scheduleNextAnnounce(now: now, settings: settings)
         }
+        state = .member(m)
 
         let tombstones = local.filter { $0.value.tombstonedAt != nil }
         for (id, l) in tombstones.sorted(by: { utf8Less($0.key, $1.key) }) {
@@ -662,7 +551,7 @@ public final class RoomNode {
             send(body, to: r.address)
         }
 
-        retryHistoryFetches(now: now)
+        requestDueHistory(now: now)
     }
 
     /// No evidence for `suspectAfter`: suspect (gossiped, so the member can refute). None for
@@ -699,8 +588,7 @@ public final class RoomNode {
     }
 
     private func becomeMember(created: Bool, source: String?, now: Instant) {
-        guard phase == .discovering else { return }
-        phase = .member
+        guard case .discovering(let discovery) = state else { return }
         memberSince = now
         // A member's record always has heartbeat ≥ 1, so a restarted client (heartbeat 0 while it
         // discovers) always sees its previous life's record beat its own and raises its
@@ -713,10 +601,7 @@ public final class RoomNode {
         // Heartbeat at once: everyone learns of the new member (and of its heartbeat ≥ 1) now.
         let digest = membership.digest
         for r in viewRecords(excludingSelf: true) { send(.heartbeat(selfRecord, digest: digest), to: r.address) }
-        nextHeartbeatAt = now.advanced(byMilliseconds: settings.heartbeatInterval)
-        nextGossipAt = now.advanced(byMilliseconds: rng.unit() * settings.gossipInterval)
-        announcePeriod = settings.announceInterval
-        nextAnnounceAt = now.advanced(byMilliseconds: settings.announceInterval * (0.5 + rng.unit()))
+        state = .member(Member(now: now, settings: settings, rng: &rng))
         for r in viewRecords(excludingSelf: true) { text.memberEntered(r.clientID) }
         if created {
             // Nobody answered the discovery, but rooms of this id may exist whose members'
@@ -729,10 +614,9 @@ public final class RoomNode {
         // Peers we know from their discovery may be members of rooms created meanwhile (their
         // discovery reached us late): ask them too. Simultaneous creators have nothing to give
         // and answer with an empty chunk.
-        for id in discoveredPeers.sorted(by: utf8Less) where id != source {
+        for id in discovery.peers.sorted(by: utf8Less) where id != source {
             startHistoryFetch(from: id, anyMemberOnRetry: false, after: settings.tickInterval, now: now)
         }
-        discoveredPeers = []
     }
 
     /// The room's announcer is the member with the smallest client id in its own view: one
@@ -742,78 +626,37 @@ public final class RoomNode {
 
     private func isAnnouncer(excluding id: String) -> Bool { currentView.first { $0 != id } == clientID }
 
-    /// The view changed (a merge, a join, a death, a partition): rooms of this id may have split
-    /// or may still be apart, so announcements go back to their fastest period.
-    private func restartAnnouncements(now: Instant) {
-        guard announcePeriod > settings.announceInterval else { return }
-        announcePeriod = settings.announceInterval
-        let next = now.advanced(byMilliseconds: settings.announceInterval * (0.5 + rng.unit()))
-        if next < nextAnnounceAt { nextAnnounceAt = next }
-    }
-
     private func announce() {
         let n = currentView.count
         broadcast(.announce(selfRecord, memberCount: UInt16(min(n, Int(UInt16.max))), digest: membership.digest))
     }
 
     /// Asks member `id` for the history messages this node lacks (the request lists what it
-    /// holds), from `after` milliseconds on, retrying every `historyRetryInterval` up to
-    /// `historyAttempts` times until every chunk of an answer arrived. Not again with the same
-    /// member within `historyExchangeCooldown`. At most `maxHistoryFetches` are under way; the
-    /// others wait their turn, so each request names what the earlier answers brought and a
-    /// merge of large rooms costs one full answer per few members, not one per pair.
+    /// holds), from `after` milliseconds on; see `HistoryTransfer` for retries and queueing.
     private func startHistoryFetch(from id: String, anyMemberOnRetry: Bool, after wait: Double = 0, now: Instant) {
-        guard phase == .member, settings.historyAttempts > 0, settings.historyLimit > 0, id != clientID,
-            local[id] != nil, !historyFetches.contains(where: { $0.target == id })
-        else { return }
-        if let last = local[id]?.lastHistoryAskAt, now.milliseconds(since: last) < settings.historyExchangeCooldown {
-            return
+        guard settings.historyAttempts > 0, settings.historyLimit > 0, id != clientID, let l = local[id] else { return }
+        let queued = updateMember {
+            $0.history.enqueue(
+                from: id, anyMemberOnRetry: anyMemberOnRetry, at: now.advanced(byMilliseconds: wait),
+                lastAsked: l.lastHistoryAskAt, now: now)
         }
-        historyFetches.append(
-            HistoryFetch(
-                target: id, attemptsLeft: settings.historyAttempts, nextAt: now.advanced(byMilliseconds: wait),
-                anyMemberOnRetry: anyMemberOnRetry))
-        if wait <= 0 { retryHistoryFetches(now: now) }
+        if queued == true, wait <= 0 { requestDueHistory(now: now) }
     }
 
-    private func retryHistoryFetches(now: Instant) {
-        var kept: [HistoryFetch] = []
-        var underWay = historyFetches.filter { $0.attemptsLeft < settings.historyAttempts }.count
-        for var f in historyFetches {
-            let started = f.attemptsLeft < settings.historyAttempts
-            guard now >= f.nextAt, started || underWay < Self.maxHistoryFetches else {
-                kept.append(f)
-                continue
-            }
-            guard f.attemptsLeft > 0 else {
-                underWay -= 1
-                continue
-            }
-            if started, f.anyMemberOnRetry {
-                // Later attempts ask someone else: the first source may have failed.
-                let others = viewRecords(excludingSelf: true)
-                if !others.isEmpty {
-                    let pick = others[Int(rng.next() % UInt64(others.count))].clientID
-                    if pick != f.target, !historyFetches.contains(where: { $0.target == pick }) {
-                        f.target = pick
-                        f.chunkCount = nil
-                        f.chunks = []
-                    }
-                }
-            }
-            guard let r = membership[f.target], isInView(r) else {
-                if started { underWay -= 1 }
-                continue
-            }
-            if !started { underWay += 1 }
-            f.attemptsLeft -= 1
-            f.nextAt = now.advanced(byMilliseconds: settings.historyRetryInterval)
-            local[f.target]?.lastHistoryAskAt = now
-            statistics.historyRequestsSent += 1
-            send(.historyRequest(have: text.historySummary(limit: RoomMessage.maxHistorySummary)), to: r.address)
-            kept.append(f)
+    private func requestDueHistory(now: Instant) {
+        let due = updateMember {
+            $0.history.dueRequests(
+                now: now, members: { viewRecords(excludingSelf: true).map(\.clientID) },
+                isInView: { membership[$0].map(isInView) ?? false }, rng: &rng)
         }
-        historyFetches = kept
+        guard let due, !due.isEmpty else { return }
+        let have = text.historySummary(limit: RoomMessage.maxHistorySummary)
+        for id in due {
+            guard let r = membership[id] else { continue }
+            local[id]?.lastHistoryAskAt = now
+            statistics.historyRequestsSent += 1
+            send(.historyRequest(have: have), to: r.address)
+        }
     }
 
     private enum SyncUrgency {
@@ -829,11 +672,13 @@ public final class RoomNode {
     /// Push-pull: send our whole list and ask for theirs. Returns whether it was sent.
     @discardableResult
     private func sync(with id: String, at address: RoomAddress, now: Instant, urgency: SyncUrgency) -> Bool {
+        guard case .member(var m) = state else { return false }
         if urgency != .forced {
             if let last = local[id]?.lastSyncAt, now.milliseconds(since: last) < settings.syncIntervalPerPeer { return false }
         }
-        if urgency == .routine, let last = lastSyncAt, now.milliseconds(since: last) < settings.syncInterval { return false }
-        lastSyncAt = now
+        if urgency == .routine, let last = m.lastSyncAt, now.milliseconds(since: last) < settings.syncInterval { return false }
+        m.lastSyncAt = now
+        state = .member(m)
         local[id]?.lastSyncAt = now
         statistics.syncsStarted += 1
         sendList(to: address, flags: [.replyRequested], now: now)
@@ -947,52 +792,32 @@ public final class RoomNode {
 
     private func emit(_ event: RoomEvent) {
         effects.append(.event(event))
-        onEvent?(event)
+    }
+
+    /// Changes the member phase's state; nil, and nothing changed, in other phases. `change`
+    /// works on a copy stored afterwards, so it must not reach the node's state otherwise.
+    @discardableResult
+    private func updateMember<T>(_ change: (inout Member) -> T) -> T? {
+        guard case .member(var m) = state else { return nil }
+        let result = change(&m)
+        state = .member(m)
+        return result
     }
 
     /// Emits peer and view events for whatever changed since the last report.
     private func finish(now: Instant) -> [RoomEffect] {
-        guard phase == .member,
-            reportedVersion != membership.structureVersion || reportedDisbeliefVersion != disbeliefVersion
-        else { return effects }
-        reportedVersion = membership.structureVersion
-        reportedDisbeliefVersion = disbeliefVersion
-        let current = currentView
-        let records = viewRecords(excludingSelf: true)
-        var seen: Set<String> = []
-        for r in records {
-            seen.insert(r.clientID)
-            let shown = peer(for: r)
-            let rep = Reported(status: shown.status, incarnation: r.incarnation, address: r.address)
-            if let before = reported[r.clientID] {
-                if before != rep { emit(.peerUpdated(shown)) }
-            } else {
-                emit(.peerJoined(shown))
-            }
-            reported[r.clientID] = rep
-        }
-        for id in reported.keys.sorted(by: utf8Less) where !seen.contains(id) {
-            reported[id] = nil
-            let reason: LeaveReason
-            switch membership[id]?.status {
-            case .left: reason = .left
-            case .dead: reason = .failed
-            default: reason = .forgotten
-            }
-            emit(.peerLeft(clientID: id, reason: reason))
-        }
-        if current != reportedView {
-            reportedView = current
-            restartAnnouncements(now: now)
-            emit(.viewChanged(view: current, digest: membership.digest))
-        }
+        let version = ViewChangeReporter.Version(structure: membership.structureVersion, disbelief: disbeliefVersion)
+        guard case .member(var m) = state, !m.reporter.isCurrent(version) else { return effects }
+        let report = m.reporter.report(
+            version, view: currentView, digest: membership.digest, peers: peers(), status: { membership[$0]?.status })
+        if report.viewChanged { m.restartAnnouncements(now: now, settings: settings, rng: &rng) }
+        state = .member(m)
+        for event in report.events { emit(event) }
         return effects
     }
 
-    private static func validate(_ s: String, _ field: String, allowEmpty: Bool) throws(RoomError) {
+    private static func validate(_ s: String, _ field: RoomError.IdentifierField) throws(RoomError) {
         let n = s.utf8.count
-        guard n <= RoomMessage.maxIdentifierBytes, allowEmpty || n > 0 else {
-            throw .invalidIdentifier(field: field, reason: "\(n) UTF-8 bytes; allowed \(allowEmpty ? 0 : 1)...\(RoomMessage.maxIdentifierBytes)")
-        }
+        guard field.allowedBytes.contains(n) else { throw .invalidIdentifier(field, bytes: n) }
     }
 }

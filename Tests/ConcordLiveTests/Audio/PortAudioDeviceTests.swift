@@ -1,6 +1,7 @@
 #if os(Linux)
     import Concord
     import ConcordLive
+    import ConcordTesting
     import Foundation
     import Testing
 
@@ -179,31 +180,11 @@
 
     /// `concord devices`, run as a user would, with ALSA pointed at test configurations.
     @Suite struct DevicesCLITests {
-        static var binary: String {
-            var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("concord").path), dir.path != "/" {
-                dir = dir.deletingLastPathComponent()
-            }
-            return dir.appendingPathComponent("concord").path
-        }
-
-        static func run(_ arguments: [String], alsaConfig: String) throws -> (status: Int32, stdout: String, stderr: String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = arguments
-            process.environment = [
+        static func run(_ arguments: [String], alsaConfig: String) throws -> BuiltProduct.Finished {
+            try BuiltProduct.concord.run(arguments, environment: [
                 "ALSA_CONFIG_PATH": alsaConfig, "JACK_DEFAULT_SERVER": "concord-test-no-such-server",
                 "HOME": "/nonexistent-concord-user", "PATH": "/usr/bin:/bin",
-            ]
-            let out = Pipe()
-            let err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            try process.run()
-            let stdout = out.fileHandleForReading.readDataToEndOfFile()
-            let stderr = err.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+            ])
         }
 
         @Test func listsTheDevices() throws {

@@ -1,3 +1,4 @@
+import ConcordTesting
 import Foundation
 import Testing
 
@@ -84,23 +85,10 @@ import Glibc
         Case(arguments: ["devices", "--bogus"], status: 64, message: "--bogus"),
     ]
 
-    static func run(_ arguments: [String]) throws -> (status: Int32, reason: Process.TerminationReason, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ZeroTierCLITests.binary)
-        process.arguments = arguments
-        process.environment = [
+    static func run(_ arguments: [String]) throws -> BuiltProduct.Finished {
+        try BuiltProduct.concord.run(arguments, environment: [
             "CONCORD_HOME": path("home"), "ZEROTIER_HOME": path("zt"), "PATH": "/usr/bin:/bin", "HOME": path("user"),
-        ]
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, process.terminationReason, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        ])
     }
 
     @Test(arguments: cases)

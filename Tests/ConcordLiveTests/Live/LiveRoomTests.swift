@@ -1,6 +1,7 @@
 import AudioFiles
 import Concord
 import ConcordLive
+import ConcordTesting
 import Foundation
 import Logging
 import NIOPosix
@@ -32,7 +33,7 @@ import Testing
         let names = ["ana", "ben"]
         let port = UInt16(40_000 + Int.random(in: 0..<20_000))
         let addresses = [RoomAddress.ipv4(0x7F00_0006, port: port), .ipv4(0x7F00_0007, port: port)]
-        let memory = InMemoryDatagramNetwork()
+        let memory = InMemoryDatagramNetwork(clock: MonotonicClock.now)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var rooms: [LiveRoom] = []
         for i in 0..<2 {

@@ -1,5 +1,6 @@
 import Concord
 import ConcordLive
+import ConcordTesting
 import Foundation
 import Testing
 
@@ -21,7 +22,7 @@ import Glibc
         let port = UInt16(20_000 + Int.random(in: 0..<20_000))
         let hosts = (0..<3).map { "127.0.0.\($0 + 12)" }
         let invite = RoomSecret.generate().inviteString
-        var clients: [(process: ClientProcess, summary: String)] = []
+        var clients: [(process: RunningProcess, summary: String)] = []
         for i in 0..<3 {
             let summary = dir.appendingPathComponent("\(Self.names[i]).json").path
             var arguments = [
@@ -31,8 +32,8 @@ import Glibc
                 "--duration", "12",
             ]
             for j in 0..<3 where j != i { arguments += ["--peer", "\(hosts[j]):\(port)"] }
-            let process = try ClientProcess(
-                concord: arguments,
+            let process = try BuiltProduct.concord.start(
+                arguments,
                 environment: ["CONCORD_HOME": dir.appendingPathComponent("home-\(i)").path, "PATH": "/usr/bin:/bin"])
             clients.append((process, summary))
         }

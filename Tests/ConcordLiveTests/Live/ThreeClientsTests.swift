@@ -2,6 +2,7 @@ import AudioFiles
 import Concord
 import ConcordBench
 import ConcordLive
+import ConcordTesting
 import Foundation
 import Synchronization
 import Testing
@@ -27,7 +28,7 @@ import Glibc
     }
 
     struct Client {
-        var process: ClientProcess
+        var process: RunningProcess
         var output: String
         var summary: String
     }
@@ -53,7 +54,7 @@ import Glibc
                 "--duration", i == 2 ? "60" : "\(Self.seconds)",
             ]
             for j in 0..<3 where j != i { arguments += ["--peer", "\(hosts[j]):\(port)"] }
-            let process = try ClientProcess(concord: arguments, environment: ["CONCORD_HOME": home, "PATH": "/usr/bin:/bin"])
+            let process = try BuiltProduct.concord.start(arguments, environment: ["CONCORD_HOME": home, "PATH": "/usr/bin:/bin"])
             clients.append(Client(process: process, output: output, summary: summary))
         }
 

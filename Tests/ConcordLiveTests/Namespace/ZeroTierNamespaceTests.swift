@@ -2,6 +2,7 @@ import AudioFiles
 import Concord
 import ConcordBench
 import ConcordLive
+import ConcordTesting
 import Foundation
 import Testing
 
@@ -18,7 +19,7 @@ import Testing
     static let network = "8056c2e21c000001"
     static let seconds = 12.0
 
-    static var buildDirectory: URL { URL(fileURLWithPath: ZeroTierCLITests.binary).deletingLastPathComponent() }
+    static var buildDirectory: URL { URL(fileURLWithPath: BuiltProduct.concord.path).deletingLastPathComponent() }
 
     @Test(arguments: [false, true])
     func threeClientsMeetWithinFiveSecondsAndTalk(broadcastsDropped: Bool) async throws {
@@ -62,13 +63,13 @@ import Testing
         }
 
         let invite = RoomSecret.generate().inviteString
-        var clients: [(process: ClientProcess, output: String, summary: String)] = []
+        var clients: [(process: RunningProcess, output: String, summary: String)] = []
         let startedAt = MonotonicClock.now()
         for (i, host) in lab.hosts.enumerated() {
             let output = dir.appendingPathComponent("\(Self.names[i]).wav").path
             let summary = dir.appendingPathComponent("\(Self.names[i]).json").path
             let process = lab.process(
-                in: host, ZeroTierCLITests.binary,
+                in: host, BuiltProduct.concord.path,
                 [
                     "join", "standup", "--network", Self.network, "--name", Self.names[i], "--invite", invite,
                     "--input-wav", ThreeClientsTests.fixtures.appendingPathComponent(Self.sources[i]).path,
@@ -79,7 +80,7 @@ import Testing
                     "ZEROTIER_HOME": dir.appendingPathComponent("zt-\(i)").path,
                     "CONCORD_HOME": dir.appendingPathComponent("home-\(i)").path, "PATH": "/usr/bin:/bin",
                 ])
-            clients.append((try ClientProcess(starting: process), output, summary))
+            clients.append((try RunningProcess(starting: process), output, summary))
         }
         for c in clients { c.process.finish() }
         var exitedCleanly = true

@@ -2,6 +2,7 @@ import AudioFiles
 import Concord
 import ConcordBench
 import ConcordLive
+import ConcordTesting
 import Foundation
 import Testing
 
@@ -151,7 +152,7 @@ struct Tmux {
 
         // ana: in the terminal, making a new room (no --invite), so the view shows its invite.
         let ana = [
-            ZeroTierCLITests.binary, "join", "viewtest", "--client-id", "ana", "--bind", anaHost, "--port", "\(port)",
+            BuiltProduct.concord.path, "join", "viewtest", "--client-id", "ana", "--bind", anaHost, "--port", "\(port)",
             "--peer", "\(benHost):\(port)", "--input-wav", Self.fixtures.appendingPathComponent("a.wav").path, "--loop",
             "--output-wav", file("ana.wav"), "--summary-json", file("ana.json"), "--duration", "90",
         ].map(Self.quoted).joined(separator: " ")
@@ -177,7 +178,7 @@ struct Tmux {
 
         // ben joins with the invite read off ana's screen.
         let ben = Process()
-        ben.executableURL = URL(fileURLWithPath: ZeroTierCLITests.binary)
+        ben.executableURL = URL(fileURLWithPath: BuiltProduct.concord.path)
         ben.arguments = [
             "join", "viewtest", "--client-id", "ben", "--bind", benHost, "--port", "\(port)", "--peer", "\(anaHost):\(port)",
             "--invite", invite, "--input-wav", Self.fixtures.appendingPathComponent("b.wav").path, "--loop",
@@ -328,7 +329,7 @@ struct Tmux {
         let file = { (name: String) in dir.appendingPathComponent(name).path }
         let tmux = Tmux(socket: file("tmux.sock"))
         let join = [
-            ZeroTierCLITests.binary, "join", "viewtest", "--client-id", "cai", "--bind", "127.0.0.42",
+            BuiltProduct.concord.path, "join", "viewtest", "--client-id", "cai", "--bind", "127.0.0.42",
             "--port", "\(Int.random(in: 40_000..<60_000))", "--invite", RoomSecret.generate().inviteString,
             "--input-wav", Self.fixtures.appendingPathComponent("c.wav").path, "--output-wav", file("cai.wav"),
             "--duration", "60",

@@ -13,7 +13,7 @@ import Testing
         let settings = OpusSettings(bitrate: 48_000, frameMilliseconds: frameMilliseconds)
         let encoder = try OpusEncoder(settings: settings)
         let decoder = try OpusDecoder(frameMilliseconds: frameMilliseconds)
-        let source = Array(try InMemoryCall.fixture("a.wav").prefix(3 * 48_000))
+        let source = Array(try Fixtures.samples("a.wav").prefix(3 * 48_000))
         var decoded: [Float] = []
         var frame = [Float](repeating: 0, count: settings.frameSamples)
         for input in TestSignals.frames(source, frameSamples: settings.frameSamples) {

@@ -1,10 +1,10 @@
 import Foundation
 import Synchronization
 
-/// A process a test starts (usually `concord join`), its stdout and stderr collected together
-/// as they arrive, its stdin closed.
-final class ClientProcess: Sendable {
-    let process: Process
+/// A process a test starts and watches while it runs (a `concord join`, say): its stdout and
+/// stderr collected together as they arrive, its stdin closed.
+public final class RunningProcess: Sendable {
+    public let process: Process
     private let pipe: Pipe
     private let collected = Collected()
 
@@ -14,7 +14,7 @@ final class ClientProcess: Sendable {
     }
 
     /// Starts `process` (already given its executable, arguments and environment).
-    init(starting process: Process) throws {
+    public init(starting process: Process) throws {
         self.process = process
         pipe = Pipe()
         process.standardOutput = pipe
@@ -24,20 +24,11 @@ final class ClientProcess: Sendable {
         try process.run()
     }
 
-    /// Starts the built `concord` with `arguments` and exactly `environment`.
-    convenience init(concord arguments: [String], environment: [String: String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ZeroTierCLITests.binary)
-        process.arguments = arguments
-        process.environment = environment
-        try self.init(starting: process)
-    }
-
     /// What it printed so far.
-    var output: String { collected.text.withLock { $0 } }
+    public var output: String { collected.text.withLock { $0 } }
 
     /// Waits for the exit and for the last output through the pipe.
-    func finish() {
+    public func finish() {
         process.waitUntilExit()
         pipe.fileHandleForReading.readabilityHandler = nil
         collected.append(pipe.fileHandleForReading.readDataToEndOfFile())
