@@ -183,14 +183,16 @@ struct JoinCommand: AsyncParsableCommand {
     }
 
     /// `--output-wav` and `--summary-json` checked before joining: creatable, and room on the
-    /// disk for the run (a WAV takes 96 kB a second; without --duration, an hour's worth).
+    /// disk for the run (16-bit mono at the engine's rate: 96 kB a second; without --duration,
+    /// an hour's worth).
     static func checkOutputs(
         outputWav: String?, summaryJson: String?, duration: Double?
     ) throws -> (wav: OutputPath?, summary: OutputPath?) {
         let wav = outputWav.map { OutputPath($0, option: "--output-wav") }
         let summary = summaryJson.map { OutputPath($0, option: "--summary-json") }
         do {
-            try wav?.check(bytesNeeded: Int64((duration ?? 3_600) * 96_000) + 4_096)
+            let wavBytesPerSecond = Double(AudioFormat.sampleRate * 2)
+            try wav?.check(bytesNeeded: Int64((duration ?? 3_600) * wavBytesPerSecond) + 4_096)
             try summary?.check()
         } catch {
             printError("\(error)")

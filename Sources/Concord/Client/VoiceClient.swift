@@ -241,11 +241,12 @@ public final class VoiceClient {
                 participant.noteMalformed(nil)
                 return []
             }
-            if let sender, let header = try? RoomMessage.Header.parse(bytes), header.senderID != sender.clientID {
-                transport?.noteImpersonation(sender, claimed: header.senderID)
+            let parsed = Result { () throws(WireError) in try RoomMessage.parse(bytes) }
+            if let sender, case .success(let message) = parsed, message.senderID != sender.clientID {
+                transport?.noteImpersonation(sender, claimed: message.senderID)
                 return []
             }
-            return followRoom(node.receive(bytes: bytes, from: from, now: now))
+            return followRoom(node.receive(parsed, size: bytes.count, from: from, now: now))
         }
     }
 

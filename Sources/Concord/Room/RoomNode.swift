@@ -141,14 +141,20 @@ public final class RoomNode {
 
     /// Takes one datagram of packet type 2 or 3 that arrived from `from`.
     public func receive(bytes: [UInt8], from: RoomAddress, now: Instant) -> [RoomEffect] {
+        receive(Result { () throws(WireError) in try RoomMessage.parse(bytes) }, size: bytes.count, from: from, now: now)
+    }
+
+    /// A datagram of `size` bytes that the caller has already parsed (or failed to): a client
+    /// that must read the sender before it lets a datagram in parses it once, here.
+    public func receive(_ parsed: Result<RoomMessage, WireError>, size: Int, from: RoomAddress, now: Instant) -> [RoomEffect] {
         effects = []
         absorbPause(now: now)
         statistics.datagramsReceived += 1
-        statistics.bytesReceived += bytes.count
+        statistics.bytesReceived += size
         let message: RoomMessage
-        do {
-            message = try RoomMessage.parse(bytes)
-        } catch {
+        switch parsed {
+        case .success(let parsed): message = parsed
+        case .failure(let error):
             statistics.malformedReceived += 1
             logger.trace("malformed room datagram dropped", metadata: ["reason": "\(error)"])
             return []
