@@ -17,7 +17,7 @@ enum FuzzKeys {
     }
 }
 
-nonisolated(unsafe) let keys = [FuzzKeys.sessionKey(), FuzzKeys.sessionKey()]
+let keys = [FuzzKeys.sessionKey(), FuzzKeys.sessionKey()]
 
 /// Senders 0 and 1, one session each.
 nonisolated(unsafe) let opener: PacketOpener<Int> = {

@@ -19,84 +19,88 @@ enum PeerSecurityState {
     }
 }
 
-/// The handshakes under way with one address; a peer that is `.handshaking` has at least one.
-struct Handshakes {
-    /// The handshake this node started: its offer is in flight.
-    var initiation: Initiation?
-    /// Keys this node derived answering the peer's offer, until the peer shows it got ours.
-    var unconfirmed: UnconfirmedAgreement?
+extension PeerSecurityState {
+    /// The handshakes under way with one address; a peer that is `.handshaking` has at least one.
+    struct Handshakes {
+        /// The handshake this node started: its offer is in flight.
+        var initiation: Initiation?
+        /// Keys this node derived answering the peer's offer, until the peer shows it got ours.
+        var unconfirmed: UnconfirmedAgreement?
 
-    var isEmpty: Bool { initiation == nil && unconfirmed == nil }
-}
-
-/// What one key agreement with a peer gives, confirmed or not: who the peer is, both offers
-/// (to recognise a retransmitted one) and the sealer of our direction.
-struct PairAgreement {
-    var clientID: String
-    var identity: PublicIdentity
-    var peerOffer: [UInt8]
-    var ownOffer: [UInt8]
-    var sealer: PacketSealer
-}
-
-/// Keys derived in answer to a peer's initiation, not yet confirmed: the peer has not shown
-/// that it received our offer (the initiation may be a replay from a spoofed address).
-struct UnconfirmedAgreement {
-    var agreement: PairAgreement
-    var ownOfferHash: [UInt8]
-    var createdAt: Instant
-    /// When our (last) response left: the responder's handshake RTT runs from here.
-    var respondedAt: Instant
-}
-
-/// A confirmed pair session. A class: every datagram sent reads its sealer and every datagram
-/// opened notes the time, and copying a whole session out of the peer table for that would cost
-/// a dozen retains and releases per datagram.
-final class PairSession {
-    let agreement: PairAgreement
-    let establishedAt: Instant
-    var lastOpenedAt: Instant
-    var lastResponseAt: Instant?
-    /// The handshake's round-trip time (see `SecureTransport.PeerSecurity`).
-    let rtt: Double?
-    /// A packet from the peer opened at this address since this session was made.
-    var peerSpoke: Bool
-
-    init(agreement: PairAgreement, establishedAt: Instant, lastOpenedAt: Instant, lastResponseAt: Instant?, rtt: Double?, peerSpoke: Bool) {
-        self.agreement = agreement
-        self.establishedAt = establishedAt
-        self.lastOpenedAt = lastOpenedAt
-        self.lastResponseAt = lastResponseAt
-        self.rtt = rtt
-        self.peerSpoke = peerSpoke
+        var isEmpty: Bool { initiation == nil && unconfirmed == nil }
     }
-}
 
-/// A handshake this node started, and what waits for its session.
-struct Initiation {
-    var handshake: PairwiseHandshake
-    var offer: [UInt8]
-    var hash: [UInt8]
-    var attemptsLeft: Int
-    var nextSendAt: Instant
-    var lastSentAt: Instant
-    /// nil: this node wants the session (the room sends there, or a rekey); retried freely.
-    /// Otherwise started because a broadcast was heard from an unverified address: bytes
-    /// of broadcasts received from it not yet spent on initiations.
-    var credit: Int?
-    /// Datagrams for the address, sent once the session exists.
-    var queued: [[UInt8]] = []
-    /// Broadcasts heard from the address, delivered once the session exists.
-    var held: [[UInt8]] = []
+    /// What one key agreement with a peer gives, confirmed or not: who the peer is, both offers
+    /// (to recognise a retransmitted one) and the sealer of our direction.
+    struct PairAgreement {
+        var clientID: String
+        var identity: PublicIdentity
+        var peerOffer: [UInt8]
+        var ownOffer: [UInt8]
+        var sealer: PacketSealer
+    }
+
+    /// Keys derived in answer to a peer's initiation, not yet confirmed: the peer has not shown
+    /// that it received our offer (the initiation may be a replay from a spoofed address).
+    struct UnconfirmedAgreement {
+        var agreement: PairAgreement
+        var ownOfferHash: [UInt8]
+        var createdAt: Instant
+        /// When our (last) response left: the responder's handshake RTT runs from here.
+        var respondedAt: Instant
+    }
+
+    /// A confirmed pair session. A class: every datagram sent reads its sealer and every datagram
+    /// opened notes the time, and copying a whole session out of the peer table for that would cost
+    /// a dozen retains and releases per datagram.
+    final class PairSession {
+        let agreement: PairAgreement
+        let establishedAt: Instant
+        var lastOpenedAt: Instant
+        var lastResponseAt: Instant?
+        /// The handshake's round-trip time (see `SecureTransport.PeerSecurity`).
+        let rtt: Double?
+        /// A packet from the peer opened at this address since this session was made.
+        var peerSpoke: Bool
+
+        init(agreement: PairAgreement, establishedAt: Instant, lastOpenedAt: Instant, lastResponseAt: Instant?, rtt: Double?, peerSpoke: Bool) {
+            self.agreement = agreement
+            self.establishedAt = establishedAt
+            self.lastOpenedAt = lastOpenedAt
+            self.lastResponseAt = lastResponseAt
+            self.rtt = rtt
+            self.peerSpoke = peerSpoke
+        }
+    }
+
+    /// A handshake this node started, and what waits for its session.
+    struct Initiation {
+        var handshake: PairwiseHandshake
+        var offer: [UInt8]
+        var hash: [UInt8]
+        var attemptsLeft: Int
+        var nextSendAt: Instant
+        var lastSentAt: Instant
+        /// nil: this node wants the session (the room sends there, or a rekey); retried freely.
+        /// Otherwise started because a broadcast was heard from an unverified address: bytes
+        /// of broadcasts received from it not yet spent on initiations.
+        var credit: Int?
+        /// Datagrams for the address, sent once the session exists.
+        var queued: [[UInt8]] = []
+        /// Broadcasts heard from the address, delivered once the session exists.
+        var held: [[UInt8]] = []
+    }
 }
 
 /// Every peer address's `PeerSecurityState`, in one dictionary.
 struct PeerSecurityTable {
     private var states: [RoomAddress: PeerSecurityState] = [:]
 
-    func session(at address: RoomAddress) -> PairSession? { states[address]?.session }
+    func session(at address: RoomAddress) -> PeerSecurityState.PairSession? { states[address]?.session }
 
-    func handshakes(at address: RoomAddress) -> Handshakes { states[address]?.handshakes ?? Handshakes() }
+    func handshakes(at address: RoomAddress) -> PeerSecurityState.Handshakes {
+        states[address]?.handshakes ?? PeerSecurityState.Handshakes()
+    }
 
     /// Every address with state, in order. Passes over the table run in this order: it decides
     /// the order of the datagrams a pass sends, which a seeded simulation depends on.
@@ -123,7 +127,7 @@ struct PeerSecurityTable {
 
     /// Changes the handshakes with `address`; an address left with neither a session nor a
     /// handshake leaves the table.
-    mutating func modifyHandshakes<Result>(at address: RoomAddress, _ change: (inout Handshakes) -> Result) -> Result {
+    mutating func modifyHandshakes<Result>(at address: RoomAddress, _ change: (inout PeerSecurityState.Handshakes) -> Result) -> Result {
         let session = states[address]?.session
         var handshakes = handshakes(at: address)
         let result = change(&handshakes)
@@ -137,7 +141,7 @@ struct PeerSecurityTable {
 
     /// Makes `session` the one with `address`, keeping the handshakes under way; true if it
     /// replaces another.
-    mutating func establish(_ session: PairSession, at address: RoomAddress) -> Bool {
+    mutating func establish(_ session: PeerSecurityState.PairSession, at address: RoomAddress) -> Bool {
         let replaced = states[address]?.session != nil
         states[address] = .established(session, handshakes(at: address))
         return replaced

@@ -210,8 +210,8 @@ extension SecureTransport {
         }
         opener.remove(sender: .pending(address))
         opener.install(keys.receiving, for: .pending(address))
-        let unconfirmed = UnconfirmedAgreement(
-            agreement: PairAgreement(
+        let unconfirmed = PeerSecurityState.UnconfirmedAgreement(
+            agreement: PeerSecurityState.PairAgreement(
                 clientID: id, identity: offer.identity, peerOffer: bytes, ownOffer: ownOffer,
                 sealer: PacketSealer(key: keys.sending, rekeyAfterPackets: settings.rekeyAfterPackets)),
             ownOfferHash: Array(SHA256.hash(data: ownOffer)), createdAt: now, respondedAt: now)
@@ -246,8 +246,8 @@ extension SecureTransport {
         dropUnconfirmed(address)  // superseded by this completed handshake
         checkIdentity(id, offer.identity, address: address)
         establish(
-            PairSession(
-                agreement: PairAgreement(
+            PeerSecurityState.PairSession(
+                agreement: PeerSecurityState.PairAgreement(
                     clientID: id, identity: offer.identity, peerOffer: bytes, ownOffer: initiation.offer,
                     sealer: PacketSealer(key: keys.sending, rekeyAfterPackets: settings.rekeyAfterPackets)),
                 establishedAt: now, lastOpenedAt: now, lastResponseAt: nil, rtt: rtt, peerSpoke: false),
@@ -257,7 +257,7 @@ extension SecureTransport {
         flush(ended, to: address)
     }
 
-    private func establish(_ session: PairSession, at address: RoomAddress) {
+    private func establish(_ session: PeerSecurityState.PairSession, at address: RoomAddress) {
         if peers.establish(session, at: address) { statistics.sessionsReplaced += 1 }
         statistics.handshakesCompleted += 1
         logger.debug("pair session established", metadata: ["peer": "\(address)", "client": "\(session.agreement.clientID)"])
@@ -267,7 +267,7 @@ extension SecureTransport {
     /// to our crossing offer): the unconfirmed keys become the session. The responder's RTT runs
     /// from its last response to this proof.
     private func confirm(_ address: RoomAddress, now: Instant, rtt: Double? = nil) {
-        let taken = peers.modifyHandshakes(at: address) { handshakes -> UnconfirmedAgreement? in
+        let taken = peers.modifyHandshakes(at: address) { handshakes -> PeerSecurityState.UnconfirmedAgreement? in
             defer { handshakes.unconfirmed = nil }
             return handshakes.unconfirmed
         }
@@ -276,7 +276,7 @@ extension SecureTransport {
         let ended = endInitiation(address)
         checkIdentity(unconfirmed.agreement.clientID, unconfirmed.agreement.identity, address: address)
         establish(
-            PairSession(
+            PeerSecurityState.PairSession(
                 agreement: unconfirmed.agreement, establishedAt: unconfirmed.createdAt, lastOpenedAt: now,
                 lastResponseAt: unconfirmed.respondedAt, rtt: rtt ?? now.milliseconds(since: unconfirmed.respondedAt),
                 peerSpoke: rtt == nil),

@@ -27,7 +27,7 @@ extension SecureTransport {
     func initiate(_ address: RoomAddress, credit: Int?, now: Instant) {
         let handshake = PairwiseHandshake(identity: signer, roomKey: roomKey, sender: Array(clientID.utf8))
         let offer = handshake.offer.serialize()
-        let initiation = Initiation(
+        let initiation = PeerSecurityState.Initiation(
             handshake: handshake, offer: offer, hash: Array(SHA256.hash(data: offer)),
             attemptsLeft: settings.handshakeAttempts - 1,
             nextSendAt: now.advanced(byMilliseconds: settings.handshakeRetryInterval), lastSentAt: now, credit: credit)
@@ -54,8 +54,8 @@ extension SecureTransport {
     /// Ends the handshake this node started with `address` and erases its ephemeral key;
     /// returns it with what waited for its session.
     @discardableResult
-    func endInitiation(_ address: RoomAddress) -> Initiation? {
-        let ended = peers.modifyHandshakes(at: address) { handshakes -> Initiation? in
+    func endInitiation(_ address: RoomAddress) -> PeerSecurityState.Initiation? {
+        let ended = peers.modifyHandshakes(at: address) { handshakes -> PeerSecurityState.Initiation? in
             defer { handshakes.initiation = nil }
             return handshakes.initiation
         }
@@ -77,7 +77,7 @@ extension SecureTransport {
     }
 
     /// A session exists: send what waited for it and deliver the broadcasts held for it.
-    func flush(_ ended: Initiation?, to address: RoomAddress) {
+    func flush(_ ended: PeerSecurityState.Initiation?, to address: RoomAddress) {
         guard let ended, let session = peers.session(at: address) else { return }
         for plain in ended.queued {
             if let sealed = sealPair(plain, with: session.agreement.sealer) { effects.append(.send(bytes: sealed, to: address)) }

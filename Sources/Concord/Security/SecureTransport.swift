@@ -46,6 +46,11 @@ import Logging
 /// `rekeyInterval` the side whose client id sorts first runs a new handshake, so that even a
 /// quiet session gets fresh ephemeral keys and old keys are erased (forward secrecy in time).
 ///
+/// **State.** Per address, one `PeerSecurityState` in `peers`: a handshake under way, or a pair
+/// session (with the next handshake at times); the receiving keys are the opener's. Sealing and
+/// sending live in SecureTransport+Sending.swift, opening and the handshake in
+/// SecureTransport+Receiving.swift.
+///
 /// Like the rest of the engine: no clocks, threads or I/O; time is handed in, and effects are
 /// returned for the driver to perform.
 public final class SecureTransport {
