@@ -108,16 +108,9 @@ struct PeerSecurityTable {
 
     var sessionAddresses: [RoomAddress] { states.compactMap { $0.value.session == nil ? nil : $0.key }.sorted() }
 
-    /// Unconfirmed agreements, and initiations started because a broadcast was heard.
-    var pendingCounts: (unconfirmed: Int, heardInitiations: Int) {
-        var counts = (unconfirmed: 0, heardInitiations: 0)
-        for state in states.values {
-            let handshakes = state.handshakes
-            if handshakes.unconfirmed != nil { counts.unconfirmed += 1 }
-            if handshakes.initiation?.credit != nil { counts.heardInitiations += 1 }
-        }
-        return counts
-    }
+    /// Unconfirmed agreements, and initiations started because a broadcast was heard: kept up
+    /// to date as the table changes, since every new handshake checks them against their limits.
+    private(set) var pendingCounts: (unconfirmed: Int, heardInitiations: Int) = (0, 0)
 
     /// The address of the oldest unconfirmed agreement.
     var oldestUnconfirmed: RoomAddress? {
@@ -130,7 +123,9 @@ struct PeerSecurityTable {
     mutating func modifyHandshakes<Result>(at address: RoomAddress, _ change: (inout PeerSecurityState.Handshakes) -> Result) -> Result {
         let session = states[address]?.session
         var handshakes = handshakes(at: address)
+        count(handshakes, as: -1)
         let result = change(&handshakes)
+        count(handshakes, as: 1)
         if let session {
             states[address] = .established(session, handshakes)
         } else {
@@ -147,5 +142,12 @@ struct PeerSecurityTable {
         return replaced
     }
 
-    mutating func remove(_ address: RoomAddress) { states[address] = nil }
+    mutating func remove(_ address: RoomAddress) {
+        if let removed = states.removeValue(forKey: address) { count(removed.handshakes, as: -1) }
+    }
+
+    private mutating func count(_ handshakes: PeerSecurityState.Handshakes, as step: Int) {
+        if handshakes.unconfirmed != nil { pendingCounts.unconfirmed += step }
+        if handshakes.initiation?.credit != nil { pendingCounts.heardInitiations += step }
+    }
 }
