@@ -29,23 +29,25 @@ import Testing
     @Test func signaturesVerifyAndForgeriesFail() throws {
         let alice = Identity.generate()
         let mallory = Identity.generate()
-        let announcement = Array("member alice joined lounge voice-id 7".utf8)
-        let signature = alice.signAnnouncement(announcement)
-        #expect(alice.publicIdentity.isValidAnnouncementSignature(signature, for: announcement))
+        let context = HandshakeOffer.context
+        let offer = Array("an offer from alice to bob in lounge".utf8)
+        let signature = alice.sign(context: context, offer)
+        let key = alice.publicIdentity
+        #expect(key.isValidSignature(signature, context: context, for: offer))
         // Changed bytes, changed signature, another signer, truncated signature: all rejected.
-        var altered = announcement
+        var altered = offer
         altered[0] ^= 1
-        #expect(!alice.publicIdentity.isValidAnnouncementSignature(signature, for: altered))
+        #expect(!key.isValidSignature(signature, context: context, for: altered))
         for bit in 0..<(signature.count * 8) {
             var bad = signature
             bad[bit / 8] ^= 1 << UInt8(bit % 8)
-            #expect(!alice.publicIdentity.isValidAnnouncementSignature(bad, for: announcement))
+            #expect(!key.isValidSignature(bad, context: context, for: offer))
         }
-        #expect(!alice.publicIdentity.isValidAnnouncementSignature(mallory.signAnnouncement(announcement), for: announcement))
-        #expect(!alice.publicIdentity.isValidAnnouncementSignature(Array(signature.dropLast()), for: announcement))
-        // Domain separation: a handshake signature is not an announcement signature.
-        let other = alice.sign(context: HandshakeOffer.context, announcement)
-        #expect(!alice.publicIdentity.isValidAnnouncementSignature(other, for: announcement))
+        #expect(!key.isValidSignature(mallory.sign(context: context, offer), context: context, for: offer))
+        #expect(!key.isValidSignature(Array(signature.dropLast()), context: context, for: offer))
+        // Domain separation: a signature under another context does not verify as an offer's.
+        let other = alice.sign(context: Array("concord/v1 other\0".utf8), offer)
+        #expect(!key.isValidSignature(other, context: context, for: offer))
     }
 
     @Test func knownKeysFlagAChangedKey() throws {

@@ -21,7 +21,7 @@ import Testing
         let sealer = PacketSealer(key: keysA.sending)
         let opener = PacketOpener<PeerID>()
         opener.install(keysB.receiving, for: 7)
-        #expect(try opener.openVoice(try sealer.sealVoice(plainVoice())) == plainVoice())
+        #expect(try opener.openVoice(try sealer.sealVoice(plainVoice()), from: 7) == plainVoice())
         // Single use: the ephemeral key is gone.
         #expect(throws: SecurityError.self) { try a.complete(with: offerB) }
     }

@@ -1,12 +1,13 @@
 import Concord
 import Foundation
 
-/// Seal+open cost per voice packet, run by hand in release:
+/// Seal+open cost per voice packet under a pair session's key, run by hand in release:
 /// `swift run -c release --package-path Fuzz seal-bench`. Prints overhead and µs per packet for
 /// typical Opus payload sizes (20 ms frames at 16, 32 and 64 kbit/s, plus one RED block).
-let secret = RoomSecret.generate()
-let identity = Identity.generate()
-let key = RoomKey(secret: secret, roomID: "bench").voiceSenderKey(senderID: 1, identity: identity.publicIdentity, sessionSalt: [1])
+let roomKey = RoomKey(secret: .generate(), roomID: "bench")
+let ours = PairwiseHandshake(identity: .generate(), roomKey: roomKey, sender: Array("a".utf8))
+let theirs = PairwiseHandshake(identity: .generate(), roomKey: roomKey, sender: Array("b".utf8))
+let key = try ours.complete(with: theirs.offer).sending
 let iterations = 200_000
 print("overhead per packet: \(SealedFormat.overhead) bytes")
 for payloadBytes in [40, 80, 160, 320] {
@@ -14,12 +15,15 @@ for payloadBytes in [40, 80, 160, 320] {
     let opener = PacketOpener<PeerID>()
     opener.install(key, for: 1)
     let plain = VoicePacket(senderID: 1, sequenceNumber: 0, timestamp: 0, payload: [UInt8](repeating: 0x5a, count: payloadBytes)).serialize()
+    var header = Array(plain[0..<VoicePacket.headerLength])
+    header[2] |= VoicePacket.Flags.sealed.rawValue
+    let body = Array(plain[VoicePacket.headerLength...])
     var sealed: [[UInt8]] = []
     sealed.reserveCapacity(iterations)
     let t0 = DispatchTime.now().uptimeNanoseconds
-    for _ in 0..<iterations { sealed.append(try sealer.sealVoice(plain)) }
+    for _ in 0..<iterations { sealed.append(try sealer.seal(header: header, body: body)) }
     let t1 = DispatchTime.now().uptimeNanoseconds
-    for packet in sealed { _ = try opener.openVoice(packet) }
+    for packet in sealed { _ = try opener.open(packet, headerLength: VoicePacket.headerLength, sender: 1) }
     let t2 = DispatchTime.now().uptimeNanoseconds
     precondition(opener.counters.opened == iterations)
     let seal = Double(t1 - t0) / Double(iterations) / 1000

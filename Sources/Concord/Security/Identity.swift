@@ -54,12 +54,6 @@ public struct Identity: Sendable, CustomStringConvertible {
         Array(SHA256.hash(data: Array("concord identity v1".utf8) + raw).prefix(4))
     }
 
-    /// Signs the bytes of a group-mode membership announcement (domain-separated from every other
-    /// use). No message carries one: rooms run pairwise, where the signed offer announces.
-    public func signAnnouncement(_ bytes: [UInt8]) -> [UInt8] {
-        sign(context: PublicIdentity.announcementContext, bytes)
-    }
-
     func sign(context: [UInt8], _ bytes: [UInt8]) -> [UInt8] {
         // Signing with a valid key over in-memory bytes cannot fail in practice; an empty
         // signature would simply never verify.
@@ -71,7 +65,6 @@ public struct Identity: Sendable, CustomStringConvertible {
 public struct PublicIdentity: Hashable, Sendable, CustomStringConvertible {
     public static let byteCount = 32
     public static let signatureLength = 64
-    static let announcementContext = Array("concord/v1 announce\0".utf8)
 
     public let rawRepresentation: [UInt8]
 
@@ -92,10 +85,6 @@ public struct PublicIdentity: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "PublicIdentity(\(fingerprint))" }
-
-    public func isValidAnnouncementSignature(_ signature: [UInt8], for bytes: [UInt8]) -> Bool {
-        isValidSignature(signature, context: Self.announcementContext, for: bytes)
-    }
 
     func isValidSignature(_ signature: [UInt8], context: [UInt8], for bytes: [UInt8]) -> Bool {
         guard signature.count == Self.signatureLength,

@@ -6,8 +6,6 @@ import Crypto
 /// ```
 /// room key   = HKDF(ikm: room secret, salt: "concord/v1 room key", info: room id)
 /// room tag   = HKDF(ikm: room key, info: "concord/v1 room tag")[0..<2]   (public, on the wire)
-/// sender key = HKDF(ikm: room key, info: "concord/v1 sender" ‖ purpose ‖ sender id
-///                   ‖ identity public key ‖ session salt)                  (group mode)
 /// bootstrap  = HKDF(ikm: room key, info: "concord/v1 bootstrap" ‖ session salt)  (per sender run)
 /// boot mac   = HKDF(ikm: room key, info: "concord/v1 bootstrap mac")       (checked first)
 /// pair keys  = see PairwiseKeyAgreement                                    (forward secret)
@@ -16,12 +14,6 @@ import Crypto
 /// A room secret change is a new epoch: a new room key with a new tag, and keys of the old one
 /// are dropped by every receiver.
 public struct RoomKey: Sendable, CustomStringConvertible {
-    /// What a sender key protects; voice and control/text use unrelated keys.
-    public enum Purpose: UInt8, Sendable {
-        case voice = 1
-        case control = 2
-    }
-
     let key: KeyMaterial
     public let roomID: String
     /// Two public bytes identifying this room key on the wire, so a receiver tells "another room
@@ -42,30 +34,6 @@ public struct RoomKey: Sendable, CustomStringConvertible {
     }
 
     public var description: String { "RoomKey(room: \(roomID), tag: \(roomTag), key: <redacted>)" }
-
-    /// The group-mode key a member seals its own packets with; every member can derive it, so
-    /// it proves room membership, not which member sent (see SECURITY.md). The identity key and
-    /// a per-run random `sessionSalt` (which members must learn from the sender: no message of
-    /// the room carries it) make it unique even if two clients pick the same sender id or a
-    /// client restarts with counter 0 — a nonce is never reused under one key.
-    public func senderKey(
-        purpose: Purpose, senderID: [UInt8], identity: PublicIdentity, sessionSalt: [UInt8]
-    ) -> TrafficKey {
-        var info = Array("concord/v1 sender".utf8)
-        info.append(purpose.rawValue)
-        info.appendLengthPrefixed(senderID)
-        info.appendLengthPrefixed(identity.rawRepresentation)
-        info.appendLengthPrefixed(sessionSalt)
-        let derived = HKDF<SHA256>.deriveKey(inputKeyMaterial: key.key, info: info, outputByteCount: 32)
-        return TrafficKey(key: derived, roomTag: roomTag, generation: 0)
-    }
-
-    /// Convenience for voice: sender ids are `PeerID`s.
-    public func voiceSenderKey(senderID: PeerID, identity: PublicIdentity, sessionSalt: [UInt8]) -> TrafficKey {
-        var id: [UInt8] = []
-        id.appendBigEndian(senderID)
-        return senderKey(purpose: .voice, senderID: id, identity: identity, sessionSalt: sessionSalt)
-    }
 
     /// The key a member seals its broadcasts and handshake messages with before any pair
     /// session exists (`SecureTransport`). Every holder of the room secret can derive it, so it

@@ -4,7 +4,8 @@ import Crypto
 /// window, authenticates and decrypts, and only then records the counter. Total: any bytes give
 /// the plaintext or a `SecurityError`, and every outcome is counted in `counters`.
 ///
-/// Generic over how senders are named (`PeerID` for voice, the room's string ids for control).
+/// Generic over how senders are named (`SecureTransport` names them by channel: a pair
+/// session's address, a responder's unconfirmed keys, a bootstrap sender's salt).
 /// Per sender it keeps the current key, the previous one (packets still in flight across a
 /// rekey or a new handshake) and derives the next generation on demand — at most one step, so
 /// an attacker cannot make it ratchet far ahead, and once per generation (kept until used), so
@@ -38,8 +39,6 @@ public final class PacketOpener<Sender: Hashable>: CustomStringConvertible {
     }
 
     public var description: String { "PacketOpener(senders: \(slots.count), counters: \(counters))" }
-
-    public var senders: [Sender] { Array(slots.keys) }
 
     /// Installs `key` as `sender`'s current key; its former key stays as the previous one.
     public func install(_ key: TrafficKey, for sender: Sender) {
@@ -80,23 +79,6 @@ public final class PacketOpener<Sender: Hashable>: CustomStringConvertible {
         if let error { counters.count(error) } else { counters.opened += 1 }
     }
 
-    /// Forgets every key of a room epoch (the room secret changed): the removed member's
-    /// packets, sealed under the old room key, are then `wrongRoom`.
-    public func retire(roomTag: UInt16) {
-        roomTags.remove(roomTag)
-        for (sender, slot) in slots {
-            if slot.current.key.roomTag == roomTag {
-                if let previous = slot.previous, previous.key.roomTag != roomTag {
-                    slots[sender] = Slot(current: previous, previous: nil)
-                } else {
-                    slots[sender] = nil
-                }
-            } else if slot.previous?.key.roomTag == roomTag {
-                slots[sender]?.previous = nil
-            }
-        }
-    }
-
     /// Opens a sealed datagram whose clear header is `headerLength` bytes; returns the header
     /// (as received, sealed flag still set) and the decrypted body.
     public func open(_ bytes: [UInt8], headerLength: Int, sender: Sender) throws(SecurityError) -> (header: [UInt8], body: [UInt8]) {
@@ -107,38 +89,6 @@ public final class PacketOpener<Sender: Hashable>: CustomStringConvertible {
         } catch {
             counters.count(error)
             throw error
-        }
-    }
-
-    /// Opens a sealed voice datagram and returns the plain voice packet bytes (sealed flag
-    /// cleared), ready for `Participant.receive` / `VoicePacket.parse`.
-    public func openVoice(_ bytes: [UInt8]) throws(SecurityError) -> [UInt8] where Sender == PeerID {
-        let header: VoicePacket.Header
-        do {
-            header = try VoicePacket.Header.parse(bytes)
-        } catch {
-            counters.malformed += 1
-            throw .malformed("\(error)")
-        }
-        guard header.flags.contains(.sealed) else {
-            counters.malformed += 1
-            throw .malformed("sealed flag not set")
-        }
-        var (clear, body) = try open(bytes, headerLength: VoicePacket.headerLength, sender: header.senderID)
-        clear[2] &= ~VoicePacket.Flags.sealed.rawValue
-        return clear + body
-    }
-
-    /// `openVoice` then `VoicePacket.parse`; a sealed packet with a bad inner layout (only a
-    /// member could make one) is `malformed`.
-    public func openVoicePacket(_ bytes: [UInt8]) throws(SecurityError) -> VoicePacket where Sender == PeerID {
-        let plain = try openVoice(bytes)
-        do {
-            return try VoicePacket.parse(plain)
-        } catch {
-            counters.opened -= 1
-            counters.malformed += 1
-            throw .malformed("\(error)")
         }
     }
 

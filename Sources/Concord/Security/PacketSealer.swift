@@ -47,15 +47,4 @@ public final class PacketSealer: CustomStringConvertible {
         sealedPackets += 1
         return out
     }
-
-    /// Seals a serialized plain voice packet: sets the sealed flag, keeps the 14-byte header
-    /// in clear and encrypts the rest.
-    public func sealVoice(_ plain: [UInt8]) throws(SecurityError) -> [UInt8] {
-        let header: VoicePacket.Header
-        do { header = try VoicePacket.Header.parse(plain) } catch { throw .malformed("\(error)") }
-        guard !header.flags.contains(.sealed) else { throw .malformed("already sealed") }
-        var clear = Array(plain[0..<VoicePacket.headerLength])
-        clear[2] |= VoicePacket.Flags.sealed.rawValue
-        return try seal(header: clear, body: Array(plain[VoicePacket.headerLength...]))
-    }
 }

@@ -46,104 +46,14 @@ import Logging
 /// `rekeyInterval` the side whose client id sorts first runs a new handshake, so that even a
 /// quiet session gets fresh ephemeral keys and old keys are erased (forward secrecy in time).
 ///
+/// **State.** Per address, one `PeerSecurityState` in `peers`: a handshake under way, or a pair
+/// session (with the next handshake at times); the receiving keys are the opener's. Sealing and
+/// sending live in SecureTransport+Sending.swift, opening and the handshake in
+/// SecureTransport+Receiving.swift.
+///
 /// Like the rest of the engine: no clocks, threads or I/O; time is handed in, and effects are
 /// returned for the driver to perform.
 public final class SecureTransport {
-    public struct Settings: Sendable, Equatable {
-        public var handshakeRetryInterval: Double = 250
-        public var handshakeAttempts = 12
-        /// A new handshake per session after this long (WireGuard's REKEY_AFTER_TIME).
-        public var rekeyInterval: Double = 120_000
-        /// Sessions that opened nothing for this long are dropped with their keys.
-        public var idleSessionLifetime: Double = 60_000
-        /// Datagrams queued per address while its handshake runs; more are dropped and counted.
-        public var queueLimit = 64
-        /// Broadcasts held per address until its session exists.
-        public var heldBroadcastLimit = 8
-        /// Bootstrap senders (session salts) remembered for replay protection.
-        public var bootstrapSenderLimit = 512
-        public var rekeyAfterPackets: UInt64 = SealedFormat.defaultRekeyAfterPackets
-        /// Expensive handshake work allowed for datagrams of no session (per source, in total).
-        public var handshakeBudget = HandshakeBudget.Settings()
-        /// Unconfirmed responder keys kept at once, and initiations started because a broadcast
-        /// was heard: the most state unauthenticated-origin traffic can make this node hold.
-        public var pendingHandshakeLimit = 64
-        /// Unconfirmed responder keys are dropped after this long (the initiator stops retrying
-        /// after `handshakeAttempts × handshakeRetryInterval` = 3 s).
-        public var unconfirmedLifetime: Double = 5000
-        public init() {}
-    }
-
-    public struct Statistics: Sendable, Equatable, Codable {
-        public var handshakesStarted = 0
-        public var handshakesCompleted = 0
-        /// Offers with a bad signature, another room's tag, a malformed client id, or reflected.
-        public var handshakesRejected = 0
-        /// Handshakes that got no response within `handshakeAttempts`.
-        public var handshakesTimedOut = 0
-        /// Responses that answered no offer of ours (late duplicates or replays).
-        public var staleResponses = 0
-        /// Sessions replaced by a newer handshake (time-based rekey or a peer's restart).
-        public var sessionsReplaced = 0
-        /// Datagrams dropped because their handshake never completed or the queue was full.
-        public var queueDrops = 0
-        /// Delivered datagrams whose inner sender was not the session's client id.
-        public var impersonations = 0
-        public var keyChanges = 0
-        public var sealedPackets = 0
-        /// Bytes added by sealing, over all sealed packets.
-        public var sealOverheadBytes = 0
-        /// Bootstrap keys derived for unseen sender salts (each one took a budget token).
-        public var bootstrapKeysDerived = 0
-        /// Datagrams granted expensive handshake work by the budget.
-        public var handshakeWork = 0
-        /// Initiation retries to an unverified address not sent: no broadcast credit left.
-        public var repliesWithheld = 0
-        /// Unconfirmed handshakes or heard-broadcast initiations dropped or refused at
-        /// `pendingHandshakeLimit`.
-        public var pendingEvicted = 0
-        public init() {}
-
-        enum CodingKeys: String, CodingKey {
-            case impersonations
-            case handshakesStarted = "handshakes_started"
-            case handshakesCompleted = "handshakes_completed"
-            case handshakesRejected = "handshakes_rejected"
-            case handshakesTimedOut = "handshakes_timed_out"
-            case staleResponses = "stale_responses"
-            case sessionsReplaced = "sessions_replaced"
-            case queueDrops = "queue_drops"
-            case keyChanges = "key_changes"
-            case sealedPackets = "sealed_packets"
-            case sealOverheadBytes = "seal_overhead_bytes"
-            case bootstrapKeysDerived = "bootstrap_keys_derived"
-            case handshakeWork = "handshake_work"
-            case repliesWithheld = "replies_withheld"
-            case pendingEvicted = "pending_evicted"
-        }
-
-        /// Summaries written before the flood counters existed still decode (as zero).
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            func int(_ key: CodingKeys) throws -> Int { try c.decodeIfPresent(Int.self, forKey: key) ?? 0 }
-            handshakesStarted = try int(.handshakesStarted)
-            handshakesCompleted = try int(.handshakesCompleted)
-            handshakesRejected = try int(.handshakesRejected)
-            handshakesTimedOut = try int(.handshakesTimedOut)
-            staleResponses = try int(.staleResponses)
-            sessionsReplaced = try int(.sessionsReplaced)
-            queueDrops = try int(.queueDrops)
-            impersonations = try int(.impersonations)
-            keyChanges = try int(.keyChanges)
-            sealedPackets = try int(.sealedPackets)
-            sealOverheadBytes = try int(.sealOverheadBytes)
-            bootstrapKeysDerived = try int(.bootstrapKeysDerived)
-            handshakeWork = try int(.handshakeWork)
-            repliesWithheld = try int(.repliesWithheld)
-            pendingEvicted = try int(.pendingEvicted)
-        }
-    }
-
     /// An authentic datagram, unsealed, with who sent it according to its session.
     public struct Delivered: Sendable, Equatable {
         public var bytes: [UInt8]
@@ -171,59 +81,19 @@ public final class SecureTransport {
         public var handshakeRTTMilliseconds: Double?
     }
 
-    private enum Channel: Hashable {
+    /// Whose keys open a datagram.
+    enum Channel: Hashable {
         case pair(RoomAddress)
         /// A responder's new keys, until the peer's first packet under them.
         case pending(RoomAddress)
         case bootstrap([UInt8])
     }
 
-    private struct Session {
-        var clientID: String
-        var identity: PublicIdentity
-        var peerOffer: [UInt8]
-        var ownOffer: [UInt8]
-        var sealer: PacketSealer
-        var establishedAt: Instant
-        var lastOpenedAt: Instant
-        var lastResponseAt: Instant?
-        var rtt: Double?
-        /// A packet from the peer opened at this address since this session was made.
-        var peerSpoke: Bool
-    }
-
-    /// Keys derived in answer to a peer's initiation, not yet confirmed: the peer has not shown
-    /// that it received our offer (the initiation may be a replay from a spoofed address).
-    private struct Unconfirmed {
-        var clientID: String
-        var identity: PublicIdentity
-        var peerOffer: [UInt8]
-        var ownOffer: [UInt8]
-        var ownOfferHash: [UInt8]
-        var sealer: PacketSealer
-        var createdAt: Instant
-        /// When our (last) response left: the responder's handshake RTT runs from here.
-        var respondedAt: Instant
-    }
-
-    private struct Initiation {
-        var handshake: PairwiseHandshake
-        var offer: [UInt8]
-        var hash: [UInt8]
-        var attemptsLeft: Int
-        var nextSendAt: Instant
-        var lastSentAt: Instant
-        /// nil: this node wants the session (the room sends there, or a rekey); retried freely.
-        /// Otherwise started because a broadcast was heard from an unverified address: bytes
-        /// of broadcasts received from it not yet spent on initiations.
-        var credit: Int?
-    }
-
     public let roomKey: RoomKey
     public let identity: PublicIdentity
     public let clientID: String
     public let settings: Settings
-    public private(set) var statistics = Statistics()
+    public internal(set) var statistics = Statistics()
     public private(set) var knownKeys: KnownKeys
     public private(set) var keyChanges: [KeyChange] = []
     /// Every rejection of a sealed datagram, by cause.
@@ -232,30 +102,22 @@ public final class SecureTransport {
     /// so a benchmark can account this layer's CPU time apart from the codec's.
     public weak var cpuObserver: CodecObserver?
 
-    private let signer: Identity
-    private let salt: [UInt8]
-    private let bootstrapSealer: PacketSealer
+    let signer: Identity
+    let salt: [UInt8]
+    let bootstrapSealer: PacketSealer
     /// HMAC state keyed once with the bootstrap mac key; copied per datagram.
-    private let macTemplate: HMAC<SHA256>
-    private let opener = PacketOpener<Channel>()
-    private var budget: HandshakeBudget
-    private var sessions: [RoomAddress: Session] = [:]
-    /// Each session's sealer, by address (kept with `sessions` by `establish` and `forget`):
-    /// reading `sessions[address]?.sealer` copies the whole session — a dozen retains and
-    /// releases — for every datagram sent.
-    private var sealers: [RoomAddress: PacketSealer] = [:]
-    private var unconfirmed: [RoomAddress: Unconfirmed] = [:]
-    private var initiations: [RoomAddress: Initiation] = [:]
-    private var queued: [RoomAddress: [[UInt8]]] = [:]
-    private var held: [RoomAddress: [[UInt8]]] = [:]
-    private var bootstrapSenders: [[UInt8]] = []
-    private var effects: [RoomEffect] = []
-    private var delivered: [Delivered] = []
+    let macTemplate: HMAC<SHA256>
+    let opener = PacketOpener<Channel>()
+    var budget: HandshakeBudget
+    var peers = PeerSecurityTable()
+    var bootstrapSenders: [[UInt8]] = []
+    var effects: [RoomEffect] = []
+    var delivered: [Delivered] = []
     /// The datagram being received already took its budget token.
-    private var chargedThisDatagram = false
+    var chargedThisDatagram = false
     /// The datagram being received was refused by the budget after it opened.
-    private var throttledThisDatagram = false
-    private let logger: Logger
+    var throttledThisDatagram = false
+    let logger: Logger
 
     /// - Parameters:
     ///   - sessionSalt: 16 random bytes, new for every run of the client (`randomSalt()`); a
@@ -329,38 +191,41 @@ public final class SecureTransport {
     }
 
     /// Retries handshakes, starts time-based rekeys, and drops idle sessions and unconfirmed keys.
+    /// Three passes, each over every address in order: all retries go out before any rekey.
     public func tick(now: Instant) -> [RoomEffect] {
         let token = cpuObserver?.codecWillRun()
         defer { if let token { cpuObserver?.codecDidRun(token) } }
         effects = []
-        for address in initiations.keys.sorted() {
-            guard var initiation = initiations[address], now >= initiation.nextSendAt else { continue }
+        let addresses = peers.addresses
+        for address in addresses {
+            guard var initiation = peers.handshakes(at: address).initiation, now >= initiation.nextSendAt else { continue }
             if initiation.attemptsLeft <= 0 {
-                endInitiation(address)
+                let ended = endInitiation(address)
                 statistics.handshakesTimedOut += 1
-                statistics.queueDrops += queued.removeValue(forKey: address)?.count ?? 0
-                held[address] = nil
+                statistics.queueDrops += ended?.queued.count ?? 0
                 logger.debug("handshake timed out", metadata: ["peer": "\(address)"])
                 continue
             }
             initiation.attemptsLeft -= 1
             initiation.nextSendAt = now.advanced(byMilliseconds: settings.handshakeRetryInterval)
-            initiations[address] = initiation
+            peers.modifyHandshakes(at: address) { $0.initiation = initiation }
             sendInitiation(to: address, now: now)
         }
-        for address in unconfirmed.keys.sorted() {
-            if let u = unconfirmed[address], now.milliseconds(since: u.createdAt) >= settings.unconfirmedLifetime {
+        for address in addresses {
+            if let unconfirmed = peers.handshakes(at: address).unconfirmed,
+                now.milliseconds(since: unconfirmed.createdAt) >= settings.unconfirmedLifetime
+            {
                 dropUnconfirmed(address)
             }
         }
-        for address in sessions.keys.sorted() {
-            guard let session = sessions[address] else { continue }
+        for address in addresses {
+            guard let session = peers.session(at: address) else { continue }
             if now.milliseconds(since: session.lastOpenedAt) >= settings.idleSessionLifetime {
                 forget(address)
                 continue
             }
-            if now.milliseconds(since: session.establishedAt) >= settings.rekeyInterval, initiations[address] == nil,
-                utf8Less(clientID, session.clientID)
+            if now.milliseconds(since: session.establishedAt) >= settings.rekeyInterval,
+                peers.handshakes(at: address).initiation == nil, utf8Less(clientID, session.agreement.clientID)
             {
                 initiate(address, credit: nil, now: now)
             }
@@ -371,21 +236,19 @@ public final class SecureTransport {
     // MARK: Queries
 
     public func peer(at address: RoomAddress) -> PeerSecurity? {
-        sessions[address].map {
+        peers.session(at: address).map {
             PeerSecurity(
-                clientID: $0.clientID, fingerprint: $0.identity.fingerprint, establishedAt: $0.establishedAt,
+                clientID: $0.agreement.clientID, fingerprint: $0.agreement.identity.fingerprint, establishedAt: $0.establishedAt,
                 handshakeRTTMilliseconds: $0.rtt)
         }
     }
 
     /// Addresses with a pair session.
-    public var sessionAddresses: [RoomAddress] { sessions.keys.sorted() }
+    public var sessionAddresses: [RoomAddress] { peers.sessionAddresses }
 
     /// Handshake state held for addresses that have not proven anything yet: unconfirmed
     /// responder keys and initiations started on a heard broadcast (each ≤ `pendingHandshakeLimit`).
-    public var pendingHandshakes: (unconfirmed: Int, heardInitiations: Int) {
-        (unconfirmed.count, initiations.values.filter { $0.credit != nil }.count)
-    }
+    public var pendingHandshakes: (unconfirmed: Int, heardInitiations: Int) { peers.pendingCounts }
 
     /// The caller dropped a delivered datagram that claimed a sender other than its session's.
     public func noteImpersonation(_ delivered: Delivered, claimed: String) {
@@ -397,13 +260,11 @@ public final class SecureTransport {
 
     /// Drops the session with `address` and erases its keys.
     public func forget(_ address: RoomAddress) {
-        sessions[address] = nil
-        sealers[address] = nil
-        endInitiation(address)
+        let ended = endInitiation(address)
         dropUnconfirmed(address)
+        peers.remove(address)
         opener.remove(sender: .pair(address))
-        statistics.queueDrops += queued.removeValue(forKey: address)?.count ?? 0
-        held[address] = nil
+        statistics.queueDrops += ended?.queued.count ?? 0
     }
 
     /// A bootstrap datagram of kind `kind` (1 broadcast, 2 initiation, 3 response) around any
@@ -414,404 +275,8 @@ public final class SecureTransport {
         return sealBootstrap(kind, body)
     }
 
-    // MARK: Internals: sending
-
-    private func sendOrQueue(_ plain: [UInt8], to address: RoomAddress, now: Instant) {
-        if let sealer = sealers[address] {
-            if let sealed = sealPair(plain, with: sealer) { effects.append(.send(bytes: sealed, to: address)) }
-            return
-        }
-        var queue = queued[address] ?? []
-        if queue.count >= settings.queueLimit {
-            statistics.queueDrops += 1
-        } else {
-            queue.append(plain)
-            queued[address] = queue
-        }
-        if initiations[address] == nil {
-            initiate(address, credit: nil, now: now)
-        } else {
-            // The room itself sends there now: the address is no longer only a broadcast heard.
-            initiations[address]?.credit = nil
-        }
-    }
-
-    /// Starts a handshake with `address`: `credit` nil when this node wants the session,
-    /// else the bytes of the broadcast heard from it (an unverified address).
-    private func initiate(_ address: RoomAddress, credit: Int?, now: Instant) {
-        let handshake = PairwiseHandshake(identity: signer, roomKey: roomKey, sender: Array(clientID.utf8))
-        let offer = handshake.offer.serialize()
-        initiations[address] = Initiation(
-            handshake: handshake, offer: offer, hash: Array(SHA256.hash(data: offer)),
-            attemptsLeft: settings.handshakeAttempts - 1,
-            nextSendAt: now.advanced(byMilliseconds: settings.handshakeRetryInterval), lastSentAt: now, credit: credit)
-        statistics.handshakesStarted += 1
-        sendInitiation(to: address, now: now)
-    }
-
-    /// Sends (again) the initiation in flight to `address`, if its credit allows.
-    private func sendInitiation(to address: RoomAddress, now: Instant) {
-        guard let initiation = initiations[address], let sealed = sealBootstrap(.initiation, initiation.offer) else { return }
-        if let credit = initiation.credit {
-            guard credit >= sealed.count else {
-                statistics.repliesWithheld += 1
-                return
-            }
-            initiations[address]?.credit = credit - sealed.count
-        }
-        initiations[address]?.lastSentAt = now
-        effects.append(.send(bytes: sealed, to: address))
-    }
-
-    private func endInitiation(_ address: RoomAddress) {
-        initiations.removeValue(forKey: address)?.handshake.erase()
-    }
-
-    private func sealPair(_ plain: [UInt8], with sealer: PacketSealer) -> [UInt8]? {
-        guard let headerLength = SecureWire.plainHeaderLength(plain) else {
-            logger.error("refusing to seal a datagram of unknown layout")
-            return nil
-        }
-        var header = Array(plain[0..<headerLength])
-        header[2] |= 0x80
-        return seal(header: header, body: Array(plain[headerLength...]), with: sealer)
-    }
-
-    private func sealBootstrap(_ kind: SecureWire.Kind, _ body: [UInt8]) -> [UInt8]? {
-        guard let padded = SecureWire.padded(body), var sealed = seal(header: SecureWire.header(kind) + salt, body: padded, with: bootstrapSealer)
-        else { return nil }
-        sealed.append(contentsOf: mac(sealed[...]))
-        statistics.sealOverheadBytes += SecureWire.macLength
-        return sealed
-    }
-
-    private func seal(header: [UInt8], body: [UInt8], with sealer: PacketSealer) -> [UInt8]? {
-        do {
-            let sealed = try sealer.seal(header: header, body: body)
-            statistics.sealedPackets += 1
-            statistics.sealOverheadBytes += SealedFormat.overhead
-            return sealed
-        } catch {
-            logger.error("sealing failed", metadata: ["reason": "\(error)"])
-            return nil
-        }
-    }
-
-    private func mac(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
-        var hmac = macTemplate
-        hmac.update(data: bytes)
-        return hmac.finalize().withUnsafeBytes { Array($0.prefix(SecureWire.macLength)) }
-    }
-
-    /// Constant-time comparison of the datagram's mac with the one it should carry.
-    private func macIsValid(_ bytes: [UInt8]) -> Bool {
-        let end = bytes.count - SecureWire.macLength
-        let expected = mac(bytes[0..<end])
-        var difference: UInt8 = 0
-        for i in 0..<SecureWire.macLength { difference |= expected[i] ^ bytes[end + i] }
-        return difference == 0
-    }
-
-    // MARK: Internals: receiving
-
-    private func receivePair(_ bytes: [UInt8], headerLength: Int, from address: RoomAddress, now: Instant) {
-        let opened: (header: [UInt8], body: [UInt8])
-        do {
-            opened = try opener.openUncounted(bytes, headerLength: headerLength, sender: .pair(address))
-            sessions[address]?.lastOpenedAt = now
-            if sessions[address]?.peerSpoke == false { sessions[address]?.peerSpoke = true }
-        } catch {
-            guard unconfirmed[address] != nil,
-                let result = try? opener.openUncounted(bytes, headerLength: headerLength, sender: .pending(address))
-            else {
-                opener.record(classify(error, bytes, headerLength: headerLength, from: address))
-                return
-            }
-            confirm(address, now: now)
-            opened = result
-        }
-        opener.record(nil)
-        // Only the two fields needed: copying the whole session per packet costs a dozen retains.
-        guard bytes[1] != SecureWire.packetType,  // a confirm: its work is done
-            let clientID = sessions[address]?.clientID, let identity = sessions[address]?.identity
-        else { return }
-        var plain = opened.header
-        plain[2] &= ~0x80
-        plain.append(contentsOf: opened.body)
-        delivered.append(Delivered(bytes: plain, from: address, clientID: clientID, identity: identity))
-    }
-
-    /// A pair datagram for our room from an address we hold no keys for is a peer's traffic
-    /// from before this run (we restarted, or dropped the session): `stale`, not `wrongRoom`.
-    /// So is one that fails under a session we just made while the peer has not yet said a
-    /// word under it: the peer is still sending under the session it is replacing (it learns
-    /// of the new one a round trip later).
-    private func classify(_ error: SecurityError, _ bytes: [UInt8], headerLength: Int, from address: RoomAddress) -> SecurityError {
-        if error == .forged, sessions[address]?.peerSpoke == false { return .stale }
-        guard error == .wrongRoom || error == .unknownKey, sessions[address] == nil, unconfirmed[address] == nil,
-            bytes.count >= headerLength + 2
-        else { return error }
-        let tag = UInt16(bytes[headerLength]) << 8 | UInt16(bytes[headerLength + 1])
-        return tag == roomKey.roomTag ? .stale : error
-    }
-
-    /// One token of handshake work for the datagram being received (at most one per datagram).
-    private func affordWork(from address: RoomAddress, now: Instant) -> Bool {
-        if chargedThisDatagram { return true }
-        switch budget.take(from: address, now: now) {
-        case .granted:
-            chargedThisDatagram = true
-            statistics.handshakeWork += 1
-            return true
-        case let verdict:
-            throttledThisDatagram = true
-            logger.trace("handshake work refused", metadata: ["peer": "\(address)", "reason": "\(verdict)"])
-            return false
-        }
-    }
-
-    private func receiveBootstrap(_ bytes: [UInt8], kind: SecureWire.Kind, from address: RoomAddress, now: Instant) {
-        // Cheapest checks first: the room tag (another room's traffic is not a forgery), then
-        // the room mac (one HMAC). Nothing before them derives or stores anything.
-        let tagAt = SecureWire.bootstrapHeaderLength
-        guard UInt16(bytes[tagAt]) << 8 | UInt16(bytes[tagAt + 1]) == roomKey.roomTag else {
-            opener.record(.wrongRoom)
-            return
-        }
-        guard macIsValid(bytes) else {
-            opener.record(.forged)
-            return
-        }
-        let senderSalt = Array(bytes[4..<SecureWire.bootstrapHeaderLength])
-        guard senderSalt != salt else {  // our own broadcast, looped back
-            opener.record(nil)
-            return
-        }
-        let channel = Channel.bootstrap(senderSalt)
-        let isNew = !opener.hasKey(for: channel)
-        if isNew {
-            guard affordWork(from: address, now: now) else {
-                opener.record(.throttled)
-                return
-            }
-            opener.install(roomKey.bootstrapKey(sessionSalt: senderSalt), for: channel)
-            statistics.bootstrapKeysDerived += 1
-        }
-        let plaintext: [UInt8]
-        do {
-            plaintext = try opener.openUncounted(
-                Array(bytes[0..<(bytes.count - SecureWire.macLength)]), headerLength: SecureWire.bootstrapHeaderLength,
-                sender: channel
-            ).body
-        } catch {
-            if isNew { opener.remove(sender: channel) }  // forgeries must not fill the table
-            opener.record(error)
-            return
-        }
-        if isNew { rememberBootstrapSender(senderSalt) }
-        if let body = SecureWire.unpadded(plaintext) {
-            switch kind {
-            case .broadcast:
-                receiveBroadcast(body, size: bytes.count, from: address, now: now)
-            case .initiation:
-                receiveInitiation(body, from: address, now: now)
-            case .response:
-                if body.count > 32 {
-                    receiveResponse(answering: Array(body[0..<32]), offer: Array(body[32...]), from: address, now: now)
-                } else {
-                    statistics.handshakesRejected += 1
-                }
-            case .confirm:
-                break
-            }
-        } else {
-            statistics.handshakesRejected += 1
-        }
-        opener.record(throttledThisDatagram ? .throttled : nil)
-    }
-
-    private func rememberBootstrapSender(_ senderSalt: [UInt8]) {
-        bootstrapSenders.append(senderSalt)
-        if bootstrapSenders.count > settings.bootstrapSenderLimit {
-            opener.remove(sender: .bootstrap(bootstrapSenders.removeFirst()))
-        }
-    }
-
-    private func receiveBroadcast(_ body: [UInt8], size: Int, from address: RoomAddress, now: Instant) {
-        if let session = sessions[address] {
-            delivered.append(Delivered(bytes: body, from: address, clientID: session.clientID, identity: session.identity))
-            return
-        }
-        if let credit = initiations[address]?.credit {
-            initiations[address]?.credit = credit + size
-        } else if initiations[address] == nil {
-            // An unverified address: one initiation, paid by this broadcast (never larger).
-            guard pendingHandshakes.heardInitiations < settings.pendingHandshakeLimit else {
-                statistics.pendingEvicted += 1
-                return
-            }
-            guard affordWork(from: address, now: now) else { return }
-            initiate(address, credit: size, now: now)
-        }
-        var list = held[address] ?? []
-        if list.count < settings.heldBroadcastLimit { list.append(body) }
-        held[address] = list
-    }
-
-    /// Parses and checks a peer's offer; nil (and counted) if it must be ignored.
-    private func verifiedOffer(_ bytes: [UInt8]) -> (HandshakeOffer, String)? {
-        guard let offer = try? HandshakeOffer.parse(bytes), offer.roomTag == roomKey.roomTag,
-            let id = String(validating: offer.sender, as: UTF8.self), !id.isEmpty,
-            id.utf8.count <= RoomMessage.maxIdentifierBytes, id != clientID
-        else {
-            statistics.handshakesRejected += 1
-            return nil
-        }
-        return (offer, id)
-    }
-
-    private func receiveInitiation(_ bytes: [UInt8], from address: RoomAddress, now: Instant) {
-        // A retransmission of the offer we already answered: answer again (at most once per
-        // half retry interval), the answer may have been lost. One reply per datagram, never
-        // larger: no budget needed.
-        if let u = unconfirmed[address], u.peerOffer == bytes {
-            if now.milliseconds(since: u.respondedAt) < settings.handshakeRetryInterval / 2 { return }
-            unconfirmed[address]?.respondedAt = now
-            respond(answering: bytes, with: u.ownOffer, to: address)
-            return
-        }
-        if let session = sessions[address], session.peerOffer == bytes {
-            if let last = session.lastResponseAt, now.milliseconds(since: last) < settings.handshakeRetryInterval / 2 { return }
-            sessions[address]?.lastResponseAt = now
-            respond(answering: bytes, with: session.ownOffer, to: address)
-            return
-        }
-        guard let (offer, id) = verifiedOffer(bytes), affordWork(from: address, now: now) else { return }
-        // Our own initiation in flight: derive with it (both sides use each one's offer), but
-        // keep its ephemeral key until the peer's response shows which offer it really holds.
-        let keys: PairKeys
-        let ownOffer: [UInt8]
-        do {
-            if let initiation = initiations[address] {
-                ownOffer = initiation.offer
-                keys = try initiation.handshake.derive(with: offer)
-            } else {
-                let handshake = PairwiseHandshake(identity: signer, roomKey: roomKey, sender: Array(clientID.utf8))
-                ownOffer = handshake.offer.serialize()
-                keys = try handshake.complete(with: offer)
-            }
-        } catch {
-            statistics.handshakesRejected += 1
-            logger.debug("handshake rejected", metadata: ["peer": "\(address)", "reason": "\(error)"])
-            return
-        }
-        if unconfirmed[address] == nil, unconfirmed.count >= settings.pendingHandshakeLimit,
-            let oldest = unconfirmed.min(by: { ($0.value.createdAt, $0.key) < ($1.value.createdAt, $1.key) })?.key
-        {
-            dropUnconfirmed(oldest)
-            statistics.pendingEvicted += 1
-        }
-        opener.remove(sender: .pending(address))
-        opener.install(keys.receiving, for: .pending(address))
-        unconfirmed[address] = Unconfirmed(
-            clientID: id, identity: offer.identity, peerOffer: bytes, ownOffer: ownOffer,
-            ownOfferHash: Array(SHA256.hash(data: ownOffer)),
-            sealer: PacketSealer(key: keys.sending, rekeyAfterPackets: settings.rekeyAfterPackets), createdAt: now,
-            respondedAt: now)
-        respond(answering: bytes, with: ownOffer, to: address)
-    }
-
-    private func receiveResponse(answering hash: [UInt8], offer bytes: [UInt8], from address: RoomAddress, now: Instant) {
-        guard let initiation = initiations[address], initiation.hash == hash else {
-            if sessions[address]?.peerOffer == bytes { return }  // a duplicate of the one that completed
-            statistics.staleResponses += 1
-            return
-        }
-        let rtt = now.milliseconds(since: initiation.lastSentAt)
-        // Simultaneous initiations: we already derived with this very offer; its response to
-        // ours proves the peer received our offer.
-        if let u = unconfirmed[address], u.ownOfferHash == hash, u.peerOffer == bytes {
-            confirm(address, now: now, rtt: rtt)
-            return
-        }
-        guard let (offer, id) = verifiedOffer(bytes), affordWork(from: address, now: now) else { return }
-        let keys: PairKeys
-        do {
-            keys = try initiation.handshake.complete(with: offer)
-        } catch {
-            statistics.handshakesRejected += 1
-            logger.debug("handshake response rejected", metadata: ["peer": "\(address)", "reason": "\(error)"])
-            return
-        }
-        endInitiation(address)
-        dropUnconfirmed(address)  // superseded by this completed handshake
-        checkIdentity(id, offer.identity, address: address)
-        establish(
-            Session(
-                clientID: id, identity: offer.identity, peerOffer: bytes, ownOffer: initiation.offer,
-                sealer: PacketSealer(key: keys.sending, rekeyAfterPackets: settings.rekeyAfterPackets),
-                establishedAt: now, lastOpenedAt: now, lastResponseAt: nil, rtt: rtt, peerSpoke: false),
-            at: address)
-        opener.install(keys.receiving, for: .pair(address))  // the old keys stay as previous for in-flight packets
-        sendConfirm(to: address)
-        flush(address)
-    }
-
-    private func establish(_ session: Session, at address: RoomAddress) {
-        if sessions[address] != nil { statistics.sessionsReplaced += 1 }
-        sessions[address] = session
-        sealers[address] = session.sealer
-        statistics.handshakesCompleted += 1
-        logger.debug("pair session established", metadata: ["peer": "\(address)", "client": "\(session.clientID)"])
-    }
-
-    /// The peer proved it holds our offer (a packet under the unconfirmed keys, or its response
-    /// to our crossing offer): the unconfirmed keys become the session. The responder's RTT runs
-    /// from its last response to this proof.
-    private func confirm(_ address: RoomAddress, now: Instant, rtt: Double? = nil) {
-        guard let u = unconfirmed.removeValue(forKey: address) else { return }
-        opener.promote(from: .pending(address), to: .pair(address))
-        endInitiation(address)
-        checkIdentity(u.clientID, u.identity, address: address)
-        establish(
-            Session(
-                clientID: u.clientID, identity: u.identity, peerOffer: u.peerOffer, ownOffer: u.ownOffer, sealer: u.sealer,
-                establishedAt: u.createdAt, lastOpenedAt: now, lastResponseAt: u.respondedAt,
-                rtt: rtt ?? now.milliseconds(since: u.respondedAt), peerSpoke: rtt == nil),
-            at: address)
-        flush(address)
-    }
-
-    private func dropUnconfirmed(_ address: RoomAddress) {
-        guard unconfirmed.removeValue(forKey: address) != nil else { return }
-        opener.remove(sender: .pending(address))
-    }
-
-    private func respond(answering offer: [UInt8], with own: [UInt8], to address: RoomAddress) {
-        if let sealed = sealBootstrap(.response, Array(SHA256.hash(data: offer)) + own) {
-            effects.append(.send(bytes: sealed, to: address))
-        }
-    }
-
-    private func sendConfirm(to address: RoomAddress) {
-        guard let session = sessions[address],
-            let sealed = seal(header: SecureWire.header(.confirm), body: [], with: session.sealer)
-        else { return }
-        effects.append(.send(bytes: sealed, to: address))
-    }
-
-    /// A session exists: send what waited for it and deliver the broadcasts held for it.
-    private func flush(_ address: RoomAddress) {
-        guard let session = sessions[address] else { return }
-        for plain in queued.removeValue(forKey: address) ?? [] {
-            if let sealed = sealPair(plain, with: session.sealer) { effects.append(.send(bytes: sealed, to: address)) }
-        }
-        for plain in held.removeValue(forKey: address) ?? [] {
-            delivered.append(Delivered(bytes: plain, from: address, clientID: session.clientID, identity: session.identity))
-        }
-    }
-
-    private func checkIdentity(_ id: String, _ key: PublicIdentity, address: RoomAddress) {
+    /// Pins `key` for `id` (trust on first use) and records a change of a pinned key.
+    func checkIdentity(_ id: String, _ key: PublicIdentity, address: RoomAddress) {
         if case let .changed(previous, new) = knownKeys.check(clientID: id, key: key) {
             statistics.keyChanges += 1
             keyChanges.append(KeyChange(clientID: id, previousFingerprint: previous, newFingerprint: new, address: address))

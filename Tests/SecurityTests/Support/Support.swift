@@ -4,7 +4,7 @@ import SeededRandom
 /// The engine's seeded generator, so property and garbage tests are reproducible.
 typealias SeededGenerator = SplitMix64
 
-/// A room with one member key per sender, in group mode.
+/// A room secret and the room key derived from it.
 struct TestRoom {
     let roomID: String
     let secret: RoomSecret
@@ -25,8 +25,12 @@ struct TestRoom {
         }
     }
 
-    func key(for sender: PeerID, identity: Identity, salt: [UInt8] = [1, 2, 3, 4]) -> TrafficKey {
-        roomKey.voiceSenderKey(senderID: sender, identity: identity.publicIdentity, sessionSalt: salt)
+    /// One direction's key of a fresh pair session in this room: what one side seals with and
+    /// the other opens with.
+    func pairKey() throws -> TrafficKey {
+        let a = PairwiseHandshake(identity: .generate(), roomKey: roomKey, sender: [1])
+        let b = PairwiseHandshake(identity: .generate(), roomKey: roomKey, sender: [2])
+        return try a.complete(with: b.offer).sending
     }
 }
 
@@ -35,6 +39,26 @@ func plainVoice(sender: PeerID = 7, sequence: UInt16 = 0, payload: [UInt8] = [0x
         senderID: sender, sequenceNumber: sequence, timestamp: UInt32(sequence) * 960, flags: [.fec],
         redundancy: [.init(timestampOffset: 960, payload: [9, 9])], payload: payload
     ).serialize()
+}
+
+extension PacketSealer {
+    /// Seals a plain voice packet as `SecureTransport` does: the voice header in clear with its
+    /// sealed flag set, the rest encrypted.
+    func sealVoice(_ plain: [UInt8]) throws(SecurityError) -> [UInt8] {
+        var header = Array(plain[0..<VoicePacket.headerLength])
+        header[2] |= VoicePacket.Flags.sealed.rawValue
+        return try seal(header: header, body: Array(plain[VoicePacket.headerLength...]))
+    }
+}
+
+extension PacketOpener {
+    /// Opens a sealed voice packet under `sender`'s keys (the caller names the sender, as
+    /// `SecureTransport` does by address): the plain packet, sealed flag cleared.
+    func openVoice(_ bytes: [UInt8], from sender: Sender) throws(SecurityError) -> [UInt8] {
+        var (header, body) = try open(bytes, headerLength: VoicePacket.headerLength, sender: sender)
+        header[2] &= ~VoicePacket.Flags.sealed.rawValue
+        return header + body
+    }
 }
 
 /// Renderings of `bytes` a leak would most likely take.

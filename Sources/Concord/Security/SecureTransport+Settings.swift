@@ -1,0 +1,26 @@
+extension SecureTransport {
+    public struct Settings: Sendable, Equatable {
+        public var handshakeRetryInterval: Double = 250
+        public var handshakeAttempts = 12
+        /// A new handshake per session after this long (WireGuard's REKEY_AFTER_TIME).
+        public var rekeyInterval: Double = 120_000
+        /// Sessions that opened nothing for this long are dropped with their keys.
+        public var idleSessionLifetime: Double = 60_000
+        /// Datagrams queued per address while its handshake runs; more are dropped and counted.
+        public var queueLimit = 64
+        /// Broadcasts held per address until its session exists.
+        public var heldBroadcastLimit = 8
+        /// Bootstrap senders (session salts) remembered for replay protection.
+        public var bootstrapSenderLimit = 512
+        public var rekeyAfterPackets: UInt64 = SealedFormat.defaultRekeyAfterPackets
+        /// Expensive handshake work allowed for datagrams of no session (per source, in total).
+        public var handshakeBudget = HandshakeBudget.Settings()
+        /// Unconfirmed responder keys kept at once, and initiations started because a broadcast
+        /// was heard: the most state unauthenticated-origin traffic can make this node hold.
+        public var pendingHandshakeLimit = 64
+        /// Unconfirmed responder keys are dropped after this long (the initiator stops retrying
+        /// after `handshakeAttempts × handshakeRetryInterval` = 3 s).
+        public var unconfirmedLifetime: Double = 5000
+        public init() {}
+    }
+}
