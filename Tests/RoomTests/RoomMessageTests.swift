@@ -92,7 +92,7 @@ struct MessageGenerator {
             let m = gen.message()
             let bytes = m.serialize()
             #expect(bytes[0] == 1)
-            #expect(bytes[1] == m.body.packetType)
+            #expect(PacketType(of: bytes) == m.body.packetType)
             #expect(try RoomMessage.parse(bytes) == m)
             let header = try RoomMessage.Header.parse(bytes)
             #expect(header.roomID == m.roomID && header.senderID == m.senderID && header.senderIncarnation == m.senderIncarnation)

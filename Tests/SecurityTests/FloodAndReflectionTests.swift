@@ -15,7 +15,7 @@ import Testing
             settings: settings)
     }
 
-    func sends(_ effects: [RoomEffect]) -> [(bytes: [UInt8], to: RoomAddress)] {
+    func sends(_ effects: [OutboundDatagram]) -> [(bytes: [UInt8], to: RoomAddress)] {
         effects.compactMap { if case .send(let bytes, let to) = $0 { return (bytes, to) } else { return nil } }
     }
 

@@ -55,7 +55,7 @@ import Testing
                     let garbage = (0..<Int(rng.next() % 200)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
                     sim.inject(garbage, into: 1, from: sim.address(3))
                 }
-                let voice = sim.captured.last { $0.from == sim.address(0) && $0.to == sim.address(1) && $0.bytes[1] == 1 }!
+                let voice = sim.captured.last { $0.from == sim.address(0) && $0.to == sim.address(1) && PacketType(of: $0.bytes) == .voice }!
                 // A fresh counter (ahead of the window), so it is judged by authentication.
                 var tampered = voice.bytes
                 tampered[VoicePacket.headerLength + SealedFormat.keyIDLength] = 0x7F
@@ -105,7 +105,7 @@ import Testing
         #expect(day2.view(1) == ["client-0", "client-1"])
         let before = day2.transport(1).counters
         let heardBefore = day2.decodedSamples(1, from: 0)
-        let pairSealed = capture.filter { $0.bytes[1] != SecureWire.packetType || $0.bytes[3] == SecureWire.Kind.confirm.rawValue }
+        let pairSealed = capture.filter { PacketType(of: $0.bytes) != .security || $0.bytes[3] == SecureWire.Kind.confirm.rawValue }
         for c in capture where c.from != day2.address(1) { day2.inject(c.bytes, into: 1, from: c.from) }
         day2.run(for: .seconds(4))
         let after = day2.transport(1).counters
@@ -145,7 +145,7 @@ import Testing
         record.status = .left
         record.incarnation += 5
         let forgedLeave = RoomMessage(roomID: "lobby", senderID: "client-0", senderIncarnation: record.incarnation, body: .leave(record))
-        sim.perform(sim.transport(2).send(forgedLeave.serialize(), to: sim.address(1), now: Instant(sim.now)), slot: sim.slots[2])
+        sim.perform(sim.transport(2).send(forgedLeave.serialize(), to: sim.address(1), now: Instant(sim.now)).map(RoomEffect.init), slot: sim.slots[2])
         sim.run(for: .seconds(1))
         #expect(sim.transport(1).statistics.impersonations == 1)
         #expect(sim.view(1) == Self.everyone)

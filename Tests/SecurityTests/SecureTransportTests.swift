@@ -13,7 +13,7 @@ import Testing
             sessionSalt: [UInt8](repeating: salt, count: 16))
     }
 
-    func sends(_ effects: [RoomEffect]) -> [[UInt8]] {
+    func sends(_ effects: [OutboundDatagram]) -> [[UInt8]] {
         effects.compactMap { if case .send(let bytes, _) = $0 { return bytes } else { return nil } }
     }
 
@@ -28,7 +28,7 @@ import Testing
         let bob = transport("bob", salt: 2)
         let voice = plainVoice(sender: VoicePeers.voiceID(for: "alice"))
         let initiation = sends(alice.send(voice, to: b, now: .zero))
-        #expect(initiation.count == 1 && initiation[0][1] == SecureWire.packetType && initiation[0][3] == 2)
+        #expect(initiation.count == 1 && initiation[0][1] == PacketType.security.rawValue && initiation[0][3] == 2)
         let (nothing, response) = bob.receive(initiation[0], from: a, now: .milliseconds(10))
         #expect(nothing.isEmpty && sends(response).count == 1)
         let (_, afterResponse) = alice.receive(sends(response)[0], from: b, now: .milliseconds(20))

@@ -84,7 +84,7 @@ struct Script {
         }
     }
 
-    mutating func collect(_ effects: [RoomEffect], fromPeer: Bool) {
+    mutating func collect(_ effects: [OutboundDatagram], fromPeer: Bool) {
         for case .send(let bytes, _) in effects {
             if fromPeer {
                 toVictim.append(bytes)

@@ -97,7 +97,7 @@ let aliceAddress = RoomAddress.ipv4(0x0A00_0001, port: 7400)
 let bobAddress = RoomAddress.ipv4(0x0A00_0002, port: 7400)
 let alice = SecureTransport(roomKey: roomKey, identity: .generate(), clientID: "alice", sessionSalt: SecureTransport.randomSalt())
 let bob = SecureTransport(roomKey: roomKey, identity: .generate(), clientID: "bob", sessionSalt: SecureTransport.randomSalt())
-func sends(_ effects: [RoomEffect]) -> [[UInt8]] {
+func sends(_ effects: [OutboundDatagram]) -> [[UInt8]] {
     effects.compactMap { if case .send(let bytes, _) = $0 { return bytes } else { return nil } }
 }
 let voice = VoicePacket(senderID: 1, sequenceNumber: 0, timestamp: 0, payload: [UInt8](repeating: 0x5a, count: 80)).serialize()

@@ -157,7 +157,7 @@ public final class VoiceClient {
     /// Runs the timers of the room and of the security layer; call at least every
     /// `RoomSettings.tickInterval`.
     public func tick(now: Instant) -> [RoomEffect] {
-        let security = transport?.tick(now: now) ?? []
+        let security = (transport?.tick(now: now) ?? []).map(RoomEffect.init)
         guard let node else { return security }
         return security + seal(followRoom(node.tick(now: now)), now: now)
     }
@@ -204,8 +204,8 @@ public final class VoiceClient {
                     bytes: bytes.count, at: now))
         }
         guard let transport else { return deliver(bytes, type: type, from: from, sender: nil, now: now) }
-        let (delivered, effects) = transport.receive(bytes, from: from, now: now)
-        var out = effects
+        let (delivered, datagrams) = transport.receive(bytes, from: from, now: now)
+        var out = datagrams.map(RoomEffect.init)
         for d in delivered {
             out += seal(deliver(d.bytes, type: PacketType(of: d.bytes), from: d.from, sender: d, now: now), now: now)
         }
@@ -325,8 +325,8 @@ public final class VoiceClient {
         out.reserveCapacity(effects.count)
         for effect in effects {
             switch effect {
-            case let .send(bytes, to): out += transport.send(bytes, to: to, now: now)
-            case let .broadcast(bytes): out += transport.broadcast(bytes, now: now)
+            case let .send(bytes, to): out += transport.send(bytes, to: to, now: now).map(RoomEffect.init)
+            case let .broadcast(bytes): out += transport.broadcast(bytes, now: now).map(RoomEffect.init)
             case .event: out.append(effect)
             }
         }

@@ -6,6 +6,13 @@ public enum RoomEffect: Sendable, Equatable {
     /// Send `bytes` to the subnet broadcast address (or multicast group) on the room port.
     case broadcast(bytes: [UInt8])
     case event(RoomEvent)
+
+    public init(_ datagram: OutboundDatagram) {
+        switch datagram {
+        case let .send(bytes, to): self = .send(bytes: bytes, to: to)
+        case let .broadcast(bytes): self = .broadcast(bytes: bytes)
+        }
+    }
 }
 
 /// Why a member left the view.

@@ -42,8 +42,6 @@
 /// `Header.parse` still reads them.
 public struct RoomMessage: Equatable, Sendable {
     public static let version: UInt8 = 1
-    public static let controlPacketType: UInt8 = 2
-    public static let textPacketType: UInt8 = 3
     /// Datagrams stay at or below this size (ZeroTier paths; see "Datagram size" in docs/Rooms.md).
     public static let maxDatagramBytes = 1400
     /// Room ids, client ids and display names are at most this many UTF-8 bytes.
@@ -117,10 +115,10 @@ public struct RoomMessage: Equatable, Sendable {
         case historyRequest(have: [UInt64])
         case history(chunk: UInt8, of: UInt8, [HistoryItem])
 
-        public var packetType: UInt8 {
+        public var packetType: PacketType {
             switch self {
-            case .discover, .heartbeat, .gossip, .leave, .announce: return RoomMessage.controlPacketType
-            case .text, .textAck, .historyRequest, .history: return RoomMessage.textPacketType
+            case .discover, .heartbeat, .gossip, .leave, .announce: return .roomControl
+            case .text, .textAck, .historyRequest, .history: return .roomText
             }
         }
 
@@ -141,7 +139,7 @@ public struct RoomMessage: Equatable, Sendable {
 
     /// The part every message has; authenticated but not encrypted once sealing exists.
     public struct Header: Equatable, Sendable {
-        public var packetType: UInt8
+        public var packetType: PacketType
         public var flags: Flags
         public var kind: UInt8
         public var roomID: String
@@ -156,16 +154,16 @@ public struct RoomMessage: Equatable, Sendable {
         static func parse(_ reader: inout ByteReader) throws(WireError) -> Header {
             let version = try reader.readUInt8("version")
             guard version == RoomMessage.version else { throw .unsupportedVersion(version) }
-            let type = try reader.readUInt8("packet type")
-            guard type == RoomMessage.controlPacketType || type == RoomMessage.textPacketType else {
-                throw .unexpectedPacketType(type)
+            let rawType = try reader.readUInt8("packet type")
+            guard let type = PacketType(rawValue: rawType), type == .roomControl || type == .roomText else {
+                throw .unexpectedPacketType(rawType)
             }
             let flags = Flags(rawValue: try reader.readUInt8("flags"))
             guard flags.isSubset(of: .defined) else { throw .reservedFlags(flags.subtracting(.defined).rawValue) }
             let kind = try reader.readUInt8("kind")
-            let validKinds: ClosedRange<UInt8> = type == RoomMessage.controlPacketType ? 1...5 : 1...4
+            let validKinds: ClosedRange<UInt8> = type == .roomControl ? 1...5 : 1...4
             guard validKinds.contains(kind) else {
-                throw .invalidField(field: "kind", reason: "\(kind) is not defined for packet type \(type)")
+                throw .invalidField(field: "kind", reason: "\(kind) is not defined for packet type \(rawType)")
             }
             return Header(
                 packetType: type, flags: flags, kind: kind,
@@ -198,7 +196,7 @@ public struct RoomMessage: Equatable, Sendable {
         var out: [UInt8] = []
         out.reserveCapacity(128)
         out.append(Self.version)
-        out.append(body.packetType)
+        out.append(body.packetType.rawValue)
         out.append(flags.rawValue)
         out.append(body.kind)
         Self.writeIdentifier(roomID, into: &out)
@@ -303,11 +301,11 @@ public struct RoomMessage: Equatable, Sendable {
         guard !header.flags.contains(.sealed) else { throw .sealed }
         let body: Body
         switch (header.packetType, header.kind) {
-        case (controlPacketType, 1):
+        case (.roomControl, 1):
             body = .discover(try readOwnRecord(&reader, header))
-        case (controlPacketType, 2):
+        case (.roomControl, 2):
             body = .heartbeat(try readOwnRecord(&reader, header), digest: try read64(&reader, "digest"))
-        case (controlPacketType, 3):
+        case (.roomControl, 3):
             let gflags = GossipFlags(rawValue: try reader.readUInt8("gossip flags"))
             guard gflags.isSubset(of: .defined) else {
                 throw .reservedFlags(gflags.subtracting(.defined).rawValue)
@@ -321,25 +319,25 @@ public struct RoomMessage: Equatable, Sendable {
                 entries.append(GossipEntry(record: record, heardMillisecondsAgo: heard == 0xFFFF ? nil : heard))
             }
             body = .gossip(gflags, entries)
-        case (controlPacketType, 4):
+        case (.roomControl, 4):
             let r = try readOwnRecord(&reader, header)
             guard r.status == .left else { throw .invalidField(field: "leave record", reason: "status is not left") }
             body = .leave(r)
-        case (controlPacketType, 5):
+        case (.roomControl, 5):
             body = .announce(
                 try readOwnRecord(&reader, header), memberCount: try reader.readUInt16("member count"),
                 digest: try read64(&reader, "digest"))
-        case (textPacketType, 1):
+        case (.roomText, 1):
             let stream = try reader.readUInt32("stream")
             let seq = try reader.readUInt32("sequence")
             let base = try reader.readUInt32("base")
             let sentAt = Instant(nanoseconds: Int64(bitPattern: try read64(&reader, "sent at")))
             body = .text(stream: stream, sequence: seq, base: base, sentAt: sentAt, text: try readText(&reader))
-        case (textPacketType, 2):
+        case (.roomText, 2):
             body = .textAck(
                 stream: try reader.readUInt32("stream"),
                 cumulative: try reader.readUInt32("cumulative sequence"))
-        case (textPacketType, 3):
+        case (.roomText, 3):
             let n = Int(try reader.readUInt8("history summary count"))
             guard n <= maxHistorySummary else {
                 throw .invalidField(field: "history summary count", reason: "\(n) exceeds \(maxHistorySummary)")
@@ -348,7 +346,7 @@ public struct RoomMessage: Equatable, Sendable {
             have.reserveCapacity(n)
             for _ in 0..<n { have.append(try read64(&reader, "history fingerprint")) }
             body = .historyRequest(have: have)
-        default:  // (textPacketType, 4): Header.parse admits no other kind
+        default:  // (.roomText, 4): Header.parse admits no other kind
             let chunk = try reader.readUInt8("chunk index")
             let count = try reader.readUInt8("chunk count")
             guard chunk < count else {

@@ -726,7 +726,7 @@ public final class RoomNode {
     }
 
     private func count(_ bytes: [UInt8]) {
-        if bytes[1] == RoomMessage.textPacketType {
+        if PacketType(of: bytes) == .roomText {
             statistics.textDatagramsSent += 1
             statistics.textBytesSent += bytes.count
         } else {

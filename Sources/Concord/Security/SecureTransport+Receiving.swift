@@ -23,7 +23,7 @@ extension SecureTransport {
             opened = result
         }
         opener.record(nil)
-        guard bytes[1] != SecureWire.packetType,  // a confirm: its work is done
+        guard PacketType(of: bytes) != .security,  // a confirm: its work is done
             let session = peers.session(at: address)
         else { return }
         var plain = opened.header

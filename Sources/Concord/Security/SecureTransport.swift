@@ -111,7 +111,7 @@ public final class SecureTransport {
     var budget: HandshakeBudget
     var peers = PeerSecurityTable()
     var bootstrapSenders: [[UInt8]] = []
-    var effects: [RoomEffect] = []
+    var effects: [OutboundDatagram] = []
     var delivered: [Delivered] = []
     /// The datagram being received already took its budget token.
     var chargedThisDatagram = false
@@ -151,7 +151,7 @@ public final class SecureTransport {
     // MARK: Sending
 
     /// Seals a plain voice or room datagram for `address`, or queues it and starts a handshake.
-    public func send(_ plain: [UInt8], to address: RoomAddress, now: Instant) -> [RoomEffect] {
+    public func send(_ plain: [UInt8], to address: RoomAddress, now: Instant) -> [OutboundDatagram] {
         let token = cpuObserver?.codecWillRun()
         defer { if let token { cpuObserver?.codecDidRun(token) } }
         effects = []
@@ -160,7 +160,7 @@ public final class SecureTransport {
     }
 
     /// Seals a plain room datagram (discover, announce) under the bootstrap key for broadcast.
-    public func broadcast(_ plain: [UInt8], now: Instant) -> [RoomEffect] {
+    public func broadcast(_ plain: [UInt8], now: Instant) -> [OutboundDatagram] {
         let token = cpuObserver?.codecWillRun()
         defer { if let token { cpuObserver?.codecDidRun(token) } }
         guard let sealed = sealBootstrap(.broadcast, plain) else { return [] }
@@ -171,7 +171,7 @@ public final class SecureTransport {
 
     /// Opens one datagram: returns what is authentic and addressed to the node (in order) and
     /// what must be sent (handshake answers, queued datagrams now that a session exists).
-    public func receive(_ bytes: [UInt8], from address: RoomAddress, now: Instant) -> (delivered: [Delivered], effects: [RoomEffect]) {
+    public func receive(_ bytes: [UInt8], from address: RoomAddress, now: Instant) -> (delivered: [Delivered], effects: [OutboundDatagram]) {
         let token = cpuObserver?.codecWillRun()
         defer { if let token { cpuObserver?.codecDidRun(token) } }
         effects = []
@@ -180,7 +180,7 @@ public final class SecureTransport {
             opener.record(.malformed("not a sealed Concord datagram"))
             return ([], [])
         }
-        if bytes[1] == SecureWire.packetType, let kind = SecureWire.Kind(rawValue: bytes[3]), kind != .confirm {
+        if PacketType(of: bytes) == .security, let kind = SecureWire.Kind(rawValue: bytes[3]), kind != .confirm {
             chargedThisDatagram = false
             throttledThisDatagram = false
             receiveBootstrap(bytes, kind: kind, from: address, now: now)
@@ -192,7 +192,7 @@ public final class SecureTransport {
 
     /// Retries handshakes, starts time-based rekeys, and drops idle sessions and unconfirmed keys.
     /// Three passes, each over every address in order: all retries go out before any rekey.
-    public func tick(now: Instant) -> [RoomEffect] {
+    public func tick(now: Instant) -> [OutboundDatagram] {
         let token = cpuObserver?.codecWillRun()
         defer { if let token { cpuObserver?.codecDidRun(token) } }
         effects = []

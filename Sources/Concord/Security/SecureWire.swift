@@ -25,7 +25,6 @@
 /// provoked it. Voice (type 1) and room control/text (types 2, 3)
 /// between pair-session peers keep their own clear headers with the sealed flag (PacketSealer).
 enum SecureWire {
-    static let packetType: UInt8 = 4
     static let saltLength = 16
     static let bootstrapHeaderLength = 4 + saltLength
     static let confirmHeaderLength = 4
@@ -62,31 +61,31 @@ enum SecureWire {
         case confirm = 4
     }
 
-    static func header(_ kind: Kind) -> [UInt8] { [1, packetType, 0x80, kind.rawValue] }
+    static func header(_ kind: Kind) -> [UInt8] { [1, PacketType.security.rawValue, 0x80, kind.rawValue] }
 
     /// The clear header length of a sealed datagram of any Concord packet type, or nil if the
     /// bytes cannot be one (including: too short to hold that header and the seal).
     static func sealedHeaderLength(_ bytes: [UInt8]) -> Int? {
         guard let length = claimedHeaderLength(bytes), bytes.count >= length + SealedFormat.overhead else { return nil }
-        if bytes[1] == packetType, bytes[3] != Kind.confirm.rawValue, bytes.count < minimumBootstrapBytes { return nil }
+        if PacketType(of: bytes) == .security, bytes[3] != Kind.confirm.rawValue, bytes.count < minimumBootstrapBytes { return nil }
         return length
     }
 
     private static func claimedHeaderLength(_ bytes: [UInt8]) -> Int? {
         guard bytes.count >= 4, bytes[0] == 1, bytes[2] & 0x80 != 0 else { return nil }
-        switch bytes[1] {
-        case VoicePacket.packetType:
+        switch PacketType(of: bytes) {
+        case .voice:
             return VoicePacket.headerLength
-        case RoomMessage.controlPacketType, RoomMessage.textPacketType:
+        case .roomControl, .roomText:
             guard let header = try? RoomMessage.Header.parse(bytes) else { return nil }
             return RoomMessage.headerLength(roomID: header.roomID, senderID: header.senderID)
-        case packetType:
+        case .security:
             switch Kind(rawValue: bytes[3]) {
             case .broadcast, .initiation, .response: return bootstrapHeaderLength
             case .confirm: return confirmHeaderLength
             case nil: return nil
             }
-        default:
+        case nil:
             return nil
         }
     }
@@ -94,13 +93,13 @@ enum SecureWire {
     /// The clear header length of a plain voice or room datagram this node is about to seal.
     static func plainHeaderLength(_ bytes: [UInt8]) -> Int? {
         guard bytes.count >= 4, bytes[0] == 1, bytes[2] & 0x80 == 0 else { return nil }
-        switch bytes[1] {
-        case VoicePacket.packetType:
+        switch PacketType(of: bytes) {
+        case .voice:
             return bytes.count >= VoicePacket.headerLength ? VoicePacket.headerLength : nil
-        case RoomMessage.controlPacketType, RoomMessage.textPacketType:
+        case .roomControl, .roomText:
             guard let header = try? RoomMessage.Header.parse(bytes) else { return nil }
             return RoomMessage.headerLength(roomID: header.roomID, senderID: header.senderID)
-        default:
+        case .security, nil:
             return nil
         }
     }

@@ -2,9 +2,9 @@ import Logging
 
 /// One person in a voice room: a sender to every peer, a receiver per peer, and a mixer.
 ///
-/// A state machine like the rest of the engine: the driver calls `capture` with each captured
-/// frame, hands every arriving datagram to `receive`, and calls `playout` once per frame; each
-/// call takes `now`. Nothing here reads a clock, sleeps, spawns tasks or takes locks.
+/// A state machine like the rest of the engine: its `VoiceClient` calls `encode` with each
+/// captured frame, hands every voice packet that arrived to `receive`, and calls `playout` once
+/// per frame; each call takes `now`. Nothing here reads a clock, sleeps, spawns tasks or takes locks.
 public final class Participant {
     public let id: PeerID
     public let sender: VoiceSender
@@ -14,7 +14,7 @@ public final class Participant {
     public private(set) var receivers: [VoiceReceiver] = []
     /// The last mixed frame.
     public private(set) var mix: [Float]
-    /// When true, `capture` encodes and sends nothing; peers hear a pause, not loss.
+    /// When true, `encode` encodes and sends nothing; peers hear a pause, not loss.
     public var muted = false
     /// Called with a receiver just before it is released (its final statistics and events).
     public var onReceiverRemoved: ((VoiceReceiver) -> Void)?
@@ -75,16 +75,6 @@ public final class Participant {
 
     public func setGain(_ gain: Float, for peer: PeerID) { mixer.setGain(gain, for: peer) }
 
-    /// Encodes one captured frame and addresses it to every peer.
-    public func capture(_ frame: [Float], now: Instant) throws -> [OutgoingDatagram] {
-        guard !muted, !receivers.isEmpty else {
-            sender.skipFrame()
-            return []
-        }
-        guard let bytes = try sender.send(frame) else { return [] }
-        return receivers.map { OutgoingDatagram(destination: $0.peer, bytes: bytes) }
-    }
-
     /// Encodes one captured frame for every peer: the voice datagram, or nil when nothing is sent
     /// (muted, no peers, or the encoder suppressed the frame).
     public func encode(_ frame: [Float]) throws -> [UInt8]? {
@@ -93,18 +83,6 @@ public final class Participant {
             return nil
         }
         return try sender.send(frame)
-    }
-
-    /// Takes one datagram from the network. Malformed or foreign packets are counted and dropped.
-    public func receive(_ bytes: [UInt8], now: Instant) {
-        let packet: VoicePacket
-        do {
-            packet = try VoicePacket.parse(bytes)
-        } catch {
-            noteMalformed(error)
-            return
-        }
-        receive(packet, now: now)
     }
 
     /// Counts a datagram that reached the voice pipeline and could not be read as voice.

@@ -20,7 +20,6 @@
 /// `parse` refuses a sealed packet and `Header.parse` still reads its header.
 public struct VoicePacket: Equatable, Sendable {
     public static let version: UInt8 = 1
-    public static let packetType: UInt8 = 1
     public static let headerLength = 14
     public static let maxRedundantBlocks = 8
 
@@ -63,7 +62,7 @@ public struct VoicePacket: Equatable, Sendable {
             let version = try reader.readUInt8("version")
             guard version == VoicePacket.version else { throw .unsupportedVersion(version) }
             let type = try reader.readUInt8("packet type")
-            guard type == VoicePacket.packetType else { throw .unexpectedPacketType(type) }
+            guard type == PacketType.voice.rawValue else { throw .unexpectedPacketType(type) }
             let flags = Flags(rawValue: try reader.readUInt8("flags"))
             guard flags.isSubset(of: .defined) else { throw .reservedFlags(flags.subtracting(.defined).rawValue) }
             let count = Int(try reader.readUInt8("redundant block count"))
@@ -80,7 +79,7 @@ public struct VoicePacket: Equatable, Sendable {
 
         func serialize(into out: inout [UInt8]) {
             out.append(VoicePacket.version)
-            out.append(VoicePacket.packetType)
+            out.append(PacketType.voice.rawValue)
             out.append(flags.rawValue)
             out.append(UInt8(redundantBlockCount))
             out.appendBigEndian(senderID)

@@ -49,31 +49,41 @@ import Testing
 }
 
 @Suite struct ParticipantTests {
+    /// Through the client that feeds it: garbage and voice from a stranger are counted and dropped,
+    /// a peer's frame reaches its receiver and its arrival figures.
     @Test func malformedAndForeignPacketsAreCountedAndDropped() throws {
-        let alice = try Participant(id: 1), bob = try Participant(id: 2)
-        try alice.addPeer(2)
-        try bob.addPeer(1)
-        alice.receive([1, 2, 3], now: .zero)
-        alice.receive(VoicePacket(senderID: 77, sequenceNumber: 0, timestamp: 0, payload: [1]).serialize(), now: .zero)
-        #expect(alice.statistics.malformedPackets == 1)
-        #expect(alice.statistics.unknownSenderPackets == 1)
-        let frame = TestSignals.voiced(seconds: 0.02)
-        for d in try bob.capture(frame, now: .zero) { alice.receive(d.bytes, now: .milliseconds(10)) }
-        #expect(alice.receiver(for: 2)?.statistics.packetsReceived == 1)
+        let a = RoomAddress.ipv4(0x0A00_0001, port: 9_993), b = RoomAddress.ipv4(0x0A00_0002, port: 9_993)
+        let mesh = [VoiceClient.Member(clientID: "alice", address: a), VoiceClient.Member(clientID: "bob", address: b)]
+        let alice = try VoiceClient(clientID: "alice", membership: .fixed(mesh))
+        let bob = try VoiceClient(clientID: "bob", membership: .fixed(mesh))
+        _ = alice.receive(bytes: [1, 2, 3], from: b, now: .zero)
+        _ = alice.receive(
+            bytes: VoicePacket(senderID: 77, sequenceNumber: 0, timestamp: 0, payload: [1]).serialize(), from: b, now: .zero)
+        #expect(alice.participant.statistics.malformedPackets == 1)
+        #expect(alice.participant.statistics.unknownSenderPackets == 1)
+        let sends = try bob.capture(TestSignals.voiced(seconds: 0.02), now: .zero)
+        #expect(sends.count == 1)
+        for case let .send(bytes, to) in sends {
+            #expect(to == a)
+            _ = alice.receive(bytes: bytes, from: b, now: .milliseconds(10))
+        }
+        #expect(alice.receiver(for: "bob")?.statistics.packetsReceived == 1)
+        #expect(alice.arrivals["bob"]?.received == 1 && alice.arrivals["bob"]?.lossRatio == 0)
     }
 
     @Test func voiceFollowsPeers() throws {
         let alice = try Participant(id: 1)
         let frame = TestSignals.voiced(seconds: 0.02)
-        #expect(try alice.capture(frame, now: .zero).isEmpty)  // nobody to send to
+        #expect(try alice.encode(frame) == nil)  // nobody to send to
         try alice.addPeer(2)
         try alice.addPeer(3)
         try alice.addPeer(1)  // self is ignored
-        #expect(try alice.capture(frame, now: .milliseconds(20)).map(\.destination) == [2, 3])
+        #expect(alice.peers == [2, 3])
+        #expect(try alice.encode(frame) != nil)
         alice.removePeer(2)
         #expect(alice.peers == [3])
         #expect(alice.receiver(for: 2) == nil)
         alice.muted = true
-        #expect(try alice.capture(frame, now: .milliseconds(40)).isEmpty)
+        #expect(try alice.encode(frame) == nil)
     }
 }
