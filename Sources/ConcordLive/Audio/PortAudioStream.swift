@@ -162,27 +162,21 @@ final class StreamContext: @unchecked Sendable {
     }
 }
 
-/// The C callbacks: `userData` is the stream's `StreamContext`, unretained (the stream object
-/// keeps it alive until after `Pa_CloseStream`).
-private func inputCallback(
+/// The C callback of both directions: a stream is opened one way, so PortAudio hands it either
+/// an input buffer (capture) or an output buffer (play), never both. `userData` is the stream's
+/// `StreamContext`, unretained (the stream object keeps it alive until after `Pa_CloseStream`).
+private func streamCallback(
     _ input: UnsafeRawPointer?, _ output: UnsafeMutableRawPointer?, _ frameCount: UInt,
     _ time: UnsafePointer<PaStreamCallbackTimeInfo>?, _ flags: PaStreamCallbackFlags,
     _ userData: UnsafeMutableRawPointer?
 ) -> Int32 {
     guard let userData else { return Int32(paAbort.rawValue) }
-    Unmanaged<StreamContext>.fromOpaque(userData).takeUnretainedValue()
-        .capture(input, frames: Int(frameCount), flags: flags)
-    return Int32(paContinue.rawValue)
-}
-
-private func outputCallback(
-    _ input: UnsafeRawPointer?, _ output: UnsafeMutableRawPointer?, _ frameCount: UInt,
-    _ time: UnsafePointer<PaStreamCallbackTimeInfo>?, _ flags: PaStreamCallbackFlags,
-    _ userData: UnsafeMutableRawPointer?
-) -> Int32 {
-    guard let userData else { return Int32(paAbort.rawValue) }
-    Unmanaged<StreamContext>.fromOpaque(userData).takeUnretainedValue()
-        .play(output, frames: Int(frameCount), flags: flags)
+    let context = Unmanaged<StreamContext>.fromOpaque(userData).takeUnretainedValue()
+    if let output {
+        context.play(output, frames: Int(frameCount), flags: flags)
+    } else {
+        context.capture(input, frames: Int(frameCount), flags: flags)
+    }
     return Int32(paContinue.rawValue)
 }
 
@@ -262,8 +256,8 @@ final class PortAudioStream: Sendable {
             let userData = Unmanaged.passUnretained(context).toOpaque()
             let opened =
                 direction == .input
-                ? Pa_OpenStream(&stream, &params, nil, rate, UInt(framesPerBuffer), concord_paNoFlag, inputCallback, userData)
-                : Pa_OpenStream(&stream, nil, &params, rate, UInt(framesPerBuffer), concord_paNoFlag, outputCallback, userData)
+                ? Pa_OpenStream(&stream, &params, nil, rate, UInt(framesPerBuffer), concord_paNoFlag, streamCallback, userData)
+                : Pa_OpenStream(&stream, nil, &params, rate, UInt(framesPerBuffer), concord_paNoFlag, streamCallback, userData)
             try check(opened, "Pa_OpenStream")
             guard let stream else { throw .failed(call: "Pa_OpenStream", code: 0, message: "returned no stream") }
             do throws(PortAudioError) {
