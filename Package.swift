@@ -119,7 +119,13 @@ let package = Package(
         .testTarget(name: "ConcordTests", dependencies: ["Concord", "AudioFiles", "ConcordTesting", "SimNet", "SeededRandom"]),
         // Writes the formats the reader must accept through libsndfile directly.
         .testTarget(name: "AudioFilesTests", dependencies: ["AudioFiles", "Concord", "ConcordTesting", "CSndFile"]),
-        .testTarget(name: "ConcordBenchTests", dependencies: ["ConcordBench", "AudioFiles", "ConcordTesting", "SeededRandom"]),
+        // GoldenOutputTests hash the bundled scenarios' outputs with swift-crypto's SHA-256.
+        .testTarget(
+            name: "ConcordBenchTests",
+            dependencies: [
+                "ConcordBench", "AudioFiles", "ConcordTesting", "SeededRandom",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         // Room protocol tests run the engine's room state machines over SimNet.
         .testTarget(name: "RoomTests", dependencies: ["Concord", "ConcordTesting", "SimNet", "SeededRandom"]),
         .testTarget(name: "SimNetTests", dependencies: ["SimNet", "ConcordTesting"]),
