@@ -96,9 +96,9 @@ public final class VoiceClient {
     public let sealing: Sealing
     /// Who has voice, and the address each is reached at.
     public private(set) var voicePeers: VoicePeers
-    /// Authentic voice per peer (client id), for the loss a listener sees; a stream's figures
-    /// go when it stops.
-    public private(set) var arrivals: [String: VoiceArrivals] = [:]
+    /// Authentic voice per voice peer, for the loss a listener sees; a stream's figures go when
+    /// it stops.
+    private var arrivalsByVoiceID: [PeerID: VoiceArrivals] = [:]
     /// Told about every voice datagram that arrives, before it is opened (see `VoiceArrival`).
     public var onVoiceArrival: ((VoiceArrival) -> Void)?
     private let logger: Logger
@@ -187,6 +187,11 @@ public final class VoiceClient {
         }
     }
 
+    /// The authentic voice that arrived from `clientID` while it was a voice peer.
+    public func arrivals(from clientID: String) -> VoiceArrivals? {
+        voicePeers.voiceID(of: clientID).flatMap { arrivalsByVoiceID[$0] }
+    }
+
     /// The receiver playing `clientID`'s voice, if it is a voice peer.
     public func receiver(for clientID: String) -> VoiceReceiver? {
         voicePeers.voiceID(of: clientID).flatMap { participant.receiver(for: $0) }
@@ -232,7 +237,9 @@ public final class VoiceClient {
                     return []
                 }
             }
-            if let peer = voicePeers.clientID(of: packet.senderID) { arrivals[peer, default: VoiceArrivals()].note(packet.sequenceNumber) }
+            if voicePeers.clientID(of: packet.senderID) != nil {
+                arrivalsByVoiceID[packet.senderID, default: VoiceArrivals()].note(packet.sequenceNumber)
+            }
             participant.receive(packet, now: now)
             return []
         case .roomControl, .roomText, .security, nil:
@@ -271,7 +278,13 @@ public final class VoiceClient {
     /// Sends an encoded frame to the peers it was encoded for, sealing each copy.
     public func send(_ frame: EncodedFrame, now: Instant) -> [RoomEffect] {
         guard let bytes = frame.bytes else { return [] }
-        return seal(frame.destinations.map { .send(bytes: bytes, to: $0.address) }, now: now)
+        guard let transport else { return frame.destinations.map { .send(bytes: bytes, to: $0.address) } }
+        var out: [RoomEffect] = []
+        out.reserveCapacity(frame.destinations.count)
+        for destination in frame.destinations {
+            for datagram in transport.send(bytes, to: destination.address, now: now) { out.append(RoomEffect(datagram)) }
+        }
+        return out
     }
 
     /// `encode` and `send` in one.
@@ -305,7 +318,7 @@ public final class VoiceClient {
         let change = voicePeers.update(members)
         for (clientID, id) in change.removed {
             participant.removePeer(id)
-            arrivals[clientID] = nil
+            arrivalsByVoiceID[id] = nil
             logger.debug("voice peer removed", metadata: ["client": "\(clientID)", "voice id": "\(id)"])
         }
         for (clientID, id) in change.added {
@@ -325,8 +338,10 @@ public final class VoiceClient {
         out.reserveCapacity(effects.count)
         for effect in effects {
             switch effect {
-            case let .send(bytes, to): out += transport.send(bytes, to: to, now: now).map(RoomEffect.init)
-            case let .broadcast(bytes): out += transport.broadcast(bytes, now: now).map(RoomEffect.init)
+            case let .send(bytes, to):
+                for datagram in transport.send(bytes, to: to, now: now) { out.append(RoomEffect(datagram)) }
+            case let .broadcast(bytes):
+                for datagram in transport.broadcast(bytes, now: now) { out.append(RoomEffect(datagram)) }
             case .event: out.append(effect)
             }
         }

@@ -73,7 +73,7 @@ struct LiveViewModel {
                     clientID: peer.clientID, displayName: peer.displayName, address: "\(peer.address)",
                     fingerprint: security?.fingerprint, keyChanged: changed.contains(peer.clientID), status: "\(peer.status)",
                     volume: volumes[peer.clientID], statistics: receiver?.statistics,
-                    lossRatio: client.arrivals[peer.clientID]?.lossRatio,
+                    lossRatio: client.arrivals(from: peer.clientID)?.lossRatio,
                     levelDBFS: receiver.map { InputLevel(measuring: $0.frame).rmsDBFS },
                     rttMs: security?.handshakeRTTMilliseconds))
             members.append(member)

@@ -68,7 +68,7 @@ import Testing
             _ = alice.receive(bytes: bytes, from: b, now: .milliseconds(10))
         }
         #expect(alice.receiver(for: "bob")?.statistics.packetsReceived == 1)
-        #expect(alice.arrivals["bob"]?.received == 1 && alice.arrivals["bob"]?.lossRatio == 0)
+        #expect(alice.arrivals(from: "bob")?.received == 1 && alice.arrivals(from: "bob")?.lossRatio == 0)
     }
 
     @Test func voiceFollowsPeers() throws {
