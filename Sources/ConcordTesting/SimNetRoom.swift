@@ -205,6 +205,15 @@ public final class SimNetRoom {
 
     // MARK: Life cycle
 
+    /// Starts clients 0, 1, … `count − 1` in turn, `gap` apart (the first creates the room, the
+    /// others find it); returns right after the last start.
+    public func startInTurn(_ count: Int, gap: SimTime) {
+        for i in 0..<count {
+            if i > 0 { run(for: gap) }
+            start(i)
+        }
+    }
+
     /// Starts client `i` now (again, after a crash: a new run with a new room node and session
     /// salt); in a room it joins at once.
     public func start(_ i: Int) {

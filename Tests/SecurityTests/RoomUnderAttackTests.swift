@@ -7,13 +7,7 @@ import Testing
 /// a flood of forged initiations at the rate that starved a live client (40 000/s), and a
 /// capture of an earlier session replayed from spoofed addresses.
 @Suite struct RoomUnderAttackTests {
-    private func startThree(_ sim: SimNetRoom) {
-        sim.start(0)
-        sim.run(for: .milliseconds(300))
-        sim.start(1)
-        sim.run(for: .milliseconds(300))
-        sim.start(2)
-    }
+    private func startThree(_ sim: SimNetRoom) { sim.startInTurn(3, gap: .milliseconds(300)) }
 
     @Test func aFloodOfForgedInitiationsLeavesAudioBitIdenticalAndCostsNoHandshakeWork() throws {
         func run(flood: Bool) -> SimNetRoom {

@@ -7,13 +7,7 @@ import Testing
 @Suite struct SecureRoomTests {
     static let everyone = ["client-0", "client-1", "client-2"]
 
-    private func startThree(_ sim: SimNetRoom) {
-        sim.start(0)
-        sim.run(for: .milliseconds(300))
-        sim.start(1)
-        sim.run(for: .milliseconds(300))
-        sim.start(2)
-    }
+    private func startThree(_ sim: SimNetRoom) { sim.startInTurn(3, gap: .milliseconds(300)) }
 
     @Test func membersJoinHearEachOtherAndText() throws {
         let sim = SimNetRoom(count: 3, seed: 11, sealing: .paired(), microphones: .tones)
