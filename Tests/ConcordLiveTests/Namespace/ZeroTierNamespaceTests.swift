@@ -130,8 +130,18 @@ import Testing
                 let latencies = windows.map(\.latencyMilliseconds).sorted()
                 let median = latencies.isEmpty ? .nan : latencies[latencies.count / 2]
                 print("netns \(Self.names[t])→\(Self.names[l]): \(windows.count) windows, median latency \(String(format: "%.1f", median)) ms")
-                #expect(windows.count >= 3, "\(Self.names[l]) hears \(Self.names[t]): \(windows.count) windows")
+                #expect(
+                    windows.count >= 3,
+                    """
+                    \(Self.names[l]) hears \(Self.names[t]): \(windows.count) windows
+                    the listener's summary: \(Self.contents(clients[l].summary))
+                    the talker's summary: \(Self.contents(clients[t].summary))
+                    """)
             }
         }
+    }
+
+    static func contents(_ path: String) -> String {
+        (try? String(contentsOfFile: path, encoding: .utf8)) ?? "(unreadable)"
     }
 }
