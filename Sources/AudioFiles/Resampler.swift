@@ -67,14 +67,10 @@ public final class Resampler {
         }
     }
 
-    /// Input sample rate in Hz.
-    public let fromRate: Int
-    /// Output sample rate in Hz.
-    public let toRate: Int
+    /// Output samples per input sample.
+    public let ratio: Double
     /// The converter in use.
     public let quality: Quality
-    /// Output samples per input sample (`toRate / fromRate`).
-    public let ratio: Double
 
     private let state: OpaquePointer
     /// Reused output block, so streaming does not allocate per call beyond the result array.
@@ -85,7 +81,7 @@ public final class Resampler {
     ///
     /// Throws when either rate is not positive, when the ratio is outside libsamplerate's
     /// 1/256…256, or when libsamplerate cannot allocate its state.
-    public init(
+    public convenience init(
         fromRate: Int, toRate: Int = AudioFormat.sampleRate, quality: Quality = .medium
     ) throws(Failure) {
         guard fromRate > 0, toRate > 0 else {
@@ -97,12 +93,22 @@ public final class Resampler {
                 reason: "cannot convert \(fromRate) Hz to \(toRate) Hz: libsamplerate supports "
                     + "ratios from 1/256 to 256, this is \(ratio)")
         }
+        try self.init(ratio: ratio, quality: quality)
+    }
+
+    /// Creates a mono converter by any ratio (output samples per input sample), e.g. 1.0003 for
+    /// what a sound card whose clock runs 300 ppm fast records of a signal.
+    ///
+    /// Throws when the ratio is outside libsamplerate's 1/256…256 or when libsamplerate cannot
+    /// allocate its state.
+    public init(ratio: Double, quality: Quality = .medium) throws(Failure) {
+        guard src_is_valid_ratio(ratio) != 0 else {
+            throw Failure(reason: "cannot resample by \(ratio): libsamplerate supports ratios from 1/256 to 256")
+        }
         var error: Int32 = 0
         guard let state = src_new(quality.converterType, 1, &error) else {
             throw Failure(code: error)
         }
-        self.fromRate = fromRate
-        self.toRate = toRate
         self.quality = quality
         self.ratio = ratio
         self.state = state

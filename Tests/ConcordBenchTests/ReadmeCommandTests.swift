@@ -72,11 +72,13 @@ import Testing
         let cap = { (value: String) in "\(min(Double(value) ?? 3, 3))" }
         var output: URL?
         switch subcommand {
-        case "run", "trace", "sweep":
+        case "run", "trace", "sweep", "compare":
             output = scratch.appendingPathComponent("out")
             if !replace("--out", with: { _ in output!.path }) { words += ["--out", output!.path] }
             if subcommand != "trace", !replace("--duration", with: cap) { words += ["--duration", "3"] }
-            _ = replace("--seeds") { _ in "1" }
+            if !replace("--seeds", with: { _ in subcommand == "compare" ? "2" : "1" }) && subcommand == "compare" {
+                words += ["--seeds", "2"]
+            }
             if !words.contains("--quiet") { words.append("--quiet") }
         case "record-trace":
             output = scratch.appendingPathComponent("trace.csv")
@@ -93,6 +95,8 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: output!.appendingPathComponent("report.json").path), "\(log)")
         case "sweep":
             #expect(FileManager.default.fileExists(atPath: output!.appendingPathComponent("sweep.csv").path), "\(log)")
+        case "compare":
+            #expect(FileManager.default.fileExists(atPath: output!.appendingPathComponent("compare.csv").path), "\(log)")
         case "record-trace":
             let trace = (try? String(contentsOf: output!, encoding: .utf8)) ?? ""
             #expect(trace.split(separator: "\n").count > 10, "\(log)")

@@ -123,7 +123,8 @@ public enum StreamAnalyzer {
             bitrateKbps: payload,
             bitrateWithOverheadKbps: overhead,
             rFactor: r.isFinite ? r : 0,
-            mosEmodel: EModel.mos(rFactor: r))
+            mosEmodel: EModel.mos(rFactor: r),
+            clockDrift: ClockDriftEstimate.analyze(record))
         let timeline = StreamTimeline(
             from: record.from, to: record.to,
             latency: TimelineDownsampling.minMax(latency),

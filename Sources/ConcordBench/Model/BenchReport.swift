@@ -141,6 +141,8 @@ public struct StreamReport: Codable, Sendable, Equatable {
     /// ITU-T G.107 E-model rating and MOS (the README gives Ie, Bpl and their source).
     public var rFactor: Double
     public var mosEmodel: Double
+    /// The sound card drift the listener's buffer absorbed (`ClockDriftEstimate`).
+    public var clockDrift: ClockDriftReport
 
     enum CodingKeys: String, CodingKey {
         case from, to
@@ -163,6 +165,7 @@ public struct StreamReport: Codable, Sendable, Equatable {
         case bitrateWithOverheadKbps = "bitrate_with_overhead_kbps"
         case rFactor = "r_factor"
         case mosEmodel = "mos_emodel"
+        case clockDrift = "clock_drift"
     }
 
     /// True when the talker spoke while the listener was present and not one of its frames was
@@ -194,6 +197,7 @@ public struct StreamReport: Codable, Sendable, Equatable {
         try c.encode(bitrateWithOverheadKbps, forKey: .bitrateWithOverheadKbps)
         try c.encode(rFactor, forKey: .rFactor)
         try c.encode(mosEmodel, forKey: .mosEmodel)
+        try c.encode(clockDrift, forKey: .clockDrift)
     }
 }
 

@@ -47,8 +47,12 @@ public struct StreamRecord: Sendable {
     /// The talker's encoder lookahead (samples): decoded audio lags the frame's timestamp by it.
     public var lookaheadSamples: Int
     /// When the sample with media timestamp 0 was spoken: sample `ts` was spoken at
-    /// `mouthTimeOfTimestampZero + ts / 48000 s`.
+    /// `mouthTimeOfTimestampZero + ts / talkerSampleRate`.
     public var mouthTimeOfTimestampZero: Instant
+    /// Samples per second of the talker's and the listener's sound card clocks: 48 000 unless
+    /// they drift (`AudioClock`).
+    public var talkerSampleRate: Double
+    public var listenerSampleRate: Double
     /// In send order.
     public var sent: [SentPacketRecord]
     /// In arrival order.
@@ -63,7 +67,8 @@ public struct StreamRecord: Sendable {
 
     public init(
         from: String, to: String, frameSamples: Int, lookaheadSamples: Int, mouthTimeOfTimestampZero: Instant,
-        sent: [SentPacketRecord], arrivals: [ArrivalRecord], playout: [PlayoutEvent],
+        talkerSampleRate: Double = Double(AudioFormat.sampleRate),
+        listenerSampleRate: Double = Double(AudioFormat.sampleRate), sent: [SentPacketRecord], arrivals: [ArrivalRecord], playout: [PlayoutEvent],
         jitterBuffer: JitterBufferStatistics, source: [Float], track: [Float]
     ) {
         self.from = from
@@ -71,6 +76,8 @@ public struct StreamRecord: Sendable {
         self.frameSamples = frameSamples
         self.lookaheadSamples = lookaheadSamples
         self.mouthTimeOfTimestampZero = mouthTimeOfTimestampZero
+        self.talkerSampleRate = talkerSampleRate
+        self.listenerSampleRate = listenerSampleRate
         self.sent = sent
         self.arrivals = arrivals
         self.playout = playout
@@ -82,7 +89,7 @@ public struct StreamRecord: Sendable {
     /// Mouth-to-ear latency (ms) of a frame with media timestamp `timestamp` played at `time`:
     /// the played audio is the spoken audio delayed by this much (lookahead included).
     public func latencyMilliseconds(timestamp: Int64, playedAt time: Instant) -> Double {
-        let spoken = mouthTimeOfTimestampZero.milliseconds + Double(timestamp) * 1000 / Double(AudioFormat.sampleRate)
-        return time.milliseconds - spoken + Double(lookaheadSamples) * 1000 / Double(AudioFormat.sampleRate)
+        let spoken = mouthTimeOfTimestampZero.milliseconds + Double(timestamp) * 1000 / talkerSampleRate
+        return time.milliseconds - spoken + Double(lookaheadSamples) * 1000 / talkerSampleRate
     }
 }

@@ -17,6 +17,8 @@ public struct ResolvedScenario: Sendable {
         public var joinSeconds: Double = 0
         public var leaveSeconds: Double?
         public var crashSeconds: Double?
+        /// Its sound card clock's error in parts per million (`AudioClock`).
+        public var clockPPM: Double = 0
     }
 
     public enum Event: Sendable {
@@ -59,6 +61,9 @@ public enum ScenarioResolver {
     /// checked against free space before the run). An hour of a 4-talker room is ≈ 2.8 GB of
     /// microphones; longer runs are better split.
     public static let maxDurationSeconds = 3_600.0
+    /// The largest sound card clock error a participant may have: ±1000 ppm is far beyond what
+    /// real devices show (tens to a few hundred ppm) and keeps a run's clocks within 0.1 %.
+    public static let maximumClockPPM = 1_000.0
     /// The longest room id the room protocol carries (`RoomMessage.maxIdentifierBytes`).
     public static var maxRoomIDBytes: Int { RoomMessage.maxIdentifierBytes }
 
@@ -173,6 +178,12 @@ public enum ScenarioResolver {
             }
             resolved.leaveSeconds = p.leaveSeconds
             resolved.crashSeconds = p.crashSeconds
+            if let ppm = p.clockPPM {
+                guard ppm.isFinite, abs(ppm) <= Self.maximumClockPPM else {
+                    throw fail("\(field).clock_ppm", "\(ppm) is outside −\(Int(Self.maximumClockPPM))…\(Int(Self.maximumClockPPM)) ppm")
+                }
+                resolved.clockPPM = ppm
+            }
             participants.append(resolved)
         }
         func participant(_ name: String?, _ field: String) throws(ScenarioError) -> Int {

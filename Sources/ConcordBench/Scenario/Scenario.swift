@@ -305,6 +305,9 @@ public struct ParticipantSpec: Codable, Sendable, Equatable {
     public var joinSeconds: Double?
     public var leaveSeconds: Double?
     public var crashSeconds: Double?
+    /// How fast this participant's sound card clock runs, in parts per million (−1000…1000;
+    /// default 0): its capture and playout follow it, as real devices drift.
+    public var clockPPM: Double?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, wav, loop, talk
@@ -312,6 +315,7 @@ public struct ParticipantSpec: Codable, Sendable, Equatable {
         case joinSeconds = "join_seconds"
         case leaveSeconds = "leave_seconds"
         case crashSeconds = "crash_seconds"
+        case clockPPM = "clock_ppm"
     }
 
     public init(name: String, wav: String?, startSeconds: Double = 0, loop: Bool = true, talk: [[Double]]? = nil) {
@@ -332,6 +336,7 @@ public struct ParticipantSpec: Codable, Sendable, Equatable {
         joinSeconds = try c.decodeIfPresent(Double.self, forKey: .joinSeconds)
         leaveSeconds = try c.decodeIfPresent(Double.self, forKey: .leaveSeconds)
         crashSeconds = try c.decodeIfPresent(Double.self, forKey: .crashSeconds)
+        clockPPM = try c.decodeIfPresent(Double.self, forKey: .clockPPM)
     }
 }
 

@@ -2,12 +2,14 @@ import Concord
 import Dispatch
 import SimNet
 
-/// The participants' frame clocks. Participant p ticks every frame F at times phase_p + (k+1)·F
-/// and at tick k captures the source samples [phase_p + kF, phase_p + (k+1)F) — the frame just
-/// spoken (the timing model `StreamRecord` documents).
+/// The participants' frame clocks. Participant p ticks every frame F when its own sound card
+/// clock (`AudioClock`) reaches sample phase_p + (k+1)·F, and at tick k captures its microphone's
+/// samples [phase_p + kF, phase_p + (k+1)F) — the frame just spoken (the timing model
+/// `StreamRecord` documents).
 ///
-/// Ticks run in windows of one frame: window w starts at w·F and holds tick w−1 of every
-/// participant (tick times are phase + w·F, phase < F). A capture depends only on the
+/// Ticks run in windows of one frame: window w holds tick w−1 of every participant (at its
+/// clock's sample phase + w·F, phase < F) and starts at w·F or at its earliest tick if a fast
+/// clock brings that earlier. A capture depends only on the
 /// participant's own microphone and settings, never on what it received, so a window's encodes
 /// can run apart from its ticks. With `pipelined` (a fixed mesh, whose voice peers never
 /// change), window w+1's encodes run on another core while window w's ticks send and decode (a
@@ -19,28 +21,34 @@ final class FramePipeline {
 
     private let count: Int
     private let frameSamples: Int
-    private let totalSamples: Int
+    /// Samples participant i's clock counts in the run: its ticks stop there.
+    private let totals: [Int]
+    private let lastWindowEnd: Int
     let phases: [Int]
+    private let clocks: [AudioClock]
     private let workers: Int
     private let pipelined: Bool
     private let simulator: Simulator
-    /// Encodes participant i's frame of window w; called on any thread, for different i at once.
-    private let encode: (_ i: Int, _ window: Int) -> Encoded
-    /// Participant i's tick at sample `position`, with its encoded frame.
-    private let tick: (_ i: Int, _ position: Int, _ frame: Encoded) -> Void
+    /// Encodes participant i's frame ending at its clock's sample `position` (reached at `now`);
+    /// called on any thread, for different i at once.
+    private let encode: (_ i: Int, _ position: Int, _ now: Instant) -> Encoded
+    /// Participant i's tick at its clock's sample `position` (reached at `now`), with its frame.
+    private let tick: (_ i: Int, _ position: Int, _ now: Instant, _ frame: Encoded) -> Void
     /// Checked before every window: true stops the clocks.
     private let stopped: () -> Bool
     private var ahead: (window: Int, results: Captures, done: DispatchGroup)?
 
     init(
-        count: Int, frameSamples: Int, totalSamples: Int, phases: [Int], workers: Int, pipelined: Bool,
-        simulator: Simulator, encode: @escaping (Int, Int) -> Encoded,
-        tick: @escaping (Int, Int, Encoded) -> Void, stopped: @escaping () -> Bool
+        count: Int, frameSamples: Int, totalSamples: Int, phases: [Int], clocks: [AudioClock], workers: Int,
+        pipelined: Bool, simulator: Simulator, encode: @escaping (Int, Int, Instant) -> Encoded,
+        tick: @escaping (Int, Int, Instant, Encoded) -> Void, stopped: @escaping () -> Bool
     ) {
         self.count = count
         self.frameSamples = frameSamples
-        self.totalSamples = totalSamples
+        totals = clocks.map { $0.samples(inReferenceSamples: totalSamples) }
+        lastWindowEnd = totals.max() ?? 0
         self.phases = phases
+        self.clocks = clocks
         self.workers = workers
         self.pipelined = pipelined
         self.simulator = simulator
@@ -56,7 +64,7 @@ final class FramePipeline {
 
     /// Schedules the first window (at one frame).
     func start() {
-        simulator.schedule(at: SimTime(nanoseconds: Self.time(frameSamples).nanoseconds)) { [self] in window(1) }
+        simulator.schedule(at: SimTime(nanoseconds: start(ofWindow: 1).nanoseconds)) { [self] in window(1) }
     }
 
     /// Waits for an encode still running ahead (a failure stopped the windows early).
@@ -70,13 +78,17 @@ final class FramePipeline {
 
     private func encodeWindow(_ w: Int, into results: Captures, workers: Int) {
         // Each index touches only its own client's sender and its own result slot.
+        let positions = phases.map { $0 + w * frameSamples }
+        let instants = (0..<count).map { clocks[$0].instant(ofSample: positions[$0]) }
         let work = UncheckedSendable((results, encode))
-        parallelFor(count, workers: workers) { i in work.value.0.initializeElement(at: i, to: work.value.1(i, w)) }
+        parallelFor(count, workers: workers) { i in
+            work.value.0.initializeElement(at: i, to: work.value.1(i, positions[i], instants[i]))
+        }
     }
 
     private func window(_ w: Int) {
         let F = frameSamples
-        guard !stopped(), w * F + F <= totalSamples else { return }
+        guard !stopped(), w * F + F <= lastWindowEnd else { return }
         let results: Captures
         if let next = ahead, next.window == w {
             next.done.wait()
@@ -90,7 +102,7 @@ final class FramePipeline {
         captured.reserveCapacity(count)
         for i in 0..<count { captured.append(results.moveElement(from: i)) }
         results.deallocate()
-        if pipelined, (w + 1) * F + F <= totalSamples {
+        if pipelined, (w + 1) * F + F <= lastWindowEnd {
             let next = (window: w + 1, results: Captures.allocate(capacity: count), done: DispatchGroup())
             let job = UncheckedSendable({ [self] in encodeWindow(w + 1, into: next.results, workers: 1) })
             DispatchQueue.global().async(group: next.done) { job.value() }
@@ -98,13 +110,23 @@ final class FramePipeline {
         }
         for i in 0..<count {
             let position = phases[i] + w * F
-            if position + F <= totalSamples {
+            if position + F <= totals[i] {
                 let frame = captured[i]
-                simulator.schedule(at: SimTime(nanoseconds: Self.time(position).nanoseconds)) { [self] in
-                    tick(i, position, frame)
+                let now = clocks[i].instant(ofSample: position)
+                simulator.schedule(at: SimTime(nanoseconds: now.nanoseconds)) { [self] in
+                    tick(i, position, now, frame)
                 }
             }
         }
-        simulator.schedule(at: SimTime(nanoseconds: Self.time((w + 1) * F).nanoseconds)) { [self] in window(w + 1) }
+        simulator.schedule(at: SimTime(nanoseconds: start(ofWindow: w + 1).nanoseconds)) { [self] in window(w + 1) }
+    }
+
+    /// Window w starts no later than any of its ticks.
+    private func start(ofWindow w: Int) -> Instant {
+        var start = Self.time(w * frameSamples)
+        for i in 0..<count where clocks[i].ppm > 0 {
+            start = min(start, clocks[i].instant(ofSample: phases[i] + w * frameSamples))
+        }
+        return start
     }
 }

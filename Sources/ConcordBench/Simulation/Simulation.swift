@@ -34,16 +34,22 @@ public final class Simulation {
         public var membership: MembershipReport?
         /// The security layer's costs and rejections, when sealed.
         public var security: SecurityReport?
-        /// The tracks and mixes on disk: record i's track is signal `recordSignals[i]`,
-        /// participant j's mix is signal `firstMixSignal + j`.
+        /// The tracks and mixes on disk, as each listener's clock played them: record i's track is
+        /// signal `recordSignals[i].signal`, participant j's mix is signal `firstMixSignal + j`.
         let signals: SpilledSignals
-        let recordSignals: [Int]
+        let recordSignals: [(signal: Int, clock: AudioClock)]
         let firstMixSignal: Int
+        /// The participants' sound card clocks.
+        let clocks: [AudioClock]
+        /// The run's length in reference samples.
+        let length: Int
 
-        /// What the listener of `records[index]` played of its talker, from time 0.
+        /// What the listener of `records[index]` played of its talker, from time 0, in reference
+        /// time (48 kHz, aligned with the talker's source).
         public func track(_ index: Int) throws -> [Float] {
             guard recordSignals.indices.contains(index) else { return [] }
-            return try signals.read(recordSignals[index])
+            let (signal, clock) = recordSignals[index]
+            return try clock.inReferenceTime(signals.read(signal), length: length)
         }
 
         /// `records[index]` with its track read back from disk.
@@ -53,10 +59,10 @@ public final class Simulation {
             return record
         }
 
-        /// The mix participant `index` heard, from time 0.
+        /// The mix participant `index` heard, from time 0, in reference time.
         public func mix(_ index: Int) throws -> [Float] {
             guard mixNames.indices.contains(index) else { return [] }
-            return try signals.read(firstMixSignal + index)
+            return try clocks[index].inReferenceTime(signals.read(firstMixSignal + index), length: length)
         }
     }
 
@@ -95,7 +101,9 @@ public final class Simulation {
         let spokenSamples = Int(s.durationSeconds * Double(rate))
         let totalSamples = spokenSamples + Int(Self.drainSeconds * Double(rate))
         let count = s.participants.count
-        let sources = try microphones(spokenSamples: spokenSamples, totalSamples: totalSamples)
+        let sources = try speech(spokenSamples: spokenSamples, totalSamples: totalSamples)
+        let clocks = s.participants.map { AudioClock(ppm: $0.clockPPM) }
+        let microphones = try zip(clocks, sources).map { clock, source in try clock.recording(of: source) }
 
         // The network.
         let simulator = Simulator()
@@ -139,7 +147,7 @@ public final class Simulation {
         }
         let recorder = try StreamRecorder(
             talkers: s.participants.map { $0.wavPath != nil }, voiceIDs: clients.map(\.participant.id),
-            totalSamples: totalSamples)
+            totalSamples: clocks.map { $0.samples(inReferenceSamples: totalSamples) }.max() ?? totalSamples)
         for (l, client) in clients.enumerated() {
             recorder.attach(listener: l, to: client.participant)
             client.onVoiceArrival = { recorder.noteArrival($0, at: l) }
@@ -166,16 +174,15 @@ public final class Simulation {
         let cpuStart = parallel ? ThreadCPUMeter.processSeconds() : ThreadCPUMeter.threadSeconds()
         let silence = [Float](repeating: 0, count: F)
         let frames = FramePipeline(
-            count: count, frameSamples: F, totalSamples: totalSamples, phases: phases, workers: workers,
+            count: count, frameSamples: F, totalSamples: totalSamples, phases: phases, clocks: clocks, workers: workers,
             pipelined: workers > 1 && rooms == nil, simulator: simulator,
-            encode: { i, w in
+            encode: { i, position, now in
                 if rooms?.crashed.contains(i) == true { return .success(nil) }
-                let position = phases[i] + w * F
-                let frame = sources[i].isEmpty ? silence : Array(sources[i][(position - F)..<position])
-                return Swift.Result { try clients[i].encode(frame, now: FramePipeline.time(position)) }
+                let microphone = microphones[i]
+                let frame = position > microphone.count ? silence : Array(microphone[(position - F)..<position])
+                return Swift.Result { try clients[i].encode(frame, now: now) }
             },
-            tick: { i, position, encoded in
-                let now = FramePipeline.time(position)
+            tick: { i, position, now, encoded in
                 let client = clients[i]
                 switch encoded {
                 case .failure(let error):
@@ -211,7 +218,7 @@ public final class Simulation {
         let cpuSeconds = (parallel ? ThreadCPUMeter.processSeconds() : ThreadCPUMeter.threadSeconds()) - cpuStart
 
         var records: [StreamRecord] = []
-        var recordSignals: [Int] = []
+        var recordSignals: [(signal: Int, clock: AudioClock)] = []
         let endOfSpeech = FramePipeline.time(spokenSamples)
         for t in 0..<count where s.participants[t].wavPath != nil {
             for l in 0..<count where l != t {
@@ -221,12 +228,13 @@ public final class Simulation {
                         from: t, to: l, endOfSpeech: endOfSpeech, listener: clients[l].participant,
                         talkerID: clients[t].participant.id)
                 else { continue }
-                recordSignals.append(stream.track)
+                recordSignals.append((stream.track, clocks[l]))
                 records.append(
                     StreamRecord(
                         from: s.participants[t].name, to: s.participants[l].name, frameSamples: F,
                         lookaheadSamples: clients[t].participant.sender.encoder.lookaheadSamples,
-                        mouthTimeOfTimestampZero: FramePipeline.time(phases[t]),
+                        mouthTimeOfTimestampZero: clocks[t].instant(ofSample: phases[t]), talkerSampleRate: clocks[t].sampleRate,
+                        listenerSampleRate: clocks[l].sampleRate,
                         sent: stream.sent, arrivals: stream.arrivals, playout: stream.playout,
                         jitterBuffer: stream.jitterBuffer, source: sources[t], track: []))
             }
@@ -241,12 +249,14 @@ public final class Simulation {
             security: s.sealed
                 ? SecurityReport(transports: sealed, cpuSeconds: securityMeter.seconds, codecSeconds: meter.codecSeconds)
                 : nil,
-            signals: recorder.signals, recordSignals: recordSignals, firstMixSignal: recorder.streamCount)
+            signals: recorder.signals, recordSignals: recordSignals, firstMixSignal: recorder.streamCount,
+            clocks: clocks, length: totalSamples)
     }
 
-    /// Every participant's microphone over the whole run: its WAV placed and gated as the
-    /// scenario says, then silence while the run drains; a listener's is empty (read as zeros).
-    private func microphones(spokenSamples: Int, totalSamples: Int) throws -> [[Float]] {
+    /// What every participant says over the whole run, in reference time: its WAV placed and
+    /// gated as the scenario says, then silence while the run drains; a listener's is empty
+    /// (read as zeros).
+    private func speech(spokenSamples: Int, totalSamples: Int) throws -> [[Float]] {
         var wavCache: [String: [Float]] = [:]
         return try scenario.participants.map { p in
             guard let path = p.wavPath else { return [] }

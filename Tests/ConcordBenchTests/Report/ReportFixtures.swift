@@ -19,7 +19,9 @@ enum ReportFixtures {
             burstGap: BurstGapReport(burstDensity: 0.2, gapDensity: 0.005, burstDurationMs: 60, gapDurationMs: 4000, meanLossRunPackets: 1.4),
             concealmentRatio: concealment, concealmentEvents: 31, jitterBufferDelayMs: distribution(jitterBuffer, spread: 15),
             targetDelayMs: distribution(jitterBuffer - 5, spread: 5), fecRecoveredFrames: 12, redundancyRecoveredFrames: 0,
-            bitrateKbps: bitrate, bitrateWithOverheadKbps: bitrate + 11.2, rFactor: 85.5, mosEmodel: mos)
+            bitrateKbps: bitrate, bitrateWithOverheadKbps: bitrate + 11.2, rFactor: 85.5, mosEmodel: mos,
+            clockDrift: ClockDriftReport(
+                configuredPPM: 0, measuredPPM: 0.4, expectedCorrectionMs: 0, acceleratedMs: 20, deceleratedMs: 0))
     }
 
     static func report(streams: [StreamReport], scenario: String = "four-person room on wifi") -> BenchReport {
