@@ -78,6 +78,7 @@ import Testing
             if subcommand != "trace", !replace("--duration", with: cap) { words += ["--duration", "3"] }
             _ = replace("--seeds") { _ in "1" }
             if !words.contains("--quiet") { words.append("--quiet") }
+            _ = replace("--pcap") { scratch.appendingPathComponent(URL(fileURLWithPath: $0).lastPathComponent).path }
         case "record-trace":
             output = scratch.appendingPathComponent("trace.csv")
             if !replace("--out", with: { _ in output!.path }) { words += ["--out", output!.path] }
