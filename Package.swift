@@ -141,6 +141,7 @@ let package = Package(
                 "ConcordLive",
                 "AudioFiles",
                 "ConcordTesting",
+                "PacketCapture",
                 // The live integration test compares with the simulator's prediction and its metrics.
                 "ConcordBench",
                 .product(name: "NIOCore", package: "swift-nio"),
