@@ -12,7 +12,8 @@
 -- Use: wireshark -X lua_script:tools/wireshark/concord.lua capture.pcap
 --      tshark -X lua_script:tools/wireshark/concord.lua -r capture.pcap -Y concord
 -- or copy this file into Wireshark's personal plugins folder (Help > About > Folders).
--- Registered on UDP port 7400 (`concord join`'s default) and as a UDP heuristic for any port.
+-- Registered on UDP ports 7400 (`concord join`'s default) and 9993 (concord-bench's), and as a UDP
+-- heuristic for any other port (Decode As… UDP port → CONCORD when another heuristic wins).
 
 local concord = Proto("concord", "Concord")
 
@@ -80,6 +81,7 @@ local f = {
 
     security_kind = ProtoField.uint8("concord.security.kind", "Kind", base.DEC, security_kinds),
     salt = ProtoField.bytes("concord.security.salt", "Session salt"),
+    sealed_part = ProtoField.none("concord.sealed", "Sealed part"),
     key_id = ProtoField.uint32("concord.sealed.key_id", "Key id", base.HEX),
     room_tag = ProtoField.uint16("concord.sealed.room_tag", "Room tag", base.HEX),
     generation = ProtoField.uint16("concord.sealed.generation", "Key generation"),
@@ -145,8 +147,8 @@ end
 
 -- key id ‖ counter ‖ ciphertext ‖ tag, with `trailer` bytes (the bootstrap mac) after the tag.
 local function sealed_part(r, trailer)
-    local sealed = r.tree:add(concord, r.buffer(r.offset), "Sealed part")
     if not r:has(12 + 16 + trailer) then return end
+    local sealed = r.tree:add(f.sealed_part, r.buffer(r.offset))
     local key_id = sealed:add(f.key_id, r.buffer(r.offset, 4))
     key_id:add(f.room_tag, r.buffer(r.offset, 2))
     key_id:add(f.generation, r.buffer(r.offset + 2, 2))
@@ -312,7 +314,7 @@ local function looks_like_concord(buffer)
     return false
 end
 
-function concord.dissector(buffer, pinfo, tree)
+local function dissect(buffer, pinfo, tree)
     if not looks_like_concord(buffer) then return 0 end
     pinfo.cols.protocol = "Concord"
     local subtree = tree:add(concord, buffer(), "Concord")
@@ -340,11 +342,18 @@ function concord.dissector(buffer, pinfo, tree)
     return buffer:len()
 end
 
+-- Calls `dissect` itself: through `concord.dissector` (a dissector handle once assigned) Wireshark
+-- would count the protocol twice in the frame.
 local function heuristic(buffer, pinfo, tree)
     if not looks_like_concord(buffer) then return false end
-    concord.dissector(buffer, pinfo, tree)
+    dissect(buffer, pinfo, tree)
     return true
 end
 
+concord.dissector = dissect
+
+-- 7400: `concord join`'s default port; 9993: the bench's (where ZeroTier's own traffic, which is
+-- not Concord, falls through to other dissectors).
 DissectorTable.get("udp.port"):add(7400, concord)
+DissectorTable.get("udp.port"):add(9993, concord)
 concord:register_heuristic("udp", heuristic)

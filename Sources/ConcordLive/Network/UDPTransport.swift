@@ -431,14 +431,16 @@ final class TransportCore: Sendable {
         return localAddress.isUnspecified && address.isLoopback
     }
 
-    /// Sends under the lock, so close() cannot close the descriptor mid-call (or hand its number
-    /// to another open). `nil` on success.
+    /// Sends, and records what the kernel accepted in the capture (outside the lock: the capture
+    /// may ask the kernel for a route). `nil` on success.
     func send(_ bytes: [UInt8], to address: RoomAddress) -> SendFailure? {
         let failure = sendLocked(bytes, to: address)
         if failure == nil { capture?.sent(bytes, to: address) }
         return failure
     }
 
+    /// Sends under the lock, so close() cannot close the descriptor mid-call (or hand its number
+    /// to another open). `nil` on success.
     private func sendLocked(_ bytes: [UInt8], to address: RoomAddress) -> SendFailure? {
         let family = self.family
         return state.withLock { state -> SendFailure? in
