@@ -114,6 +114,22 @@ import Testing
         #expect(UInt32(d.capturedLength) <= capture.header.snapshotLength)
     }
 
+    /// A `RoomAddress.ipv6` built with the wrong number of bytes (a caller's mistake) is written
+    /// as 16 bytes, cut or padded with zeros, not trapped on.
+    @Test(arguments: [0, 3, 16, 20])
+    func ipv6HostsOfAnyByteCountAreSixteenBytes(count: Int) throws {
+        let path = Self.scratch("v6-\(count).pcap")
+        defer { unlink(path) }
+        let file = try PacketCaptureFile(path: path)
+        let host = RoomAddress(host: .ipv6((0..<count).map { UInt8($0 + 1) }), port: 1)
+        file.record([1], from: host, to: host, direction: .sent, interface: 0, nanosecondsSinceEpoch: 0)
+        try file.close()
+        let d = try #require(try CaptureFileReader(path: path).datagrams.first)
+        let expected = Array(((0..<count).map { UInt8($0 + 1) } + [UInt8](repeating: 0, count: 16)).prefix(16))
+        #expect(d.source.host == .ipv6(expected))
+        #expect(Self.udpChecksumVerifies(d))
+    }
+
     @Test func anUnwritablePathIsAPlainError() {
         #expect(throws: PacketCaptureError(path: "/nonexistent-dir/x.pcap", reason: "No such file or directory")) {
             try PacketCaptureFile(path: "/nonexistent-dir/x.pcap")
