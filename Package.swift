@@ -75,12 +75,15 @@ let package = Package(
             exclude: ["Resources/NOTICE"],
             resources: [.copy("Resources/visqol_speech_lattice.tflite")]),
 
+        // What crossed the network as a libpcap file, for the bench (virtual time) and the live client.
+        .target(name: "PacketCapture", dependencies: ["Concord"]),
+
         // The simulation driver: scenarios, SimNet ⇄ engine adapter, metrics, reports.
-        .target(name: "ConcordBench", dependencies: ["Concord", "AudioFiles", "SimNet", "FourierTransform"]),
+        .target(name: "ConcordBench", dependencies: ["Concord", "AudioFiles", "SimNet", "FourierTransform", "PacketCapture"]),
         .executableTarget(
             name: "concord-bench",
             dependencies: [
-                "ConcordBench", "AudioFiles", "SpeechQuality",
+                "ConcordBench", "AudioFiles", "SpeechQuality", "PacketCapture",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -88,7 +91,7 @@ let package = Package(
         .target(
             name: "ConcordLive",
             dependencies: [
-                "Concord", "AudioFiles", "CPortAudio", "IPAddress",
+                "Concord", "AudioFiles", "CPortAudio", "IPAddress", "PacketCapture",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -96,7 +99,7 @@ let package = Package(
             ]),
         .executableTarget(
             name: "concord",
-            dependencies: ["ConcordLive", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["ConcordLive", "PacketCapture", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // What every test uses, as swift-nio ships NIOEmbedded: a room of voice clients over SimNet,
         // an in-memory datagram network, the built executables, and stand-ins for what the test machines cannot run — the ZeroTier One
@@ -129,6 +132,7 @@ let package = Package(
         // Room protocol tests run the engine's room state machines over SimNet.
         .testTarget(name: "RoomTests", dependencies: ["Concord", "ConcordTesting", "SimNet", "SeededRandom"]),
         .testTarget(name: "SimNetTests", dependencies: ["SimNet", "ConcordTesting"]),
+        .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "Concord", "ConcordTesting"]),
         // ConcordLive against an in-process fake of the ZeroTier One service (NIO HTTP server on 127.0.0.1),
         // real UDP sockets on loopback, and three `concord join` processes talking in real time.
         .testTarget(
@@ -137,6 +141,7 @@ let package = Package(
                 "ConcordLive",
                 "AudioFiles",
                 "ConcordTesting",
+                "PacketCapture",
                 // The live integration test compares with the simulator's prediction and its metrics.
                 "ConcordBench",
                 .product(name: "NIOCore", package: "swift-nio"),

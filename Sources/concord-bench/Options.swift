@@ -1,6 +1,7 @@
 import ArgumentParser
 import ConcordBench
 import Foundation
+import PacketCapture
 
 /// Codec settings; each given flag overrides the scenario's value.
 struct CodecOptions: ParsableArguments {
@@ -83,23 +84,26 @@ struct OutputOptions: ParsableArguments {
     @Flag(help: "No progress line on stderr.") var quiet = false
 
     /// Runs `scenario` with a progress line, writes the outputs and prints the summary. The
-    /// output folder and the temporary disk are checked first: a long run never ends in an
-    /// unwritable folder or a full disk.
-    func runAndReport(_ scenario: ResolvedScenario) throws {
+    /// output folder, the temporary disk and the capture file (`pcap`) are checked first: a long
+    /// run never ends in an unwritable folder or a full disk.
+    func runAndReport(_ scenario: ResolvedScenario, pcap: String? = nil) throws {
         let directory = directory(for: scenario.name)
         let spill = Simulation.spillBytes(scenario)
         // The outputs: 16-bit WAVs of every track and mix (half the spill), plus the reports.
         try OutputCheck.prepareDirectory(directory, flag: "--out", needsBytes: spill / 2)
         try OutputCheck.requireSpace(spill, in: NSTemporaryDirectory(), purpose: "the run's temporary tracks")
+        let capture = try pcap.map(Self.createCapture)
         let progress = ProgressLine(total: scenario.durationSeconds, quiet: quiet)
         let outcome: BenchRun.Outcome
         do {
-            outcome = try BenchRun.execute(scenario, progress: progress.update)
+            outcome = try BenchRun.execute(scenario, capture: capture, progress: progress.update)
         } catch {
             progress.finish()
+            try? capture?.close()
             throw BenchFailure(description: "the run failed: \(error)")
         }
         progress.finish()
+        if let capture { try Self.finish(capture) }
         do {
             try BenchRun.write(outcome, to: directory)
         } catch {
@@ -107,6 +111,29 @@ struct OutputOptions: ParsableArguments {
         }
         print(ReportWriter.summary(outcome.report))
         print("results: \(directory)/report.html")
+        if let capture { print("capture: \(capture.path) (\(capture.recordCount) datagrams)") }
+    }
+
+    private static func createCapture(_ path: String) throws -> PacketCaptureFile {
+        do {
+            return try PacketCaptureFile(path: path)
+        } catch {
+            throw BenchFailure(description: "--pcap \(error.path) cannot be written: \(error.reason)")
+        }
+    }
+
+    /// Closes the capture; says so when a datagram was too long for an IP datagram.
+    private static func finish(_ capture: PacketCaptureFile) throws {
+        do {
+            try capture.close()
+        } catch {
+            throw BenchFailure(description: "writing --pcap \(error.path) failed: \(error.reason)")
+        }
+        let cut = capture.cutDatagrams
+        if cut > 0 {
+            ProgressLine.write(
+                "note: --pcap \(capture.path): \(cut) datagram(s) longer than an IP datagram can carry were cut to its largest payload\n")
+        }
     }
 
     func directory(for name: String) -> String {

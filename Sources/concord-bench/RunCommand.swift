@@ -15,9 +15,11 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var input: ScenarioOptions
     @OptionGroup var output: OutputOptions
+    @Option(help: "Write every datagram sent and received to this libpcap file (virtual time; see the README).")
+    var pcap: String?
 
     func run() throws {
-        try output.runAndReport(try input.resolve(seed: output.seed))
+        try output.runAndReport(try input.resolve(seed: output.seed), pcap: pcap)
     }
 }
 

@@ -5,6 +5,7 @@ import Dispatch
 import Foundation
 import Logging
 import NIOPosix
+import PacketCapture
 
 /// `concord join ROOM`: join (or create) a sealed voice room and talk, with a live view.
 struct JoinCommand: AsyncParsableCommand {
@@ -49,6 +50,8 @@ struct JoinCommand: AsyncParsableCommand {
 
     @Option(parsing: .unconditional, help: "Leave after this many seconds (headless runs; up to a week).") var duration: Double?
     @Option(help: "When leaving, write a JSON summary (views, messages, counters) here.") var summaryJson: String?
+    @Option(help: "Write every datagram this client sends and receives to this libpcap file (for Wireshark).")
+    var pcap: String?
     @Option(help: "Send this text message once joined (repeatable; for scripts).") var say: [String] = []
 
     @OptionGroup var logging: LoggingOptions
@@ -95,6 +98,7 @@ struct JoinCommand: AsyncParsableCommand {
         // Everything that can fail without the network is checked before joining anything:
         // the outputs (writable, room on the disk), the input, the configuration.
         let outputs = try Self.checkOutputs(outputWav: outputWav, summaryJson: summaryJson, duration: duration)
+        let capture = try pcap.map(Self.createCapture)
         let port = UInt16(self.port)
         let store = try ConfigStore(environment: ProcessInfo.processInfo.environment)
         let knownKeys = try store.loadKnownKeys()
@@ -142,8 +146,13 @@ struct JoinCommand: AsyncParsableCommand {
                     roomID: room, clientID: effectiveClientID, displayName: name ?? effectiveClientID, secret: secret,
                     identity: identity, knownKeys: knownKeys, codec: codec, network: networkConfiguration,
                     advertisedHost: advertised, sweep: sweep),
-                input: inputDevice, output: outputDevice, group: group, logger: logger)
+                input: inputDevice, output: outputDevice, logger: logger
+            ) { [networkConfiguration] handler in
+                try await UDPTransport.bind(
+                    networkConfiguration, group: group, logger: logger, capture: capture, onDatagram: handler)
+            }
         } catch {
+            try? capture?.close()
             inputDevice.stop()
             try? outputDevice.close()
             try? await group.shutdownGracefully()
@@ -175,6 +184,15 @@ struct JoinCommand: AsyncParsableCommand {
                 failed = true
             }
         }
+        if let capture {
+            do {
+                try capture.close()
+                printError("wrote \(capture.recordCount) datagrams to \(capture.path)")
+            } catch {
+                printError("Cannot write --pcap \(error.path): \(error.reason).")
+                failed = true
+            }
+        }
         if let failure = live.outputFailure {
             printError("The output \(outputWav ?? "device") is incomplete: \(failure)")
             failed = true
@@ -199,6 +217,19 @@ struct JoinCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         return (wav, summary)
+    }
+
+    /// `--pcap`: checked like the other outputs, then created (its header written) before joining.
+    static func createCapture(_ path: String) throws -> PacketCaptureFile {
+        do {
+            try OutputPath(path, option: "--pcap").check()
+            return try PacketCaptureFile(path: path)
+        } catch let error as OutputPathError {
+            printError("\(error)")
+        } catch let error as PacketCaptureError {
+            printError("Cannot write --pcap \(error.path): \(error.reason).")
+        }
+        throw ExitCode.failure
     }
 
     /// SIGINT, SIGTERM and SIGHUP (the terminal closed) leave the room (once; a second Ctrl-C

@@ -20,6 +20,8 @@ import Testing
         (["trace", "--trace", "fixtures/missing.csv", "--input", "fixtures/a.wav"], "missing.csv"),
         (["sweep", "--participant", "a=fixtures/a.wav", "--participant", "b=fixtures/b.wav", "--parameter", "loss", "--values", "1,x"], "not a number"),
         (["run", "/nonexistent.json"], "cannot read file"),
+        (["run", "--participant", "a=fixtures/a.wav", "--participant", "b=fixtures/b.wav", "--pcap", "/nonexistent-dir/x.pcap"],
+         "--pcap /nonexistent-dir/x.pcap cannot be written: No such file or directory"),
     ])
     func misuseFailsWithAClearMessage(arguments: [String], message: String) throws {
         let result = try Self.run(arguments)

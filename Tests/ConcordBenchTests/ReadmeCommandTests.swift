@@ -80,6 +80,7 @@ import Testing
                 words += ["--seeds", "2"]
             }
             if !words.contains("--quiet") { words.append("--quiet") }
+            _ = replace("--pcap") { scratch.appendingPathComponent(URL(fileURLWithPath: $0).lastPathComponent).path }
         case "record-trace":
             output = scratch.appendingPathComponent("trace.csv")
             if !replace("--out", with: { _ in output!.path }) { words += ["--out", output!.path] }

@@ -2,6 +2,7 @@ import AudioFiles
 import Concord
 import Foundation
 import Logging
+import PacketCapture
 
 /// One benchmark run end to end: simulate, analyse every stream, write the outputs.
 public enum BenchRun {
@@ -11,14 +12,15 @@ public enum BenchRun {
         public var simulation: Simulation.Result
     }
 
-    /// Simulates `scenario` and computes its report (no files written). `parallel`: use every
-    /// core within this run (see `Simulation.run`); a sweep turns it off and runs several at once.
+    /// Simulates `scenario` and computes its report (no files written but `capture`'s, see
+    /// `Simulation.init`). `parallel`: use every core within this run (see `Simulation.run`); a
+    /// sweep turns it off and runs several at once.
     public static func execute(
         _ scenario: ResolvedScenario, parallel: Bool = true, logger: Logger = Logger(label: "concord.bench"),
-        progress: ((Double) -> Void)? = nil
+        capture: PacketCaptureFile? = nil, progress: ((Double) -> Void)? = nil
     ) throws -> Outcome {
         let wallStart = Date()
-        let result = try Simulation(scenario: scenario, logger: logger).run(parallel: parallel, progress: progress)
+        let result = try Simulation(scenario: scenario, logger: logger, capture: capture).run(parallel: parallel, progress: progress)
         let simulationWall = Date().timeIntervalSince(wallStart)
         // One stream's track in memory per worker at a time: read back, analysed, dropped.
         let slots = UncheckedSendable(

@@ -1,4 +1,5 @@
 import Concord
+import PacketCapture
 import SimNet
 
 /// The engine's `DatagramTransport` over one SimNet host's port: the simulation's network seam,
@@ -11,17 +12,37 @@ final class SimNetTransport: DatagramTransport, @unchecked Sendable {
     let port: UInt16
     let localAddress: RoomAddress
     private let network: Network
+    private let capture: Capture?
     private(set) var datagramsSent = 0
     private(set) var datagramsReceived = 0
 
-    /// Binds `port` on `host`; `handler` is called with each datagram at its arrival time.
-    init(host: SimNet.Host, port: UInt16, network: Network, handler: @escaping ([UInt8], RoomAddress, Instant) -> Void) {
+    /// Where this host's datagrams are captured: the file, and the host's interface number in it.
+    struct Capture {
+        var file: PacketCaptureFile
+        var interface: UInt32
+    }
+
+    /// Binds `port` on `host`; `handler` is called with each datagram at its arrival time. With
+    /// `capture`, every datagram sent is recorded at its send time and every one received at its
+    /// arrival time.
+    init(
+        host: SimNet.Host, port: UInt16, network: Network, capture: Capture? = nil,
+        handler: @escaping ([UInt8], RoomAddress, Instant) -> Void
+    ) {
         self.host = host
         self.port = port
         self.network = network
+        self.capture = capture
         localAddress = .ipv4(host.address.rawValue, port: port)
         host.bind(port: port) { [unowned self] datagram, time in
             datagramsReceived += 1
+            if let capture {
+                let destination = RoomAddress.ipv4(datagram.destination.address.rawValue, port: datagram.destination.port)
+                capture.file.record(
+                    datagram.payload, from: .ipv4(datagram.source.address.rawValue, port: datagram.source.port),
+                    to: destination, direction: destination.host == localAddress.host ? .received : .receivedBroadcast,
+                    interface: capture.interface, nanosecondsSinceEpoch: time.nanoseconds)
+            }
             handler(
                 datagram.payload, .ipv4(datagram.source.address.rawValue, port: datagram.source.port),
                 Instant(nanoseconds: time.nanoseconds))
@@ -33,13 +54,21 @@ final class SimNetTransport: DatagramTransport, @unchecked Sendable {
     func send(_ bytes: [UInt8], to address: RoomAddress) {
         guard case .ipv4(let raw) = address.host, network.host(at: IPv4Address(rawValue: raw)) != nil else { return }
         datagramsSent += 1
+        captureSent(bytes, to: address)
         host.send(from: port, to: Endpoint(IPv4Address(rawValue: raw), address.port), payload: bytes)
     }
 
     /// To the subnet's broadcast address on the same port.
     func broadcast(_ bytes: [UInt8]) {
         datagramsSent += 1
+        captureSent(bytes, to: .ipv4(host.broadcastAddress.rawValue, port: port))
         host.send(from: port, to: Endpoint(host.broadcastAddress, port), payload: bytes)
+    }
+
+    private func captureSent(_ bytes: [UInt8], to destination: RoomAddress) {
+        capture?.file.record(
+            bytes, from: localAddress, to: destination, direction: .sent, interface: capture?.interface ?? 0,
+            nanosecondsSinceEpoch: network.now.nanoseconds)
     }
 
     /// A crash: nothing arrives any more.

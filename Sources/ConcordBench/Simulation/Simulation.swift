@@ -2,6 +2,7 @@ import AudioFiles
 import Concord
 import Foundation
 import Logging
+import PacketCapture
 import SimNet
 
 /// The simulation driver: runs a scenario's participants — the real engine — over SimNet in
@@ -17,6 +18,7 @@ import SimNet
 public final class Simulation {
     public let scenario: ResolvedScenario
     private let logger: Logger
+    private let capture: PacketCaptureFile?
 
     /// The outcome of a run, before metrics.
     public struct Result: Sendable {
@@ -81,9 +83,13 @@ public final class Simulation {
     /// Silence after the scenario's end, long enough for any jitter buffer to drain.
     public static let drainSeconds = 2.0
 
-    public init(scenario: ResolvedScenario, logger: Logger = Logger(label: "concord.bench")) {
+    /// - Parameter capture: where every datagram is recorded as participant i's interface i + 1
+    ///   saw it: when it was sent and, if it arrived, when it arrived (virtual time from the Unix
+    ///   epoch).
+    public init(scenario: ResolvedScenario, logger: Logger = Logger(label: "concord.bench"), capture: PacketCaptureFile? = nil) {
         self.scenario = scenario
         self.logger = logger
+        self.capture = capture
     }
 
     /// Runs the scenario; `progress` is called with the simulated seconds done, about every
@@ -157,7 +163,10 @@ public final class Simulation {
         var transports: [SimNetTransport] = []
         let rooms = s.roomID.map { RoomDriver(roomID: $0, scenario: s, clients: clients, network: network, simulator: simulator) }
         transports = hosts.enumerated().map { l, host in
-            SimNetTransport(host: host, port: port, network: network) { bytes, from, now in
+            SimNetTransport(
+                host: host, port: port, network: network,
+                capture: capture.map { .init(file: $0, interface: UInt32(l + 1)) }
+            ) { bytes, from, now in
                 if let rooms {
                     rooms.receive(bytes, from: from, at: l, now: now)
                 } else {

@@ -7,6 +7,7 @@ import Concord
 import Logging
 import NIOCore
 import NIOPosix
+import PacketCapture
 import Synchronization
 
 /// The live driver's datagram socket: one UDP socket, bound to a ZeroTier (or any local) address,
@@ -160,11 +161,13 @@ public final class UDPTransport: Sendable {
     /// `::` a dual-stack one), registers it as a NIO `DatagramChannel` on `group`, and from then on
     /// calls `onDatagram` on the channel's event loop for each datagram: its payload, its source
     /// (IPv4-mapped sources of a dual-stack socket as IPv4) and its arrival instant
-    /// (`MonotonicClock.now()` when the channel read it).
+    /// (`MonotonicClock.now()` when the channel read it). With `capture`, every datagram sent and
+    /// every one handed to `onDatagram` is recorded there, stamped with the wall clock.
     public static func bind(
         _ configuration: Configuration,
         group: any EventLoopGroup,
         logger: Logger,
+        capture: PacketCaptureFile? = nil,
         onDatagram: @escaping @Sendable (_ bytes: [UInt8], _ from: RoomAddress, _ arrival: Instant) -> Void
     ) async throws(UDPTransportError) -> UDPTransport {
         let host = try parseBindHost(configuration.bindHost)
@@ -236,7 +239,10 @@ public final class UDPTransport: Sendable {
         logger[metadataKey: "udp"] = "\(localAddress)"
         let core = TransportCore(
             localAddress: localAddress, ownHosts: ownHosts(of: localAddress, logger: logger), family: family,
-            sendDescriptor: sendFD, maximumDatagramSize: configuration.maximumDatagramSize, logger: logger)
+            sendDescriptor: sendFD, maximumDatagramSize: configuration.maximumDatagramSize,
+            capture: capture.map {
+                SocketCapture(file: $0, localAddress: localAddress, broadcastHost: configuration.broadcastAddress?.host)
+            }, logger: logger)
 
         // The broadcast address is never "us" (even 127.255.255.255 on our own port, which loops back
         // to a wildcard-bound socket: that copy is dropped on arrival); a discovery peer may be.
@@ -253,6 +259,8 @@ public final class UDPTransport: Sendable {
                     .recvAllocator,
                     value: FixedSizeRecvByteBufferAllocator(capacity: configuration.maximumDatagramSize + 1)
                 )
+                // The address each datagram was sent to, for the capture of a wildcard-bound socket.
+                .channelOption(.receivePacketInfo, value: capture != nil)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(
@@ -400,17 +408,19 @@ final class TransportCore: Sendable {
     let ownHosts: Set<RoomAddress.Host>
     let family: CInt
     let maximumDatagramSize: Int
+    let capture: SocketCapture?
     let logger: Logger
 
     init(
         localAddress: RoomAddress, ownHosts: Set<RoomAddress.Host>, family: CInt, sendDescriptor: CInt,
-        maximumDatagramSize: Int, logger: Logger
+        maximumDatagramSize: Int, capture: SocketCapture?, logger: Logger
     ) {
         self.state = Mutex(State(sendDescriptor: sendDescriptor))
         self.localAddress = localAddress
         self.ownHosts = ownHosts
         self.family = family
         self.maximumDatagramSize = maximumDatagramSize
+        self.capture = capture
         self.logger = logger
     }
 
@@ -421,9 +431,17 @@ final class TransportCore: Sendable {
         return localAddress.isUnspecified && address.isLoopback
     }
 
+    /// Sends, and records what the kernel accepted in the capture (outside the lock: the capture
+    /// may ask the kernel for a route). `nil` on success.
+    func send(_ bytes: [UInt8], to address: RoomAddress) -> SendFailure? {
+        let failure = sendLocked(bytes, to: address)
+        if failure == nil { capture?.sent(bytes, to: address) }
+        return failure
+    }
+
     /// Sends under the lock, so close() cannot close the descriptor mid-call (or hand its number
     /// to another open). `nil` on success.
-    func send(_ bytes: [UInt8], to address: RoomAddress) -> SendFailure? {
+    private func sendLocked(_ bytes: [UInt8], to address: RoomAddress) -> SendFailure? {
         let family = self.family
         return state.withLock { state -> SendFailure? in
             guard let fd = state.sendDescriptor else {
@@ -512,6 +530,7 @@ final class DatagramReceiveHandler: ChannelInboundHandler {
             $0.statistics.datagramsReceived += 1
             $0.statistics.bytesReceived += length
         }
+        core.capture?.received(bytes, from: from, packetInfo: envelope.metadata?.packetInfo)
         onDatagram(bytes, from, arrival)
     }
 
