@@ -2,7 +2,6 @@
 // search for the degraded patch sequence that maximises total similarity (a dropped patch scores
 // zero), then per-patch fine alignment in the time domain.
 
-import FourierTransform
 import Foundation
 
 enum PatchSelection {
@@ -79,14 +78,14 @@ enum PatchSelection {
     /// of their squares, so a candidate's local means and variances are three lookups per cell.
     struct DegradedColumns {
         let bands: Int
-        let width: Int  // frames + patchFrames
+        let width: Int  // frames + patchFrames + Lanes.scalarCount
         let values: [Double]
         let sideSum: [Double], middleSum: [Double]  // of values
         let sideSquares: [Double], middleSquares: [Double]  // of squared values
 
         init(_ spectrogram: FlatSpectrogram) {
             bands = spectrogram.bands
-            width = spectrogram.frames + patchFrames
+            width = spectrogram.frames + patchFrames + Lanes.scalarCount
             var v = [Double](repeating: 0, count: bands * width)
             for r in 0..<bands {
                 for j in 0..<spectrogram.frames { v[r * width + j] = spectrogram.values[r * spectrogram.frames + j] }
@@ -145,44 +144,79 @@ enum PatchSelection {
         }
     }
 
-    /// Mean NSIM of one candidate offset, without per-band statistics (the DP's hot loop).
-    static func meanSimilarity(_ reference: ReferenceTerms, _ degraded: DegradedColumns, offset: Int) -> Double {
+    typealias Lanes = SIMD4<Double>
+
+    /// Mean NSIM of every candidate offset in `offsets`, into `similarities[offset − offsets.lowerBound]`
+    /// (the DP's hot loop). Cell by cell, all offsets at once: the inner loop runs over contiguous
+    /// degraded columns, and each offset's arithmetic is the same sequence as for a single patch.
+    static func meanSimilarities(_ reference: ReferenceTerms, _ degraded: DegradedColumns, offsets: ClosedRange<Int>,
+                                 into similarityStorage: inout [Double], bandSums bandSumStorage: inout [Double]) {
         let rows = degraded.bands, columns = patchFrames, width = degraded.width
+        // Whole lanes: the degraded columns are padded so the last lane's reads stay inside.
+        let count = (offsets.count + Lanes.scalarCount - 1) / Lanes.scalarCount * Lanes.scalarCount
+        let low = offsets.lowerBound
         let c1 = NSIM.c1, c3 = NSIM.c3
-        var total = 0.0
+        if similarityStorage.count < count { similarityStorage = [Double](repeating: 0, count: count) }
+        if bandSumStorage.count < count { bandSumStorage = [Double](repeating: 0, count: count) }
+        similarityStorage.withUnsafeMutableBufferPointer { similarityBuffer in
+        bandSumStorage.withUnsafeMutableBufferPointer { bandSumBuffer in
         reference.weightedReference.withUnsafeBufferPointer { weights in
         reference.neighbour.withUnsafeBufferPointer { neighbours in
         reference.means.withUnsafeBufferPointer { means in
         reference.variances.withUnsafeBufferPointer { variances in
-        degraded.values.withUnsafeBufferPointer { d in
-        degraded.sideSum.withUnsafeBufferPointer { side in
-        degraded.middleSum.withUnsafeBufferPointer { middle in
-        degraded.sideSquares.withUnsafeBufferPointer { sideSq in
-        degraded.middleSquares.withUnsafeBufferPointer { middleSq in
+        degraded.values.withUnsafeBufferPointer { dValues in
+        degraded.sideSum.withUnsafeBufferPointer { sideValues in
+        degraded.middleSum.withUnsafeBufferPointer { middleValues in
+        degraded.sideSquares.withUnsafeBufferPointer { sideSqValues in
+        degraded.middleSquares.withUnsafeBufferPointer { middleSqValues in
+            guard let similarities = similarityBuffer.baseAddress, let bandSums = bandSumBuffer.baseAddress,
+                  let d = dValues.baseAddress, let side = sideValues.baseAddress, let middle = middleValues.baseAddress,
+                  let sideSq = sideSqValues.baseAddress, let middleSq = middleSqValues.baseAddress else { return }
+            similarities.update(repeating: 0, count: count)
             for r in 0..<rows {
-                var bandSum = 0.0
-                let rowBase = r * width + offset
+                bandSums.update(repeating: 0, count: count)
                 for c in 0..<columns {
-                    let j = rowBase + c
+                    let j = r * width + c + low
                     let left = c == 0 ? j : j - 1
                     let right = c == columns - 1 ? j : j + 1
-                    let md = side[left] + middle[j] + side[right]
-                    let sd = sideSq[left] + middleSq[j] + sideSq[right]
                     let cell = r * columns + c
                     let base = cell * 9
-                    var cross = 0.0
-                    for k in 0..<9 { cross += weights[base + k] * d[neighbours[base + k] + offset] }
-                    let mr = means[cell]
-                    let varianceD = sd - md * md
-                    let covariance = cross - mr * md
-                    let varianceProduct = variances[cell] * varianceD
-                    let denominator = varianceProduct < 0 ? c3 : varianceProduct.squareRoot() + c3
-                    bandSum += (2 * mr * md + c1) * (covariance + c3) / ((mr * mr + md * md + c1) * denominator)
+                    let w0 = weights[base], w1 = weights[base + 1], w2 = weights[base + 2]
+                    let w3 = weights[base + 3], w4 = weights[base + 4], w5 = weights[base + 5]
+                    let w6 = weights[base + 6], w7 = weights[base + 7], w8 = weights[base + 8]
+                    let d0 = d + neighbours[base] + low, d1 = d + neighbours[base + 1] + low, d2 = d + neighbours[base + 2] + low
+                    let d3 = d + neighbours[base + 3] + low, d4 = d + neighbours[base + 4] + low, d5 = d + neighbours[base + 5] + low
+                    let d6 = d + neighbours[base + 6] + low, d7 = d + neighbours[base + 7] + low, d8 = d + neighbours[base + 8] + low
+                    let sideLeft = side + left, sideRight = side + right, middleAt = middle + j
+                    let sideSqLeft = sideSq + left, sideSqRight = sideSq + right, middleSqAt = middleSq + j
+                    let mr = means[cell], varianceR = variances[cell]
+                    var o = 0
+                    while o < count {
+                        let md = Lanes.load(sideLeft + o) + Lanes.load(middleAt + o) + Lanes.load(sideRight + o)
+                        let sd = Lanes.load(sideSqLeft + o) + Lanes.load(middleSqAt + o) + Lanes.load(sideSqRight + o)
+                        var cross = Lanes(repeating: 0)
+                        cross += w0 * Lanes.load(d0 + o)
+                        cross += w1 * Lanes.load(d1 + o)
+                        cross += w2 * Lanes.load(d2 + o)
+                        cross += w3 * Lanes.load(d3 + o)
+                        cross += w4 * Lanes.load(d4 + o)
+                        cross += w5 * Lanes.load(d5 + o)
+                        cross += w6 * Lanes.load(d6 + o)
+                        cross += w7 * Lanes.load(d7 + o)
+                        cross += w8 * Lanes.load(d8 + o)
+                        let varianceD = sd - md * md
+                        let covariance = cross - mr * md
+                        let varianceProduct = varianceR * varianceD
+                        let denominator = (varianceProduct.squareRoot() + c3).replacing(with: c3, where: varianceProduct .< 0)
+                        let value = (2 * mr * md + c1) * (covariance + c3) / ((mr * mr + md * md + c1) * denominator)
+                        (Lanes.load(bandSums + o) + value).store(to: bandSums + o)
+                        o += Lanes.scalarCount
+                    }
                 }
-                total += bandSum / Double(columns)
+                for o in 0..<count { similarities[o] += bandSums[o] / Double(columns) }
             }
-        }}}}}}}}}
-        return total / Double(rows)
+            for o in 0..<count { similarities[o] /= Double(rows) }
+        }}}}}}}}}}}
     }
 
     /// The best degraded patch for each reference patch, by dynamic programming over offsets
@@ -209,6 +243,7 @@ enum PatchSelection {
         var prefixValue = [Double](repeating: 0, count: frames)
         var prefixIndex = [Int](repeating: -1, count: frames)
         let columns = DegradedColumns(flat)
+        var similarities = [Double](), bandSums = [Double]()
         for p in 0..<patchCount {
             if p > 0 {
                 swap(&previousRow, &currentRow)
@@ -235,8 +270,10 @@ enum PatchSelection {
                     }
                 }
             }
+            meanSimilarities(terms, columns, offsets: low...high,
+                             into: &similarities, bandSums: &bandSums)
             for offset in low...high {
-                var value = meanSimilarity(terms, columns, offset: offset)
+                var value = similarities[offset - low]
                 var previous = -1
                 if p > 0 {
                     value += prefixValue[offset]
@@ -301,14 +338,13 @@ enum PatchSelection {
     /// Re-aligns each matched pair in the time domain, rebuilds its spectrograms and keeps whichever of
     /// the two similarities is higher (ViSQOL's FinelyAlignAndRecreatePatches).
     static func finelyAlign(_ matches: [PatchSimilarity], reference: [Double], degraded: [Double], sampleRate: Int,
-                            filterbank: GammatoneFilterbank) -> [PatchSimilarity] {
-        var fft = FFT()
+                            filterbank: GammatoneFilterbank, plans: FourierPlans) -> [PatchSimilarity] {
         return matches.map { match in
             if match.degradedStart == match.degradedEnd && match.degradedStart == 0 { return match }
             let referenceAudio = slice(reference, sampleRate: sampleRate, start: match.referenceStart, end: match.referenceEnd)
             let degradedAudio = slice(degraded, sampleRate: sampleRate, start: match.degradedStart, end: match.degradedEnd)
             guard !referenceAudio.isEmpty, !degradedAudio.isEmpty else { return match }
-            let (ref, deg, lag) = Alignment.alignAndTruncate(reference: referenceAudio, degraded: degradedAudio, sampleRate: sampleRate, fft: &fft)
+            let (ref, deg, lag) = Alignment.alignAndTruncate(reference: referenceAudio, degraded: degradedAudio, sampleRate: sampleRate, plans: plans)
             guard ref.count > filterbank.windowSize, deg.count > filterbank.windowSize,
                   let refSpectrogram = filterbank.spectrogram(ref), let degSpectrogram = filterbank.spectrogram(deg)
             else { return match }
@@ -326,5 +362,19 @@ enum PatchSelection {
             realigned.degradedEnd = realigned.degradedStart + Double(deg.count) / Double(sampleRate)
             return realigned
         }
+    }
+}
+
+extension SIMD4<Double> {
+    @inline(__always) static func load(_ pointer: UnsafePointer<Double>) -> Self {
+        UnsafeRawPointer(pointer).loadUnaligned(as: Self.self)
+    }
+
+    @inline(__always) static func load(_ pointer: UnsafeMutablePointer<Double>) -> Self {
+        UnsafeRawPointer(pointer).loadUnaligned(as: Self.self)
+    }
+
+    @inline(__always) func store(to pointer: UnsafeMutablePointer<Double>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: Self.self)
     }
 }

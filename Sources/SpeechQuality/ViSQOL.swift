@@ -1,7 +1,6 @@
 // ViSQOL v3 in speech mode (Hines et al. 2015; Chinen et al. 2020), with Google's deep-lattice mapping
 // from per-band similarity features to MOS-LQO. Pure Swift; see docs/SpeechQuality.md.
 
-import FourierTransform
 import Foundation
 
 public enum ViSQOLError: Error, Equatable, CustomStringConvertible, Sendable {
@@ -114,8 +113,8 @@ public struct ViSQOL: Sendable {
         // ViSQOL's VAD always keeps the first patch, so a silent reference would be "scored"; refuse it.
         guard ref.contains(where: { $0 != 0 }) else { throw .silentReference }
 
-        var fft = FFT()
-        let (aligned, lag) = Alignment.globallyAlign(reference: ref, degraded: deg, fft: &fft)
+        let plans = FourierPlans()
+        let (aligned, lag) = Alignment.globallyAlign(reference: ref, degraded: deg, plans: plans)
         deg = aligned
         deg = Self.matchLevel(of: deg, to: ref)
 
@@ -133,7 +132,7 @@ public struct ViSQOL: Sendable {
               let matches = PatchSelection.bestDegradedPatches(referencePatches: referencePatches, starts: starts,
                                                                  degraded: degPrepared, frameDuration: frameDuration)
         else { throw .degradedUnmatched }
-        let patches = PatchSelection.finelyAlign(matches, reference: ref, degraded: deg, sampleRate: Self.sampleRate, filterbank: filterbank)
+        let patches = PatchSelection.finelyAlign(matches, reference: ref, degraded: deg, sampleRate: Self.sampleRate, filterbank: filterbank, plans: plans)
 
         let features = Features(patches: patches, bandCount: Self.bandCount, frameDuration: frameDuration)
         var inputs: [String: Float] = ["tau": Self.tau]
