@@ -233,26 +233,33 @@ enum Resampler {
     }()
 
     /// Output sample k is centred on input sample 3k, so the two signals stay time-aligned.
+    /// Four outputs at a time in SIMD lanes, each tap's inputs gathered from the three phases.
     static func decimateBy3(_ input: [Double]) -> [Double] {
         let n = input.count
         let outputCount = (n + 2) / 3
         let half = taps.count / 2
-        var output = [Double](repeating: 0, count: outputCount)
-        input.withUnsafeBufferPointer { x in
-            taps.withUnsafeBufferPointer { h in
-                for k in 0..<outputCount {
-                    let centre = 3 * k
-                    var sum = 0.0
-                    // Taps whose input index centre + half − t falls inside the signal.
-                    let first = max(0, centre + half - (n - 1))
-                    let last = min(h.count - 1, centre + half)
-                    if first <= last {
-                        for t in first...last { sum += h[t] * x[centre + half - t] }
-                    }
-                    output[k] = sum
+        // Zero-padded by `half` (and the last lane group) on both sides, so no tap needs a bounds test.
+        let paddedOutputs = (outputCount + 3) / 4 * 4
+        var padded = [Double](repeating: 0, count: 3 * paddedOutputs + 2 * half + 3)
+        for i in 0..<n { padded[half + i] = input[i] }
+        var output = [Double](repeating: 0, count: paddedOutputs)
+        padded.withUnsafeBufferPointer { xBuffer in
+        taps.withUnsafeBufferPointer { h in
+        output.withUnsafeMutableBufferPointer { yBuffer in
+            guard let x = xBuffer.baseAddress, let y = yBuffer.baseAddress else { return }
+            var k = 0
+            while k < paddedOutputs {
+                // Output k reads x[3k + half − t] (here x[3k + 2·half − t], the padding's offset).
+                var sum = SIMD4<Double>()
+                let base = 3 * k + 2 * half
+                for t in 0..<h.count {
+                    let at = base - t
+                    sum += h[t] * SIMD4(x[at], x[at + 3], x[at + 6], x[at + 9])
                 }
+                UnsafeMutableRawPointer(y + k).storeBytes(of: sum, as: SIMD4<Double>.self)
+                k += 4
             }
-        }
-        return output
+        }}}
+        return Array(output.prefix(outputCount))
     }
 }
