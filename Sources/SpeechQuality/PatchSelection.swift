@@ -73,15 +73,20 @@ enum PatchSelection {
         }
     }
 
-    /// The degraded spectrogram prepared for the DP's hot loop: zero-extended by one patch width,
-    /// with the Gaussian window's column sums (rows replicated at the band edges) of the values and
-    /// of their squares, so a candidate's local means and variances are three lookups per cell.
+    /// The degraded spectrogram prepared for the DP's hot loop: zero-extended by one patch width (and
+    /// one lane group), with every cell's Gaussian-window local mean, variance and √|variance|, so a
+    /// candidate's local statistics are lookups and the loop needs no square root. A patch's first
+    /// and last columns replicate themselves outwards, so each statistic comes in three versions:
+    /// `Edge.first` (left neighbour = the cell), `.inner`, `Edge.last` (right neighbour = the cell).
     struct DegradedColumns {
+        enum Edge: Int { case first = 0, inner = 1, last = 2 }
+
         let bands: Int
         let width: Int  // frames + patchFrames + Lanes.scalarCount
         let values: [Double]
-        let sideSum: [Double], middleSum: [Double]  // of values
-        let sideSquares: [Double], middleSquares: [Double]  // of squared values
+        let means: [[Double]]  // [edge][row * width + column]
+        let variances: [[Double]]
+        let deviations: [[Double]]  // √|variance|
 
         init(_ spectrogram: FlatSpectrogram) {
             bands = spectrogram.bands
@@ -91,6 +96,7 @@ enum PatchSelection {
                 for j in 0..<spectrogram.frames { v[r * width + j] = spectrogram.values[r * spectrogram.frames + j] }
             }
             values = v
+            // Column sums of the window (rows replicated at the band edges) of the values and squares.
             let corner = NSIM.window[0][0], edge = NSIM.window[0][1], centre = NSIM.window[1][1]
             var side = [Double](repeating: 0, count: bands * width), middle = side, sideSq = side, middleSq = side
             for r in 0..<bands {
@@ -103,10 +109,25 @@ enum PatchSelection {
                     middleSq[r * width + j] = edge * (a * a + c * c) + centre * b * b
                 }
             }
-            sideSum = side
-            middleSum = middle
-            sideSquares = sideSq
-            middleSquares = middleSq
+            var means = [[Double]](repeating: [Double](repeating: 0, count: bands * width), count: 3)
+            var variances = means, deviations = means
+            for version in [Edge.first, .inner, .last] {
+                for r in 0..<bands {
+                    for column in 0..<width {
+                        let j = r * width + column
+                        let left = version == .first || column == 0 ? j : j - 1
+                        let right = version == .last || column == width - 1 ? j : j + 1
+                        let mean = side[left] + middle[j] + side[right]
+                        let variance = sideSq[left] + middleSq[j] + sideSq[right] - mean * mean
+                        means[version.rawValue][j] = mean
+                        variances[version.rawValue][j] = variance
+                        deviations[version.rawValue][j] = abs(variance).squareRoot()
+                    }
+                }
+            }
+            self.means = means
+            self.variances = variances
+            self.deviations = deviations
         }
     }
 
@@ -116,6 +137,7 @@ enum PatchSelection {
     struct ReferenceTerms {
         let means: [Double]
         let variances: [Double]
+        let deviations: [Double]  // √|variance|
         let weightedReference: [Double]  // cell * 9 + k
         let neighbour: [Int]  // cell * 9 + k → row * width + column within the patch
 
@@ -123,6 +145,7 @@ enum PatchSelection {
             let rows = patch.count, columns = patchFrames
             means = statistics.mean.flatMap { $0 }
             variances = statistics.variance.flatMap { $0 }
+            deviations = variances.map { abs($0).squareRoot() }
             var weighted = [Double](repeating: 0, count: rows * columns * 9)
             var neighbours = [Int](repeating: 0, count: rows * columns * 9)
             for r in 0..<rows {
@@ -164,21 +187,33 @@ enum PatchSelection {
         reference.neighbour.withUnsafeBufferPointer { neighbours in
         reference.means.withUnsafeBufferPointer { means in
         reference.variances.withUnsafeBufferPointer { variances in
+        reference.deviations.withUnsafeBufferPointer { referenceDeviations in
         degraded.values.withUnsafeBufferPointer { dValues in
-        degraded.sideSum.withUnsafeBufferPointer { sideValues in
-        degraded.middleSum.withUnsafeBufferPointer { middleValues in
-        degraded.sideSquares.withUnsafeBufferPointer { sideSqValues in
-        degraded.middleSquares.withUnsafeBufferPointer { middleSqValues in
+        degraded.means[0].withUnsafeBufferPointer { firstMeans in
+        degraded.means[1].withUnsafeBufferPointer { innerMeans in
+        degraded.means[2].withUnsafeBufferPointer { lastMeans in
+        degraded.variances[0].withUnsafeBufferPointer { firstVariances in
+        degraded.variances[1].withUnsafeBufferPointer { innerVariances in
+        degraded.variances[2].withUnsafeBufferPointer { lastVariances in
+        degraded.deviations[0].withUnsafeBufferPointer { firstDeviations in
+        degraded.deviations[1].withUnsafeBufferPointer { innerDeviations in
+        degraded.deviations[2].withUnsafeBufferPointer { lastDeviations in
             guard let similarities = similarityBuffer.baseAddress, let bandSums = bandSumBuffer.baseAddress,
-                  let d = dValues.baseAddress, let side = sideValues.baseAddress, let middle = middleValues.baseAddress,
-                  let sideSq = sideSqValues.baseAddress, let middleSq = middleSqValues.baseAddress else { return }
+                  let d = dValues.baseAddress,
+                  let firstMean = firstMeans.baseAddress, let innerMean = innerMeans.baseAddress, let lastMean = lastMeans.baseAddress,
+                  let firstVariance = firstVariances.baseAddress, let innerVariance = innerVariances.baseAddress,
+                  let lastVariance = lastVariances.baseAddress, let firstDeviation = firstDeviations.baseAddress,
+                  let innerDeviation = innerDeviations.baseAddress, let lastDeviation = lastDeviations.baseAddress
+            else { return }
             similarities.update(repeating: 0, count: count)
             for r in 0..<rows {
                 bandSums.update(repeating: 0, count: count)
                 for c in 0..<columns {
                     let j = r * width + c + low
-                    let left = c == 0 ? j : j - 1
-                    let right = c == columns - 1 ? j : j + 1
+                    let isFirst = c == 0, isLast = c == columns - 1
+                    let meanD = (isFirst ? firstMean : isLast ? lastMean : innerMean) + j
+                    let varianceDAt = (isFirst ? firstVariance : isLast ? lastVariance : innerVariance) + j
+                    let deviationD = (isFirst ? firstDeviation : isLast ? lastDeviation : innerDeviation) + j
                     let cell = r * columns + c
                     let base = cell * 9
                     let w0 = weights[base], w1 = weights[base + 1], w2 = weights[base + 2]
@@ -187,13 +222,11 @@ enum PatchSelection {
                     let d0 = d + neighbours[base] + low, d1 = d + neighbours[base + 1] + low, d2 = d + neighbours[base + 2] + low
                     let d3 = d + neighbours[base + 3] + low, d4 = d + neighbours[base + 4] + low, d5 = d + neighbours[base + 5] + low
                     let d6 = d + neighbours[base + 6] + low, d7 = d + neighbours[base + 7] + low, d8 = d + neighbours[base + 8] + low
-                    let sideLeft = side + left, sideRight = side + right, middleAt = middle + j
-                    let sideSqLeft = sideSq + left, sideSqRight = sideSq + right, middleSqAt = middleSq + j
-                    let mr = means[cell], varianceR = variances[cell]
+                    let mr = means[cell], varianceR = variances[cell], deviationR = referenceDeviations[cell]
                     var o = 0
                     while o < count {
-                        let md = Lanes.load(sideLeft + o) + Lanes.load(middleAt + o) + Lanes.load(sideRight + o)
-                        let sd = Lanes.load(sideSqLeft + o) + Lanes.load(middleSqAt + o) + Lanes.load(sideSqRight + o)
+                        let md = Lanes.load(meanD + o)
+                        let varianceD = Lanes.load(varianceDAt + o)
                         var cross = Lanes(repeating: 0)
                         cross += w0 * Lanes.load(d0 + o)
                         cross += w1 * Lanes.load(d1 + o)
@@ -204,10 +237,10 @@ enum PatchSelection {
                         cross += w6 * Lanes.load(d6 + o)
                         cross += w7 * Lanes.load(d7 + o)
                         cross += w8 * Lanes.load(d8 + o)
-                        let varianceD = sd - md * md
                         let covariance = cross - mr * md
-                        let varianceProduct = varianceR * varianceD
-                        let denominator = (varianceProduct.squareRoot() + c3).replacing(with: c3, where: varianceProduct .< 0)
+                        // √(σr²·σd²) as √|σr²|·√|σd²|: equal whenever the product is not negative.
+                        let denominator = (deviationR * Lanes.load(deviationD + o) + c3)
+                            .replacing(with: c3, where: varianceR * varianceD .< 0)
                         let value = (2 * mr * md + c1) * (covariance + c3) / ((mr * mr + md * md + c1) * denominator)
                         (Lanes.load(bandSums + o) + value).store(to: bandSums + o)
                         o += Lanes.scalarCount
@@ -216,7 +249,7 @@ enum PatchSelection {
                 for o in 0..<count { similarities[o] += bandSums[o] / Double(columns) }
             }
             for o in 0..<count { similarities[o] /= Double(rows) }
-        }}}}}}}}}}}
+        }}}}}}}}}}}}}}}}}
     }
 
     /// The best degraded patch for each reference patch, by dynamic programming over offsets
