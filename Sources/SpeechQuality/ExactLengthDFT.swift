@@ -1,33 +1,61 @@
-// The DFT of any length: the power-of-two FFT itself, or Bluestein's chirp-z algorithm on top of it.
-// ViSQOL defines the Hilbert envelope of a patch on the patch's exact length, so zero-padding it to a
-// power of two would move the envelope near the patch edges.
+// The DFT of any length: a power-of-two or mixed-radix FFT when the length allows, otherwise
+// Bluestein's chirp-z algorithm on a power-of-two FFT. ViSQOL defines the Hilbert envelope of a patch
+// on the patch's exact length, so zero-padding it to a power of two would move the envelope near the
+// patch edges.
 
 import Foundation
 
 final class ExactLengthDFT {
     let length: Int
+    private enum Algorithm {
+        case powerOfTwo(PowerOfTwoFFT)
+        case mixedRadix(MixedRadixFFT)
+        case bluestein(BluesteinDFT)
+    }
+    private let algorithm: Algorithm
+
+    init(length: Int, plans: FourierPlans) {
+        self.length = length
+        if length > 0, length & (length - 1) == 0 {
+            algorithm = .powerOfTwo(plans.powerOfTwo(length))
+        } else if let mixedRadix = MixedRadixFFT(length: length) {
+            algorithm = .mixedRadix(mixedRadix)
+        } else {
+            algorithm = .bluestein(BluesteinDFT(length: length, fft: plans.powerOfTwo(PowerOfTwoFFT.nextPowerOfTwo(atLeast: 2 * length - 1))))
+        }
+    }
+
+    /// In place over `length` values. Forward uses e^{-i…}; inverse uses e^{+i…} and divides by `length`.
+    func transform(real: UnsafeMutablePointer<Double>, imaginary: UnsafeMutablePointer<Double>, inverse: Bool) {
+        guard length > 1 else { return }
+        switch algorithm {
+        case let .powerOfTwo(fft): fft.transform(real: real, imaginary: imaginary, inverse: inverse)
+        case let .mixedRadix(fft): fft.transform(real: real, imaginary: imaginary, inverse: inverse)
+        case let .bluestein(dft): dft.transform(real: real, imaginary: imaginary, inverse: inverse)
+        }
+    }
+}
+
+/// Bluestein: the DFT as a convolution with the chirp e^{-iπk²/length}, done by a power-of-two FFT of
+/// at least 2·length − 1 points.
+final class BluesteinDFT {
+    let length: Int
     private let fft: PowerOfTwoFFT
-    /// Bluestein's chirp e^{-iπk²/length} and the spectrum of its conjugate, wrapped to `fft.size`;
-    /// empty for power-of-two lengths.
     private let chirpReal: [Double]
     private let chirpImaginary: [Double]
+    /// The spectrum of the conjugate chirp, wrapped to `fft.size`.
     private let filterReal: [Double]
     private let filterImaginary: [Double]
     private let workReal: UnsafeMutablePointer<Double>
     private let workImaginary: UnsafeMutablePointer<Double>
 
-    init(length: Int, plans: FourierPlans) {
+    /// `fft.size` must be at least 2·length − 1.
+    init(length: Int, fft: PowerOfTwoFFT) {
         self.length = length
-        let isPowerOfTwo = length > 0 && length & (length - 1) == 0
-        let size = isPowerOfTwo ? length : PowerOfTwoFFT.nextPowerOfTwo(atLeast: 2 * length - 1)
-        let fft = plans.powerOfTwo(size)
         self.fft = fft
+        let size = fft.size
         workReal = .allocate(capacity: size)
         workImaginary = .allocate(capacity: size)
-        guard !isPowerOfTwo else {
-            chirpReal = []; chirpImaginary = []; filterReal = []; filterImaginary = []
-            return
-        }
         var cr = [Double](repeating: 0, count: length), ci = cr
         for k in 0..<length {
             // k² reduced mod 2·length keeps the angle exact for long signals.
@@ -36,9 +64,11 @@ final class ExactLengthDFT {
             ci[k] = -sin(angle)
         }
         var fr = [Double](repeating: 0, count: size), fi = fr
-        fr[0] = cr[0]
-        fi[0] = -ci[0]
-        for k in 1..<length {
+        if length > 0 {
+            fr[0] = cr[0]
+            fi[0] = -ci[0]
+        }
+        for k in 1..<max(1, length) {
             fr[k] = cr[k]; fi[k] = -ci[k]
             fr[size - k] = cr[k]; fi[size - k] = -ci[k]
         }
@@ -55,15 +85,8 @@ final class ExactLengthDFT {
         workImaginary.deallocate()
     }
 
-    /// In place over `length` values. Forward uses e^{-i…}; inverse uses e^{+i…} and divides by `length`.
     func transform(real: UnsafeMutablePointer<Double>, imaginary: UnsafeMutablePointer<Double>, inverse: Bool) {
-        let n = length
-        guard n > 1 else { return }
-        if chirpReal.isEmpty {
-            fft.transform(real: real, imaginary: imaginary, inverse: inverse)
-            return
-        }
-        let size = fft.size
+        let n = length, size = fft.size
         // The inverse is the conjugate of the forward transform of the conjugate, over n.
         let conjugate: Double = inverse ? -1 : 1
         chirpReal.withUnsafeBufferPointer { cr in
