@@ -70,7 +70,7 @@ enum Alignment {
         return (firstEnvelope, secondEnvelope)
     }
 
-    /// The lag (samples) maximising the cross-correlation; positive when `degraded` is late.
+    /// The lag (samples) maximising the cross-correlation; negative when `degraded` is late.
     static func bestLag(_ reference: [Double], _ degraded: [Double], plans: FourierPlans) -> Int {
         let n = max(reference.count, degraded.count)
         guard n > 0 else { return 0 }
@@ -102,13 +102,31 @@ enum Alignment {
             re[k] = cr
             im[k] = ci
         }
-        fft.transform(real: re, imaginary: im, inverse: true)
+        // The correlation is real, so its inverse transform is one of half the size: with E and O the
+        // spectra of its even and odd samples, C[k] = E[k] + W^k·O[k] and C[k + size/2] = E[k] − W^k·O[k],
+        // and the inverse of E + i·O holds the even samples in its real part, the odd in its imaginary.
+        let half = size / 2
+        let halfFFT = plans.powerOfTwo(max(half, 1))
+        if half > 0 {
+            for k in 0..<half {
+                let er = (re[k] + re[k + half]) / 2, ei = (im[k] + im[k + half]) / 2
+                let dr = (re[k] - re[k + half]) / 2, di = (im[k] - im[k + half]) / 2
+                let (wr, wi) = fft.twiddle(k)  // W^k; O = d·W^{-k}
+                let oddR = dr * wr + di * wi, oddI = di * wr - dr * wi
+                re[k] = er - oddI
+                im[k] = ei + oddR
+            }
+            halfFFT.transform(real: re, imaginary: im, inverse: true)
+        }
+        func correlation(_ index: Int) -> Double {
+            half == 0 ? re[0] : (index % 2 == 0 ? re[index / 2] : im[index / 2])
+        }
         // Candidates in order -maxLag ... maxLag; the first maximum wins, as in ViSQOL.
         var bestIndex = 0
         var bestValue = -Double.infinity
         for position in 0...(2 * maxLag) {
             let lag = position - maxLag
-            let value = re[(lag + size) % size]
+            let value = correlation((lag + size) % size)
             if value > bestValue {
                 bestValue = value
                 bestIndex = position

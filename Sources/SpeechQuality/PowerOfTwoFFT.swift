@@ -48,6 +48,14 @@ final class PowerOfTwoFFT {
         return size
     }
 
+    /// e^{-2πik/size} for 0 ≤ k < size/2.
+    func twiddle(_ k: Int) -> (real: Double, imaginary: Double) {
+        let quarter = size / 4
+        if k < quarter || quarter == 0 { return (cosines[k], sines[k]) }
+        // e^{-iπ/2}·e^{-2πi(k − size/4)/size}
+        return (sines[k - quarter], -cosines[k - quarter])
+    }
+
     /// In place. Forward uses e^{-i…}; inverse uses e^{+i…} and divides by `size`.
     func transform(real: UnsafeMutablePointer<Double>, imaginary: UnsafeMutablePointer<Double>, inverse: Bool) {
         let n = size

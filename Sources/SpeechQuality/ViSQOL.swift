@@ -55,7 +55,7 @@ public struct ViSQOLResult: Sendable, Equatable {
     public var centreFrequencies: [Double]
     /// Number of reference patches scored.
     public var patchCount: Int
-    /// Global alignment found, seconds (positive when the degraded signal was late).
+    /// Global alignment found, seconds (negative when the degraded signal was late).
     public var lagSeconds: Double
 }
 
@@ -222,7 +222,8 @@ enum Resampler {
         }
         let centre = Double(length - 1) / 2
         var h = (0..<length).map { i -> Double in
-            let n = Double(i) - centre
+            // |offset from the centre|: the taps are exactly symmetric, which decimateBy3 relies on.
+            let n = abs(Double(i) - centre)
             let sinc = n == 0 ? 2 * cutoff : sin(2 * Double.pi * cutoff * n) / (Double.pi * n)
             let ratio = n / centre
             return sinc * besselI0(beta * (1 - ratio * ratio).squareRoot()) / besselI0(beta)
@@ -233,7 +234,7 @@ enum Resampler {
     }()
 
     /// Output sample k is centred on input sample 3k, so the two signals stay time-aligned.
-    /// Four outputs at a time in SIMD lanes, each tap's inputs gathered from the three phases.
+    /// Four outputs at a time in SIMD lanes; the taps are symmetric, so each multiplies two inputs' sum.
     static func decimateBy3(_ input: [Double]) -> [Double] {
         let n = input.count
         let outputCount = (n + 2) / 3
@@ -247,14 +248,14 @@ enum Resampler {
         taps.withUnsafeBufferPointer { h in
         output.withUnsafeMutableBufferPointer { yBuffer in
             guard let x = xBuffer.baseAddress, let y = yBuffer.baseAddress else { return }
+            func lanes(_ at: Int) -> SIMD4<Double> { SIMD4(x[at], x[at + 3], x[at + 6], x[at + 9]) }
             var k = 0
             while k < paddedOutputs {
-                // Output k reads x[3k + half − t] (here x[3k + 2·half − t], the padding's offset).
-                var sum = SIMD4<Double>()
+                // Output k is Σ h[t]·x[3k + half − t] (x[3k + 2·half − t] here, past the padding).
                 let base = 3 * k + 2 * half
-                for t in 0..<h.count {
-                    let at = base - t
-                    sum += h[t] * SIMD4(x[at], x[at + 3], x[at + 6], x[at + 9])
+                var sum = h[half] * lanes(base - half)
+                for t in 0..<half {
+                    sum += h[t] * (lanes(base - t) + lanes(base - 2 * half + t))
                 }
                 UnsafeMutableRawPointer(y + k).storeBytes(of: sum, as: SIMD4<Double>.self)
                 k += 4
