@@ -369,17 +369,29 @@ enum PatchSelection {
     }
 
     /// Re-aligns each matched pair in the time domain, rebuilds its spectrograms and keeps whichever of
-    /// the two similarities is higher (ViSQOL's FinelyAlignAndRecreatePatches).
+    /// the two similarities is higher (ViSQOL's FinelyAlignAndRecreatePatches). `referenceSpectrogram`
+    /// and `degradedSpectrogram` are the whole signals' (before `prepareForComparison`): a re-aligned
+    /// piece that is the signal's own content from a frame boundary on reuses their frames.
     static func finelyAlign(_ matches: [PatchSimilarity], reference: [Double], degraded: [Double], sampleRate: Int,
+                            referenceSpectrogram: Spectrogram, degradedSpectrogram: Spectrogram,
                             filterbank: GammatoneFilterbank, plans: FourierPlans) -> [PatchSimilarity] {
+        let rate = Double(sampleRate)
         return matches.map { match in
             if match.degradedStart == match.degradedEnd && match.degradedStart == 0 { return match }
             let referenceAudio = slice(reference, sampleRate: sampleRate, start: match.referenceStart, end: match.referenceEnd)
             let degradedAudio = slice(degraded, sampleRate: sampleRate, start: match.degradedStart, end: match.degradedEnd)
             guard !referenceAudio.isEmpty, !degradedAudio.isEmpty else { return match }
             let (ref, deg, lag) = Alignment.alignAndTruncate(reference: referenceAudio, degraded: degradedAudio, sampleRate: sampleRate, plans: plans)
-            guard ref.count > filterbank.windowSize, deg.count > filterbank.windowSize,
-                  let refSpectrogram = filterbank.spectrogram(ref), let degSpectrogram = filterbank.spectrogram(deg)
+            guard ref.count > filterbank.windowSize, deg.count > filterbank.windowSize else { return match }
+            // Where the pieces may sit in the signals: the slices' starts, moved by the alignment's lag
+            // (alignAndTruncate cuts the degraded head for a negative lag and both heads for a positive one).
+            let lagSamples = Int((lag * rate).rounded()), truncatedLag = Int(lag * rate)
+            let referenceFrom = max(0, Int(match.referenceStart * rate)), degradedFrom = max(0, Int(match.degradedStart * rate))
+            guard let refSpectrogram = filterbank.spectrogram(
+                      of: ref, at: [referenceFrom, referenceFrom + truncatedLag], in: reference, whole: referenceSpectrogram),
+                  let degSpectrogram = filterbank.spectrogram(
+                      of: deg, at: [degradedFrom, degradedFrom - lagSamples, degradedFrom - lagSamples + truncatedLag],
+                      in: degraded, whole: degradedSpectrogram)
             else { return match }
             let (refPrepared, degPrepared) = GammatoneFilterbank.prepareForComparison(refSpectrogram, degSpectrogram)
             var realigned = NSIM.compare(refPrepared.values, degPrepared.values)
@@ -391,10 +403,26 @@ enum PatchSelection {
                 realigned.referenceStart = match.referenceStart
                 realigned.degradedStart = match.degradedStart - lag
             }
-            realigned.referenceEnd = realigned.referenceStart + Double(ref.count) / Double(sampleRate)
-            realigned.degradedEnd = realigned.degradedStart + Double(deg.count) / Double(sampleRate)
+            realigned.referenceEnd = realigned.referenceStart + Double(ref.count) / rate
+            realigned.degradedEnd = realigned.degradedStart + Double(deg.count) / rate
             return realigned
         }
+    }
+}
+
+extension GammatoneFilterbank {
+    /// The spectrogram of `piece`: cut from `whole` (the spectrogram of `signal`) when `piece` equals
+    /// `signal`'s samples from one of the candidate starts that falls on a frame boundary — the frames
+    /// are then the same computation on the same samples — otherwise computed.
+    func spectrogram(of piece: [Double], at candidates: [Int], in signal: [Double], whole: Spectrogram) -> Spectrogram? {
+        let frames = frameCount(samples: piece.count)
+        for start in candidates where start >= 0 && start % hopSize == 0 && start + piece.count <= signal.count {
+            let first = start / hopSize
+            guard frames > 0, first + frames <= whole.frameCount,
+                  signal[start..<(start + piece.count)].elementsEqual(piece) else { continue }
+            return Spectrogram(values: whole.values.map { Array($0[first..<(first + frames)]) })
+        }
+        return spectrogram(piece)
     }
 }
 

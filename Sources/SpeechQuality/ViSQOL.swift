@@ -132,7 +132,9 @@ public struct ViSQOL: Sendable {
               let matches = PatchSelection.bestDegradedPatches(referencePatches: referencePatches, starts: starts,
                                                                  degraded: degPrepared, frameDuration: frameDuration)
         else { throw .degradedUnmatched }
-        let patches = PatchSelection.finelyAlign(matches, reference: ref, degraded: deg, sampleRate: Self.sampleRate, filterbank: filterbank, plans: plans)
+        let patches = PatchSelection.finelyAlign(
+            matches, reference: ref, degraded: deg, sampleRate: Self.sampleRate,
+            referenceSpectrogram: refSpectrogram, degradedSpectrogram: degSpectrogram, filterbank: filterbank, plans: plans)
 
         let features = Features(patches: patches, bandCount: Self.bandCount, frameDuration: frameDuration)
         var inputs: [String: Float] = ["tau": Self.tau]
