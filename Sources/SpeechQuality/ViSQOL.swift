@@ -89,10 +89,16 @@ public struct ViSQOL: Sendable {
     /// Scores `degraded` against `reference` (mono, same rate, 16 kHz or 48 kHz; 48 kHz is resampled).
     /// Lengths may differ: the degraded signal is aligned globally and patch by patch.
     public func score(reference: [Float], degraded: [Float], sampleRate: Int) throws(ViSQOLError) -> ViSQOLResult {
-        try score(reference: reference.map(Double.init), degraded: degraded.map(Double.init), sampleRate: sampleRate)
+        try score(analysisRate(reference, degraded, sampleRate: sampleRate))
     }
 
     public func score(reference: [Double], degraded: [Double], sampleRate: Int) throws(ViSQOLError) -> ViSQOLResult {
+        try score(analysisRate(reference, degraded, sampleRate: sampleRate))
+    }
+
+    /// Both signals checked and at `sampleRate` (16 kHz); 48 kHz input is read once, by the resampler.
+    private func analysisRate<Sample: BinaryFloatingPoint>(_ reference: [Sample], _ degraded: [Sample], sampleRate: Int)
+        throws(ViSQOLError) -> (reference: [Double], degraded: [Double]) {
         guard sampleRate == Self.sampleRate || sampleRate == Self.fullBandSampleRate else { throw .unsupportedSampleRate(sampleRate) }
         for (name, signal) in [("reference", reference), ("degraded", degraded)] where signal.count > Self.maximumSeconds * sampleRate {
             throw .tooLong(signal: name, seconds: Double(signal.count) / Double(sampleRate), maximumSeconds: Double(Self.maximumSeconds))
@@ -100,8 +106,15 @@ public struct ViSQOL: Sendable {
         for (name, signal) in [("reference", reference), ("degraded", degraded)] {
             if let bad = signal.firstIndex(where: { !$0.isFinite }) { throw .notFinite(signal: name, sampleIndex: bad) }
         }
-        let ref = sampleRate == Self.fullBandSampleRate ? Resampler.decimateBy3(reference) : reference
-        var deg = sampleRate == Self.fullBandSampleRate ? Resampler.decimateBy3(degraded) : degraded
+        if sampleRate == Self.fullBandSampleRate {
+            return (Resampler.decimateBy3(reference), Resampler.decimateBy3(degraded))
+        }
+        return (reference.map { Double($0) }, degraded.map { Double($0) })
+    }
+
+    private func score(_ signals: (reference: [Double], degraded: [Double])) throws(ViSQOLError) -> ViSQOLResult {
+        let ref = signals.reference
+        var deg = signals.degraded
         // One patch plus the half patch before the first one, and more than an analysis window.
         let minimumFrames = PatchSelection.patchFrames + PatchSelection.patchFrames / 2
         let minimumSamples = filterbank.windowSize + (minimumFrames - 1) * filterbank.hopSize
@@ -237,14 +250,14 @@ enum Resampler {
 
     /// Output sample k is centred on input sample 3k, so the two signals stay time-aligned.
     /// Four outputs at a time in SIMD lanes; the taps are symmetric, so each multiplies two inputs' sum.
-    static func decimateBy3(_ input: [Double]) -> [Double] {
+    static func decimateBy3<Sample: BinaryFloatingPoint>(_ input: [Sample]) -> [Double] {
         let n = input.count
         let outputCount = (n + 2) / 3
         let half = taps.count / 2
         // Zero-padded by `half` (and the last lane group) on both sides, so no tap needs a bounds test.
         let paddedOutputs = (outputCount + 3) / 4 * 4
         var padded = [Double](repeating: 0, count: 3 * paddedOutputs + 2 * half + 3)
-        for i in 0..<n { padded[half + i] = input[i] }
+        for i in 0..<n { padded[half + i] = Double(input[i]) }
         var output = [Double](repeating: 0, count: paddedOutputs)
         padded.withUnsafeBufferPointer { xBuffer in
         taps.withUnsafeBufferPointer { h in
