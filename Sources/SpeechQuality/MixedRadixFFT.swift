@@ -96,25 +96,9 @@ final class MixedRadixFFT {
                 let w1r = cosines[p * s], w1i = sign * sines[p * s]
                 let w2r = cosines[2 * p * s], w2i = sign * sines[2 * p * s]
                 let w3r = cosines[3 * p * s], w3i = sign * sines[3 * p * s]
-                let a = inputBase, b = a + s * m, c = b + s * m, d = c + s * m
-                let o0 = outputBase, o1 = o0 + s, o2 = o1 + s, o3 = o2 + s
-                for q in 0..<s {
-                    let apcR = xr[a + q] + xr[c + q], apcI = xi[a + q] + xi[c + q]
-                    let amcR = xr[a + q] - xr[c + q], amcI = xi[a + q] - xi[c + q]
-                    let bpdR = xr[b + q] + xr[d + q], bpdI = xi[b + q] + xi[d + q]
-                    let jbmdR = -sign * (xi[b + q] - xi[d + q]), jbmdI = sign * (xr[b + q] - xr[d + q])
-                    yr[o0 + q] = apcR + bpdR
-                    yi[o0 + q] = apcI + bpdI
-                    let t1r = amcR - jbmdR, t1i = amcI - jbmdI
-                    yr[o1 + q] = w1r * t1r - w1i * t1i
-                    yi[o1 + q] = w1r * t1i + w1i * t1r
-                    let t2r = apcR - bpdR, t2i = apcI - bpdI
-                    yr[o2 + q] = w2r * t2r - w2i * t2i
-                    yi[o2 + q] = w2r * t2i + w2i * t2r
-                    let t3r = amcR + jbmdR, t3i = amcI + jbmdI
-                    yr[o3 + q] = w3r * t3r - w3i * t3i
-                    yi[o3 + q] = w3r * t3i + w3i * t3r
-                }
+                PowerOfTwoFFT.radix4Butterflies(
+                    count: s, from: (inputBase, inputBase + s * m, inputBase + 2 * s * m, inputBase + 3 * s * m),
+                    to: outputBase, step: s, twiddles: (w1r, w1i, w2r, w2i, w3r, w3i), sign: sign, xr, xi, yr, yi)
                 continue
             }
             for q in 0..<s {

@@ -112,30 +112,45 @@ final class PowerOfTwoFFT {
             let w1r = cosines[p * s], w1i = sign * sines[p * s]
             let w2r = w1r * w1r - w1i * w1i, w2i = 2 * w1r * w1i
             let w3r = w1r * w2r - w1i * w2i, w3i = w1r * w2i + w1i * w2r
-            let a = s * p, b = s * (p + quarter), c = s * (p + 2 * quarter), d = s * (p + 3 * quarter)
-            let o0 = s * 4 * p, o1 = o0 + s, o2 = o1 + s, o3 = o2 + s
-            for q in 0..<s {
-                let ar = xr[a + q], ai = xi[a + q]
-                let br = xr[b + q], bi = xi[b + q]
-                let cr = xr[c + q], ci = xi[c + q]
-                let dr = xr[d + q], di = xi[d + q]
-                let apcR = ar + cr, apcI = ai + ci
-                let amcR = ar - cr, amcI = ai - ci
-                let bpdR = br + dr, bpdI = bi + di
-                // j·(b − d) for the forward transform, −j·(b − d) for the inverse.
-                let jbmdR = -sign * (bi - di), jbmdI = sign * (br - dr)
-                yr[o0 + q] = apcR + bpdR
-                yi[o0 + q] = apcI + bpdI
-                let t1r = amcR - jbmdR, t1i = amcI - jbmdI
-                yr[o1 + q] = w1r * t1r - w1i * t1i
-                yi[o1 + q] = w1r * t1i + w1i * t1r
-                let t2r = apcR - bpdR, t2i = apcI - bpdI
-                yr[o2 + q] = w2r * t2r - w2i * t2i
-                yi[o2 + q] = w2r * t2i + w2i * t2r
-                let t3r = amcR + jbmdR, t3i = amcI + jbmdI
-                yr[o3 + q] = w3r * t3r - w3i * t3i
-                yi[o3 + q] = w3r * t3i + w3i * t3r
-            }
+            radix4Butterflies(
+                count: s, from: (s * p, s * (p + quarter), s * (p + 2 * quarter), s * (p + 3 * quarter)), to: s * 4 * p,
+                step: s, twiddles: (w1r, w1i, w2r, w2i, w3r, w3i), sign: sign, xr, xi, yr, yi)
+        }
+    }
+
+    /// `count` radix-4 DIF butterflies: inputs at `from.k + q`, outputs at `to + j·step + q` for
+    /// q < count, output j multiplied by twiddle j (j = 1, 2, 3). `sign` is −1 for the inverse.
+    @inline(__always)
+    static func radix4Butterflies(
+        count: Int, from: (Int, Int, Int, Int), to: Int, step: Int,
+        twiddles: (Double, Double, Double, Double, Double, Double), sign: Double,
+        _ xr: UnsafeMutablePointer<Double>, _ xi: UnsafeMutablePointer<Double>,
+        _ yr: UnsafeMutablePointer<Double>, _ yi: UnsafeMutablePointer<Double>
+    ) {
+        let (a, b, c, d) = from
+        let (w1r, w1i, w2r, w2i, w3r, w3i) = twiddles
+        let o0 = to, o1 = o0 + step, o2 = o1 + step, o3 = o2 + step
+        for q in 0..<count {
+            let ar = xr[a + q], ai = xi[a + q]
+            let br = xr[b + q], bi = xi[b + q]
+            let cr = xr[c + q], ci = xi[c + q]
+            let dr = xr[d + q], di = xi[d + q]
+            let apcR = ar + cr, apcI = ai + ci
+            let amcR = ar - cr, amcI = ai - ci
+            let bpdR = br + dr, bpdI = bi + di
+            // j·(b − d) for the forward transform, −j·(b − d) for the inverse.
+            let jbmdR = -sign * (bi - di), jbmdI = sign * (br - dr)
+            yr[o0 + q] = apcR + bpdR
+            yi[o0 + q] = apcI + bpdI
+            let t1r = amcR - jbmdR, t1i = amcI - jbmdI
+            yr[o1 + q] = w1r * t1r - w1i * t1i
+            yi[o1 + q] = w1r * t1i + w1i * t1r
+            let t2r = apcR - bpdR, t2i = apcI - bpdI
+            yr[o2 + q] = w2r * t2r - w2i * t2i
+            yi[o2 + q] = w2r * t2i + w2i * t2r
+            let t3r = amcR + jbmdR, t3i = amcI + jbmdI
+            yr[o3 + q] = w3r * t3r - w3i * t3i
+            yi[o3 + q] = w3r * t3i + w3i * t3r
         }
     }
 }
