@@ -2,7 +2,6 @@
 // search for the degraded patch sequence that maximises total similarity (a dropped patch scores
 // zero), then per-patch fine alignment in the time domain.
 
-import FourierTransform
 import Foundation
 
 enum PatchSelection {
@@ -74,24 +73,30 @@ enum PatchSelection {
         }
     }
 
-    /// The degraded spectrogram prepared for the DP's hot loop: zero-extended by one patch width,
-    /// with the Gaussian window's column sums (rows replicated at the band edges) of the values and
-    /// of their squares, so a candidate's local means and variances are three lookups per cell.
+    /// The degraded spectrogram prepared for the DP's hot loop: zero-extended by one patch width (and
+    /// one lane group), with every cell's Gaussian-window local mean, variance and √|variance|, so a
+    /// candidate's local statistics are lookups and the loop needs no square root. A patch's first
+    /// and last columns replicate themselves outwards, so each statistic comes in three versions:
+    /// `Edge.first` (left neighbour = the cell), `.inner`, `Edge.last` (right neighbour = the cell).
     struct DegradedColumns {
+        enum Edge: Int { case first = 0, inner = 1, last = 2 }
+
         let bands: Int
-        let width: Int  // frames + patchFrames
+        let width: Int  // frames + patchFrames + Lanes.scalarCount
         let values: [Double]
-        let sideSum: [Double], middleSum: [Double]  // of values
-        let sideSquares: [Double], middleSquares: [Double]  // of squared values
+        let means: [[Double]]  // [edge][row * width + column]
+        let variances: [[Double]]
+        let deviations: [[Double]]  // √|variance|
 
         init(_ spectrogram: FlatSpectrogram) {
             bands = spectrogram.bands
-            width = spectrogram.frames + patchFrames
+            width = spectrogram.frames + patchFrames + Lanes.scalarCount
             var v = [Double](repeating: 0, count: bands * width)
             for r in 0..<bands {
                 for j in 0..<spectrogram.frames { v[r * width + j] = spectrogram.values[r * spectrogram.frames + j] }
             }
             values = v
+            // Column sums of the window (rows replicated at the band edges) of the values and squares.
             let corner = NSIM.window[0][0], edge = NSIM.window[0][1], centre = NSIM.window[1][1]
             var side = [Double](repeating: 0, count: bands * width), middle = side, sideSq = side, middleSq = side
             for r in 0..<bands {
@@ -104,10 +109,25 @@ enum PatchSelection {
                     middleSq[r * width + j] = edge * (a * a + c * c) + centre * b * b
                 }
             }
-            sideSum = side
-            middleSum = middle
-            sideSquares = sideSq
-            middleSquares = middleSq
+            var means = [[Double]](repeating: [Double](repeating: 0, count: bands * width), count: 3)
+            var variances = means, deviations = means
+            for version in [Edge.first, .inner, .last] {
+                for r in 0..<bands {
+                    for column in 0..<width {
+                        let j = r * width + column
+                        let left = version == .first || column == 0 ? j : j - 1
+                        let right = version == .last || column == width - 1 ? j : j + 1
+                        let mean = side[left] + middle[j] + side[right]
+                        let variance = sideSq[left] + middleSq[j] + sideSq[right] - mean * mean
+                        means[version.rawValue][j] = mean
+                        variances[version.rawValue][j] = variance
+                        deviations[version.rawValue][j] = abs(variance).squareRoot()
+                    }
+                }
+            }
+            self.means = means
+            self.variances = variances
+            self.deviations = deviations
         }
     }
 
@@ -117,6 +137,7 @@ enum PatchSelection {
     struct ReferenceTerms {
         let means: [Double]
         let variances: [Double]
+        let deviations: [Double]  // √|variance|
         let weightedReference: [Double]  // cell * 9 + k
         let neighbour: [Int]  // cell * 9 + k → row * width + column within the patch
 
@@ -124,6 +145,7 @@ enum PatchSelection {
             let rows = patch.count, columns = patchFrames
             means = statistics.mean.flatMap { $0 }
             variances = statistics.variance.flatMap { $0 }
+            deviations = variances.map { abs($0).squareRoot() }
             var weighted = [Double](repeating: 0, count: rows * columns * 9)
             var neighbours = [Int](repeating: 0, count: rows * columns * 9)
             for r in 0..<rows {
@@ -145,44 +167,89 @@ enum PatchSelection {
         }
     }
 
-    /// Mean NSIM of one candidate offset, without per-band statistics (the DP's hot loop).
-    static func meanSimilarity(_ reference: ReferenceTerms, _ degraded: DegradedColumns, offset: Int) -> Double {
+    typealias Lanes = SIMD4<Double>
+
+    /// Mean NSIM of every candidate offset in `offsets`, into `similarities[offset − offsets.lowerBound]`
+    /// (the DP's hot loop). Cell by cell, all offsets at once: the inner loop runs over contiguous
+    /// degraded columns, and each offset's arithmetic is the same sequence as for a single patch.
+    static func meanSimilarities(_ reference: ReferenceTerms, _ degraded: DegradedColumns, offsets: ClosedRange<Int>,
+                                 into similarityStorage: inout [Double], bandSums bandSumStorage: inout [Double]) {
         let rows = degraded.bands, columns = patchFrames, width = degraded.width
+        // Whole lanes: the degraded columns are padded so the last lane's reads stay inside.
+        let count = (offsets.count + Lanes.scalarCount - 1) / Lanes.scalarCount * Lanes.scalarCount
+        let low = offsets.lowerBound
         let c1 = NSIM.c1, c3 = NSIM.c3
-        var total = 0.0
+        if similarityStorage.count < count { similarityStorage = [Double](repeating: 0, count: count) }
+        if bandSumStorage.count < count { bandSumStorage = [Double](repeating: 0, count: count) }
+        similarityStorage.withUnsafeMutableBufferPointer { similarityBuffer in
+        bandSumStorage.withUnsafeMutableBufferPointer { bandSumBuffer in
         reference.weightedReference.withUnsafeBufferPointer { weights in
         reference.neighbour.withUnsafeBufferPointer { neighbours in
         reference.means.withUnsafeBufferPointer { means in
         reference.variances.withUnsafeBufferPointer { variances in
-        degraded.values.withUnsafeBufferPointer { d in
-        degraded.sideSum.withUnsafeBufferPointer { side in
-        degraded.middleSum.withUnsafeBufferPointer { middle in
-        degraded.sideSquares.withUnsafeBufferPointer { sideSq in
-        degraded.middleSquares.withUnsafeBufferPointer { middleSq in
+        reference.deviations.withUnsafeBufferPointer { referenceDeviations in
+        degraded.values.withUnsafeBufferPointer { dValues in
+        degraded.means[0].withUnsafeBufferPointer { firstMeans in
+        degraded.means[1].withUnsafeBufferPointer { innerMeans in
+        degraded.means[2].withUnsafeBufferPointer { lastMeans in
+        degraded.variances[0].withUnsafeBufferPointer { firstVariances in
+        degraded.variances[1].withUnsafeBufferPointer { innerVariances in
+        degraded.variances[2].withUnsafeBufferPointer { lastVariances in
+        degraded.deviations[0].withUnsafeBufferPointer { firstDeviations in
+        degraded.deviations[1].withUnsafeBufferPointer { innerDeviations in
+        degraded.deviations[2].withUnsafeBufferPointer { lastDeviations in
+            guard let similarities = similarityBuffer.baseAddress, let bandSums = bandSumBuffer.baseAddress,
+                  let d = dValues.baseAddress,
+                  let firstMean = firstMeans.baseAddress, let innerMean = innerMeans.baseAddress, let lastMean = lastMeans.baseAddress,
+                  let firstVariance = firstVariances.baseAddress, let innerVariance = innerVariances.baseAddress,
+                  let lastVariance = lastVariances.baseAddress, let firstDeviation = firstDeviations.baseAddress,
+                  let innerDeviation = innerDeviations.baseAddress, let lastDeviation = lastDeviations.baseAddress
+            else { return }
+            similarities.update(repeating: 0, count: count)
             for r in 0..<rows {
-                var bandSum = 0.0
-                let rowBase = r * width + offset
+                bandSums.update(repeating: 0, count: count)
                 for c in 0..<columns {
-                    let j = rowBase + c
-                    let left = c == 0 ? j : j - 1
-                    let right = c == columns - 1 ? j : j + 1
-                    let md = side[left] + middle[j] + side[right]
-                    let sd = sideSq[left] + middleSq[j] + sideSq[right]
+                    let j = r * width + c + low
+                    let isFirst = c == 0, isLast = c == columns - 1
+                    let meanD = (isFirst ? firstMean : isLast ? lastMean : innerMean) + j
+                    let varianceDAt = (isFirst ? firstVariance : isLast ? lastVariance : innerVariance) + j
+                    let deviationD = (isFirst ? firstDeviation : isLast ? lastDeviation : innerDeviation) + j
                     let cell = r * columns + c
                     let base = cell * 9
-                    var cross = 0.0
-                    for k in 0..<9 { cross += weights[base + k] * d[neighbours[base + k] + offset] }
-                    let mr = means[cell]
-                    let varianceD = sd - md * md
-                    let covariance = cross - mr * md
-                    let varianceProduct = variances[cell] * varianceD
-                    let denominator = varianceProduct < 0 ? c3 : varianceProduct.squareRoot() + c3
-                    bandSum += (2 * mr * md + c1) * (covariance + c3) / ((mr * mr + md * md + c1) * denominator)
+                    let w0 = weights[base], w1 = weights[base + 1], w2 = weights[base + 2]
+                    let w3 = weights[base + 3], w4 = weights[base + 4], w5 = weights[base + 5]
+                    let w6 = weights[base + 6], w7 = weights[base + 7], w8 = weights[base + 8]
+                    let d0 = d + neighbours[base] + low, d1 = d + neighbours[base + 1] + low, d2 = d + neighbours[base + 2] + low
+                    let d3 = d + neighbours[base + 3] + low, d4 = d + neighbours[base + 4] + low, d5 = d + neighbours[base + 5] + low
+                    let d6 = d + neighbours[base + 6] + low, d7 = d + neighbours[base + 7] + low, d8 = d + neighbours[base + 8] + low
+                    let mr = means[cell], varianceR = variances[cell], deviationR = referenceDeviations[cell]
+                    var o = 0
+                    while o < count {
+                        let md = Lanes.load(meanD + o)
+                        let varianceD = Lanes.load(varianceDAt + o)
+                        var cross = Lanes(repeating: 0)
+                        cross += w0 * Lanes.load(d0 + o)
+                        cross += w1 * Lanes.load(d1 + o)
+                        cross += w2 * Lanes.load(d2 + o)
+                        cross += w3 * Lanes.load(d3 + o)
+                        cross += w4 * Lanes.load(d4 + o)
+                        cross += w5 * Lanes.load(d5 + o)
+                        cross += w6 * Lanes.load(d6 + o)
+                        cross += w7 * Lanes.load(d7 + o)
+                        cross += w8 * Lanes.load(d8 + o)
+                        let covariance = cross - mr * md
+                        // √(σr²·σd²) as √|σr²|·√|σd²|: equal whenever the product is not negative.
+                        let denominator = (deviationR * Lanes.load(deviationD + o) + c3)
+                            .replacing(with: c3, where: varianceR * varianceD .< 0)
+                        let value = (2 * mr * md + c1) * (covariance + c3) / ((mr * mr + md * md + c1) * denominator)
+                        (Lanes.load(bandSums + o) + value).store(to: bandSums + o)
+                        o += Lanes.scalarCount
+                    }
                 }
-                total += bandSum / Double(columns)
+                for o in 0..<count { similarities[o] += bandSums[o] / Double(columns) }
             }
-        }}}}}}}}}
-        return total / Double(rows)
+            for o in 0..<count { similarities[o] /= Double(rows) }
+        }}}}}}}}}}}}}}}}}
     }
 
     /// The best degraded patch for each reference patch, by dynamic programming over offsets
@@ -209,6 +276,7 @@ enum PatchSelection {
         var prefixValue = [Double](repeating: 0, count: frames)
         var prefixIndex = [Int](repeating: -1, count: frames)
         let columns = DegradedColumns(flat)
+        var similarities = [Double](), bandSums = [Double]()
         for p in 0..<patchCount {
             if p > 0 {
                 swap(&previousRow, &currentRow)
@@ -235,8 +303,10 @@ enum PatchSelection {
                     }
                 }
             }
+            meanSimilarities(terms, columns, offsets: low...high,
+                             into: &similarities, bandSums: &bandSums)
             for offset in low...high {
-                var value = meanSimilarity(terms, columns, offset: offset)
+                var value = similarities[offset - low]
                 var previous = -1
                 if p > 0 {
                     value += prefixValue[offset]
@@ -299,18 +369,29 @@ enum PatchSelection {
     }
 
     /// Re-aligns each matched pair in the time domain, rebuilds its spectrograms and keeps whichever of
-    /// the two similarities is higher (ViSQOL's FinelyAlignAndRecreatePatches).
+    /// the two similarities is higher (ViSQOL's FinelyAlignAndRecreatePatches). `referenceSpectrogram`
+    /// and `degradedSpectrogram` are the whole signals' (before `prepareForComparison`): a re-aligned
+    /// piece that is the signal's own content from a frame boundary on reuses their frames.
     static func finelyAlign(_ matches: [PatchSimilarity], reference: [Double], degraded: [Double], sampleRate: Int,
-                            filterbank: GammatoneFilterbank) -> [PatchSimilarity] {
-        var fft = FFT()
+                            referenceSpectrogram: Spectrogram, degradedSpectrogram: Spectrogram,
+                            filterbank: GammatoneFilterbank, plans: FourierPlans) -> [PatchSimilarity] {
+        let rate = Double(sampleRate)
         return matches.map { match in
             if match.degradedStart == match.degradedEnd && match.degradedStart == 0 { return match }
             let referenceAudio = slice(reference, sampleRate: sampleRate, start: match.referenceStart, end: match.referenceEnd)
             let degradedAudio = slice(degraded, sampleRate: sampleRate, start: match.degradedStart, end: match.degradedEnd)
             guard !referenceAudio.isEmpty, !degradedAudio.isEmpty else { return match }
-            let (ref, deg, lag) = Alignment.alignAndTruncate(reference: referenceAudio, degraded: degradedAudio, sampleRate: sampleRate, fft: &fft)
-            guard ref.count > filterbank.windowSize, deg.count > filterbank.windowSize,
-                  let refSpectrogram = filterbank.spectrogram(ref), let degSpectrogram = filterbank.spectrogram(deg)
+            let (ref, deg, lag) = Alignment.alignAndTruncate(reference: referenceAudio, degraded: degradedAudio, sampleRate: sampleRate, plans: plans)
+            guard ref.count > filterbank.windowSize, deg.count > filterbank.windowSize else { return match }
+            // Where the pieces may sit in the signals: the slices' starts, moved by the alignment's lag
+            // (alignAndTruncate cuts the degraded head for a negative lag and both heads for a positive one).
+            let lagSamples = Int((lag * rate).rounded()), truncatedLag = Int(lag * rate)
+            let referenceFrom = max(0, Int(match.referenceStart * rate)), degradedFrom = max(0, Int(match.degradedStart * rate))
+            guard let refSpectrogram = filterbank.spectrogram(
+                      of: ref, at: [referenceFrom, referenceFrom + truncatedLag], in: reference, whole: referenceSpectrogram),
+                  let degSpectrogram = filterbank.spectrogram(
+                      of: deg, at: [degradedFrom, degradedFrom - lagSamples, degradedFrom - lagSamples + truncatedLag],
+                      in: degraded, whole: degradedSpectrogram)
             else { return match }
             let (refPrepared, degPrepared) = GammatoneFilterbank.prepareForComparison(refSpectrogram, degSpectrogram)
             var realigned = NSIM.compare(refPrepared.values, degPrepared.values)
@@ -322,9 +403,39 @@ enum PatchSelection {
                 realigned.referenceStart = match.referenceStart
                 realigned.degradedStart = match.degradedStart - lag
             }
-            realigned.referenceEnd = realigned.referenceStart + Double(ref.count) / Double(sampleRate)
-            realigned.degradedEnd = realigned.degradedStart + Double(deg.count) / Double(sampleRate)
+            realigned.referenceEnd = realigned.referenceStart + Double(ref.count) / rate
+            realigned.degradedEnd = realigned.degradedStart + Double(deg.count) / rate
             return realigned
         }
+    }
+}
+
+extension GammatoneFilterbank {
+    /// The spectrogram of `piece`: cut from `whole` (the spectrogram of `signal`) when `piece` equals
+    /// `signal`'s samples from one of the candidate starts that falls on a frame boundary — the frames
+    /// are then the same computation on the same samples — otherwise computed.
+    func spectrogram(of piece: [Double], at candidates: [Int], in signal: [Double], whole: Spectrogram) -> Spectrogram? {
+        let frames = frameCount(samples: piece.count)
+        for start in candidates where start >= 0 && start % hopSize == 0 && start + piece.count <= signal.count {
+            let first = start / hopSize
+            guard frames > 0, first + frames <= whole.frameCount,
+                  signal[start..<(start + piece.count)].elementsEqual(piece) else { continue }
+            return Spectrogram(values: whole.values.map { Array($0[first..<(first + frames)]) })
+        }
+        return spectrogram(piece)
+    }
+}
+
+extension SIMD4<Double> {
+    @inline(__always) static func load(_ pointer: UnsafePointer<Double>) -> Self {
+        UnsafeRawPointer(pointer).loadUnaligned(as: Self.self)
+    }
+
+    @inline(__always) static func load(_ pointer: UnsafeMutablePointer<Double>) -> Self {
+        UnsafeRawPointer(pointer).loadUnaligned(as: Self.self)
+    }
+
+    @inline(__always) func store(to pointer: UnsafeMutablePointer<Double>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: Self.self)
     }
 }

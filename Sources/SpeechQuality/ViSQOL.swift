@@ -1,7 +1,6 @@
 // ViSQOL v3 in speech mode (Hines et al. 2015; Chinen et al. 2020), with Google's deep-lattice mapping
 // from per-band similarity features to MOS-LQO. Pure Swift; see docs/SpeechQuality.md.
 
-import FourierTransform
 import Foundation
 
 public enum ViSQOLError: Error, Equatable, CustomStringConvertible, Sendable {
@@ -56,7 +55,7 @@ public struct ViSQOLResult: Sendable, Equatable {
     public var centreFrequencies: [Double]
     /// Number of reference patches scored.
     public var patchCount: Int
-    /// Global alignment found, seconds (positive when the degraded signal was late).
+    /// Global alignment found, seconds (negative when the degraded signal was late).
     public var lagSeconds: Double
 }
 
@@ -90,10 +89,16 @@ public struct ViSQOL: Sendable {
     /// Scores `degraded` against `reference` (mono, same rate, 16 kHz or 48 kHz; 48 kHz is resampled).
     /// Lengths may differ: the degraded signal is aligned globally and patch by patch.
     public func score(reference: [Float], degraded: [Float], sampleRate: Int) throws(ViSQOLError) -> ViSQOLResult {
-        try score(reference: reference.map(Double.init), degraded: degraded.map(Double.init), sampleRate: sampleRate)
+        try score(analysisRate(reference, degraded, sampleRate: sampleRate))
     }
 
     public func score(reference: [Double], degraded: [Double], sampleRate: Int) throws(ViSQOLError) -> ViSQOLResult {
+        try score(analysisRate(reference, degraded, sampleRate: sampleRate))
+    }
+
+    /// Both signals checked and at `sampleRate` (16 kHz); 48 kHz input is read once, by the resampler.
+    private func analysisRate<Sample: BinaryFloatingPoint>(_ reference: [Sample], _ degraded: [Sample], sampleRate: Int)
+        throws(ViSQOLError) -> (reference: [Double], degraded: [Double]) {
         guard sampleRate == Self.sampleRate || sampleRate == Self.fullBandSampleRate else { throw .unsupportedSampleRate(sampleRate) }
         for (name, signal) in [("reference", reference), ("degraded", degraded)] where signal.count > Self.maximumSeconds * sampleRate {
             throw .tooLong(signal: name, seconds: Double(signal.count) / Double(sampleRate), maximumSeconds: Double(Self.maximumSeconds))
@@ -101,8 +106,15 @@ public struct ViSQOL: Sendable {
         for (name, signal) in [("reference", reference), ("degraded", degraded)] {
             if let bad = signal.firstIndex(where: { !$0.isFinite }) { throw .notFinite(signal: name, sampleIndex: bad) }
         }
-        let ref = sampleRate == Self.fullBandSampleRate ? Resampler.decimateBy3(reference) : reference
-        var deg = sampleRate == Self.fullBandSampleRate ? Resampler.decimateBy3(degraded) : degraded
+        if sampleRate == Self.fullBandSampleRate {
+            return (Resampler.decimateBy3(reference), Resampler.decimateBy3(degraded))
+        }
+        return (reference.map { Double($0) }, degraded.map { Double($0) })
+    }
+
+    private func score(_ signals: (reference: [Double], degraded: [Double])) throws(ViSQOLError) -> ViSQOLResult {
+        let ref = signals.reference
+        var deg = signals.degraded
         // One patch plus the half patch before the first one, and more than an analysis window.
         let minimumFrames = PatchSelection.patchFrames + PatchSelection.patchFrames / 2
         let minimumSamples = filterbank.windowSize + (minimumFrames - 1) * filterbank.hopSize
@@ -114,8 +126,8 @@ public struct ViSQOL: Sendable {
         // ViSQOL's VAD always keeps the first patch, so a silent reference would be "scored"; refuse it.
         guard ref.contains(where: { $0 != 0 }) else { throw .silentReference }
 
-        var fft = FFT()
-        let (aligned, lag) = Alignment.globallyAlign(reference: ref, degraded: deg, fft: &fft)
+        let plans = FourierPlans()
+        let (aligned, lag) = Alignment.globallyAlign(reference: ref, degraded: deg, plans: plans)
         deg = aligned
         deg = Self.matchLevel(of: deg, to: ref)
 
@@ -133,7 +145,9 @@ public struct ViSQOL: Sendable {
               let matches = PatchSelection.bestDegradedPatches(referencePatches: referencePatches, starts: starts,
                                                                  degraded: degPrepared, frameDuration: frameDuration)
         else { throw .degradedUnmatched }
-        let patches = PatchSelection.finelyAlign(matches, reference: ref, degraded: deg, sampleRate: Self.sampleRate, filterbank: filterbank)
+        let patches = PatchSelection.finelyAlign(
+            matches, reference: ref, degraded: deg, sampleRate: Self.sampleRate,
+            referenceSpectrogram: refSpectrogram, degradedSpectrogram: degSpectrogram, filterbank: filterbank, plans: plans)
 
         let features = Features(patches: patches, bandCount: Self.bandCount, frameDuration: frameDuration)
         var inputs: [String: Float] = ["tau": Self.tau]
@@ -223,7 +237,8 @@ enum Resampler {
         }
         let centre = Double(length - 1) / 2
         var h = (0..<length).map { i -> Double in
-            let n = Double(i) - centre
+            // |offset from the centre|: the taps are exactly symmetric, which decimateBy3 relies on.
+            let n = abs(Double(i) - centre)
             let sinc = n == 0 ? 2 * cutoff : sin(2 * Double.pi * cutoff * n) / (Double.pi * n)
             let ratio = n / centre
             return sinc * besselI0(beta * (1 - ratio * ratio).squareRoot()) / besselI0(beta)
@@ -234,26 +249,33 @@ enum Resampler {
     }()
 
     /// Output sample k is centred on input sample 3k, so the two signals stay time-aligned.
-    static func decimateBy3(_ input: [Double]) -> [Double] {
+    /// Four outputs at a time in SIMD lanes; the taps are symmetric, so each multiplies two inputs' sum.
+    static func decimateBy3<Sample: BinaryFloatingPoint>(_ input: [Sample]) -> [Double] {
         let n = input.count
         let outputCount = (n + 2) / 3
         let half = taps.count / 2
-        var output = [Double](repeating: 0, count: outputCount)
-        input.withUnsafeBufferPointer { x in
-            taps.withUnsafeBufferPointer { h in
-                for k in 0..<outputCount {
-                    let centre = 3 * k
-                    var sum = 0.0
-                    // Taps whose input index centre + half − t falls inside the signal.
-                    let first = max(0, centre + half - (n - 1))
-                    let last = min(h.count - 1, centre + half)
-                    if first <= last {
-                        for t in first...last { sum += h[t] * x[centre + half - t] }
-                    }
-                    output[k] = sum
+        // Zero-padded by `half` (and the last lane group) on both sides, so no tap needs a bounds test.
+        let paddedOutputs = (outputCount + 3) / 4 * 4
+        var padded = [Double](repeating: 0, count: 3 * paddedOutputs + 2 * half + 3)
+        for i in 0..<n { padded[half + i] = Double(input[i]) }
+        var output = [Double](repeating: 0, count: paddedOutputs)
+        padded.withUnsafeBufferPointer { xBuffer in
+        taps.withUnsafeBufferPointer { h in
+        output.withUnsafeMutableBufferPointer { yBuffer in
+            guard let x = xBuffer.baseAddress, let y = yBuffer.baseAddress else { return }
+            func lanes(_ at: Int) -> SIMD4<Double> { SIMD4(x[at], x[at + 3], x[at + 6], x[at + 9]) }
+            var k = 0
+            while k < paddedOutputs {
+                // Output k is Σ h[t]·x[3k + half − t] (x[3k + 2·half − t] here, past the padding).
+                let base = 3 * k + 2 * half
+                var sum = h[half] * lanes(base - half)
+                for t in 0..<half {
+                    sum += h[t] * (lanes(base - t) + lanes(base - 2 * half + t))
                 }
+                UnsafeMutableRawPointer(y + k).storeBytes(of: sum, as: SIMD4<Double>.self)
+                k += 4
             }
-        }
-        return output
+        }}}
+        return Array(output.prefix(outputCount))
     }
 }

@@ -1,0 +1,141 @@
+// The DFT of any length: a power-of-two or mixed-radix FFT when the length allows, otherwise
+// Bluestein's chirp-z algorithm on a power-of-two FFT. ViSQOL defines the Hilbert envelope of a patch
+// on the patch's exact length, so zero-padding it to a power of two would move the envelope near the
+// patch edges.
+
+import Foundation
+
+final class ExactLengthDFT {
+    let length: Int
+    private enum Algorithm {
+        case powerOfTwo(PowerOfTwoFFT)
+        case mixedRadix(MixedRadixFFT)
+        case bluestein(BluesteinDFT)
+    }
+    private let algorithm: Algorithm
+
+    init(length: Int, plans: FourierPlans) {
+        self.length = length
+        if length > 0, length & (length - 1) == 0 {
+            algorithm = .powerOfTwo(plans.powerOfTwo(length))
+        } else if let mixedRadix = MixedRadixFFT(length: length) {
+            algorithm = .mixedRadix(mixedRadix)
+        } else {
+            algorithm = .bluestein(BluesteinDFT(length: length, fft: plans.powerOfTwo(PowerOfTwoFFT.nextPowerOfTwo(atLeast: 2 * length - 1))))
+        }
+    }
+
+    /// In place over `length` values. Forward uses e^{-i…}; inverse uses e^{+i…} and divides by `length`.
+    func transform(real: UnsafeMutablePointer<Double>, imaginary: UnsafeMutablePointer<Double>, inverse: Bool) {
+        guard length > 1 else { return }
+        switch algorithm {
+        case let .powerOfTwo(fft): fft.transform(real: real, imaginary: imaginary, inverse: inverse)
+        case let .mixedRadix(fft): fft.transform(real: real, imaginary: imaginary, inverse: inverse)
+        case let .bluestein(dft): dft.transform(real: real, imaginary: imaginary, inverse: inverse)
+        }
+    }
+}
+
+/// Bluestein: the DFT as a convolution with the chirp e^{-iπk²/length}, done by a power-of-two FFT of
+/// at least 2·length − 1 points.
+final class BluesteinDFT {
+    let length: Int
+    private let fft: PowerOfTwoFFT
+    private let chirpReal: [Double]
+    private let chirpImaginary: [Double]
+    /// The spectrum of the conjugate chirp, wrapped to `fft.size`.
+    private let filterReal: [Double]
+    private let filterImaginary: [Double]
+    private let workReal: UnsafeMutablePointer<Double>
+    private let workImaginary: UnsafeMutablePointer<Double>
+
+    /// `fft.size` must be at least 2·length − 1.
+    init(length: Int, fft: PowerOfTwoFFT) {
+        self.length = length
+        self.fft = fft
+        let size = fft.size
+        workReal = .allocate(capacity: size)
+        workImaginary = .allocate(capacity: size)
+        var cr = [Double](repeating: 0, count: length), ci = cr
+        for k in 0..<length {
+            // k² reduced mod 2·length keeps the angle exact for long signals.
+            let angle = Double.pi * Double((k * k) % (2 * length)) / Double(length)
+            cr[k] = cos(angle)
+            ci[k] = -sin(angle)
+        }
+        var fr = [Double](repeating: 0, count: size), fi = fr
+        if length > 0 {
+            fr[0] = cr[0]
+            fi[0] = -ci[0]
+        }
+        for k in 1..<max(1, length) {
+            fr[k] = cr[k]; fi[k] = -ci[k]
+            fr[size - k] = cr[k]; fi[size - k] = -ci[k]
+        }
+        fr.withUnsafeMutableBufferPointer { r in
+            fi.withUnsafeMutableBufferPointer { i in
+                if let r = r.baseAddress, let i = i.baseAddress { fft.transform(real: r, imaginary: i, inverse: false) }
+            }
+        }
+        chirpReal = cr; chirpImaginary = ci; filterReal = fr; filterImaginary = fi
+    }
+
+    deinit {
+        workReal.deallocate()
+        workImaginary.deallocate()
+    }
+
+    func transform(real: UnsafeMutablePointer<Double>, imaginary: UnsafeMutablePointer<Double>, inverse: Bool) {
+        let n = length, size = fft.size
+        // The inverse is the conjugate of the forward transform of the conjugate, over n.
+        let conjugate: Double = inverse ? -1 : 1
+        chirpReal.withUnsafeBufferPointer { cr in
+        chirpImaginary.withUnsafeBufferPointer { ci in
+        filterReal.withUnsafeBufferPointer { fr in
+        filterImaginary.withUnsafeBufferPointer { fi in
+            let ar = workReal, ai = workImaginary
+            for k in 0..<n {
+                let xr = real[k], xi = conjugate * imaginary[k]
+                ar[k] = xr * cr[k] - xi * ci[k]
+                ai[k] = xr * ci[k] + xi * cr[k]
+            }
+            for k in n..<size {
+                ar[k] = 0
+                ai[k] = 0
+            }
+            fft.transform(real: ar, imaginary: ai, inverse: false)
+            for k in 0..<size {
+                let r = ar[k] * fr[k] - ai[k] * fi[k]
+                let i = ar[k] * fi[k] + ai[k] * fr[k]
+                ar[k] = r
+                ai[k] = i
+            }
+            fft.transform(real: ar, imaginary: ai, inverse: true)
+            let scale = inverse ? 1 / Double(n) : 1
+            for k in 0..<n {
+                real[k] = (ar[k] * cr[k] - ai[k] * ci[k]) * scale
+                imaginary[k] = conjugate * (ar[k] * ci[k] + ai[k] * cr[k]) * scale
+            }
+        }}}}
+    }
+}
+
+/// The transforms one score needs, built on first use and kept for the patches that follow.
+final class FourierPlans {
+    private var powersOfTwo: [Int: PowerOfTwoFFT] = [:]
+    private var exactLengths: [Int: ExactLengthDFT] = [:]
+
+    func powerOfTwo(_ size: Int) -> PowerOfTwoFFT {
+        if let plan = powersOfTwo[size] { return plan }
+        let plan = PowerOfTwoFFT(size: size)
+        powersOfTwo[size] = plan
+        return plan
+    }
+
+    func exactLength(_ length: Int) -> ExactLengthDFT {
+        if let plan = exactLengths[length] { return plan }
+        let plan = ExactLengthDFT(length: length, plans: self)
+        exactLengths[length] = plan
+        return plan
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+
+@testable import SpeechQuality
+
+@Suite("SpeechQuality's transforms and alignment against their definitions")
+struct TransformTests {
+    /// Deterministic values in [-1, 1) (a 64-bit LCG).
+    static func values(_ count: Int, seed: UInt64) -> [Double] {
+        var state = seed
+        return (0..<count).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(state >> 11) / Double(1 << 52) - 1
+        }
+    }
+
+    /// The DFT by its definition, O(n²).
+    static func definition(_ re: [Double], _ im: [Double], inverse: Bool) -> ([Double], [Double]) {
+        let n = re.count
+        let sign: Double = inverse ? 1 : -1
+        var outRe = [Double](repeating: 0, count: n), outIm = outRe
+        for k in 0..<n {
+            var sr = 0.0, si = 0.0
+            for j in 0..<n {
+                let angle = sign * 2 * Double.pi * Double((j * k) % n) / Double(n)
+                sr += re[j] * cos(angle) - im[j] * sin(angle)
+                si += re[j] * sin(angle) + im[j] * cos(angle)
+            }
+            outRe[k] = inverse ? sr / Double(n) : sr
+            outIm[k] = inverse ? si / Double(n) : si
+        }
+        return (outRe, outIm)
+    }
+
+    // Powers of four and of two, 2^a·3^b·5^c (mixed radix) and lengths with other primes (Bluestein).
+    @Test(arguments: [2, 4, 8, 16, 32, 256, 512, 3, 5, 6, 12, 15, 100, 360, 400, 7, 79, 97, 243 * 2 + 1])
+    func everyLengthMatchesTheDefinition(length: Int) {
+        let plans = FourierPlans()
+        let dft = plans.exactLength(length)
+        for inverse in [false, true] {
+            let re = Self.values(length, seed: UInt64(length)), im = Self.values(length, seed: UInt64(length) + 99)
+            let (expectedRe, expectedIm) = Self.definition(re, im, inverse: inverse)
+            let buffer = SplitComplexBuffer(count: length)
+            for i in 0..<length {
+                buffer.real[i] = re[i]
+                buffer.imaginary[i] = im[i]
+            }
+            dft.transform(real: buffer.real, imaginary: buffer.imaginary, inverse: inverse)
+            var worst = 0.0
+            for i in 0..<length {
+                worst = max(worst, abs(buffer.real[i] - expectedRe[i]), abs(buffer.imaginary[i] - expectedIm[i]))
+            }
+            #expect(worst < 1e-9, "length \(length), inverse \(inverse): error \(worst)")
+        }
+    }
+
+    /// |x + i·H(x)| with the analytic signal built from the definition, plus the mean.
+    static func envelopeByDefinition(_ signal: [Double]) -> [Double] {
+        let n = signal.count
+        let mean = signal.reduce(0, +) / Double(n)
+        var (re, im) = definition(signal.map { $0 - mean }, [Double](repeating: 0, count: n), inverse: false)
+        for k in 0..<n {
+            let factor: Double = k == 0 || 2 * k == n ? 1 : (2 * k < n ? 2 : 0)
+            re[k] *= factor
+            im[k] *= factor
+        }
+        let (ar, ai) = definition(re, im, inverse: true)
+        return (0..<n).map { (ar[$0] * ar[$0] + ai[$0] * ai[$0]).squareRoot() + mean }
+    }
+
+    @Test func envelopesOfEqualAndUnequalLengthsMatchTheDefinition() {
+        let plans = FourierPlans()
+        let a = Self.values(300, seed: 1).map { $0 + 0.2 }, b = Self.values(300, seed: 2), c = Self.values(257, seed: 3)
+        let (envelopeA, envelopeB) = Alignment.upperEnvelopes(a, b, plans: plans)
+        let (_, envelopeC) = Alignment.upperEnvelopes(a, c, plans: plans)
+        for (computed, signal) in [(envelopeA, a), (envelopeB, b), (envelopeC, c)] {
+            let expected = Self.envelopeByDefinition(signal)
+            #expect(computed.count == signal.count)
+            #expect(zip(computed, expected).allSatisfy { abs($0 - $1) < 1e-9 })
+        }
+    }
+
+    @Test func bestLagIsTheArgmaxOfTheCrossCorrelation() {
+        let plans = FourierPlans()
+        let reference = Self.values(500, seed: 4)
+        for (shift, length) in [(0, 500), (37, 480), (-23, 520), (250, 300)] {
+            let degraded = (0..<length).map { i -> Double in
+                let j = i - shift
+                return j >= 0 && j < reference.count ? reference[j] : 0
+            }
+            // Directly: the correlation at lag m is Σ reference[l + m]·degraded[l], so a late degraded
+            // signal peaks at a negative lag.
+            let n = max(reference.count, degraded.count)
+            var bestLag = 0, bestValue = -Double.infinity
+            for lag in -(n - 1)...(n - 1) {
+                var sum = 0.0
+                for l in 0..<degraded.count where l + lag >= 0 && l + lag < reference.count { sum += reference[l + lag] * degraded[l] }
+                if sum > bestValue + 1e-9 { bestValue = sum; bestLag = lag }
+            }
+            #expect(bestLag == -shift)
+            #expect(Alignment.bestLag(reference, degraded, plans: plans) == bestLag, "shift \(shift)")
+        }
+    }
+}
