@@ -42,7 +42,7 @@ let package = Package(
         // IPv4 address type with its dotted-quad parser, one seeded generator.
         .target(name: "IPAddress"),
         .target(name: "SeededRandom"),
-        // The radix-2 and Bluestein FFT shared by the bench's latency search and SpeechQuality.
+        // The radix-2 and Bluestein FFT of the bench's latency search.
         .target(name: "FourierTransform"),
 
         // The engine: deterministic state machines, no clocks, sockets or threads.
@@ -71,7 +71,6 @@ let package = Package(
         // Apache-2.0 (Sources/SpeechQuality/Resources/NOTICE).
         .target(
             name: "SpeechQuality",
-            dependencies: ["FourierTransform"],
             exclude: ["Resources/NOTICE"],
             resources: [.copy("Resources/visqol_speech_lattice.tflite")]),
 
