@@ -76,7 +76,7 @@ let package = Package(
             resources: [.copy("Resources/visqol_speech_lattice.tflite")]),
 
         // The simulation driver: scenarios, SimNet ⇄ engine adapter, metrics, reports.
-        .target(name: "ConcordBench", dependencies: ["Concord", "AudioFiles", "SimNet", "FourierTransform"]),
+        .target(name: "ConcordBench", dependencies: ["Concord", "AudioFiles", "SimNet", "FourierTransform", "SpeechQuality"]),
         .executableTarget(
             name: "concord-bench",
             dependencies: [

@@ -85,7 +85,7 @@ struct OutputOptions: ParsableArguments {
     /// Runs `scenario` with a progress line, writes the outputs and prints the summary. The
     /// output folder and the temporary disk are checked first: a long run never ends in an
     /// unwritable folder or a full disk.
-    func runAndReport(_ scenario: ResolvedScenario) throws {
+    func runAndReport(_ scenario: ResolvedScenario, speechQuality: SpeechQualityScope) throws {
         let directory = directory(for: scenario.name)
         let spill = Simulation.spillBytes(scenario)
         // The outputs: 16-bit WAVs of every track and mix (half the spill), plus the reports.
@@ -94,7 +94,7 @@ struct OutputOptions: ParsableArguments {
         let progress = ProgressLine(total: scenario.durationSeconds, quiet: quiet)
         let outcome: BenchRun.Outcome
         do {
-            outcome = try BenchRun.execute(scenario, progress: progress.update)
+            outcome = try BenchRun.execute(scenario, speechQuality: speechQuality, progress: progress.update)
         } catch {
             progress.finish()
             throw BenchFailure(description: "the run failed: \(error)")
@@ -115,6 +115,19 @@ struct OutputOptions: ParsableArguments {
         return "bench-results/\(name)-\(stamp)"
     }
 }
+
+/// Which streams of a run ViSQOL scores.
+struct SpeechQualityOptions: ParsableArguments {
+    @Option(
+        name: .customLong("speech-quality"),
+        help: """
+            ViSQOL speech quality per stream: auto (every stream when the room has at most \(SpeechQualityScope.autoStreamLimit)), \
+            all, or none.
+            """)
+    var scope: SpeechQualityScope = .auto
+}
+
+extension SpeechQualityScope: ExpressibleByArgument {}
 
 /// A clear message and a non-zero exit for a scenario that cannot run.
 struct BenchFailure: Error, CustomStringConvertible {

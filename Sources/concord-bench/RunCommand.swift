@@ -15,9 +15,10 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var input: ScenarioOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var speechQuality: SpeechQualityOptions
 
     func run() throws {
-        try output.runAndReport(try input.resolve(seed: output.seed))
+        try output.runAndReport(try input.resolve(seed: output.seed), speechQuality: speechQuality.scope)
     }
 }
 

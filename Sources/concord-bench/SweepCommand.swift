@@ -69,7 +69,7 @@ struct SweepCommand: ParsableCommand {
             queue.async(group: group) {
                 defer { slots.signal() }
                 do {
-                    let outcome = try BenchRun.execute(run.scenario, parallel: false)
+                    let outcome = try BenchRun.execute(run.scenario, parallel: false, speechQuality: .none)
                     results.withLock { $0[index] = outcome.report }
                 } catch {
                     failures.withLock { $0.append("\(run.scenario.name): \(error)") }
