@@ -31,7 +31,8 @@ public struct SpeechQualityScorer: Sendable {
         switch attempt(reference: source.prefix(limit), degraded: record.track.prefix(limit)) {
         case .success(let result):
             report.visqolMos = result.mos
-            report.visqolLagMs = result.lagSeconds * 1000
+            // ViSQOL's lag is negative when the degraded signal is late: the track's delay is its opposite.
+            report.visqolLagMs = -result.lagSeconds * 1000
         case .failure(let reason):
             report.visqolNotScored = reason
         }

@@ -40,8 +40,10 @@ public enum StreamAnalyzer {
         analyze(record, crossCorrelation: .init())
     }
 
+    /// `learningArrivals`: packets the listener's jitter buffer needs before its steady state can
+    /// begin (`SteadyState.learningArrivals`); 0 when it has nothing to learn.
     public static func analyze(
-        _ record: StreamRecord, crossCorrelation settings: CrossCorrelationLatency.Settings
+        _ record: StreamRecord, crossCorrelation settings: CrossCorrelationLatency.Settings, learningArrivals: Int = 0
     ) -> (report: StreamReport, timeline: StreamTimeline) {
         let frameMilliseconds = record.frameSamples > 0 ? Double(record.frameSamples) * 1000 / Double(AudioFormat.sampleRate) : 0
 
@@ -128,7 +130,7 @@ public enum StreamAnalyzer {
             bitrateWithOverheadKbps: overhead,
             rFactor: r.isFinite ? r : 0,
             mosEmodel: EModel.mos(rFactor: r),
-            steadyState: steadyState(record, latency: latency),
+            steadyState: steadyState(record, latency: latency, learningArrivals: learningArrivals),
             quality: .notScored("not scored"),
             getStats: GetStatsMapping.counters(record))
         let timeline = StreamTimeline(
@@ -147,8 +149,15 @@ public enum StreamAnalyzer {
     }
 
     /// The figures of `SteadyStateReport` from the moment the buffer settled.
-    static func steadyState(_ record: StreamRecord, latency: [StreamTimeline.Point]) -> SteadyStateReport {
-        guard let from = SteadyState.start(of: record.playout) else { return SteadyStateReport() }
+    static func steadyState(_ record: StreamRecord, latency: [StreamTimeline.Point], learningArrivals: Int) -> SteadyStateReport {
+        let learntAt: Instant?
+        if learningArrivals > 0 {
+            guard record.arrivals.count >= learningArrivals else { return SteadyStateReport() }
+            learntAt = record.arrivals[learningArrivals - 1].arrivalTime
+        } else {
+            learntAt = nil
+        }
+        guard let from = SteadyState.start(of: record.playout, learntAt: learntAt) else { return SteadyStateReport() }
         let settled = latency.filter { $0.t >= from }.map(\.value)
         let talking = record.playout.filter { $0.playoutTime.seconds >= from && $0.outcome != .silence }
         let concealed = talking.filter { $0.outcome == .concealed || $0.outcome == .decelerated }.count

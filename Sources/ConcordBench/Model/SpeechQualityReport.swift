@@ -9,8 +9,9 @@ public struct SpeechQualityReport: Codable, Sendable, Equatable {
     public var visqolMos: Double?
     /// MOS-LQO from the moment the jitter buffer settled (`steady_state.from_seconds`).
     public var visqolMosSteadyState: Double?
-    /// The lag ViSQOL's global alignment found between source and track, ms: the stream's
-    /// mouth-to-ear latency as the scorer saw it (to be checked against `latency_ms`).
+    /// How late the track was against the source by ViSQOL's global alignment, ms: one
+    /// mouth-to-ear latency for the whole stream as the scorer saw it (to be checked against
+    /// `latency_ms`; a stream whose latency changed lines up on the delay it spent most speech at).
     public var visqolLagMs: Double?
     /// Why `visqol_mos` is null.
     public var visqolNotScored: String?

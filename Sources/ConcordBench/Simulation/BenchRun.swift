@@ -14,9 +14,10 @@ public enum BenchRun {
 
     /// Simulates `scenario` and computes its report (no files written). `parallel`: use every
     /// core within this run (see `Simulation.run`); a sweep turns it off and runs several at once.
-    /// `speechQuality`: which streams ViSQOL scores (the others' `quality` says why not).
+    /// `speechQuality`: which streams ViSQOL scores (the others' `quality` says why not); none
+    /// unless asked, as scoring costs more CPU than the rest of the analysis (the CLI asks for `auto`).
     public static func execute(
-        _ scenario: ResolvedScenario, parallel: Bool = true, speechQuality: SpeechQualityScope = .auto,
+        _ scenario: ResolvedScenario, parallel: Bool = true, speechQuality: SpeechQualityScope = .none,
         logger: Logger = Logger(label: "concord.bench"), progress: ((Double) -> Void)? = nil
     ) throws -> Outcome {
         let wallStart = Date()
@@ -35,12 +36,13 @@ public enum BenchRun {
                 at: i,
                 to: Swift.Result {
                     let record = try result.record(i)
-                    var analysed = StreamAnalyzer.analyze(record)
+                    var analysed = StreamAnalyzer.analyze(
+                        record, crossCorrelation: .init(), learningArrivals: SteadyState.learningArrivals(scenario.jitterBuffer))
                     switch scorer {
                     case .success(let scorer)?:
                         analysed.report.quality = scorer.score(
                             record, spokenSeconds: scenario.durationSeconds, steadyFromSeconds: analysed.report.steadyState?.fromSeconds,
-                            medianLatencyMs: analysed.report.latencyMs?.p50)
+                            medianLatencyMs: analysed.report.steadyState?.latencyMs?.p50 ?? analysed.report.latencyMs?.p50)
                     case .failure(let error)?:
                         analysed.report.quality = .notScored("not scored: \(error.description)")
                     case nil:

@@ -51,4 +51,18 @@ import Testing
         #expect(SteadyState.start(of: Self.ticks(0, SteadyState.holdSeconds - 0.1, target: { _ in 40 })) == nil)
         #expect(SteadyState.start(of: []) == nil)
     }
+
+    /// An adaptive buffer holds its starting guess until it has learnt the path: that plateau
+    /// is not a steady state, which is what the learning horizon is for.
+    @Test func theStartingGuessIsNotASteadyState() throws {
+        let playout = Self.ticks(0, 10, target: { t in t < 3.9 ? 85 : 5 })
+        #expect(SteadyState.start(of: playout) == 0)
+        let start = try #require(SteadyState.start(of: playout, learntAt: Instant(nanoseconds: 3_500_000_000)))
+        #expect(abs(start - 3.9) < 0.011)
+        // NetEq's defaults: the 80 ms guess weighs under 5 % after 175 arrivals (3.5 s of 20 ms packets).
+        #expect(SteadyState.learningArrivals(JitterBufferSettings()) == 175)
+        var fixed = JitterBufferSettings()
+        fixed.mode = .fixed(milliseconds: 60)
+        #expect(SteadyState.learningArrivals(fixed) == 0)
+    }
 }

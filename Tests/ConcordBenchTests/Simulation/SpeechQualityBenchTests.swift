@@ -11,7 +11,7 @@ import Testing
     static func lossyRun() throws -> BenchRun.Outcome {
         let s = try SimulationTests.scenario("""
             {"duration_seconds": 8, "seed": 11, "network": {"links": {"preset": "lan"}, "per_link": [
-                {"from": "bob", "to": "alice", "conditions": {"loss_percent": 10}}]},
+                {"from": "bob", "to": "alice", "both_directions": false, "conditions": {"loss_percent": 10}}]},
              "participants": [{"name": "alice", "wav": "a.wav"}, {"name": "bob", "wav": "b.wav"}]}
             """)
         return try BenchRun.execute(s, speechQuality: .all)
@@ -28,10 +28,14 @@ import Testing
         #expect(clean.quality?.visqolNotScored == nil)
         // Steady state: both settle on a LAN, and the clean one scores there too.
         #expect(clean.steadyState?.fromSeconds != nil && clean.quality?.visqolMosSteadyState != nil)
-        // The scorer's alignment found the stream's latency, within one 20 ms frame.
-        for stream in [clean, lossy] {
-            let lag = try #require(stream.quality?.visqolLagMs), latency = try #require(stream.latencyMs?.p50)
-            #expect(abs(lag - latency) <= 20, "\(stream.from): ViSQOL lag \(lag) ms, latency p50 \(latency) ms")
+        // The scorer's alignment found the stream's latency: a fifth or more of the played
+        // frames were heard within one 20 ms frame of the lag it found (a buffer that cut its
+        // delay mid-stream has two latencies; the lag is one of them).
+        for (index, stream) in outcome.report.streams.enumerated() {
+            let lag = try #require(stream.quality?.visqolLagMs)
+            let latencies = outcome.timelines[index].latency.map(\.value)
+            let near = latencies.filter { abs($0 - lag) <= 20 }.count
+            #expect(Double(near) >= 0.2 * Double(latencies.count), "\(stream.from): ViSQOL lag \(lag) ms, latency \(stream.latencyMs.map { "\($0)" } ?? "none")")
         }
         // The room: mean and worst over the two.
         #expect(outcome.report.room.visqolScoredStreams == 2)
