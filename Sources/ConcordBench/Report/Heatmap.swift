@@ -27,17 +27,22 @@ struct Heatmap {
     static let cellClass = "cell"
 
     func render() -> String {
-        var talkers: [String] = [], listeners: [String] = []
+        // One order for rows and columns (each name where it first appears), so that the
+        // blank own-stream cells run down the diagonal.
+        var people: [String] = []
         for c in cells {
-            if !talkers.contains(c.talker) { talkers.append(c.talker) }
-            if !listeners.contains(c.listener) { listeners.append(c.listener) }
+            for name in [c.talker, c.listener] where !people.contains(name) { people.append(name) }
         }
+        let talkers = people.filter { p in cells.contains { $0.talker == p } }
+        let listeners = people.filter { p in cells.contains { $0.listener == p } }
         let size = Double(max(6, min(44, 380 / max(1, listeners.count))))
         let labelChars = Double(talkers.map(\.count).max() ?? 1)
         let left = (labelChars * 6.8 + 10).rounded()
         let columnLabels = size >= 12
         let top = 26.0 + (columnLabels ? Double(listeners.map(\.count).max() ?? 1) * 5.2 + 10 : 8)
-        let width = left + size * Double(listeners.count) + 10
+        let note = "rows: talker · columns: listener · \(scaleNote)"
+        // Wide enough for the title (13 px bold) and the note under the grid, not only the cells.
+        let width = max(left + size * Double(listeners.count) + 10, Double(title.count) * 7.8, Double(note.count) * 6.1)
         let height = top + size * Double(talkers.count) + 24
         let showValues = size >= 34
         var out = "<svg class=\"heatmap\" viewBox=\"0 0 \(SVGChart.n(width)) \(SVGChart.n(height))\" width=\"\(SVGChart.n(width))\" height=\"\(SVGChart.n(height))\" role=\"img\" aria-label=\"\(escapeHTML(title))\" font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif\" font-size=\"11\">\n"
@@ -67,7 +72,7 @@ struct Heatmap {
             }
             out += "</a>\n"
         }
-        out += "<text x=\"0\" y=\"\(SVGChart.n(height - 6))\" fill=\"#57606a\">rows: talker · columns: listener · \(escapeHTML(scaleNote))</text>\n"
+        out += "<text x=\"0\" y=\"\(SVGChart.n(height - 6))\" fill=\"#57606a\">\(escapeHTML(note))</text>\n"
         out += "</svg>"
         return out
     }

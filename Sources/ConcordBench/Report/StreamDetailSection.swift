@@ -107,13 +107,17 @@ enum StreamDetailSection {
     /// The jitter buffer's counters under their W3C getStats names.
     static func getStats(_ g: GetStatsReport?) -> String {
         guard let g else { return "" }
+        /// W3C sums seconds over samples; the mean per emitted sample is what people read.
+        func perSample(_ seconds: Double) -> String {
+            g.jitterBufferEmittedCount > 0 ? " (\(ReportHTML.fmt(1000 * seconds / Double(g.jitterBufferEmittedCount), 1)) ms a sample)" : ""
+        }
         let rows: [(String, String)] = [
             ("concealedSamples", String(g.concealedSamples)), ("silentConcealedSamples", String(g.silentConcealedSamples)),
             ("concealmentEvents", String(g.concealmentEvents)),
             ("insertedSamplesForDeceleration", String(g.insertedSamplesForDeceleration)),
             ("removedSamplesForAcceleration", String(g.removedSamplesForAcceleration)),
-            ("jitterBufferDelay", ReportHTML.fmt(g.jitterBufferDelay, 3) + " s"),
-            ("jitterBufferTargetDelay", ReportHTML.fmt(g.jitterBufferTargetDelay, 3) + " s"),
+            ("jitterBufferDelay", ReportHTML.fmt(g.jitterBufferDelay, 3) + " s" + perSample(g.jitterBufferDelay)),
+            ("jitterBufferTargetDelay", ReportHTML.fmt(g.jitterBufferTargetDelay, 3) + " s" + perSample(g.jitterBufferTargetDelay)),
             ("jitterBufferEmittedCount", String(g.jitterBufferEmittedCount)),
             ("totalSamplesReceived", String(g.totalSamplesReceived)), ("fecPacketsReceived", String(g.fecPacketsReceived)),
             ("packetsDiscarded", String(g.packetsDiscarded)),
