@@ -14,6 +14,8 @@ struct Heatmap {
         var absentReason: String
         /// Anchor of the stream's section.
         var link: String
+        /// Said after the value in the tooltip.
+        var note = ""
     }
 
     var title: String
@@ -64,7 +66,7 @@ struct Heatmap {
             guard let r = talkers.firstIndex(of: cell.talker), let c = listeners.firstIndex(of: cell.listener) else { continue }
             let x = left + size * Double(c), y = top + size * Double(r)
             let shown = cell.value.map(format) ?? "–"
-            let tip = "\(cell.talker) → \(cell.listener): " + (cell.value == nil ? cell.absentReason : shown)
+            let tip = "\(cell.talker) → \(cell.listener): " + (cell.value == nil ? cell.absentReason : shown + cell.note)
             let fill = cell.value.map { Self.colour(badness($0)) } ?? "#d0d7de"
             out += "<a href=\"#\(escapeHTML(cell.link))\"><rect class=\"\(Self.cellClass)\" x=\"\(SVGChart.n(x + 0.5))\" y=\"\(SVGChart.n(y + 0.5))\" width=\"\(SVGChart.n(size - 1))\" height=\"\(SVGChart.n(size - 1))\" fill=\"\(fill)\"><title>\(escapeHTML(tip))</title></rect>"
             if showValues {

@@ -21,9 +21,15 @@ enum RoomOverviewSection {
             // Logarithmic: 0.1 % is already audible now and then, 10 % is broken speech.
             badness: { $0 <= 0.001 ? 0 : min(1, log10($0 / 0.001) / 2) }, format: { ReportHTML.pct($0) },
             scaleNote: "green ≤ 0.1 %, red ≥ 10 %")
+        // Steady state where the buffer settled (the whole run's p95 mostly measures its warm-up),
+        // the whole run's where it never did, so that such a stream is not hidden.
+        var latencyCells = cells({ $0.steadyState?.latencyMs?.p95 ?? $0.latencyMs?.p95 }, absent: { _ in "dead stream: nothing played" })
+        for (index, s) in r.streams.enumerated() where s.steadyState?.latencyMs == nil && s.latencyMs != nil {
+            latencyCells[index].note = " (whole run: the jitter buffer never settled)"
+        }
         let latency = Heatmap(
-            title: "p95 mouth-to-ear latency (ms)",
-            cells: cells({ $0.latencyMs?.p95 }, absent: { _ in "dead stream: nothing played" }),
+            title: "p95 latency, steady state (ms)",
+            cells: latencyCells,
             // ITU-T G.114: up to 150 ms one way is fine for most, beyond 400 ms unacceptable.
             badness: { min(1, max(0, ($0 - 100) / 300)) }, format: { ReportHTML.fmt($0, 0) },
             scaleNote: "green ≤ 100 ms, red ≥ 400 ms")
