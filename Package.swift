@@ -78,7 +78,9 @@ let package = Package(
         .target(name: "PacketCapture", dependencies: ["Concord"]),
 
         // The simulation driver: scenarios, SimNet ⇄ engine adapter, metrics, reports.
-        .target(name: "ConcordBench", dependencies: ["Concord", "AudioFiles", "SimNet", "FourierTransform", "PacketCapture"]),
+        .target(
+            name: "ConcordBench",
+            dependencies: ["Concord", "AudioFiles", "SimNet", "FourierTransform", "PacketCapture", "SpeechQuality"]),
         .executableTarget(
             name: "concord-bench",
             dependencies: [

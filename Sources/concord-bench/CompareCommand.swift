@@ -21,6 +21,7 @@ struct CompareCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Simulations at once (default: all cores), 1...256.")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
     @OptionGroup var output: OutputOptions
+    @OptionGroup var speechQuality: SpeechQualityOptions
 
     func validate() throws {
         try checkRange("--seeds", seeds, 1...1_000, unit: "seeds")
@@ -56,7 +57,7 @@ struct CompareCommand: ParsableCommand {
         let spill = runs.map { Simulation.spillBytes($0) }.max() ?? 0
         try OutputCheck.requireSpace(
             spill * min(jobs, runs.count), in: NSTemporaryDirectory(), purpose: "the runs' temporary tracks")
-        let reports = try ConcurrentRuns.execute(runs, jobs: jobs, quiet: output.quiet, label: "compare")
+        let reports = try ConcurrentRuns.execute(runs, speechQuality: speechQuality.scope, jobs: jobs, quiet: output.quiet, label: "compare")
         let rows = Comparison.rows(
             a: stride(from: 0, to: reports.count, by: 2).map { reports[$0] },
             b: stride(from: 1, to: reports.count, by: 2).map { reports[$0] })

@@ -6,7 +6,9 @@ import Synchronization
 /// `sweep` and `compare` use every core (a run's own parallelism would fight the others').
 enum ConcurrentRuns {
     /// The reports in the order of `scenarios`; the first failure, named by its scenario, ends it.
-    static func execute(_ scenarios: [ResolvedScenario], jobs: Int, quiet: Bool, label: String) throws -> [BenchReport] {
+    static func execute(
+        _ scenarios: [ResolvedScenario], speechQuality: SpeechQualityScope = .none, jobs: Int, quiet: Bool, label: String
+    ) throws -> [BenchReport] {
         let results = Mutex<[Int: BenchReport]>([:])
         let failures = Mutex<[String]>([])
         let done = Atomic<Int>(0)
@@ -21,7 +23,7 @@ enum ConcurrentRuns {
             queue.async(group: group) {
                 defer { slots.signal() }
                 do {
-                    let outcome = try BenchRun.execute(scenario, parallel: false)
+                    let outcome = try BenchRun.execute(scenario, parallel: false, speechQuality: speechQuality)
                     results.withLock { $0[index] = outcome.report }
                 } catch {
                     failures.withLock { $0.append("\(scenario.name): \(error)") }

@@ -86,7 +86,7 @@ struct OutputOptions: ParsableArguments {
     /// Runs `scenario` with a progress line, writes the outputs and prints the summary. The
     /// output folder, the temporary disk and the capture file (`pcap`) are checked first: a long
     /// run never ends in an unwritable folder or a full disk.
-    func runAndReport(_ scenario: ResolvedScenario, pcap: String? = nil) throws {
+    func runAndReport(_ scenario: ResolvedScenario, speechQuality: SpeechQualityScope, pcap: String? = nil) throws {
         let directory = directory(for: scenario.name)
         let spill = Simulation.spillBytes(scenario)
         // The outputs: 16-bit WAVs of every track and mix (half the spill), plus the reports.
@@ -96,7 +96,7 @@ struct OutputOptions: ParsableArguments {
         let progress = ProgressLine(total: scenario.durationSeconds, quiet: quiet)
         let outcome: BenchRun.Outcome
         do {
-            outcome = try BenchRun.execute(scenario, capture: capture, progress: progress.update)
+            outcome = try BenchRun.execute(scenario, speechQuality: speechQuality, capture: capture, progress: progress.update)
         } catch {
             progress.finish()
             try? capture?.close()
@@ -142,6 +142,19 @@ struct OutputOptions: ParsableArguments {
         return "bench-results/\(name)-\(stamp)"
     }
 }
+
+/// Which streams of a run ViSQOL scores.
+struct SpeechQualityOptions: ParsableArguments {
+    @Option(
+        name: .customLong("speech-quality"),
+        help: """
+            ViSQOL speech quality per stream: auto (every stream when the room has at most \(SpeechQualityScope.autoStreamLimit)), \
+            all, or none.
+            """)
+    var scope: SpeechQualityScope = .auto
+}
+
+extension SpeechQualityScope: ExpressibleByArgument {}
 
 /// A clear message and a non-zero exit for a scenario that cannot run.
 struct BenchFailure: Error, CustomStringConvertible {

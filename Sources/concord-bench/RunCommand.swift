@@ -15,11 +15,12 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var input: ScenarioOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var speechQuality: SpeechQualityOptions
     @Option(help: "Write every datagram sent and received to this libpcap file (virtual time; see the README).")
     var pcap: String?
 
     func run() throws {
-        try output.runAndReport(try input.resolve(seed: output.seed), pcap: pcap)
+        try output.runAndReport(try input.resolve(seed: output.seed), speechQuality: speechQuality.scope, pcap: pcap)
     }
 }
 

@@ -20,6 +20,7 @@ struct TraceCommand: ParsableCommand {
     @OptionGroup var codec: CodecOptions
     @OptionGroup var jitterBuffer: JitterBufferOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var speechQuality: SpeechQualityOptions
 
     func validate() throws {
         try checkDuration(duration)
@@ -52,7 +53,7 @@ struct TraceCommand: ParsableCommand {
         } catch {
             throw BenchFailure(description: "\(error)")
         }
-        try output.runAndReport(resolved)
+        try output.runAndReport(resolved, speechQuality: speechQuality.scope)
     }
 }
 

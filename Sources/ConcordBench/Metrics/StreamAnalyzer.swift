@@ -19,7 +19,11 @@ import Concord
 /// * `bitrate_kbps` = Σ bytes·8 / (last send − first send + one frame); the overhead variant
 ///   adds 28 bytes (IPv4 20 + UDP 8) per packet;
 /// * `r_factor`, `mos_emodel` — `EModel` with d = mean timestamp latency and Ppl, BurstR from
-///   `EffectiveLoss`.
+///   `EffectiveLoss`;
+/// * `steady_state` — from `SteadyState.start`: the latency of the frames played from then on
+///   and the concealed share of the talker's playout ticks (silence excluded) from then on;
+/// * `get_stats` — `GetStatsMapping`; `quality` is left unscored here (`SpeechQualityScorer`
+///   runs beside the analysis, `BenchRun` decides which streams it scores).
 ///
 /// **Dead streams.** A record exists only for a talker that spoke while the listener was present
 /// (`Simulation` leaves the others out: they are not streams). If not one of its frames was
@@ -36,8 +40,10 @@ public enum StreamAnalyzer {
         analyze(record, crossCorrelation: .init())
     }
 
+    /// `learningArrivals`: packets the listener's jitter buffer needs before its steady state can
+    /// begin (`SteadyState.learningArrivals`); 0 when it has nothing to learn.
     public static func analyze(
-        _ record: StreamRecord, crossCorrelation settings: CrossCorrelationLatency.Settings
+        _ record: StreamRecord, crossCorrelation settings: CrossCorrelationLatency.Settings, learningArrivals: Int = 0
     ) -> (report: StreamReport, timeline: StreamTimeline) {
         let frameMilliseconds = record.frameSamples > 0 ? Double(record.frameSamples) * 1000 / Double(AudioFormat.sampleRate) : 0
 
@@ -124,15 +130,41 @@ public enum StreamAnalyzer {
             bitrateWithOverheadKbps: overhead,
             rFactor: r.isFinite ? r : 0,
             mosEmodel: EModel.mos(rFactor: r),
-            clockDrift: ClockDriftEstimate.analyze(record))
+            clockDrift: ClockDriftEstimate.analyze(record),
+            steadyState: steadyState(record, latency: latency, learningArrivals: learningArrivals),
+            quality: .notScored("not scored"),
+            getStats: GetStatsMapping.counters(record))
         let timeline = StreamTimeline(
             from: record.from, to: record.to,
             latency: TimelineDownsampling.minMax(latency),
             xcorrLatency: TimelineDownsampling.minMax(xcorr),
             bufferDelay: TimelineDownsampling.minMax(bufferDelay),
             targetDelay: TimelineDownsampling.minMax(targetDelay),
-            events: TimelineDownsampling.stride(marks))
+            events: TimelineDownsampling.stride(marks),
+            steadyFromSeconds: report.steadyState?.fromSeconds,
+            seconds: StreamSecondsAnalyzer.measure(record),
+            waveform: WaveformPair(
+                source: record.source, track: record.track,
+                seconds: Double(max(record.source.count, record.track.count)) / Double(AudioFormat.sampleRate)))
         return (report, timeline)
+    }
+
+    /// The figures of `SteadyStateReport` from the moment the buffer settled.
+    static func steadyState(_ record: StreamRecord, latency: [StreamTimeline.Point], learningArrivals: Int) -> SteadyStateReport {
+        let learntAt: Instant?
+        if learningArrivals > 0 {
+            guard record.arrivals.count >= learningArrivals else { return SteadyStateReport() }
+            learntAt = record.arrivals[learningArrivals - 1].arrivalTime
+        } else {
+            learntAt = nil
+        }
+        guard let from = SteadyState.start(of: record.playout, learntAt: learntAt) else { return SteadyStateReport() }
+        let settled = latency.filter { $0.t >= from }.map(\.value)
+        let talking = record.playout.filter { $0.playoutTime.seconds >= from && $0.outcome != .silence }
+        let concealed = talking.filter { $0.outcome == .concealed || $0.outcome == .decelerated }.count
+        return SteadyStateReport(
+            fromSeconds: from, latencyMs: settled.isEmpty ? nil : Distribution(samples: settled),
+            concealmentRatio: talking.isEmpty ? nil : Double(concealed) / Double(talking.count))
     }
 
     /// Payload and on-the-wire bitrates, kb/s, over the talker's sending time.
@@ -156,7 +188,7 @@ public enum StreamAnalyzer {
             return finite.isEmpty ? nil : finite.reduce(0, +) / Double(finite.count)
         }
         let latencies = reports.compactMap(\.latencyMs)
-        return RoomReport(
+        var room = RoomReport(
             participants: max(0, participants),
             streams: reports.count,
             meanLatencyMs: reports.isEmpty ? 0 : mean(latencies.map(\.mean)),
@@ -164,5 +196,13 @@ public enum StreamAnalyzer {
             meanConcealmentRatio: mean(reports.map(\.concealmentRatio)) ?? 0,
             worstMos: reports.map(\.mosEmodel).filter(\.isFinite).min() ?? 0,
             meanMos: mean(reports.map(\.mosEmodel)) ?? 0)
+        let scores = reports.compactMap { $0.quality?.visqolMos }.filter(\.isFinite)
+        room.meanVisqolMos = mean(scores)
+        room.worstVisqolMos = scores.min()
+        room.visqolScoredStreams = scores.count
+        let steady = reports.compactMap { $0.steadyState?.latencyMs }
+        room.meanLatencySteadyStateMs = mean(steady.map(\.mean))
+        room.worstP95LatencySteadyStateMs = steady.map(\.p95).filter(\.isFinite).max()
+        return room
     }
 }

@@ -25,9 +25,12 @@ public struct BenchReport: Codable, Sendable, Equatable {
     public var membership: MembershipReport?
     /// The security layer's costs and rejections; nil (absent from the JSON) when unsealed.
     public var security: SecurityReport?
+    /// Joins, leaves, crashes, partitions, heals and link changes, in time order.
+    public var scenarioEvents: [ScenarioEventReport]?
 
     enum CodingKeys: String, CodingKey {
         case scenario, seed, network, streams, room, membership, security
+        case scenarioEvents = "scenario_events"
         case simulatedSeconds = "simulated_seconds"
         case wallSeconds = "wall_seconds"
         case cpuSeconds = "cpu_seconds"
@@ -41,7 +44,7 @@ public struct BenchReport: Codable, Sendable, Equatable {
     public init(
         scenario: String, seed: UInt64, simulatedSeconds: Double, wallSeconds: Double, simulationWallSeconds: Double? = nil,
         cpuSeconds: Double, cpuCodecSeconds: Double, network: String, streams: [StreamReport], room: RoomReport,
-        membership: MembershipReport? = nil, security: SecurityReport? = nil
+        membership: MembershipReport? = nil, security: SecurityReport? = nil, scenarioEvents: [ScenarioEventReport]? = nil
     ) {
         self.scenario = scenario
         self.seed = seed
@@ -58,6 +61,7 @@ public struct BenchReport: Codable, Sendable, Equatable {
         self.room = room
         self.membership = membership
         self.security = security
+        self.scenarioEvents = scenarioEvents
     }
 }
 
@@ -143,6 +147,12 @@ public struct StreamReport: Codable, Sendable, Equatable {
     public var mosEmodel: Double
     /// The sound card drift the listener's buffer absorbed (`ClockDriftEstimate`).
     public var clockDrift: ClockDriftReport
+    /// The same latency and concealment once the jitter buffer had settled.
+    public var steadyState: SteadyStateReport?
+    /// ViSQOL speech quality measured on the audio.
+    public var quality: SpeechQualityReport?
+    /// The jitter buffer's counters under the W3C getStats names.
+    public var getStats: GetStatsReport?
 
     enum CodingKeys: String, CodingKey {
         case from, to
@@ -166,6 +176,9 @@ public struct StreamReport: Codable, Sendable, Equatable {
         case rFactor = "r_factor"
         case mosEmodel = "mos_emodel"
         case clockDrift = "clock_drift"
+        case steadyState = "steady_state"
+        case quality
+        case getStats = "get_stats"
     }
 
     /// True when the talker spoke while the listener was present and not one of its frames was
@@ -198,6 +211,9 @@ public struct StreamReport: Codable, Sendable, Equatable {
         try c.encode(rFactor, forKey: .rFactor)
         try c.encode(mosEmodel, forKey: .mosEmodel)
         try c.encode(clockDrift, forKey: .clockDrift)
+        try c.encode(steadyState, forKey: .steadyState)
+        try c.encode(quality, forKey: .quality)
+        try c.encode(getStats, forKey: .getStats)
     }
 }
 
@@ -214,6 +230,14 @@ public struct RoomReport: Codable, Sendable, Equatable {
     /// Lowest stream MOS.
     public var worstMos: Double
     public var meanMos: Double
+    /// ViSQOL MOS-LQO over the scored streams (mean and lowest); nil when none was scored.
+    public var meanVisqolMos: Double?
+    public var worstVisqolMos: Double?
+    /// Streams with a ViSQOL score (the others say why in `quality.visqol_not_scored`).
+    public var visqolScoredStreams: Int?
+    /// The latency figures above over each live stream's steady state; nil when no stream settled.
+    public var meanLatencySteadyStateMs: Double?
+    public var worstP95LatencySteadyStateMs: Double?
 
     enum CodingKeys: String, CodingKey {
         case participants, streams
@@ -222,6 +246,11 @@ public struct RoomReport: Codable, Sendable, Equatable {
         case meanConcealmentRatio = "mean_concealment_ratio"
         case worstMos = "worst_mos"
         case meanMos = "mean_mos"
+        case meanVisqolMos = "mean_visqol_mos"
+        case worstVisqolMos = "worst_visqol_mos"
+        case visqolScoredStreams = "visqol_scored_streams"
+        case meanLatencySteadyStateMs = "mean_latency_steady_state_ms"
+        case worstP95LatencySteadyStateMs = "worst_p95_latency_steady_state_ms"
     }
 
     /// As synthesised, with an absent latency written as an explicit `null`.
@@ -234,6 +263,11 @@ public struct RoomReport: Codable, Sendable, Equatable {
         try c.encode(meanConcealmentRatio, forKey: .meanConcealmentRatio)
         try c.encode(worstMos, forKey: .worstMos)
         try c.encode(meanMos, forKey: .meanMos)
+        try c.encode(meanVisqolMos, forKey: .meanVisqolMos)
+        try c.encode(worstVisqolMos, forKey: .worstVisqolMos)
+        try c.encode(visqolScoredStreams, forKey: .visqolScoredStreams)
+        try c.encode(meanLatencySteadyStateMs, forKey: .meanLatencySteadyStateMs)
+        try c.encode(worstP95LatencySteadyStateMs, forKey: .worstP95LatencySteadyStateMs)
     }
 
     public init(participants: Int, streams: Int, meanLatencyMs: Double?, worstP95LatencyMs: Double?, meanConcealmentRatio: Double, worstMos: Double, meanMos: Double) {
@@ -271,8 +305,21 @@ public struct StreamTimeline: Sendable, Equatable {
     /// Ticks with a loss-related outcome: concealed, recoveredFEC, recoveredRedundancy,
     /// accelerated, decelerated (value unused); and late/lost packets by send time.
     public var events: [(t: Double, kind: String)]
+    /// When the jitter buffer settled (`SteadyState`), s; nil when it never did.
+    public var steadyFromSeconds: Double?
+    /// Per-second lanes: concealment and what the network did to the stream.
+    public var seconds: StreamSeconds
+    /// What the talker said and what the listener heard, as waveform envelopes.
+    public var waveform: WaveformPair
 
-    public init(from: String, to: String, latency: [Point] = [], xcorrLatency: [Point] = [], bufferDelay: [Point] = [], targetDelay: [Point] = [], events: [(t: Double, kind: String)] = []) {
+    public init(
+        from: String, to: String, latency: [Point] = [], xcorrLatency: [Point] = [], bufferDelay: [Point] = [],
+        targetDelay: [Point] = [], events: [(t: Double, kind: String)] = [], steadyFromSeconds: Double? = nil,
+        seconds: StreamSeconds = StreamSeconds(), waveform: WaveformPair = WaveformPair()
+    ) {
+        self.steadyFromSeconds = steadyFromSeconds
+        self.seconds = seconds
+        self.waveform = waveform
         self.from = from
         self.to = to
         self.latency = latency
@@ -286,5 +333,6 @@ public struct StreamTimeline: Sendable, Equatable {
         a.from == b.from && a.to == b.to && a.latency == b.latency && a.xcorrLatency == b.xcorrLatency
             && a.bufferDelay == b.bufferDelay && a.targetDelay == b.targetDelay
             && a.events.map(\.t) == b.events.map(\.t) && a.events.map(\.kind) == b.events.map(\.kind)
+            && a.steadyFromSeconds == b.steadyFromSeconds && a.seconds == b.seconds && a.waveform == b.waveform
     }
 }

@@ -69,6 +69,10 @@ public enum Comparison {
         ("mean_latency_ms", { $0.room.meanLatencyMs }),
         ("worst_p95_latency_ms", { $0.room.worstP95LatencyMs }),
         ("mean_concealment_ratio", { $0.room.meanConcealmentRatio }),
+        ("mean_latency_steady_state_ms", { $0.room.meanLatencySteadyStateMs }),
+        ("worst_p95_latency_steady_state_ms", { $0.room.worstP95LatencySteadyStateMs }),
+        ("mean_visqol_mos", { $0.room.meanVisqolMos }),
+        ("worst_visqol_mos", { $0.room.worstVisqolMos }),
         ("mean_mos_emodel", { $0.room.meanMos }),
         ("worst_mos_emodel", { $0.room.worstMos }),
         ("mean_packet_loss", { mean($0.streams.map(\.packetLoss)) }),
@@ -80,7 +84,10 @@ public enum Comparison {
     static let streamMetrics: [(String, @Sendable (StreamReport) -> Double?)] = [
         ("latency_ms_mean", { $0.latencyMs?.mean }),
         ("latency_ms_p95", { $0.latencyMs?.p95 }),
+        ("latency_steady_state_ms_p95", { $0.steadyState?.latencyMs?.p95 }),
         ("concealment_ratio", { $0.concealmentRatio }),
+        ("visqol_mos", { $0.quality?.visqolMos }),
+        ("visqol_mos_steady_state", { $0.quality?.visqolMosSteadyState }),
         ("mos_emodel", { $0.mosEmodel }),
         ("jitter_buffer_delay_ms_mean", { $0.jitterBufferDelayMs.mean }),
     ]

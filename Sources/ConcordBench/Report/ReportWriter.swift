@@ -13,7 +13,8 @@ public struct ReportWriteError: Error, CustomStringConvertible, Equatable {
 
 /// Writes a run's report files and formats its stdout summary.
 public enum ReportWriter {
-    /// Writes `report.json`, `report.csv` and `report.html` into `directory`, creating it.
+    /// Writes `report.json`, `report.csv`, `report.html` and the per-second series
+    /// (`timeseries.csv`, `timeseries.json`) into `directory`, creating it.
     ///
     /// Non-finite metrics (a degenerate stream, a division by zero in a metric) are written as 0
     /// in all three files rather than failing the run, and listed in the HTML's warning box; the
@@ -34,6 +35,8 @@ public enum ReportWriter {
         try writeFile("report.html", in: directory) {
             Data(ReportHTML.render(report: sanitized, timelines: timelines, notes: notes).utf8)
         }
+        try writeFile("timeseries.csv", in: directory) { Data(TimeSeriesFiles.csv(timelines).utf8) }
+        try writeFile("timeseries.json", in: directory) { try TimeSeriesFiles.json(timelines, events: report.scenarioEvents ?? []) }
         return replaced
     }
 

@@ -46,7 +46,10 @@ public struct SVGChart: Sendable {
         /// For `.line`/`.step`: a step longer than `gapFactor` × the median step breaks the line, so
         /// silences (no frames played) are not drawn as if they were data.
         public var gapFactor: Double
-        public init(name: String, points: [Point], colour: String? = nil, mark: Mark = .line, dashed: Bool = false, gapFactor: Double = 8) {
+        /// Whether the legend lists it (its name is its tooltip either way).
+        public var inLegend: Bool
+        public init(name: String, points: [Point], colour: String? = nil, mark: Mark = .line, dashed: Bool = false, gapFactor: Double = 8, inLegend: Bool = true) {
+            self.inLegend = inLegend
             self.name = name
             self.points = points
             self.colour = colour
@@ -78,6 +81,33 @@ public struct SVGChart: Sendable {
         }
     }
 
+    /// A vertical line at `x` across the plot (a scenario event), labelled when there is room;
+    /// the full text is its tooltip.
+    public struct Marker: Sendable, Equatable {
+        public var x: Double
+        public var label: String
+        public var detail: String
+        public var colour: String
+        public init(x: Double, label: String, detail: String = "", colour: String = "#57606a") {
+            self.x = x
+            self.label = label
+            self.detail = detail
+            self.colour = colour
+        }
+    }
+
+    /// A shaded span of x (e.g. the jitter buffer's warm-up), behind the data.
+    public struct Band: Sendable, Equatable {
+        public var from: Double
+        public var to: Double
+        public var label: String
+        public init(from: Double, to: Double, label: String) {
+            self.from = from
+            self.to = to
+            self.label = label
+        }
+    }
+
     /// Tableau 10: distinguishable, prints well, reasonably colour-blind-safe.
     public static let palette = ["#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#9c755f", "#ff9da7", "#bab0ac"]
 
@@ -98,8 +128,12 @@ public struct SVGChart: Sendable {
     /// Pixels kept free at each end of the x axis, so points at the ends of a numeric domain
     /// (a sweep's first and last value) are not cut in half by the frame.
     public var xInset: Double
+    public var markers: [Marker]
+    public var bands: [Band]
 
-    public init(title: String, x: Axis, y: Axis, series: [Series], width: Double = 1100, plotHeight: Double = 220, showLegend: Bool? = nil, emptyMessage: String = "no data", leftMargin: Double? = nil, xInset: Double = 0) {
+    public init(title: String, x: Axis, y: Axis, series: [Series], width: Double = 1100, plotHeight: Double = 220, showLegend: Bool? = nil, emptyMessage: String = "no data", leftMargin: Double? = nil, xInset: Double = 0, markers: [Marker] = [], bands: [Band] = []) {
+        self.markers = markers
+        self.bands = bands
         self.leftMargin = leftMargin
         self.xInset = xInset
         self.title = title
@@ -146,13 +180,13 @@ public struct SVGChart: Sendable {
         let plotLeft = left, plotRight = width - right, plotTop = top, plotBottom = top + plotHeight
         let axisTitleY = plotBottom + xLabelDepth + 20
 
-        let legendItems = clean.filter { !$0.name.isEmpty }.enumerated().map { ($0.offset, $0.element) }
+        let legendItems = clean.enumerated().filter { !$0.element.name.isEmpty && $0.element.inLegend }.map { ($0.offset, $0.element) }
         let drawLegend = (showLegend ?? (clean.count > 1)) && !legendItems.isEmpty
         var legendLayout: [(x: Double, y: Double, index: Int)] = []
         var legendBottom = axisTitleY
         if drawLegend {
             var cx = plotLeft, cy = axisTitleY + 22
-            for (offset, item) in legendItems {
+            for (offset, (_, item)) in legendItems.enumerated() {
                 let itemWidth = 26 + Double(item.name.count) * Self.charWidth + 18
                 if cx + itemWidth > plotRight, cx > plotLeft {
                     cx = plotLeft
@@ -204,6 +238,15 @@ public struct SVGChart: Sendable {
         let yTitleX = Swift.max(14, plotLeft - yLabelWidth - 20)
         out += "<text transform=\"translate(\(Self.n(yTitleX)),\(Self.n(midY))) rotate(-90)\" text-anchor=\"middle\" fill=\"#1f2328\">\(escapeHTML(y.label))</text>\n"
 
+        for band in bands where band.to > band.from {
+            let x0 = Swift.max(plotLeft, Swift.min(plotRight, px(band.from))), x1 = Swift.max(plotLeft, Swift.min(plotRight, px(band.to)))
+            guard x1 > x0 else { continue }
+            out += "<rect class=\"band\" x=\"\(Self.n(x0))\" y=\"\(Self.n(plotTop))\" width=\"\(Self.n(x1 - x0))\" height=\"\(Self.n(plotHeight))\" fill=\"#eaeef2\" fill-opacity=\"0.8\"><title>\(escapeHTML(band.label))</title></rect>\n"
+            if x1 - x0 > Double(band.label.count) * Self.charWidth * 0.85 + 8 {
+                out += "<text x=\"\(Self.n(x0 + 4))\" y=\"\(Self.n(plotBottom - 4))\" font-size=\"10\" fill=\"#57606a\">\(escapeHTML(band.label))</text>\n"
+            }
+        }
+
         // Data, clipped to the plot area.
         // Same id ⇒ same geometry, so two charts sharing an id in one page still clip correctly.
         let clipID = "clip" + String(Self.hash("\(plotLeft) \(plotTop) \(plotRight) \(plotHeight)"), radix: 36)
@@ -232,7 +275,7 @@ public struct SVGChart: Sendable {
                         out += "<circle cx=\"\(Self.n(px(thinned[0].x)))\" cy=\"\(Self.n(py(thinned[0].y)))\" r=\"2\" fill=\"\(colour)\"/>\n"
                     }
                 }
-                out += "<path d=\"\(d)\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"1.5\" stroke-linejoin=\"round\"\(dash)><title>\(escapeHTML(s.name))</title></path>\n"
+                out += "<path class=\"series\" d=\"\(d)\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"1.5\" stroke-linejoin=\"round\"\(dash)><title>\(escapeHTML(s.name))</title></path>\n"
             case .points:
                 out += "<g fill=\"\(colour)\" stroke=\"\(colour)\"><title>\(escapeHTML(s.name))</title>\n"
                 var seen = Set<Int64>()
@@ -261,6 +304,21 @@ public struct SVGChart: Sendable {
         out += "</g>\n"
         if isEmpty {
             out += "<text x=\"\(Self.n((plotLeft + plotRight) / 2))\" y=\"\(Self.n(midY + 5))\" text-anchor=\"middle\" fill=\"#8c959f\" font-size=\"14\">\(escapeHTML(emptyMessage))</text>\n"
+        }
+        var lastLabelEnd = -Double.infinity
+        for marker in markers.sorted(by: { $0.x < $1.x }) where marker.x.isFinite {
+            let mx = px(marker.x)
+            guard mx >= plotLeft - 0.5, mx <= plotRight + 0.5 else { continue }
+            let colour = escapeHTML(marker.colour)
+            let tip = escapeHTML(marker.detail.isEmpty ? marker.label : "\(marker.label): \(marker.detail)")
+            out += "<g class=\"marker\"><title>\(tip) at \(escapeHTML(Self.n(marker.x))) s</title>"
+            out += "<line x1=\"\(Self.n(mx))\" x2=\"\(Self.n(mx))\" y1=\"\(Self.n(plotTop))\" y2=\"\(Self.n(plotBottom))\" stroke=\"\(colour)\" stroke-width=\"1.2\" stroke-dasharray=\"4 3\"/>"
+            let labelWidth = Double(marker.label.count) * Self.charWidth * 0.85
+            if mx + 3 > lastLabelEnd, mx + 3 + labelWidth <= plotRight {
+                out += "<text x=\"\(Self.n(mx + 3))\" y=\"\(Self.n(plotTop + 11))\" font-size=\"10\" fill=\"\(colour)\">\(escapeHTML(marker.label))</text>"
+                lastLabelEnd = mx + 3 + labelWidth + 4
+            }
+            out += "</g>\n"
         }
 
         if drawLegend {

@@ -3,6 +3,7 @@ import Concord
 import Foundation
 import Logging
 import PacketCapture
+import SpeechQuality
 
 /// One benchmark run end to end: simulate, analyse every stream, write the outputs.
 public enum BenchRun {
@@ -14,21 +15,44 @@ public enum BenchRun {
 
     /// Simulates `scenario` and computes its report (no files written but `capture`'s, see
     /// `Simulation.init`). `parallel`: use every core within this run (see `Simulation.run`); a
-    /// sweep turns it off and runs several at once.
+    /// sweep turns it off and runs several at once. `speechQuality`: which streams ViSQOL scores
+    /// (the others' `quality` says why not); none unless asked, as scoring costs more CPU than
+    /// the rest of the analysis (the CLI asks for `auto`).
     public static func execute(
-        _ scenario: ResolvedScenario, parallel: Bool = true, logger: Logger = Logger(label: "concord.bench"),
-        capture: PacketCaptureFile? = nil, progress: ((Double) -> Void)? = nil
+        _ scenario: ResolvedScenario, parallel: Bool = true, speechQuality: SpeechQualityScope = .none,
+        logger: Logger = Logger(label: "concord.bench"), capture: PacketCaptureFile? = nil,
+        progress: ((Double) -> Void)? = nil
     ) throws -> Outcome {
         let wallStart = Date()
         let result = try Simulation(scenario: scenario, logger: logger, capture: capture).run(parallel: parallel, progress: progress)
         let simulationWall = Date().timeIntervalSince(wallStart)
-        // One stream's track in memory per worker at a time: read back, analysed, dropped.
+        let decision = speechQuality.decision(streams: result.records.count)
+        let scorer: Swift.Result<SpeechQualityScorer, ViSQOLError>? =
+            decision.score ? Swift.Result { () throws(ViSQOLError) in try SpeechQualityScorer() } : nil
+        // One stream's track in memory per worker at a time: read back, analysed, scored, dropped.
         let slots = UncheckedSendable(
             UnsafeMutableBufferPointer<Swift.Result<(report: StreamReport, timeline: StreamTimeline), Error>>.allocate(
                 capacity: result.records.count))
         defer { slots.value.deallocate() }
         parallelFor(result.records.count, workers: parallel ? ProcessInfo.processInfo.activeProcessorCount : 1) { i in
-            slots.value.initializeElement(at: i, to: Swift.Result { StreamAnalyzer.analyze(try result.record(i)) })
+            slots.value.initializeElement(
+                at: i,
+                to: Swift.Result {
+                    let record = try result.record(i)
+                    var analysed = StreamAnalyzer.analyze(
+                        record, crossCorrelation: .init(), learningArrivals: SteadyState.learningArrivals(scenario.jitterBuffer))
+                    switch scorer {
+                    case .success(let scorer)?:
+                        analysed.report.quality = scorer.score(
+                            record, spokenSeconds: scenario.durationSeconds, steadyFromSeconds: analysed.report.steadyState?.fromSeconds,
+                            medianLatencyMs: analysed.report.steadyState?.latencyMs?.p50 ?? analysed.report.latencyMs?.p50)
+                    case .failure(let error)?:
+                        analysed.report.quality = .notScored("not scored: \(error.description)")
+                    case nil:
+                        analysed.report.quality = .notScored(decision.reason ?? "not scored")
+                    }
+                    return analysed
+                })
         }
         let outcomes = (0..<result.records.count).map { slots.value.moveElement(from: $0) }
         let analysed = try outcomes.map { try $0.get() }
@@ -38,12 +62,12 @@ public enum BenchRun {
             wallSeconds: Date().timeIntervalSince(wallStart), simulationWallSeconds: simulationWall, cpuSeconds: result.cpuSeconds,
             cpuCodecSeconds: result.cpuCodecSeconds, network: scenario.networkSummary, streams: streams,
             room: StreamAnalyzer.room(streams, participants: scenario.participants.count), membership: result.membership,
-            security: result.security)
+            security: result.security, scenarioEvents: ScenarioEventReport.list(for: scenario))
         return Outcome(report: report, timelines: analysed.map(\.timeline), simulation: result)
     }
 
-    /// Writes report.json/csv/html and the listeners' WAVs (the mix, and one track per remote
-    /// talker) into `directory`.
+    /// Writes report.json/csv/html, the time series, the listeners' WAVs (the mix, and one track
+    /// per remote talker) and each talker's source (what its microphone captured) into `directory`.
     public static func write(_ outcome: Outcome, to directory: String) throws {
         _ = try ReportWriter.write(report: outcome.report, timelines: outcome.timelines, to: directory)
         let dir = URL(fileURLWithPath: directory)
@@ -53,10 +77,19 @@ public enum BenchRun {
         }
         for (i, record) in simulation.records.enumerated() {
             try WAVWriter.write(
-                path: dir.appendingPathComponent("\(fileSafe(record.to)).from-\(fileSafe(record.from)).wav").path,
+                path: dir.appendingPathComponent(trackFile(listener: record.to, talker: record.from)).path,
                 samples: try simulation.track(i))
         }
+        var written: Set<String> = []
+        for record in simulation.records where written.insert(record.from).inserted {
+            try WAVWriter.write(path: dir.appendingPathComponent(sourceFile(record.from)).path, samples: record.source)
+        }
     }
+
+    /// The listener's track of a talker, as `write` names it.
+    public static func trackFile(listener: String, talker: String) -> String { "\(fileSafe(listener)).from-\(fileSafe(talker)).wav" }
+    /// A talker's source, as `write` names it.
+    public static func sourceFile(_ talker: String) -> String { "\(fileSafe(talker)).source.wav" }
 
     static func fileSafe(_ name: String) -> String {
         String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })

@@ -21,7 +21,16 @@ enum ReportFixtures {
             targetDelayMs: distribution(jitterBuffer - 5, spread: 5), fecRecoveredFrames: 12, redundancyRecoveredFrames: 0,
             bitrateKbps: bitrate, bitrateWithOverheadKbps: bitrate + 11.2, rFactor: 85.5, mosEmodel: mos,
             clockDrift: ClockDriftReport(
-                configuredPPM: 0, measuredPPM: 0.4, expectedCorrectionMs: 0, acceleratedMs: 20, deceleratedMs: 0))
+                configuredPPM: 0, measuredPPM: 0.4, expectedCorrectionMs: 0, acceleratedMs: 20, deceleratedMs: 0),
+            steadyState: SteadyStateReport(fromSeconds: 3.5, latencyMs: distribution(latency - 5), concealmentRatio: concealment * 0.9),
+            quality: SpeechQualityReport(
+                visqolMos: mos - 0.3, visqolMosSteadyState: mos - 0.25, visqolLagMs: latency, visqolNotScored: nil,
+                visqolSteadyStateNotScored: nil),
+            getStats: GetStatsReport(
+                concealedSamples: Int(concealment * 2_880_000), silentConcealedSamples: 0, concealmentEvents: 31,
+                insertedSamplesForDeceleration: 960, removedSamplesForAcceleration: 1920, jitterBufferDelay: jitterBuffer * 2880,
+                jitterBufferTargetDelay: (jitterBuffer - 5) * 2880, jitterBufferEmittedCount: 2_880_000,
+                totalSamplesReceived: 2_880_000, fecPacketsReceived: 12, packetsDiscarded: Int(3000 * late)))
     }
 
     static func report(streams: [StreamReport], scenario: String = "four-person room on wifi") -> BenchReport {
@@ -103,6 +112,22 @@ enum ReportFixtures {
             }
             time += 0.02
         }
+        var perSecond = StreamSeconds()
+        for k in 0..<Int(seconds.rounded(.up)) {
+            let inSecond = { (time: Double) in time >= Double(k) && time < Double(k + 1) }
+            let played = t.latency.filter { inSecond($0.t) }
+            let concealed = t.events.filter { $0.kind == "concealed" && inSecond($0.t) }.count
+            let lost = t.events.filter { $0.kind == "lost" && inSecond($0.t) }.count
+            perSecond.concealment.append(played.count + concealed > 0 ? Double(concealed) / Double(played.count + concealed) : nil)
+            perSecond.latencyMs.append(played.isEmpty ? nil : played.map(\.value).reduce(0, +) / Double(played.count))
+            perSecond.targetDelayMs.append(t.targetDelay.first { inSecond($0.t) }?.value)
+            perSecond.oneWayDelayMs.append(played.isEmpty ? nil : network + (played.map(\.value).max() ?? 0) / 20)
+            perSecond.loss.append(Double(lost) / 50)
+            perSecond.queueMs.append(played.isEmpty ? nil : (played.map(\.value).max() ?? 0) / 20)
+            perSecond.packetsSent.append(50)
+        }
+        t.seconds = perSecond
+        t.steadyFromSeconds = 3.5
         var window = 1.0
         while window < seconds {
             let inWindow = t.latency.filter { $0.t >= window - 1 && $0.t < window }

@@ -15,7 +15,11 @@ struct ReportHTMLTests {
         #expect(!html.contains("http://"))
         #expect(!html.contains("https://"))
         #expect(!html.contains("<link"))
-        #expect(!html.contains("src="))
+        // The one kind of reference: audio players of the WAVs beside the report, by bare file name.
+        let sources = html.components(separatedBy: "src=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+        #expect(!sources.isEmpty)
+        #expect(sources.allSatisfy { $0.hasSuffix(".wav") && !$0.contains("/") && !$0.contains(":") }, "\(sources)")
+        #expect(occurrences(of: "src=", in: html) == occurrences(of: "<audio ", in: html))
         #expect(!html.contains("@import"))
         #expect(html.hasPrefix("<!DOCTYPE html>"))
         #expect(html.contains("<style>"))
@@ -24,8 +28,9 @@ struct ReportHTMLTests {
     @Test func drawsOneSVGPerPlot() {
         let report = ReportFixtures.sampleReport()
         let html = ReportHTML.render(report: report, timelines: ReportFixtures.sampleTimelines(for: report))
-        // The CDF, then latency, jitter buffer and events for each of the six streams.
-        #expect(occurrences(of: "<svg", in: html) == 1 + 3 * 6)
+        // Three heatmaps, the CDF, then for each of the six streams latency, jitter buffer,
+        // events, four per-second lanes and two waveforms.
+        #expect(occurrences(of: "<svg", in: html) == 3 + 1 + 9 * 6)
         #expect(occurrences(of: "</svg>", in: html) == ReportHTML.chartCount(streams: 6))
         #expect(html.contains("Latency CDF"))
         for stream in report.streams {
