@@ -7,7 +7,7 @@ struct ConcordBenchCommand: ParsableCommand {
         commandName: "concord-bench",
         abstract: "Feeds WAV files as virtual participants through Concord over a simulated network and measures latency, jitter, loss and quality.",
         discussion: "Runs in virtual time, as fast as the CPU allows; the same seed gives the same report (except wall-clock fields).",
-        subcommands: [RunCommand.self, TraceCommand.self, SweepCommand.self, RecordTraceCommand.self, PresetsCommand.self, QualityCommand.self],
+        subcommands: [RunCommand.self, TraceCommand.self, SweepCommand.self, CompareCommand.self, RecordTraceCommand.self, PresetsCommand.self, QualityCommand.self],
         defaultSubcommand: RunCommand.self)
 }
 

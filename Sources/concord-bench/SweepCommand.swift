@@ -1,7 +1,6 @@
 import ArgumentParser
 import ConcordBench
 import Foundation
-import Synchronization
 
 struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -54,39 +53,7 @@ struct SweepCommand: ParsableCommand {
         let spill = runs.map { Simulation.spillBytes($0.scenario) }.max() ?? 0
         try OutputCheck.requireSpace(
             spill * min(jobs, runs.count), in: NSTemporaryDirectory(), purpose: "the runs' temporary tracks")
-        let terminal = isatty(STDERR_FILENO) == 1
-        let results = Mutex<[Int: BenchReport]>([:])
-        let failures = Mutex<[String]>([])
-        let done = Atomic<Int>(0)
-        let started = Date()
-        let quiet = output.quiet
-        let total = runs.count
-        let queue = DispatchQueue(label: "sweep", attributes: .concurrent)
-        let group = DispatchGroup()
-        let slots = DispatchSemaphore(value: jobs)
-        for (index, run) in runs.enumerated() {
-            slots.wait()
-            queue.async(group: group) {
-                defer { slots.signal() }
-                do {
-                    let outcome = try BenchRun.execute(run.scenario, parallel: false)
-                    results.withLock { $0[index] = outcome.report }
-                } catch {
-                    failures.withLock { $0.append("\(run.scenario.name): \(error)") }
-                }
-                let n = done.add(1, ordering: .relaxed).newValue
-                if !quiet {
-                    // `\r` only on a terminal; a pipe or CI log gets one plain line per run.
-                    let line = String(format: "sweep: %d/%d runs (%.0f s)", n, total, Date().timeIntervalSince(started))
-                    ProgressLine.write(terminal ? "\r" + line : line + "\n")
-                }
-            }
-        }
-        group.wait()
-        if !quiet && terminal { ProgressLine.write("\n") }
-        if let first = failures.withLock({ $0.first }) { throw BenchFailure(description: first) }
-
-        let reports = results.withLock { $0 }
+        let reports = try ParallelRuns.execute(runs.map(\.scenario), jobs: jobs, quiet: output.quiet, label: "sweep")
         var rows: [SweepRow] = []
         for value in valueList {
             let matching = runs.indices.filter { runs[$0].value == value }.compactMap { reports[$0] }

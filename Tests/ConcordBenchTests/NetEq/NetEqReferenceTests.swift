@@ -119,3 +119,36 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 }
+
+/// `concord-bench compare`: two scenarios over the same seeds.
+@Suite struct CompareCommandTests {
+    static func file(_ json: String) throws -> String { try BenchFixtures.scenarioFile(json) }
+
+    @Test func differentParticipantsAreNamed() throws {
+        let a = try Self.file(#"{"participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav"}]}"#)
+        let b = try Self.file(#"{"participants": [{"name": "a", "wav": "\#(BenchFixtures.path("c.wav"))"}, {"name": "z", "wav": "b.wav"}]}"#)
+        let result = try BuiltProduct.concordBench.run(["compare", a, b, "--seeds", "2", "--quiet"], in: BenchFixtures.root)
+        #expect(result.reason == .exit && result.status == 1, "\(result.status): \(result.stderr)")
+        #expect(result.stderr.contains("only in A: b"))
+        #expect(result.stderr.contains("only in B: z"))
+        #expect(result.stderr.contains("a speaks from"))
+    }
+
+    /// NetEq against Concord's buffer on a lossy link: every metric, both sides, the paired
+    /// difference; the loss itself is the seeds' and so the same on both sides.
+    @Test func concordAgainstNetEqOverTheSameSeeds() throws {
+        let links = #""network": {"links": {"preset": "lan", "loss_percent": 5}}, "participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav"}]"#
+        let a = try Self.file(#"{"duration_seconds": 5, \#(links)}"#)
+        let b = try Self.file(#"{"duration_seconds": 5, "jitter_buffer": {"mode": "neteq"}, \#(links)}"#)
+        let result = try BuiltProduct.concordBench.run(["compare", a, b, "--seeds", "3", "--json", "--quiet"], in: BenchFixtures.root)
+        #expect(result.status == 0, "\(result.stderr)")
+        let rows = try JSONDecoder().decode([PairedComparison].self, from: Data(result.stdout.utf8))
+        let metrics = Dictionary(uniqueKeysWithValues: rows.map { ($0.metric, $0) })
+        #expect(Set(metrics.keys) == Set(PairedComparison.metrics.map(\.name)))
+        let loss = try #require(metrics["packet_loss"])
+        #expect(loss.seeds == 3 && loss.a > 0.02 && loss.difference == 0 && loss.low == 0 && loss.high == 0)
+        let concealment = try #require(metrics["concealment_ratio"])
+        #expect(concealment.a > 0.02 && concealment.b > 0.02)
+        #expect(try #require(concealment.low) <= concealment.difference && concealment.difference <= #require(concealment.high))
+    }
+}
