@@ -27,7 +27,7 @@ import Concord
 /// NetEq took from packets during the tick.
 public final class NetEqPlayout: StreamPlayout {
     public let frameSamples: Int
-    private let neteq: NetEqReceiver
+    let neteq: NetEqReceiver
     private var samples: [Int16]
     private var started = false
     /// NetEq's counters at the last tick.
@@ -36,7 +36,8 @@ public final class NetEqPlayout: StreamPlayout {
     private var packetsReceived = 0
     private var duplicates = 0
     private var sequenceUnwrapper = SequenceUnwrapper<UInt16>()
-    private var seenSequences = Set<Int64>()
+    /// The last 1024 sequence numbers, by slot (as Concord's buffer keeps them).
+    private var seenSequences = [Int64](repeating: -1, count: 1024)
     /// Fed the packets' timestamps as well as the outputs', so that an output a few samples
     /// before the first packet (NetEq's overlap) unwraps below it rather than 2³² above.
     private var timestampUnwrapper = SequenceUnwrapper<UInt32>()
@@ -62,7 +63,10 @@ public final class NetEqPlayout: StreamPlayout {
 
     public func receive(_ packet: VoicePacket, arrival: Instant) {
         packetsReceived += 1
-        if !seenSequences.insert(sequenceUnwrapper.unwrap(packet.sequenceNumber)).inserted { duplicates += 1 }
+        let sequence = sequenceUnwrapper.unwrap(packet.sequenceNumber)
+        let slot = Int(truncatingIfNeeded: sequence) & (seenSequences.count - 1)
+        if seenSequences[slot] == sequence { duplicates += 1 }
+        seenSequences[slot] = sequence
         started = true
         _ = timestampUnwrapper.unwrap(packet.timestamp)
         let (payloadType, payload) = Self.rtpPayload(of: packet)

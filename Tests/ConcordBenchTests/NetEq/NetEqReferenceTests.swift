@@ -103,6 +103,27 @@ import Testing
         #expect(NetEqPlayout.rtpPayload(of: plain) == (NetEqReceiver.opusPayloadType, [4, 5, 6]))
     }
 
+    /// NetEq counts a duplicate among its discarded packets; the report's late packets do not.
+    @Test func aDuplicateIsNotLate() throws {
+        let sender = try VoiceSender(senderID: 2, settings: .init())
+        let playout = try NetEqPlayout(frameSamples: 960)
+        let tone = (0..<960).map { Float(sin(Double($0) * 0.06)) * 0.3 }
+        let frame = [Float](repeating: 0, count: 960)
+        var out = frame
+        for k in 0..<50 {
+            let packet = try #require(try sender.packetize(tone))
+            playout.receive(packet, arrival: .milliseconds(Double(k) * 20 + 5))
+            if k == 10 { playout.receive(packet, arrival: .milliseconds(Double(k) * 20 + 6)) }
+            _ = out.withUnsafeMutableBufferPointer { playout.playout(now: .milliseconds(Double(k) * 20 + 20), into: $0) }
+        }
+        let s = playout.statistics
+        #expect(s.packetsReceived == 51)
+        #expect(s.packetsDiscardedDuplicate == 1)
+        #expect(playout.neteq.lifetimeStatistics.packetsDiscarded == 1)
+        #expect(s.packetsDiscardedLate == 0)
+        #expect(s.totalSamplesReceived == 50 * 960)
+    }
+
     @Test func framesThatAreNotWholeTenMillisecondsAreRefused() {
         #expect(throws: NetEqError.self) { try NetEqPlayout(frameSamples: 120) }
     }
