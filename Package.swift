@@ -38,6 +38,27 @@ let package = Package(
             name: "CPortAudio", pkgConfig: "portaudio-2.0",
             providers: [.apt(["portaudio19-dev"]), .brew(["portaudio"])]),
 
+        // WebRTC's NetEq from Debian's libtgowt-dev (Telegram's static build of WebRTC) behind a C
+        // API: the bench's reference jitter buffer. tg_owt ships no pkg-config file; its C++20
+        // headers live under /usr/include/tg_owt and need the defines it was built with
+        // (/usr/lib/x86_64-linux-gnu/cmake/tg_owt/tg_owtTargets.cmake). From the static library
+        // the linker takes only NetEq, the Opus decoder and what they use, which need these few
+        // abseil libraries and libopus.
+        .target(
+            name: "CNetEq",
+            cxxSettings: [
+                .unsafeFlags(["-I/usr/include/tg_owt"]),
+                .define("WEBRTC_POSIX"), .define("WEBRTC_LINUX"), .define("WEBRTC_LIBRARY_IMPL"),
+                .define("WEBRTC_ENABLE_PROTOBUF", to: "0"), .define("WEBRTC_APM_DEBUG_DUMP", to: "0"),
+                .define("RTC_DISABLE_TRACE_EVENTS"),
+            ],
+            linkerSettings: [
+                .linkedLibrary("tg_owt"), .linkedLibrary("absl_strings"), .linkedLibrary("absl_throw_delegate"),
+                .linkedLibrary("absl_bad_optional_access"), .linkedLibrary("opus"),
+            ]),
+        // NetEq as a `StreamPlayout` of the engine, for the bench alone.
+        .target(name: "NetEqReference", dependencies: ["Concord", "CNetEq"]),
+
         // Values shared by the engine and the simulator, which do not depend on each other: one
         // IPv4 address type with its dotted-quad parser, one seeded generator.
         .target(name: "IPAddress"),
@@ -80,7 +101,9 @@ let package = Package(
         // The simulation driver: scenarios, SimNet ⇄ engine adapter, metrics, reports.
         .target(
             name: "ConcordBench",
-            dependencies: ["Concord", "AudioFiles", "SimNet", "FourierTransform", "PacketCapture", "SpeechQuality"]),
+            dependencies: [
+                "Concord", "AudioFiles", "SimNet", "FourierTransform", "PacketCapture", "SpeechQuality", "NetEqReference",
+            ]),
         .executableTarget(
             name: "concord-bench",
             dependencies: [
@@ -127,7 +150,7 @@ let package = Package(
         .testTarget(
             name: "ConcordBenchTests",
             dependencies: [
-                "ConcordBench", "AudioFiles", "ConcordTesting", "SeededRandom",
+                "ConcordBench", "AudioFiles", "ConcordTesting", "SeededRandom", "NetEqReference",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         // Room protocol tests run the engine's room state machines over SimNet.
@@ -157,5 +180,6 @@ let package = Package(
             dependencies: ["SpeechQuality", "AudioFiles", "ConcordTesting"],
             exclude: ["Fixtures"]),
     ],
-    swiftLanguageModes: [.v6]
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx20
 )

@@ -28,18 +28,27 @@ struct CodecOptions: ParsableArguments {
 
 /// Jitter-buffer settings; each given flag overrides the scenario's value.
 struct JitterBufferOptions: ParsableArguments {
-    @Option(name: .customLong("jitter-buffer"), help: "adaptive, or fixed:MS (e.g. fixed:60).") var jitterBuffer: String?
+    @Option(
+        name: .customLong("jitter-buffer"),
+        help: "adaptive, fixed:MS (e.g. fixed:60), or neteq (WebRTC's NetEq in place of Concord's buffer and decoder).")
+    var jitterBuffer: String?
     @Option(name: .customLong("jb-min-ms"), parsing: .unconditional, help: "Adaptive target floor, ms.") var minMs: Int?
     @Option(name: .customLong("jb-max-ms"), parsing: .unconditional, help: "Adaptive target ceiling, ms.") var maxMs: Int?
 
     func validate() throws {
-        if let mode = jitterBuffer, Self.parse(mode) == nil {
-            throw ValidationError("--jitter-buffer must be 'adaptive' or 'fixed:MS', not '\(mode)'")
+        guard let text = jitterBuffer else { return }
+        guard let mode = Self.parse(text) else {
+            throw ValidationError("--jitter-buffer must be 'adaptive', 'fixed:MS' or 'neteq', not '\(text)'")
+        }
+        if mode.mode == .neteq, let flag = minMs != nil ? "--jb-min-ms" : maxMs != nil ? "--jb-max-ms" : nil {
+            throw ValidationError(
+                "\(flag) sets Concord's jitter buffer; --jitter-buffer neteq runs WebRTC's NetEq with its own default settings")
         }
     }
 
     static func parse(_ text: String) -> (mode: JitterBufferSpec.Mode, fixedMs: Int?)? {
         if text == "adaptive" { return (.adaptive, nil) }
+        if text == "neteq" { return (.neteq, nil) }
         if text.hasPrefix("fixed:"), let ms = Int(text.dropFirst(6)) { return (.fixed, ms) }
         return nil
     }

@@ -110,7 +110,7 @@ enum SweepParameter: String, CaseIterable, ExpressibleByArgument {
             s.codec.fec = on
         case .jitterBuffer:
             guard let mode = JitterBufferOptions.parse(value) else {
-                throw BadValue(description: "'\(value)' is not adaptive or fixed:MS")
+                throw BadValue(description: "'\(value)' is not adaptive, fixed:MS or neteq")
             }
             s.jitterBuffer.mode = mode.mode
             s.jitterBuffer.fixedMs = mode.fixedMs

@@ -106,9 +106,11 @@ public final class VoiceClient {
     /// - Parameters:
     ///   - clientID: this client's id in the room; its voice id is `VoicePeers.voiceID(for: clientID)`.
     ///   - membership: a fixed mesh's voice peers exist from here on; a room's once it is joined.
+    ///   - playout: what plays each remote stream (see `Participant.MakePlayout`); nil: Concord's
+    ///     jitter buffer with `jitterBuffer`.
     public init(
         clientID: String, codec: OpusSettings = .init(), jitterBuffer: JitterBufferSettings = .init(),
-        redundantFrames: Int = 0, membership: Membership, sealing: Sealing = .plain,
+        redundantFrames: Int = 0, playout: Participant.MakePlayout? = nil, membership: Membership, sealing: Sealing = .plain,
         logger: Logger = Logger(label: "concord.client")
     ) throws {
         if case .paired(let transport) = sealing, transport.clientID != clientID {
@@ -118,7 +120,7 @@ public final class VoiceClient {
         self.clientID = clientID
         self.participant = try Participant(
             id: VoicePeers.voiceID(for: clientID), codec: codec, jitterBuffer: jitterBuffer, redundantFrames: redundantFrames,
-            logger: logger)
+            playout: playout, logger: logger)
         self.membership = membership
         self.sealing = sealing
         self.voicePeers = VoicePeers(ownID: clientID)

@@ -28,4 +28,15 @@ public struct PlayoutEvent: Sendable, Equatable {
     public var bufferDelayMilliseconds: Double?
     /// The target delay at this tick (ms).
     public var targetDelayMilliseconds: Double
+
+    public init(
+        playoutTime: Instant, timestamp: Int64?, outcome: PlayoutOutcome, bufferDelayMilliseconds: Double?,
+        targetDelayMilliseconds: Double
+    ) {
+        self.playoutTime = playoutTime
+        self.timestamp = timestamp
+        self.outcome = outcome
+        self.bufferDelayMilliseconds = bufferDelayMilliseconds
+        self.targetDelayMilliseconds = targetDelayMilliseconds
+    }
 }

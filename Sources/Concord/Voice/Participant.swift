@@ -9,6 +9,10 @@ public final class Participant {
     public let id: PeerID
     public let sender: VoiceSender
     public let jitterBufferSettings: JitterBufferSettings
+    /// Makes the playout of one remote stream (its peer, samples per frame).
+    public typealias MakePlayout = (_ peer: PeerID, _ frameSamples: Int) throws -> any StreamPlayout
+    /// nil: Concord's `JitterBufferPlayout` with `jitterBufferSettings`.
+    private let makePlayout: MakePlayout?
     public private(set) var mixer: Mixer
     /// Receivers by peer, in the order peers were added (so mixes are reproducible).
     public private(set) var receivers: [VoiceReceiver] = []
@@ -39,12 +43,14 @@ public final class Participant {
 
     public init(
         id: PeerID, codec: OpusSettings = .init(), jitterBuffer: JitterBufferSettings = .init(),
-        redundantFrames: Int = 0, logger: Logger = Logger(label: "concord.participant")
+        redundantFrames: Int = 0, playout makePlayout: MakePlayout? = nil,
+        logger: Logger = Logger(label: "concord.participant")
     ) throws {
         try jitterBuffer.validate()
         self.id = id
         self.sender = try VoiceSender(senderID: id, settings: codec, redundantFrames: redundantFrames)
         self.jitterBufferSettings = jitterBuffer
+        self.makePlayout = makePlayout
         self.mixer = Mixer(frameSamples: codec.frameSamples)
         self.mix = [Float](repeating: 0, count: codec.frameSamples)
         self.logger = logger
@@ -57,8 +63,13 @@ public final class Participant {
     /// Starts sending to and receiving from `peer` (idempotent).
     public func addPeer(_ peer: PeerID) throws {
         guard peer != id, receiver(for: peer) == nil else { return }
-        let receiver = try VoiceReceiver(
-            peer: peer, frameMilliseconds: sender.encoder.settings.frameMilliseconds, jitterBuffer: jitterBufferSettings)
+        let receiver: VoiceReceiver
+        if let makePlayout {
+            receiver = VoiceReceiver(peer: peer, frameSamples: frameSamples, stream: try makePlayout(peer, frameSamples))
+        } else {
+            receiver = try VoiceReceiver(
+                peer: peer, frameMilliseconds: sender.encoder.settings.frameMilliseconds, jitterBuffer: jitterBufferSettings)
+        }
         receiver.codecObserver = codecObserver
         receivers.append(receiver)
         onReceiverAdded?(receiver)

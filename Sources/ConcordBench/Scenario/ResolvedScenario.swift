@@ -33,6 +33,8 @@ public struct ResolvedScenario: Sendable {
     public var codec: OpusSettings
     public var redundantFrames: Int
     public var jitterBuffer: JitterBufferSettings
+    /// What plays every received stream.
+    public var jitterBufferKind: JitterBufferKind = .concord
     public var participants: [Participant]
     public var defaultConditions: PathConditions
     /// Per directed pair (participant indices).
@@ -43,6 +45,14 @@ public struct ResolvedScenario: Sendable {
     public var roomID: String?
     /// Every datagram sealed (see `Scenario.sealed`).
     public var sealed: Bool = true
+}
+
+/// The jitter buffer and decoder of every received stream.
+public enum JitterBufferKind: String, Sendable {
+    /// Concord's (`ResolvedScenario.jitterBuffer`).
+    case concord
+    /// WebRTC's NetEq with its default settings, as a reference on the same packets.
+    case neteq
 }
 
 /// The semantic checks of a scenario: ranges, names, files. Each failure names its field.
@@ -105,15 +115,29 @@ public enum ScenarioResolver {
 
         // Jitter buffer.
         var jitterBuffer = JitterBufferSettings()
+        var jitterBufferKind = JitterBufferKind.concord
         switch s.jitterBuffer.mode {
         case .adaptive: jitterBuffer.mode = .adaptive
         case .fixed:
             guard let ms = s.jitterBuffer.fixedMs else { throw fail("jitter_buffer.fixed_ms", "required when mode is fixed") }
             jitterBuffer.mode = .fixed(milliseconds: ms)
+        case .neteq:
+            jitterBufferKind = .neteq
+            let concordOnly = [
+                ("fixed_ms", s.jitterBuffer.fixedMs), ("min_ms", s.jitterBuffer.minMs), ("max_ms", s.jitterBuffer.maxMs),
+                ("initial_ms", s.jitterBuffer.initialMs),
+            ]
+            for (field, value) in concordOnly where value != nil {
+                throw fail(
+                    "jitter_buffer.\(field)",
+                    "sets Concord's jitter buffer; mode neteq runs WebRTC's NetEq with its own default settings")
+            }
         }
-        jitterBuffer.minimumDelayMilliseconds = s.jitterBuffer.minMs
-        jitterBuffer.maximumDelayMilliseconds = s.jitterBuffer.maxMs
-        jitterBuffer.initialDelayMilliseconds = min(max(s.jitterBuffer.initialMs, s.jitterBuffer.minMs), max(s.jitterBuffer.maxMs, 0))
+        let minMs = s.jitterBuffer.minMs ?? jitterBuffer.minimumDelayMilliseconds
+        let maxMs = s.jitterBuffer.maxMs ?? jitterBuffer.maximumDelayMilliseconds
+        jitterBuffer.minimumDelayMilliseconds = minMs
+        jitterBuffer.maximumDelayMilliseconds = maxMs
+        jitterBuffer.initialDelayMilliseconds = min(max(s.jitterBuffer.initialMs ?? jitterBuffer.initialDelayMilliseconds, minMs), max(maxMs, 0))
         do {
             try jitterBuffer.validate()
         } catch {
@@ -244,7 +268,8 @@ public enum ScenarioResolver {
 
         return ResolvedScenario(
             name: s.name, seed: s.seed, durationSeconds: s.durationSeconds, codec: codec, redundantFrames: s.codec.redundancy,
-            jitterBuffer: jitterBuffer, participants: participants, defaultConditions: defaultConditions,
+            jitterBuffer: jitterBuffer, jitterBufferKind: jitterBufferKind, participants: participants,
+            defaultConditions: defaultConditions,
             linkConditions: links, events: events, networkSummary: s.network.summary,
             roomID: try roomID(s, fail: fail), sealed: s.sealed)
     }

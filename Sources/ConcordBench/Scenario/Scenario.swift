@@ -101,14 +101,17 @@ public struct JitterBufferSpec: Codable, Sendable, Equatable {
     public var mode: Mode = .adaptive
     /// The delay of a fixed buffer.
     public var fixedMs: Int?
-    public var minMs: Int = 0
-    public var maxMs: Int = 1_000
-    public var initialMs: Int = 80
+    /// Concord's buffer only; absent: `JitterBufferSettings`' defaults (0, 1000 and 80 ms).
+    public var minMs: Int?
+    public var maxMs: Int?
+    public var initialMs: Int?
 
     /// As the scenario spells it.
     public enum Mode: String, Codable, CaseIterable, Sendable {
         case adaptive
         case fixed
+        /// WebRTC's NetEq with its default settings, in place of Concord's buffer and decoder.
+        case neteq
     }
 
     public init() {}
@@ -125,9 +128,9 @@ public struct JitterBufferSpec: Codable, Sendable, Equatable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         mode = try c.decodeIfPresent(oneOf: Mode.self, forKey: .mode) ?? mode
         fixedMs = try c.decodeIfPresent(Int.self, forKey: .fixedMs)
-        minMs = try c.decodeIfPresent(Int.self, forKey: .minMs) ?? minMs
-        maxMs = try c.decodeIfPresent(Int.self, forKey: .maxMs) ?? maxMs
-        initialMs = try c.decodeIfPresent(Int.self, forKey: .initialMs) ?? initialMs
+        minMs = try c.decodeIfPresent(Int.self, forKey: .minMs)
+        maxMs = try c.decodeIfPresent(Int.self, forKey: .maxMs)
+        initialMs = try c.decodeIfPresent(Int.self, forKey: .initialMs)
     }
 }
 

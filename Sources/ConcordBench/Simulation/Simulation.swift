@@ -2,6 +2,7 @@ import AudioFiles
 import Concord
 import Foundation
 import Logging
+import NetEqReference
 import PacketCapture
 import SimNet
 
@@ -127,6 +128,11 @@ public final class Simulation {
         let securityMeter = WallTimeMeter()
         var jitterBuffer = s.jitterBuffer
         jitterBuffer.recordEvents = true
+        let playout: Participant.MakePlayout? =
+            switch s.jitterBufferKind {
+            case .concord: nil
+            case .neteq: { _, frameSamples in try NetEqPlayout(frameSamples: frameSamples, recordEvents: true) }
+            }
         let addresses = hosts.map { RoomAddress.ipv4($0.address.rawValue, port: port) }
         let roomKey = RoomKey(secret: .generate(), roomID: s.roomID ?? "bench-mesh")
         let mesh = s.participants.enumerated().map { VoiceClient.Member(clientID: $1.name, address: addresses[$0]) }
@@ -146,7 +152,7 @@ public final class Simulation {
                 ? .fixed(mesh) : .room(RoomNode(seed: s.seed &+ UInt64(i) &* 0x9E37_79B9_7F4A_7C15, logger: logger))
             let client = try VoiceClient(
                 clientID: name, codec: s.codec, jitterBuffer: jitterBuffer, redundantFrames: s.redundantFrames,
-                membership: membership, sealing: sealing, logger: logger)
+                playout: playout, membership: membership, sealing: sealing, logger: logger)
             client.participant.codecObserver = meter
             client.participant.muted = s.participants[i].wavPath == nil  // a listener only
             return client
