@@ -256,6 +256,7 @@ public enum ReportHTML {
                 let lanes = StreamDetailSection.lanes(name, t, timeAxis, markers: markers, bands: bands, leftMargin: timelineLeftMargin)
                 html += "<figure class=\"lanes\">" + lanes.map { $0.render() }.joined(separator: "\n") + laneCaption + "</figure>\n"
                 html += StreamDetailSection.audio(s, t, markers: markers)
+                html += StreamDetailSection.clockDrift(s.clockDrift)
                 html += StreamDetailSection.getStats(s.getStats)
                 html += "</details>\n"
             }

@@ -105,6 +105,16 @@ enum StreamDetailSection {
     }
 
     /// The jitter buffer's counters under their W3C getStats names.
+    /// The sound card drift the buffer absorbed, and what it did: one sentence under the charts.
+    static func clockDrift(_ d: ClockDriftReport) -> String {
+        let measured = d.measuredPPM.map { "\(ReportHTML.fmt($0, 1)) ppm measured from the packets" }
+            ?? "not measured (arrivals span under \(Int(ClockDriftEstimate.minimumSeconds)) s)"
+        return "<p class=\"drift\">Sound card clocks: talker against listener \(ReportHTML.fmt(d.configuredPPM, 1)) ppm configured, "
+            + "\(measured); absorbing it asked the buffer to remove \(ReportHTML.fmt(d.expectedCorrectionMs, 1)) ms "
+            + "(negative: insert). Over the stream the buffer removed \(ReportHTML.fmt(d.acceleratedMs, 0)) ms by merging frames "
+            + "and inserted \(ReportHTML.fmt(d.deceleratedMs, 0)) ms of concealment, for drift and delay changes together.</p>\n"
+    }
+
     static func getStats(_ g: GetStatsReport?) -> String {
         guard let g else { return "" }
         /// W3C sums seconds over samples; the mean per emitted sample is what people read.

@@ -25,6 +25,13 @@ struct ReportHTMLTests {
         #expect(html.contains("<style>"))
     }
 
+    @Test func showsEachStreamsClockDrift() {
+        let report = ReportFixtures.sampleReport()
+        let html = ReportHTML.render(report: report, timelines: ReportFixtures.sampleTimelines(for: report))
+        #expect(occurrences(of: "<p class=\"drift\">", in: html) == report.streams.count)
+        #expect(html.contains("0.4 ppm measured from the packets"))
+    }
+
     @Test func drawsOneSVGPerPlot() {
         let report = ReportFixtures.sampleReport()
         let html = ReportHTML.render(report: report, timelines: ReportFixtures.sampleTimelines(for: report))
