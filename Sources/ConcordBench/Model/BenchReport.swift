@@ -19,6 +19,8 @@ public struct BenchReport: Codable, Sendable, Equatable {
     /// Simulated seconds per wall second of the simulation.
     public var speedFactor: Double
     public var network: String
+    /// What played every received stream: "concord adaptive", "concord fixed 60 ms", "neteq".
+    public var jitterBuffer: String
     public var streams: [StreamReport]
     public var room: RoomReport
     /// The room protocol's measurements; nil (absent from the JSON) for a fixed mesh.
@@ -30,6 +32,7 @@ public struct BenchReport: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case scenario, seed, network, streams, room, membership, security
+        case jitterBuffer = "jitter_buffer"
         case scenarioEvents = "scenario_events"
         case simulatedSeconds = "simulated_seconds"
         case wallSeconds = "wall_seconds"
@@ -43,7 +46,7 @@ public struct BenchReport: Codable, Sendable, Equatable {
 
     public init(
         scenario: String, seed: UInt64, simulatedSeconds: Double, wallSeconds: Double, simulationWallSeconds: Double? = nil,
-        cpuSeconds: Double, cpuCodecSeconds: Double, network: String, streams: [StreamReport], room: RoomReport,
+        cpuSeconds: Double, cpuCodecSeconds: Double, network: String, jitterBuffer: String, streams: [StreamReport], room: RoomReport,
         membership: MembershipReport? = nil, security: SecurityReport? = nil, scenarioEvents: [ScenarioEventReport]? = nil
     ) {
         self.scenario = scenario
@@ -57,6 +60,7 @@ public struct BenchReport: Codable, Sendable, Equatable {
         self.simulationWallSeconds = simulationWallSeconds ?? wallSeconds
         self.speedFactor = self.simulationWallSeconds > 0 ? simulatedSeconds / self.simulationWallSeconds : 0
         self.network = network
+        self.jitterBuffer = jitterBuffer
         self.streams = streams
         self.room = room
         self.membership = membership

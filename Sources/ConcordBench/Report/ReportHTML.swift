@@ -69,6 +69,7 @@ public enum ReportHTML {
         let items = [
             item("Seed", String(r.seed)),
             item("Network", r.network),
+            item("Jitter buffer", r.jitterBuffer),
             item("Simulated", "\(fmt(r.simulatedSeconds, 1)) s"),
             item("Wall clock", "\(fmt(r.simulationWallSeconds, 2)) s simulating, \(fmt(r.wallSeconds, 2)) s in all"),
             item("Speed", "\(fmt(r.speedFactor, 1))× real time"),

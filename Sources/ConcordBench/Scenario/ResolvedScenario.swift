@@ -41,6 +41,30 @@ public struct ResolvedScenario: Sendable {
     public var linkConditions: [(from: Int, to: Int, conditions: PathConditions)]
     public var events: [Event]
     public var networkSummary: String
+    /// What plays every received stream, for the report: "concord adaptive" (with its bounds when
+    /// not the defaults), "concord fixed 60 ms", "neteq".
+    public var jitterBufferSummary: String {
+        switch jitterBufferKind {
+        case .neteq: return "neteq"
+        case .concord:
+            switch jitterBuffer.mode {
+            case .fixed(let ms): return "concord fixed \(ms) ms"
+            case .adaptive:
+                let defaults = JitterBufferSettings()
+                var bounds: [String] = []
+                if jitterBuffer.minimumDelayMilliseconds != defaults.minimumDelayMilliseconds {
+                    bounds.append("min \(jitterBuffer.minimumDelayMilliseconds) ms")
+                }
+                if jitterBuffer.maximumDelayMilliseconds != defaults.maximumDelayMilliseconds {
+                    bounds.append("max \(jitterBuffer.maximumDelayMilliseconds) ms")
+                }
+                if jitterBuffer.initialDelayMilliseconds != defaults.initialDelayMilliseconds {
+                    bounds.append("initial \(jitterBuffer.initialDelayMilliseconds) ms")
+                }
+                return (["concord adaptive"] + bounds).joined(separator: ", ")
+            }
+        }
+    }
     /// The room id when participants meet through the room protocol; nil for a fixed mesh.
     public var roomID: String?
     /// Every datagram sealed (see `Scenario.sealed`).

@@ -60,7 +60,7 @@ public enum BenchRun {
         let report = BenchReport(
             scenario: scenario.name, seed: scenario.seed, simulatedSeconds: result.simulatedSeconds,
             wallSeconds: Date().timeIntervalSince(wallStart), simulationWallSeconds: simulationWall, cpuSeconds: result.cpuSeconds,
-            cpuCodecSeconds: result.cpuCodecSeconds, network: scenario.networkSummary, streams: streams,
+            cpuCodecSeconds: result.cpuCodecSeconds, network: scenario.networkSummary, jitterBuffer: scenario.jitterBufferSummary, streams: streams,
             room: StreamAnalyzer.room(streams, participants: scenario.participants.count), membership: result.membership,
             security: result.security, scenarioEvents: ScenarioEventReport.list(for: scenario))
         return Outcome(report: report, timelines: analysed.map(\.timeline), simulation: result)

@@ -38,7 +38,7 @@ enum ReportFixtures {
         let mos = streams.map(\.mosEmodel)
         return BenchReport(
             scenario: scenario, seed: 42, simulatedSeconds: 60, wallSeconds: 7.5, cpuSeconds: 11.2, cpuCodecSeconds: 8.9,
-            network: "wifi", streams: streams,
+            network: "wifi", jitterBuffer: "concord adaptive", streams: streams,
             room: RoomReport(
                 participants: participants, streams: streams.count,
                 meanLatencyMs: streams.isEmpty ? 0 : streams.compactMap(\.latencyMs?.mean).reduce(0, +) / Double(streams.count),

@@ -44,6 +44,20 @@ enum BenchFixtures {
         #expect(s.defaultConditions.loss == .bernoulli(0.02))
         #expect(s.participants[1].talk == [1..<2.5])
         #expect(s.networkSummary == "4g+custom")
+        #expect(s.jitterBufferSummary == "concord fixed 60 ms")
+    }
+
+    /// The report says what played the streams, with the bounds a scenario changed.
+    @Test(arguments: [
+        (#"{}"#, "concord adaptive"),
+        (#"{"min_ms": 40, "max_ms": 400}"#, "concord adaptive, min 40 ms, max 400 ms"),
+        (#"{"mode": "neteq"}"#, "neteq"),
+    ])
+    func jitterBufferSummary(settings: String, summary: String) throws {
+        let file = try BenchFixtures.scenarioFile(
+            #"{"participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav"}], "jitter_buffer": "#
+                + settings + "}")
+        #expect(try ScenarioLoader.load(path: file).jitterBufferSummary == summary)
     }
 
     /// Each broken scenario is rejected naming the field and the reason.
