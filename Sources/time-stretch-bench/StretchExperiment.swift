@@ -35,7 +35,7 @@ struct StretchExperiment {
 
     /// Each recording scored against itself: the ceiling every other row is read against.
     func unstretched() throws -> Row {
-        let mos = try recordings.map { try visqol.score(reference: $0.samples, degraded: $0.samples, sampleRate: AudioFormat.sampleRate).mos }
+        let mos = try recordings.map { try score($0.samples, against: $0.samples, recording: $0.name, test: "unstretched") }
         let zeros = [Double](repeating: 0, count: recordings.count)
         return Row(stretcher: "none", test: "unstretched", achieved: zeros, scoredLength: zeros, mos: mos, cpuPerSecond: nil)
     }
@@ -53,7 +53,7 @@ struct StretchExperiment {
             seconds += Double(original.count + there.count) / Double(AudioFormat.sampleRate)
             row.achieved.append(Double(there.count) / Double(original.count) - 1)
             row.scoredLength.append(Double(back.count) / Double(original.count) - 1)
-            row.mos.append(try visqol.score(reference: original, degraded: back, sampleRate: AudioFormat.sampleRate).mos)
+            row.mos.append(try score(back, against: original, recording: name, test: "\(row.stretcher) \(row.test)"))
             try save(back, stretcher: stretcher.name, test: "roundtrip\(Int((rate * 100).rounded()))", recording: name)
         }
         row.cpuPerSecond = cpu / seconds
@@ -73,11 +73,26 @@ struct StretchExperiment {
             let wanted = Double(original.count) + schedule.wantedChange(before: original.count)
             row.achieved.append(Double(stretched.count) / wanted - 1)
             row.scoredLength.append(Double(stretched.count) / Double(original.count) - 1)
-            row.mos.append(try visqol.score(reference: original, degraded: stretched, sampleRate: AudioFormat.sampleRate).mos)
+            row.mos.append(try score(stretched, against: original, recording: name, test: "\(row.stretcher) \(row.test)"))
             try save(stretched, stretcher: stretcher.name, test: "alternating\(Int((rate * 100).rounded()))", recording: name)
         }
         row.cpuPerSecond = cpu / seconds
         return row
+    }
+
+    struct ScoringError: Error, CustomStringConvertible {
+        var recording: String
+        var test: String
+        var reason: ViSQOLError
+        var description: String { "\(recording), \(test): cannot be scored: \(reason)" }
+    }
+
+    private func score(_ degraded: [Float], against reference: [Float], recording: String, test: String) throws -> Double {
+        do {
+            return try visqol.score(reference: reference, degraded: degraded, sampleRate: AudioFormat.sampleRate).mos
+        } catch {
+            throw ScoringError(recording: recording, test: test, reason: error)
+        }
     }
 
     /// The output of one stretch and the least thread CPU time of `repeats` identical runs: the
