@@ -24,18 +24,18 @@ struct RateSchedule: Sendable {
         return RateSchedule(parts: parts)
     }
 
-    func factor(at position: Int) -> Double {
-        parts.last { $0.start <= position }?.factor ?? parts.first?.factor ?? 1
+    /// The parts cut to `count` input samples, as ranges of the input.
+    func spans(within count: Int) -> [(range: Range<Int>, factor: Double)] {
+        parts.indices.compactMap { index in
+            let start = min(parts[index].start, count)
+            let end = index + 1 < parts.count ? min(parts[index + 1].start, count) : count
+            return start < end ? (start..<end, parts[index].factor) : nil
+        }
     }
 
     /// Σ (factor − 1) over the first `position` input samples: the length change the schedule
     /// asks for by then.
     func wantedChange(before position: Int) -> Double {
-        var change = 0.0
-        for (index, part) in parts.enumerated() where part.start < position {
-            let end = index + 1 < parts.count ? min(parts[index + 1].start, position) : position
-            change += Double(end - part.start) * (part.factor - 1)
-        }
-        return change
+        spans(within: position).reduce(0) { $0 + Double($1.range.count) * ($1.factor - 1) }
     }
 }
