@@ -7,14 +7,14 @@
 /// middle, the *splice point* 15 ms in, as WebRTC NetEq's Accelerate and PreemptiveExpand do:
 /// - accelerate crossfades the period before the splice point into the period after it, then
 ///   drops that second period: one period of speech is gone, and the waveform stays continuous
-///   because the fade ends on the sample that originally followed the dropped one;
+///   because the fade ends on (nearly) the sample that preceded what now follows it;
 /// - decelerate plays the period after the splice point crossfaded into a repeat of the period
 ///   before it, then goes on from the splice point: one period is played twice.
-/// A repeated or dropped glottal cycle of steady voicing sounds like nothing, which is why the
+/// A repeated or dropped glottal cycle of steady voicing is barely audible, which is why the
 /// step is a pitch period and why the splice needs the two periods to correlate (≥ 0.9, as
 /// NetEq; 0.5 for an urgent accelerate). Where the 30 ms are quieter than `quietLevel` (pauses,
 /// breath, fricative tails) any step from one sample to 15 ms is taken: at that level the
-/// crossfade of unrelated content is inaudible. Everywhere else the buffer is left alone —
+/// crossfade of unrelated content is not heard. Everywhere else the buffer is left alone —
 /// concealing or waiting is the playout buffer's call, not this type's.
 ///
 /// Samples before `start` are never read or written; nothing after `start + requiredSamples` is
