@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "SpeechQuality", targets: ["SpeechQuality"]),
         .executable(name: "concord-bench", targets: ["concord-bench"]),
         .executable(name: "simnet-bench", targets: ["simnet-bench"]),
+        .executable(name: "time-stretch-bench", targets: ["time-stretch-bench"]),
         .executable(name: "concord", targets: ["concord"]),
         .library(name: "ConcordTesting", targets: ["ConcordTesting"]),
         .executable(name: "fake-zerotier-one", targets: ["fake-zerotier-one"]),
@@ -37,6 +38,10 @@ let package = Package(
         .systemLibrary(
             name: "CPortAudio", pkgConfig: "portaudio-2.0",
             providers: [.apt(["portaudio19-dev"]), .brew(["portaudio"])]),
+        // The time-scale modification libraries Concord's own stretcher is measured against
+        // (time-stretch-bench); neither ships a pkg-config file for its C interface.
+        .systemLibrary(name: "CSonic", providers: [.apt(["libsonic-dev"])]),
+        .systemLibrary(name: "CSoundTouch", providers: [.apt(["libsoundtouch-dev"]), .brew(["sound-touch"])]),
 
         // WebRTC's NetEq from Debian's libtgowt-dev (Telegram's static build of WebRTC) behind a C
         // API: the bench's reference jitter buffer. tg_owt ships no pkg-config file; its C++20
@@ -87,6 +92,13 @@ let package = Package(
             name: "SimNet",
             dependencies: ["IPAddress", "SeededRandom", .product(name: "HeapModule", package: "swift-collections")]),
         .executableTarget(name: "simnet-bench", dependencies: ["SimNet"]),
+        // Speech quality (ViSQOL) and CPU of Concord's time stretcher against libsonic and SoundTouch.
+        .executableTarget(
+            name: "time-stretch-bench",
+            dependencies: [
+                "Concord", "AudioFiles", "SpeechQuality", "CSonic", "CSoundTouch",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
 
         // ViSQOL v3 speech mode with Google's deep-lattice MOS mapping, pure Swift; the model file is
         // Apache-2.0 (Sources/SpeechQuality/Resources/NOTICE).
