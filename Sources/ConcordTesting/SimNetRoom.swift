@@ -302,7 +302,21 @@ public final class SimNetRoom {
             fatalError("client \(slot.index) cannot encode: \(error)")
         }
         slot.framesCaptured += 1
-        record(client.playout(now: now), into: &slot.mix, at: time)
+        // The sound card pulls every `pullSamples`: the first pull on the tick, the others after it.
+        let pull = client.participant.pullSamples
+        listen(slot, client: client, at: time)
+        for k in 1..<max(1, client.participant.frameSamples / pull) {
+            let later = time + .nanoseconds(Int64(k * pull) * 1_000_000_000 / Int64(AudioFormat.sampleRate))
+            let generation = slot.generation
+            simulator.schedule(at: later) { [unowned self, unowned slot] in
+                guard slot.running, slot.generation == generation, !slot.paused, let client = slot.client else { return }
+                self.listen(slot, client: client, at: later)
+            }
+        }
+    }
+
+    private func listen(_ slot: Slot, client: VoiceClient, at time: SimTime) {
+        record(client.playout(now: Instant(time)), into: &slot.mix, at: time)
         for receiver in client.participant.receivers {
             guard let talker = client.voicePeers.clientID(of: receiver.peer) else { continue }
             record(receiver.frame, into: &slot.tracks[talker, default: []], at: time)

@@ -5,8 +5,9 @@ import Concord
 /// Every voice packet goes to NetEq as an RTP packet at its arrival time: sequence number,
 /// timestamp and marker (talk-spurt start) from Concord's header; the Opus frame as payload, or
 /// — when the packet carries redundant frames — an RFC 2198 RED payload of them and the frame,
-/// so NetEq recovers from redundancy (and from Opus in-band FEC) by its own rules. Each frame
-/// tick pulls `frameSamples / 480` outputs of 10 ms, played from the tick's time.
+/// so NetEq recovers from redundancy (and from Opus in-band FEC) by its own rules. Each pull
+/// takes as many 10 ms outputs as it holds samples (one, at the engine's 10 ms pulls), played
+/// from the pull's time.
 ///
 /// NetEq runs from the stream's first packet: before it, NetEq would count its output as
 /// concealment of a stream that has not started, where Concord's buffer counts nothing. The
@@ -105,8 +106,10 @@ public final class NetEqPlayout: StreamPlayout {
         let token = codecObserver?.codecWillRun()
         var firstTimestamp: UInt32?
         var silentOutputs = 0
+        // NetEq hands out 10 ms at a time; a pull is 10 ms, or a longer codec frame, so whole
+        // outputs fill it (and never more than `samples` holds).
         let size = NetEqReceiver.outputSamples
-        let outputs = frameSamples / size
+        let outputs = min(out.count, samples.count) / size
         samples.withUnsafeMutableBufferPointer { pcm in
             for k in 0..<outputs {
                 let slice = UnsafeMutableBufferPointer(rebasing: pcm[(k * size)..<((k + 1) * size)])
@@ -147,8 +150,10 @@ public final class NetEqPlayout: StreamPlayout {
             outcome, now: now, timestamp: outcome == .silence || outcome == .decelerated ? nil : timestamp,
             bufferDelay: emitted > 0 ? Double(waited) / Double(emitted) : nil)
 
-        if outcome == .silence, !samples.contains(where: { $0 != 0 }) { return false }
-        for i in 0..<frameSamples { out[i] = Float(samples[i]) / 32_768 }
+        let filled = outputs * size
+        if outcome == .silence, !samples[..<filled].contains(where: { $0 != 0 }) { return false }
+        for i in 0..<filled { out[i] = Float(samples[i]) / 32_768 }
+        if filled < out.count { out.extracting(filled...).update(repeating: 0) }
         return true
     }
 

@@ -105,7 +105,8 @@ struct JoinCommand: AsyncParsableCommand {
         let given = try ConfigStore.roomSecret(invite: invite, passphrase: passphrase, passphraseFile: passphraseFile, roomID: room)
 
         let codec = OpusSettings.live(bitrate: bitrate, frameMilliseconds: frameMs, fec: fec)
-        let frameSamples = codec.frameSamples
+        // The devices deliver and take what the engine pulls, not whole codec frames.
+        let frameSamples = Participant.pullSamples(frameSamples: codec.frameSamples)
         let inputDevice: any MeteredAudioSource =
             try inputWav.map { try WAVFileInput(path: $0, frameSamples: frameSamples, atEnd: loop ? .loop : .silence) }
             ?? PortAudioInput(device: input, frameSamples: frameSamples)

@@ -1,34 +1,65 @@
-/// A histogram with exponential forgetting, from which a high quantile is read: the NetEq
-/// way of turning "how late have recent packets been" into a target delay.
+/// A histogram of how late packets have been, with exponential forgetting, and the delay that
+/// is worth playing at given what a late packet costs.
 ///
-/// Each `add` scales every bucket by `forgetFactor` and adds `1 - forgetFactor` to the bucket
-/// of the new value, so the total mass stays 1 and old observations fade geometrically.
+/// Each `add` scales every bucket by `forgetFactor` and adds `1 - forgetFactor` to the bucket of
+/// the new value, so old observations fade geometrically (NetEq's relative-delay histogram).
+/// The scaling is kept as one factor (`scale`) instead of touching every bucket — with 1 ms
+/// buckets that is a thousand multiplications per packet — and folded back in when it grows.
+///
+/// It starts with a prior: `priorWeight` (a small fraction of one arrival's weight) at the
+/// initial delay, so that the first packet plays at that delay and measured ones replace it
+/// within a few hundred milliseconds.
 struct DelayHistogram {
+    /// Masses, each to be divided by `scale`.
     private var buckets: [Double]
+    private var total: Double
+    private var scale = 1.0
     let bucketMilliseconds: Double
     let forgetFactor: Double
+
+    /// The prior's mass, as a fraction of one arrival's (1 − forgetFactor).
+    static let priorWeight = 1.0 / 16
 
     init(maximumMilliseconds: Int, bucketMilliseconds: Int, forgetFactor: Double, initialMilliseconds: Int) {
         self.bucketMilliseconds = Double(bucketMilliseconds)
         self.forgetFactor = forgetFactor
         buckets = [Double](repeating: 0, count: maximumMilliseconds / bucketMilliseconds + 1)
-        buckets[min(buckets.count - 1, initialMilliseconds / bucketMilliseconds)] = 1
+        let prior = Self.priorWeight * (1 - forgetFactor)
+        buckets[min(buckets.count - 1, initialMilliseconds / bucketMilliseconds)] = prior
+        total = prior
     }
 
     mutating func add(milliseconds: Double) {
-        let index = min(buckets.count - 1, max(0, Int(milliseconds / bucketMilliseconds)))
-        for i in buckets.indices { buckets[i] *= forgetFactor }
-        buckets[index] += 1 - forgetFactor
+        let index =
+            milliseconds.isFinite ? min(buckets.count - 1, max(0, Int(milliseconds / bucketMilliseconds))) : buckets.count - 1
+        scale /= forgetFactor
+        buckets[index] += (1 - forgetFactor) * scale
+        total += (1 - forgetFactor) * scale
+        if scale > 1e100 {
+            for i in buckets.indices { buckets[i] /= scale }
+            total /= scale
+            scale = 1
+        }
     }
 
-    /// The upper edge (ms) of the first bucket at which the cumulative mass reaches `q`: a
-    /// delay that covers every observation in that bucket. A jitter-free stream gets one bucket.
-    func quantile(_ q: Double) -> Double {
+    /// The delay d (ms, a bucket's upper edge) that minimises d + `lateLossWorth` · P(later than d):
+    /// each millisecond of delay against the share of packets it would make late, priced as
+    /// `lateLossWorth` milliseconds of delay per unit of probability.
+    ///
+    /// Scanning stops at the last bucket with mass, past which the cost only grows, so a
+    /// jitter-free stream costs one bucket.
+    func costMinimisingDelay(lateLossWorth: Double) -> Double {
+        guard total > 0 else { return bucketMilliseconds }
         var cumulative = 0.0
+        var best = (delay: Double(buckets.count) * bucketMilliseconds, cost: Double.infinity)
         for (i, mass) in buckets.enumerated() {
             cumulative += mass
-            if cumulative >= q { return Double(i + 1) * bucketMilliseconds }
+            let delay = Double(i + 1) * bucketMilliseconds
+            let late = max(0, total - cumulative) / total
+            let cost = delay + lateLossWorth * late
+            if cost < best.cost { best = (delay, cost) }
+            if late <= 0 { break }
         }
-        return Double(buckets.count) * bucketMilliseconds
+        return best.delay
     }
 }

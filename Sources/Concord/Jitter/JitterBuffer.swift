@@ -4,8 +4,6 @@ public enum PlayoutDecision: Equatable, Sendable {
     case decode([UInt8])
     /// The frame is lost; rebuild it from the in-band FEC of this (the next) packet.
     case decodeFEC(next: [UInt8])
-    /// Decode both frames and merge them into one (shortens the delay by a frame).
-    case merge([UInt8], [UInt8])
     /// Packet-loss concealment.
     case conceal
     /// Play silence.
@@ -13,14 +11,25 @@ public enum PlayoutDecision: Equatable, Sendable {
 }
 
 /// An adaptive jitter buffer for one remote stream: it reorders packets, drops duplicates and
-/// late ones, and decides, once per playout frame, what to play.
+/// late ones, decides which frame to decode next, and tells its playout how far to stretch the
+/// decoded audio to reach the delay it wants.
 ///
-/// The target delay follows NetEq: each arrival's *relative delay* — its transit time minus the
-/// smallest transit in the last 2 s — feeds a forgetting histogram whose 0.95 quantile (clamped
-/// to [min, max]) is the target. Playout runs at a delay (now − media time − minimum transit)
-/// kept within [target, target + F) by whole-frame steps, F being the frame duration:
-/// two frames merged into one when too far behind, a concealment frame inserted when too close,
-/// and free re-alignment at the start of every talk-spurt.
+/// The target delay: each arrival's *relative delay* — its transit time minus the smallest
+/// transit in the last 2 s — feeds a forgetting histogram (NetEq's, in 1 ms buckets), and the
+/// target is the delay that minimises delay plus the cost of the packets it would make late,
+/// priced from the E-model (`JitterBufferSettings.lateLossWorthMilliseconds`), clamped to
+/// [min, max]. Where NetEq plays at a fixed 0.95 quantile, this covers the tail as long as a
+/// late packet would cost more than the delay that saves it. Before the stream has said
+/// anything about its path the target is the initial delay, weighted as a small fraction of an
+/// arrival: it carries the first packets and is outweighed within about ten, so the playout
+/// reaches the measured target by stretching, not by a cut.
+///
+/// Delay is changed only by stretching the decoded audio (`playoutCorrection`, done by the
+/// playout) and, at the start of every talk-spurt, by re-aligning for free. The playout pulls
+/// a fixed number of samples per tick and a frame must be in the buffer at the tick that first
+/// needs it, so the delays a frame can be *needed* at form a grid one pull apart; the buffer
+/// aims at the lowest point of that grid at or above the target, and at playing every frame as
+/// soon as it is needed (no samples left over from the last pull).
 ///
 /// A missing frame is recovered from FEC or redundancy when the next packet is there (so a
 /// stream that carries either keeps an adaptive target of at least one frame); when
@@ -28,8 +37,8 @@ public enum PlayoutDecision: Equatable, Sendable {
 /// spike) is still played and the delay grows instead of the audio breaking twice. Each
 /// concealment made while waiting then stands in for one lost frame if later packets turn up.
 ///
-/// Decoding is the caller's job (`VoiceReceiver`): this type only stores and decides, which
-/// keeps it testable without a codec.
+/// Decoding and stretching are the caller's job (`JitterBufferPlayout`): this type only stores
+/// and decides, which keeps it testable without a codec.
 public struct JitterBuffer {
     public let settings: JitterBufferSettings
     public let frameSamples: Int
@@ -72,11 +81,14 @@ public struct JitterBuffer {
     private var histogram: DelayHistogram
     private var transits = MinimumTransitTracker()
     private var events: [PlayoutEvent] = []
+    /// A stretch noted when no event was waiting to carry it: it goes on the next one.
+    private var unloggedStretch = 0
     /// Set once the stream carries FEC or redundancy: recovering frame k needs packet k+1 to be
     /// in the buffer when k is due, so the target is kept at least one frame.
     private var recoveryFloorMilliseconds = 0.0
 
-    private var frameMilliseconds: Double { Double(frameSamples) * 1000 / Double(AudioFormat.sampleRate) }
+    private var frameMilliseconds: Double { milliseconds(ofSamples: frameSamples) }
+    private func milliseconds(ofSamples count: Int) -> Double { Double(count) * 1000 / Double(AudioFormat.sampleRate) }
 
     public init(settings: JitterBufferSettings = .init(), frameSamples: Int) throws(JitterBufferError) {
         try settings.validate()
@@ -90,7 +102,25 @@ public struct JitterBuffer {
         histogram = DelayHistogram(
             maximumMilliseconds: settings.maximumDelayMilliseconds, bucketMilliseconds: settings.bucketMilliseconds,
             forgetFactor: settings.forgetFactor, initialMilliseconds: settings.initialDelayMilliseconds)
-        statistics.targetDelayMilliseconds = Self.clampedTarget(histogram.quantile(settings.quantile), settings)
+        statistics.targetDelayMilliseconds = Self.clampedTarget(histogram.costMinimisingDelay(lateLossWorth: settings.lateLossWorthMilliseconds), settings)
+    }
+
+    /// Arrivals after which an adaptive buffer's initial guess no longer decides its target: the
+    /// guess's share of the histogram's mass, priced at `lateLossWorthMilliseconds`, is worth
+    /// less than the guess's delay. 0 for a fixed buffer.
+    public static func arrivalsToOutweighInitialGuess(_ settings: JitterBufferSettings) -> Int {
+        guard case .adaptive = settings.mode, settings.forgetFactor > 0, settings.forgetFactor < 1 else { return 0 }
+        let f = settings.forgetFactor
+        let prior = DelayHistogram.priorWeight * (1 - f)
+        var n = 0
+        var weight = 1.0  // fⁿ
+        while n < 100_000 {
+            let share = prior * weight / (prior * weight + 1 - weight)
+            if share * settings.lateLossWorthMilliseconds <= Double(settings.initialDelayMilliseconds) { break }
+            n += 1
+            weight *= f
+        }
+        return n
     }
 
     /// Packets waiting to be played.
@@ -165,15 +195,16 @@ public struct JitterBuffer {
         guard case .adaptive = settings.mode else { return }
         histogram.add(milliseconds: transit - minimum)
         statistics.targetDelayMilliseconds = Self.clampedTarget(
-            max(recoveryFloorMilliseconds, histogram.quantile(settings.quantile)), settings)
+            max(recoveryFloorMilliseconds, histogram.costMinimisingDelay(lateLossWorth: settings.lateLossWorthMilliseconds)),
+            settings)
     }
 
-    private static func clampedTarget(_ quantile: Double, _ settings: JitterBufferSettings) -> Double {
+    private static func clampedTarget(_ delay: Double, _ settings: JitterBufferSettings) -> Double {
         switch settings.mode {
         case .fixed(let ms): return Double(ms)
         case .adaptive:
             return min(
-                Double(settings.maximumDelayMilliseconds), max(Double(settings.minimumDelayMilliseconds), quantile))
+                Double(settings.maximumDelayMilliseconds), max(Double(settings.minimumDelayMilliseconds), delay))
         }
     }
 
@@ -188,14 +219,18 @@ public struct JitterBuffer {
 
     // MARK: - Playout
 
-    /// Decides the next playout frame. Call once per frame, at the time the frame is played.
-    public mutating func nextFrame(now: Instant) -> PlayoutDecision {
+    /// Decides the next frame to decode, at the tick `now` that needs it; `queuedSamples` earlier
+    /// samples are still to play first, so the frame starts playing that much later. Call as
+    /// often as the playout needs frames.
+    public mutating func nextFrame(now: Instant, queuedSamples: Int = 0) -> PlayoutDecision {
+        let playsAt = now.advanced(byMilliseconds: milliseconds(ofSamples: queuedSamples))
         let target = statistics.targetDelayMilliseconds
         if phase != .talking {
-            guard let first = entries.first, let delay = playoutDelay(of: first.timestamp, now: now),
-                delay >= target
+            // A talk-spurt starts at the first tick at which its first frame is due (the target
+            // reached), whatever the last one left queued.
+            guard let first = entries.first, let delay = playoutDelay(of: first.timestamp, now: now), delay >= target
             else {
-                return emit(.silence, now: now, timestamp: nil, entry: nil, counted: phase != .idle)
+                return emit(.silence, at: playsAt, timestamp: nil, entry: nil, counted: phase != .idle)
             }
             phase = .talking
             playoutTimestamp = first.timestamp
@@ -204,27 +239,12 @@ public struct JitterBuffer {
         discardPassedEntries()
 
         if let entry = entries.first, entry.timestamp == playoutTimestamp {
-            let excess = (playoutDelay(of: playoutTimestamp, now: now) ?? target) - target
-            if excess >= frameMilliseconds, entries.count >= 2, entries[1].timestamp == playoutTimestamp + Int64(frameSamples),
-                !entry.flags.contains(.dtx)
-            {
-                let second = entries[1]
-                entries.removeFirst(2)
-                playoutTimestamp += 2 * Int64(frameSamples)
-                statistics.removedSamplesForAcceleration += frameSamples
-                played(second)
-                return emit(.accelerated, now: now, timestamp: second.timestamp, entry: entry, decision: .merge(entry.payload, second.payload))
-            }
-            if excess < 0, heldFrames == 0, !entry.flags.contains(.talkspurtStart) {
-                statistics.insertedSamplesForDeceleration += frameSamples
-                return emit(.decelerated, now: now, timestamp: nil, entry: nil, decision: .conceal)
-            }
             entries.removeFirst()
             playoutTimestamp += Int64(frameSamples)
             played(entry)
             if entry.flags.contains(.dtx) { phase = .silent }
             return emit(
-                entry.sequence == nil ? .recoveredRedundancy : .decoded, now: now, timestamp: entry.timestamp,
+                entry.sequence == nil ? .recoveredRedundancy : .decoded, at: playsAt, timestamp: entry.timestamp,
                 entry: entry, decision: .decode(entry.payload))
         }
 
@@ -233,29 +253,87 @@ public struct JitterBuffer {
             if let last = lastPlayedSequence, let sequence = next.sequence, sequence == last + 1 {
                 // Nothing was lost: the sender paused (DTX without its flag reaching us).
                 phase = .silent
-                return nextFrame(now: now)
+                return nextFrame(now: now, queuedSamples: queuedSamples)
             }
             if heldFrames > 0 {
                 // A concealment emitted while waiting already stood in for this frame.
                 heldFrames -= 1
                 playoutTimestamp += Int64(frameSamples)
-                return nextFrame(now: now)
+                return nextFrame(now: now, queuedSamples: queuedSamples)
             }
             let lost = playoutTimestamp
             playoutTimestamp += Int64(frameSamples)
             if next.timestamp == lost + Int64(frameSamples), next.sequence != nil, next.flags.contains(.fec) {
-                return emit(.recoveredFEC, now: now, timestamp: lost, entry: nil, decision: .decodeFEC(next: next.payload))
+                return emit(.recoveredFEC, at: playsAt, timestamp: lost, entry: nil, decision: .decodeFEC(next: next.payload))
             }
-            return emit(.concealed, now: now, timestamp: lost, entry: nil, decision: .conceal)
+            return emit(.concealed, at: playsAt, timestamp: lost, entry: nil, decision: .conceal)
         }
         // Nothing buffered: conceal and keep waiting for this frame.
         heldFrames += 1
         if Double(heldFrames) * frameMilliseconds > Double(settings.stallMilliseconds) {
             phase = .silent
             heldFrames = 0
-            return emit(.silence, now: now, timestamp: nil, entry: nil)
+            return emit(.silence, at: playsAt, timestamp: nil, entry: nil)
         }
-        return emit(.concealed, now: now, timestamp: playoutTimestamp, entry: nil, decision: .conceal)
+        return emit(.concealed, at: playsAt, timestamp: playoutTimestamp, entry: nil, decision: .conceal)
+    }
+
+    /// How many samples the playout should remove from (> 0) or insert into (< 0) what it has
+    /// queued, at the tick `now`, with `queuedSamples` decoded and not yet played and a pull of
+    /// `pullSamples` per tick; 0 outside a talk-spurt.
+    ///
+    /// The next frame is decoded at the tick that runs out of queued samples, and its delay at
+    /// that tick — what decides whether it arrived in time — can only take values one pull
+    /// apart, from its delay now upwards. The lowest of them at or above the target is the
+    /// delay to play at: queued audio beyond it is removed (once it exceeds
+    /// `hysteresisMilliseconds`, so that an adaptive target moving by a millisecond does not
+    /// stretch the audio back and forth), and a shortfall is inserted. Removing less than the
+    /// excess, or inserting more than the shortfall, is always safe.
+    public func playoutCorrection(now: Instant, queuedSamples: Int, pullSamples: Int) -> Int {
+        guard phase == .talking, pullSamples > 0, queuedSamples >= 0,
+            let delay = playoutDelay(of: playoutTimestamp, now: now)
+        else { return 0 }
+        let pull = milliseconds(ofSamples: pullSamples)
+        let target = statistics.targetDelayMilliseconds
+        let lowest = delay + max(0, ((target - delay) / pull).rounded(.up)) * pull
+        let playing = delay + milliseconds(ofSamples: queuedSamples)
+        let samplesPerMillisecond = Double(AudioFormat.sampleRate) / 1000
+        if playing < lowest { return -Int(((lowest - playing) * samplesPerMillisecond).rounded(.up)) }
+        // A fixed target never moves, so it needs no margin against moving.
+        let hysteresis = settings.mode == .adaptive ? Self.hysteresisMilliseconds : 0
+        guard playing - lowest > hysteresis else { return 0 }
+        return Int(((playing - lowest) * samplesPerMillisecond).rounded(.down))
+    }
+
+    /// How far above an adaptive target the needed-at delay may sit before the playout is sped up.
+    public static let hysteresisMilliseconds = 5.0
+
+    /// Records that the playout removed (`samples` > 0) or inserted (< 0) that many samples, in
+    /// the counters and on the event of the last frame decoded (the next one when that event has
+    /// already been taken).
+    public mutating func noteStretch(samples: Int) {
+        if samples > 0 { statistics.removedSamplesForAcceleration += samples }
+        if samples < 0 { statistics.insertedSamplesForDeceleration -= samples }
+        guard recordsEvents else { return }
+        if events.isEmpty {
+            unloggedStretch -= samples
+        } else {
+            events[events.count - 1].stretchedSamples -= samples
+        }
+    }
+
+    /// Whether the frame `nextFrame` would play next is in the buffer: a playout may decode it
+    /// ahead of its tick (to have enough audio to stretch) without risking a concealment.
+    public var nextFrameIsBuffered: Bool {
+        phase == .talking && entries.first?.timestamp == playoutTimestamp
+    }
+
+    /// Moves the recorded events not yet taken that play after `instant` by `milliseconds`:
+    /// the playout stretched the audio before them.
+    public mutating func shiftEvents(playingAfter instant: Instant, byMilliseconds milliseconds: Double) {
+        for i in events.indices where events[i].playoutTime > instant {
+            events[i].playoutTime = events[i].playoutTime.advanced(byMilliseconds: milliseconds)
+        }
     }
 
     /// Hands over the per-frame log recorded since the last call (with `recordEvents`).
@@ -278,25 +356,25 @@ public struct JitterBuffer {
     }
 
     private mutating func emit(
-        _ outcome: PlayoutOutcome, now: Instant, timestamp: Int64?, entry: Entry?,
+        _ outcome: PlayoutOutcome, at playsAt: Instant, timestamp: Int64?, entry: Entry?,
         decision: PlayoutDecision = .silence, counted: Bool = true
     ) -> PlayoutDecision {
         let target = statistics.targetDelayMilliseconds
         var bufferDelay: Double?
         if counted {
             statistics.totalSamplesReceived += frameSamples
-            let concealment = outcome == .concealed || outcome == .decelerated
+            let concealment = outcome == .concealed
             switch outcome {
-            case .concealed, .decelerated: statistics.concealedSamples += frameSamples
+            case .concealed: statistics.concealedSamples += frameSamples
             case .recoveredFEC: statistics.fecRecoveredSamples += frameSamples
             case .recoveredRedundancy: statistics.redundancyRecoveredSamples += frameSamples
             case .silence: statistics.silentSamples += frameSamples
-            case .decoded, .accelerated: break
+            case .decoded, .accelerated, .decelerated: break
             }
             if concealment && !lastOutcomeWasConcealment { statistics.concealmentEvents += 1 }
             lastOutcomeWasConcealment = concealment
             if let entry {
-                let waited = now.milliseconds(since: entry.arrival)
+                let waited = playsAt.milliseconds(since: entry.arrival)
                 bufferDelay = waited
                 statistics.jitterBufferDelay += waited / 1000 * Double(frameSamples)
                 statistics.jitterBufferTargetDelay += target / 1000 * Double(frameSamples)
@@ -304,10 +382,12 @@ public struct JitterBuffer {
             }
         }
         if recordsEvents {
-            events.append(
-                PlayoutEvent(
-                    playoutTime: now, timestamp: timestamp, outcome: outcome, bufferDelayMilliseconds: bufferDelay,
-                    targetDelayMilliseconds: target))
+            var event = PlayoutEvent(
+                playoutTime: playsAt, timestamp: timestamp, outcome: outcome, bufferDelayMilliseconds: bufferDelay,
+                targetDelayMilliseconds: target)
+            event.stretchedSamples = unloggedStretch
+            unloggedStretch = 0
+            events.append(event)
         }
         return decision
     }

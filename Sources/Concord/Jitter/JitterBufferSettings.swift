@@ -1,7 +1,8 @@
 /// How a jitter buffer chooses its playout delay.
 public struct JitterBufferSettings: Sendable, Codable, Equatable, Hashable {
     public enum Mode: Sendable, Codable, Equatable, Hashable {
-        /// NetEq-style: target = `quantile` of a forgetting histogram of relative arrival delay.
+        /// The delay that minimises delay plus the priced late loss, from a forgetting histogram of
+        /// relative arrival delay (NetEq's histogram, Concord's objective).
         case adaptive
         /// A constant target, as in a fixed-size jitter buffer.
         case fixed(milliseconds: Int)
@@ -12,15 +13,24 @@ public struct JitterBufferSettings: Sendable, Codable, Equatable, Hashable {
     public var minimumDelayMilliseconds: Int = 0
     /// Nor above this (ms); also the histogram's range.
     public var maximumDelayMilliseconds: Int = 1_000
-    /// The target before any arrivals have been seen (NetEq starts at 80 ms).
+    /// The target before any arrivals have been seen (NetEq starts at 80 ms); it weighs as one
+    /// arrival, so measured delays replace it within about twenty packets.
     public var initialDelayMilliseconds: Int = 80
-    /// Fraction of packets that should arrive in time (NetEq: 0.95).
-    public var quantile: Double = 0.95
+    /// What one unit of late-loss probability is worth in milliseconds of delay: the target is the
+    /// delay d minimising d + lateLossWorthMilliseconds · P(a packet arrives later than d).
+    ///
+    /// From the E-model the bench scores with (ITU-T G.107, Opus as G.711 with PLC: Ie = 0,
+    /// Bpl = 25.1): at low loss a percent of random loss costs (95 − Ie)/Bpl = 3.78 R-points, a
+    /// millisecond of delay below 177 ms costs 0.024; so a percent of late loss is worth 157.5 ms
+    /// of delay, and a unit of probability 15 750 ms. In effect the buffer covers a delay seen
+    /// once until its weight in the histogram drops below the delay's cost — a 20 ms excursion
+    /// for about 3 s, a 100 ms spike for about 1.2 s.
+    public var lateLossWorthMilliseconds: Double = 15_750
     /// Weight kept by the histogram at each arrival (NetEq: 0.983 ≈ a memory of ~60 packets
     /// for a rising delay, a few seconds to drain back).
     public var forgetFactor: Double = 0.983
     /// Width of a histogram bucket (ms): the resolution of the target.
-    public var bucketMilliseconds: Int = 5
+    public var bucketMilliseconds: Int = 1
     /// Packets held at most; beyond it the oldest is discarded (counted as overflow).
     public var maximumPackets: Int = 200
     /// After this long concealing with nothing arriving, the stream is treated as stopped:
@@ -54,7 +64,9 @@ public struct JitterBufferSettings: Sendable, Codable, Equatable, Hashable {
         guard (0...maximumDelayMilliseconds).contains(initialDelayMilliseconds) else {
             throw bad("initialDelayMilliseconds", initialDelayMilliseconds, "0...maximumDelayMilliseconds")
         }
-        guard quantile > 0, quantile < 1 else { throw bad("quantile", quantile, "(0, 1)") }
+        guard lateLossWorthMilliseconds > 0, lateLossWorthMilliseconds.isFinite else {
+            throw bad("lateLossWorthMilliseconds", lateLossWorthMilliseconds, "> 0 and finite")
+        }
         guard forgetFactor > 0, forgetFactor < 1 else { throw bad("forgetFactor", forgetFactor, "(0, 1)") }
         guard (1...100).contains(bucketMilliseconds) else { throw bad("bucketMilliseconds", bucketMilliseconds, "1...100") }
         guard (2...10_000).contains(maximumPackets) else { throw bad("maximumPackets", maximumPackets, "2...10000") }

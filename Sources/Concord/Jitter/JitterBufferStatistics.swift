@@ -11,7 +11,7 @@ public struct JitterBufferStatistics: Sendable, Equatable, Codable {
     public var packetsDiscardedOverflow = 0
     /// Samples emitted, of every kind (W3C totalSamplesReceived).
     public var totalSamplesReceived = 0
-    /// Samples synthesised by concealment, including deceleration (W3C concealedSamples).
+    /// Samples synthesised by concealment (W3C concealedSamples).
     public var concealedSamples = 0
     /// Runs of consecutive concealed frames (W3C concealmentEvents).
     public var concealmentEvents = 0
@@ -21,7 +21,9 @@ public struct JitterBufferStatistics: Sendable, Equatable, Codable {
     public var redundancyRecoveredSamples = 0
     /// Samples of silence played in DTX gaps or before the stream started.
     public var silentSamples = 0
+    /// Samples added by time-stretching to lengthen the delay (W3C insertedSamplesForDeceleration).
     public var insertedSamplesForDeceleration = 0
+    /// Samples removed by time-stretching to shorten the delay (W3C removedSamplesForAcceleration).
     public var removedSamplesForAcceleration = 0
     /// Sum over emitted packet samples of their time in the buffer, seconds (W3C jitterBufferDelay).
     public var jitterBufferDelay = 0.0

@@ -10,15 +10,16 @@ public enum PlayoutOutcome: String, Sendable, Codable, CaseIterable {
     case concealed
     /// The sender is silent (DTX gap, or not yet started): nothing to play, nothing missing.
     case silence
-    /// Two frames merged into one to shorten the delay (NetEq's "accelerate").
+    /// NetEq only: a frame shortened by its "accelerate" (Concord's buffer reports stretching as
+    /// `PlayoutEvent.stretchedSamples` on the frame's own outcome).
     case accelerated
-    /// A concealment frame inserted to lengthen the delay (NetEq's "preemptive expand").
+    /// NetEq only: a frame lengthened by its "preemptive expand".
     case decelerated
 }
 
 /// One frame of playout, for the benchmark's per-frame analysis.
 public struct PlayoutEvent: Sendable, Equatable {
-    /// When the frame was handed to the mixer.
+    /// When the frame's first sample plays.
     public var playoutTime: Instant
     /// Media timestamp (sender's samples, unwrapped) of the frame played, if it came from a
     /// packet; nil for concealment and silence that stand for no particular frame.
@@ -28,6 +29,9 @@ public struct PlayoutEvent: Sendable, Equatable {
     public var bufferDelayMilliseconds: Double?
     /// The target delay at this tick (ms).
     public var targetDelayMilliseconds: Double
+    /// Samples the playout inserted (> 0) or removed (< 0) by time-stretching while this frame
+    /// was the last one decoded (see `JitterBuffer.noteStretch`).
+    public var stretchedSamples = 0
 
     public init(
         playoutTime: Instant, timestamp: Int64?, outcome: PlayoutOutcome, bufferDelayMilliseconds: Double?,

@@ -1,21 +1,32 @@
-/// Concord's playout of one stream: the adaptive `JitterBuffer` decides what to play, an
-/// `OpusDecoder` decodes, conceals, recovers from FEC and merges.
+/// Concord's playout of one stream: the adaptive `JitterBuffer` decides what to decode and how
+/// far to stretch, an `OpusDecoder` decodes, conceals and recovers from FEC, and a
+/// `TimeStretcher` shortens or lengthens the decoded audio by pitch periods.
+///
+/// Decoded audio waits in `queued` until a pull takes it, so a pull may be any length and a
+/// stretch may span frames. Each pull first decodes until it has the samples it needs — a
+/// frame more when a stretch wants look-ahead and that frame is already in the buffer — then
+/// applies at most one stretch, then hands out its samples.
 public final class JitterBufferPlayout: StreamPlayout {
     public private(set) var jitterBuffer: JitterBuffer
     private let decoder: OpusDecoder
-    private var scratch: [Float]
+    private var stretcher = TimeStretcher()
+    /// Decoded samples not yet played.
+    private var queued: [Float]
+    private var frame: [Float]
     public private(set) var decodeErrors = 0
     public weak var codecObserver: CodecObserver?
 
     public init(frameMilliseconds: Int, settings: JitterBufferSettings) throws {
         decoder = try OpusDecoder(frameMilliseconds: frameMilliseconds)
         jitterBuffer = try JitterBuffer(settings: settings, frameSamples: decoder.frameSamples)
-        scratch = [Float](repeating: 0, count: decoder.frameSamples)
+        frame = [Float](repeating: 0, count: decoder.frameSamples)
+        queued = []
+        queued.reserveCapacity(4 * decoder.frameSamples + TimeStretcher.requiredSamples + TimeStretcher.maximumPeriod)
     }
 
     public var frameSamples: Int { decoder.frameSamples }
     public var statistics: JitterBufferStatistics { jitterBuffer.statistics }
-    public var isQuiet: Bool { jitterBuffer.isQuiet }
+    public var isQuiet: Bool { queued.isEmpty && jitterBuffer.isQuiet }
 
     public var recordsEvents: Bool {
         get { jitterBuffer.recordsEvents }
@@ -29,30 +40,81 @@ public final class JitterBufferPlayout: StreamPlayout {
     }
 
     public func playout(now: Instant, into out: UnsafeMutableBufferPointer<Float>) -> Bool {
-        let decision = jitterBuffer.nextFrame(now: now)
-        // No codec work, so no codec timing: most receivers in a big room play silence
-        // (listeners never talk) and the observer's two CPU-clock reads — system calls —
-        // cost more than the rest of the call.
-        if case .silence = decision { return false }
-        let token = codecObserver?.codecWillRun()
-        defer { if let token { codecObserver?.codecDidRun(token) } }
-        switch decision {
-        case .silence:
-            out.update(repeating: 0)  // handled above; kept for an exhaustive switch
-        case .conceal:
-            conceal(out)
-        case .decode(let payload):
-            decode(payload, into: out)
-        case .decodeFEC(let next):
-            if (try? decoder.decodeFEC(from: next, into: out)) == nil { countErrorAndConceal(out) }
-        case .merge(let first, let second):
-            decode(first, into: out)
-            scratch.withUnsafeMutableBufferPointer { later in
-                decode(second, into: later)
-                crossfade(from: out, to: later)
+        let pull = out.count
+        guard fill(to: pull, now: now) else { return false }
+        stretch(now: now, pull: pull)
+        _ = fill(to: pull, now: now)
+        let played = min(pull, queued.count)
+        queued.withUnsafeBufferPointer { q in
+            for i in 0..<played { out[i] = q[i] }
+        }
+        if played < pull { out.extracting(played...).update(repeating: 0) }
+        queued.removeFirst(played)
+        return true
+    }
+
+    /// Decodes frames until `pull` samples are queued or the buffer has nothing to play; false
+    /// when nothing is queued at all (a silent pull, no codec work).
+    private func fill(to pull: Int, now: Instant) -> Bool {
+        while queued.count < pull {
+            let decision = jitterBuffer.nextFrame(now: now, queuedSamples: queued.count)
+            if case .silence = decision { break }
+            decodeAndQueue(decision)
+        }
+        return !queued.isEmpty
+    }
+
+    /// One stretch towards the delay the buffer wants, if the audio allows it.
+    private func stretch(now: Instant, pull: Int) {
+        let wanted = jitterBuffer.playoutCorrection(now: now, queuedSamples: queued.count, pullSamples: pull)
+        guard wanted != 0 else { return }
+        // The splice needs look-ahead; decoding the next frame early is free when it is here.
+        while queued.count < TimeStretcher.requiredSamples, jitterBuffer.nextFrameIsBuffered {
+            decodeAndQueue(jitterBuffer.nextFrame(now: now, queuedSamples: queued.count))
+        }
+        let outcome: TimeStretchOutcome
+        if wanted > 0 {
+            // Unless the next frame is here, keep this pull's samples: decoding it now would conceal.
+            let limit = jitterBuffer.nextFrameIsBuffered ? wanted : min(wanted, queued.count - pull)
+            guard limit > 0 else { return }
+            let mode: TimeStretcher.Mode = wanted > 2 * pull ? .fast : .normal
+            outcome = stretcher.accelerate(&queued, mode: mode, limit: limit)
+        } else {
+            // Exactly the shortfall where the audio allows any step (quiet); otherwise the pitch
+            // period it allows, which may be more: inserting more than asked is safe.
+            let exact = stretcher.decelerate(&queued, limit: -wanted)
+            if case .refused(.stepAboveLimit(let step)) = exact {
+                outcome = stretcher.decelerate(&queued, limit: step)
+            } else {
+                outcome = exact
             }
         }
-        return true
+        let samples = outcome.samples
+        guard samples > 0 else { return }
+        let removed = wanted > 0 ? samples : -samples
+        // Frames queued behind the splice now play earlier (or later) by what was removed.
+        let splice = now.advanced(byMilliseconds: Double(TimeStretcher.requiredSamples / 2) * 1000 / Double(AudioFormat.sampleRate))
+        jitterBuffer.shiftEvents(
+            playingAfter: splice, byMilliseconds: -Double(removed) * 1000 / Double(AudioFormat.sampleRate))
+        jitterBuffer.noteStretch(samples: removed)
+    }
+
+    private func decodeAndQueue(_ decision: PlayoutDecision) {
+        let token = codecObserver?.codecWillRun()
+        defer { if let token { codecObserver?.codecDidRun(token) } }
+        frame.withUnsafeMutableBufferPointer { out in
+            switch decision {
+            case .silence:
+                out.update(repeating: 0)
+            case .conceal:
+                conceal(out)
+            case .decode(let payload):
+                decode(payload, into: out)
+            case .decodeFEC(let next):
+                if (try? decoder.decodeFEC(from: next, into: out)) == nil { countErrorAndConceal(out) }
+            }
+        }
+        queued.append(contentsOf: frame)
     }
 
     private func decode(_ payload: [UInt8], into out: UnsafeMutableBufferPointer<Float>) {
@@ -71,15 +133,5 @@ public final class JitterBufferPlayout: StreamPlayout {
     private func countErrorAndConceal(_ out: UnsafeMutableBufferPointer<Float>) {
         decodeErrors += 1
         conceal(out)
-    }
-
-    /// Overlap-add of two consecutive frames into one: starts as `earlier` (continuous with
-    /// what was played before) and ends as `later` (continuous with what follows).
-    private func crossfade(from earlier: UnsafeMutableBufferPointer<Float>, to later: UnsafeMutableBufferPointer<Float>) {
-        let n = earlier.count
-        for i in 0..<n {
-            let w = Float(i) / Float(n - 1)
-            earlier[i] = earlier[i] * (1 - w) + later[i] * w
-        }
     }
 }

@@ -8,10 +8,18 @@ public struct Mixer: Sendable {
     public let frameSamples: Int
     private var gains: [PeerID: Float] = [:]
     private var limiterGain: Float = 1
-    /// Gain recovery per frame (multiplicative), ≈ 6 dB/s at 20 ms frames.
-    public var releasePerFrame: Float = 1.014
+    /// Gain recovery per mixed frame (multiplicative): 6 dB/s.
+    public var releasePerFrame: Float
 
-    public init(frameSamples: Int) { self.frameSamples = frameSamples }
+    public init(frameSamples: Int) {
+        self.frameSamples = frameSamples
+        // 10^(6/20) a second, taken a sample at a time: 10^(0.3/48000) = e^(0.3·ln 10/48000), whose
+        // series stops mattering after the second term.
+        let perSample = 1 + 0.3 * 2.302585092994046 / Double(AudioFormat.sampleRate)
+        var gain = 1.0
+        for _ in 0..<max(0, frameSamples) { gain *= perSample }
+        releasePerFrame = Float(gain)
+    }
 
     /// Linear gain for `peer` (1 = unchanged, 0 = muted); default 1.
     public mutating func setGain(_ gain: Float, for peer: PeerID) { gains[peer] = max(0, gain) }

@@ -4,7 +4,8 @@ import Logging
 ///
 /// A state machine like the rest of the engine: its `VoiceClient` calls `encode` with each
 /// captured frame, hands every voice packet that arrived to `receive`, and calls `playout` once
-/// per frame; each call takes `now`. Nothing here reads a clock, sleeps, spawns tasks or takes locks.
+/// per pull of `pullSamples` — 10 ms, or the codec frame when that is shorter — so that playout
+/// never waits up to a whole codec frame for its next turn; each call takes `now`. Nothing here reads a clock, sleeps, spawns tasks or takes locks.
 public final class Participant {
     public let id: PeerID
     public let sender: VoiceSender
@@ -14,6 +15,8 @@ public final class Participant {
     /// nil: Concord's `JitterBufferPlayout` with `jitterBufferSettings`.
     private let makePlayout: MakePlayout?
     public private(set) var mixer: Mixer
+    /// Samples each `playout` produces: 10 ms, or the codec frame when that is shorter.
+    public let pullSamples: Int
     /// Receivers by peer, in the order peers were added (so mixes are reproducible).
     public private(set) var receivers: [VoiceReceiver] = []
     /// The last mixed frame.
@@ -51,12 +54,18 @@ public final class Participant {
         self.sender = try VoiceSender(senderID: id, settings: codec, redundantFrames: redundantFrames)
         self.jitterBufferSettings = jitterBuffer
         self.makePlayout = makePlayout
-        self.mixer = Mixer(frameSamples: codec.frameSamples)
-        self.mix = [Float](repeating: 0, count: codec.frameSamples)
+        self.pullSamples = Self.pullSamples(frameSamples: codec.frameSamples)
+        self.mixer = Mixer(frameSamples: pullSamples)
+        self.mix = [Float](repeating: 0, count: pullSamples)
         self.logger = logger
     }
 
     public var frameSamples: Int { sender.frameSamples }
+
+    /// 10 ms, or the codec frame when that is shorter: what the devices and the mixer pull.
+    public static func pullSamples(frameSamples: Int) -> Int {
+        min(frameSamples, AudioFormat.samples(milliseconds: 10))
+    }
     public var peers: [PeerID] { receivers.map(\.peer) }
     public func receiver(for peer: PeerID) -> VoiceReceiver? { receivers.first { $0.peer == peer } }
 
@@ -65,10 +74,11 @@ public final class Participant {
         guard peer != id, receiver(for: peer) == nil else { return }
         let receiver: VoiceReceiver
         if let makePlayout {
-            receiver = VoiceReceiver(peer: peer, frameSamples: frameSamples, stream: try makePlayout(peer, frameSamples))
+            receiver = VoiceReceiver(peer: peer, pullSamples: pullSamples, stream: try makePlayout(peer, frameSamples))
         } else {
             receiver = try VoiceReceiver(
-                peer: peer, frameMilliseconds: sender.encoder.settings.frameMilliseconds, jitterBuffer: jitterBufferSettings)
+                peer: peer, frameMilliseconds: sender.encoder.settings.frameMilliseconds, pullSamples: pullSamples,
+                jitterBuffer: jitterBufferSettings)
         }
         receiver.codecObserver = codecObserver
         receivers.append(receiver)
@@ -111,7 +121,7 @@ public final class Participant {
         receiver.receive(packet, now: now)
     }
 
-    /// Produces one playout frame per remote stream and their mix (`mix`).
+    /// Produces one pull (`pullSamples`) per remote stream and their mix (`mix`).
     public func playout(now: Instant) {
         for receiver in receivers { receiver.playout(now: now) }
         mixPlayedFrames()

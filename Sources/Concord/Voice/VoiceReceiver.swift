@@ -1,24 +1,26 @@
-/// One remote stream: its `StreamPlayout` (a jitter buffer and a decoder) producing one frame
-/// per tick for the mixer.
+/// One remote stream: its `StreamPlayout` (a jitter buffer and a decoder) producing one pull of
+/// samples per call for the mixer.
 public final class VoiceReceiver {
     public let peer: PeerID
     /// Concord's `JitterBufferPlayout`, or what the driver supplied (`Participant.MakePlayout`).
     public let stream: any StreamPlayout
-    /// The frame produced by the last `playout`.
+    /// The samples produced by the last `playout` (one pull).
     public private(set) var frame: [Float]
     /// `frame` is digital silence (all +0.0): a mixer may skip it.
     public private(set) var frameIsSilence = true
 
-    /// Concord's jitter buffer and Opus decoder.
-    public convenience init(peer: PeerID, frameMilliseconds: Int, jitterBuffer settings: JitterBufferSettings) throws {
+    /// Concord's jitter buffer and Opus decoder; `pullSamples` defaults to the codec frame.
+    public convenience init(
+        peer: PeerID, frameMilliseconds: Int, pullSamples: Int? = nil, jitterBuffer settings: JitterBufferSettings
+    ) throws {
         let stream = try JitterBufferPlayout(frameMilliseconds: frameMilliseconds, settings: settings)
-        self.init(peer: peer, frameSamples: stream.frameSamples, stream: stream)
+        self.init(peer: peer, pullSamples: pullSamples ?? stream.frameSamples, stream: stream)
     }
 
-    public init(peer: PeerID, frameSamples: Int, stream: any StreamPlayout) {
+    public init(peer: PeerID, pullSamples: Int, stream: any StreamPlayout) {
         self.peer = peer
         self.stream = stream
-        frame = [Float](repeating: 0, count: frameSamples)
+        frame = [Float](repeating: 0, count: pullSamples)
         isQuiet = stream.isQuiet
     }
 
@@ -36,7 +38,7 @@ public final class VoiceReceiver {
         isQuiet = stream.isQuiet
     }
 
-    /// Produces the next frame into `frame`.
+    /// Produces the next pull into `frame`.
     public func playout(now: Instant) {
         let played = frame.withUnsafeMutableBufferPointer { stream.playout(now: now, into: $0) }
         isQuiet = stream.isQuiet

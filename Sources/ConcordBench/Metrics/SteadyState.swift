@@ -8,11 +8,11 @@ import Foundation
 /// (b) from which, for the next `holdSeconds`, the target delay stays within a band of
 /// `bandMilliseconds` (highest − lowest) while the buffer neither accelerates nor decelerates.
 ///
-/// (a) An adaptive buffer starts from a guess (80 ms) that fills its forgetting histogram; the
-/// guess decides the target until its weight, forgetFactor^n after n arrivals, falls below
-/// 1 − quantile: `learningArrivals` packets (175 at the defaults, 3.5 s of 20 ms frames). Before
-/// that the target holds still because nothing has been learnt, which (b) alone would take for
-/// settled. A fixed buffer has nothing to learn.
+/// (a) An adaptive buffer starts from a guess (80 ms) weighted as a small fraction of an arrival
+/// in its forgetting histogram; the guess can decide the target until measured delays outweigh
+/// it (`JitterBuffer.arrivalsToOutweighInitialGuess`: 12 packets at the defaults, a quarter of
+/// a second of 20 ms frames). Before that the target holds still because nothing has been
+/// learnt, which (b) alone would take for settled. A fixed buffer has nothing to learn.
 ///
 /// (b) A target that holds still says the buffer has learnt the path's delay; the absence of
 /// time-stretching says the played delay has reached that target. Two seconds is a hundred
@@ -25,11 +25,7 @@ public enum SteadyState {
 
     /// Arrivals after which an adaptive buffer's starting guess no longer decides its target.
     public static func learningArrivals(_ settings: JitterBufferSettings) -> Int {
-        guard case .adaptive = settings.mode, settings.forgetFactor > 0, settings.forgetFactor < 1, settings.quantile < 1 else {
-            return 0
-        }
-        let n = (log(1 - settings.quantile) / log(settings.forgetFactor)).rounded(.up)
-        return n.isFinite ? max(0, Int(n)) : 0
+        JitterBuffer.arrivalsToOutweighInitialGuess(settings)
     }
 
     /// The time (s) the buffer settled, or nil. `learntAt`: when the buffer had learnt the path
@@ -48,7 +44,7 @@ public enum SteadyState {
             var broken: Int?
             while j < playout.count, times[j] <= from + holdSeconds {
                 let event = playout[j]
-                if event.outcome == .accelerated || event.outcome == .decelerated {
+                if Self.isStretch(event) {
                     broken = j
                     break
                 }
@@ -66,9 +62,13 @@ public enum SteadyState {
             guard let broken else { return from }
             // A stretch at `broken` spoils every window that contains it; a band broken there
             // may hold from a later start, so step on by one.
-            let stretched = playout[broken].outcome == .accelerated || playout[broken].outcome == .decelerated
-            i = stretched ? broken + 1 : i + 1
+            i = Self.isStretch(playout[broken]) ? broken + 1 : i + 1
         }
         return nil
+    }
+
+    /// Concord's buffer reports a stretch on the frame's event, NetEq's as the frame's outcome.
+    static func isStretch(_ event: PlayoutEvent) -> Bool {
+        event.stretchedSamples != 0 || event.outcome == .accelerated || event.outcome == .decelerated
     }
 }

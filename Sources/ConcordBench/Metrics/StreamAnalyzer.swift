@@ -71,6 +71,9 @@ public enum StreamAnalyzer {
             case .decoded, .silence:
                 break
             }
+            if event.stretchedSamples != 0 {
+                marks.append((t, event.stretchedSamples < 0 ? PlayoutOutcome.accelerated.rawValue : PlayoutOutcome.decelerated.rawValue))
+            }
             if let waited = event.bufferDelayMilliseconds, waited.isFinite {
                 bufferDelay.append(.init(t: t, value: waited))
             }

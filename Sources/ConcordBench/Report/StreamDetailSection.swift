@@ -111,8 +111,8 @@ enum StreamDetailSection {
             ?? "not measured (arrivals span under \(Int(ClockDriftEstimate.minimumSeconds)) s)"
         return "<p class=\"drift\">Sound card clocks: talker against listener \(ReportHTML.fmt(d.configuredPPM, 1)) ppm configured, "
             + "\(measured); absorbing it asked the buffer to remove \(ReportHTML.fmt(d.expectedCorrectionMs, 1)) ms "
-            + "(negative: insert). Over the stream the buffer removed \(ReportHTML.fmt(d.acceleratedMs, 0)) ms by merging frames "
-            + "and inserted \(ReportHTML.fmt(d.deceleratedMs, 0)) ms of concealment, for drift and delay changes together.</p>\n"
+            + "(negative: insert). Over the stream the buffer removed \(ReportHTML.fmt(d.acceleratedMs, 0)) ms and inserted "
+            + "\(ReportHTML.fmt(d.deceleratedMs, 0)) ms by time-stretching, for drift and delay changes together.</p>\n"
     }
 
     static func getStats(_ g: GetStatsReport?) -> String {

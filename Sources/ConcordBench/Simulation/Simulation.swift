@@ -211,9 +211,23 @@ public final class Simulation {
                 }
                 // A fixed mesh has no room timers: its security layer ticks with the frames.
                 if rooms == nil { _ = transports[i].perform(client.tick(now: now)) }
-                if rooms?.crashed.contains(i) == true { return }
-                self.playout(client.participant, now: now, workers: workers, pipelined: rooms == nil && workers > 1)
-                recorder.notePlayout(of: client.participant, listener: i, at: position)
+                // The sound card pulls the playout every `pullSamples` of its clock; the first pull of
+                // each frame lands on the tick, the others between ticks.
+                let pull = client.participant.pullSamples
+                for k in 0..<(F / pull) {
+                    let at = position + k * pull
+                    let pulled = { [self] (now: Instant) in
+                        if rooms?.crashed.contains(i) == true { return }
+                        self.playout(client.participant, now: now, workers: workers, pipelined: rooms == nil && workers > 1)
+                        recorder.notePlayout(of: client.participant, listener: i, at: at)
+                    }
+                    if k == 0 {
+                        pulled(now)
+                    } else {
+                        let time = clocks[i].instant(ofSample: at)
+                        simulator.schedule(at: SimTime(nanoseconds: time.nanoseconds)) { pulled(time) }
+                    }
+                }
             },
             stopped: {
                 if failure == nil, let refused = rooms?.failure { failure = refused }
@@ -287,7 +301,7 @@ public final class Simulation {
         }
     }
 
-    /// Plays one frame of every voice peer and mixes them. While the next window encodes on the
+    /// Plays one pull of every voice peer and mixes them. While the next window encodes on the
     /// other core (`pipelined`), decoding stays here; otherwise it uses all cores when there
     /// are enough decoders to pay for waking the other threads (a listener in a big room hears
     /// a few talkers: handing 4 decodes of ~25 µs to a thread pool 50 times per tick cost more

@@ -86,7 +86,7 @@ final class StreamRecorder {
                 timestamp: arrivalUnwrap[l][t].1.unwrap(arrival.timestamp), arrivalTime: arrival.at, bytes: arrival.bytes))
     }
 
-    /// Listener `l` played one frame at sample `position`: its analysed receivers' frames and
+    /// Listener `l` played one pull at sample `position`: its analysed receivers' samples and
     /// events, and its mix.
     func notePlayout(of participant: Participant, listener l: Int, at position: Int) {
         for r in participant.receivers where r.recordsEvents {  // the others are not analysed

@@ -60,15 +60,15 @@ public final class LiveRoom: @unchecked Sendable {
 
     public enum LiveRoomError: Error, CustomStringConvertible, Equatable {
         case noAdvertisedAddress(bound: String)
-        case frameSizeMismatch(device: Int, codec: Int)
+        case frameSizeMismatch(device: Int, pull: Int)
         case invalid(String)
 
         public var description: String {
             switch self {
             case .noAdvertisedAddress(let bound):
                 return "bound to \(bound), a wildcard address: peers need a real one (use --bind ADDR or --network NWID)"
-            case let .frameSizeMismatch(device, codec):
-                return "the input device delivers \(device)-sample frames but the codec needs \(codec)"
+            case let .frameSizeMismatch(device, pull):
+                return "the input device delivers \(device)-sample buffers but the engine pulls \(pull) (10 ms, or the codec frame when shorter)"
             case .invalid(let reason): return reason
             }
         }
@@ -141,8 +141,9 @@ public final class LiveRoom: @unchecked Sendable {
         _ configuration: Configuration, input: any MeteredAudioSource, output: any AudioSink, logger: Logger,
         bind: (@escaping DatagramHandler) async throws -> any DatagramTransport
     ) async throws -> LiveRoom {
-        guard input.frameSamples == configuration.codec.frameSamples else {
-            throw LiveRoomError.frameSizeMismatch(device: input.frameSamples, codec: configuration.codec.frameSamples)
+        let pull = Participant.pullSamples(frameSamples: configuration.codec.frameSamples)
+        guard input.frameSamples == pull else {
+            throw LiveRoomError.frameSizeMismatch(device: input.frameSamples, pull: pull)
         }
         let inbox = SharedInbox()
         let transport = try await bind { bytes, from, arrival in
@@ -283,7 +284,12 @@ public final class LiveRoom: @unchecked Sendable {
             finish(now: now, leave: false)
             return
         }
-        var frame = [Float](repeating: 0, count: configuration.codec.frameSamples)
+        // The devices run in pulls of 10 ms (or the codec frame when shorter): playout every
+        // pull, capture whenever the pulls have filled a codec frame.
+        let frameSamples = configuration.codec.frameSamples
+        var frame = [Float](repeating: 0, count: Participant.pullSamples(frameSamples: frameSamples))
+        var captured: [Float] = []
+        captured.reserveCapacity(frameSamples)
         while true {
             guard input.read(into: &frame) else {
                 logger.notice("input ended; leaving")
@@ -320,10 +326,14 @@ public final class LiveRoom: @unchecked Sendable {
             for c in commands { run(c, now: now) }
             send(client.tick(now: now))
             sendSweep(now: now)
-            do {
-                send(try client.capture(frame, now: now))
-            } catch {
-                logger.error("encoding failed", metadata: ["error": "\(error)"])
+            captured.append(contentsOf: frame)
+            if captured.count >= frameSamples {
+                do {
+                    send(try client.capture(captured, now: now))
+                } catch {
+                    logger.error("encoding failed", metadata: ["error": "\(error)"])
+                }
+                captured.removeAll(keepingCapacity: true)
             }
             output.write(client.playout(now: now))
             if now >= nextSnapshotAt {

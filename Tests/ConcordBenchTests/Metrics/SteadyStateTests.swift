@@ -29,6 +29,15 @@ import Testing
         #expect(start >= 3.4 && start < 3.5)
     }
 
+    /// Concord's buffer marks a stretch on the frame's own event, not as its outcome.
+    @Test func aStretchedFrameCountsAsAStretch() throws {
+        var playout = Self.ticks(0, 10, target: { _ in 40 })
+        let stretched = try #require(playout.firstIndex { $0.playoutTime.seconds >= 1 })
+        playout[stretched].stretchedSamples = -240
+        let start = try #require(SteadyState.start(of: playout))
+        #expect(start == playout[stretched + 1].playoutTime.seconds)
+    }
+
     /// The target moves by less than the band: it still holds; it moves by more: not yet.
     @Test func theBandIsWhatTheTargetMayWander() throws {
         let wobble = Self.ticks(0, 6, target: { t in 40 + (Int(t * 10) % 2 == 0 ? 0 : SteadyState.bandMilliseconds) })
@@ -59,8 +68,10 @@ import Testing
         #expect(SteadyState.start(of: playout) == 0)
         let start = try #require(SteadyState.start(of: playout, learntAt: Instant(nanoseconds: 3_500_000_000)))
         #expect(abs(start - 3.9) < 0.011)
-        // NetEq's defaults: the 80 ms guess weighs under 5 % after 175 arrivals (3.5 s of 20 ms packets).
-        #expect(SteadyState.learningArrivals(JitterBufferSettings()) == 175)
+        // The 80 ms guess weighs a sixteenth of an arrival, p = 0.017/16: its share of the mass
+        // after n arrivals is p·fⁿ / (p·fⁿ + 1 − fⁿ), f = 0.983; priced at 15 750 ms it is worth
+        // 80.2 ms after 11 arrivals and 72.9 ms after 12.
+        #expect(SteadyState.learningArrivals(JitterBufferSettings()) == 12)
         var fixed = JitterBufferSettings()
         fixed.mode = .fixed(milliseconds: 60)
         #expect(SteadyState.learningArrivals(fixed) == 0)

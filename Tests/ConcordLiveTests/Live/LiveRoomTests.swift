@@ -41,7 +41,7 @@ import Testing
             udp.discoveryPeers = [addresses[1 - i]]
             let configuration = LiveRoom.Configuration(
                 roomID: "pair", clientID: names[i], secret: secret, identity: .generate(), network: udp)
-            let input = WAVFileInput(samples: Self.talk(i == 0 ? 300 : 500, seconds: 6), frameSamples: 960)
+            let input = WAVFileInput(samples: Self.talk(i == 0 ? 300 : 500, seconds: 6), frameSamples: 480)
             let output = WAVFileOutput(path: dir.appendingPathComponent("\(names[i]).wav").path)
             let logger = Logger(label: "test.\(names[i])")
             switch network {

@@ -33,6 +33,12 @@ struct JitterHarness {
         arrivals.append((Double(k + 1) * frameMs + delay, Self.packet(k, sequence: sequence, flags: flags, redundancy: redundancy)))
     }
 
+    /// Decoded samples not yet played: the harness plays the part of `JitterBufferPlayout`
+    /// without audio, pulling one frame per tick and stretching by at most half a frame per
+    /// tick where the buffer asks for it (as a stretcher would, a pitch period at a time).
+    var queued = 0
+    var stretches: [(tick: Int, samples: Int)] = []
+
     mutating func run(ticks: Int) {
         for _ in 0..<ticks {
             let now = Double(tick) * frameMs
@@ -41,19 +47,34 @@ struct JitterHarness {
                 arrivals.removeFirst()
                 buffer.insert(first.packet, arrival: .milliseconds(first.at))
             }
-            decisions.append((tick, buffer.nextFrame(now: .milliseconds(now))))
+            fill(now: now)
+            let wanted = buffer.playoutCorrection(now: .milliseconds(now), queuedSamples: queued, pullSamples: 960)
+            let step = max(-480, min(480, wanted, queued))
+            if step != 0 {
+                queued -= step
+                buffer.noteStretch(samples: step)
+                stretches.append((tick, step))
+                fill(now: now)
+            }
+            queued -= min(960, queued)
             tick += 1
         }
     }
 
-    /// Frame indices in the order they were decoded (merges count both).
+    private mutating func fill(now: Double) {
+        while queued < 960 {
+            let decision = buffer.nextFrame(now: .milliseconds(now), queuedSamples: queued)
+            decisions.append((tick, decision))
+            if decision == .silence { break }
+            queued += 960
+        }
+    }
+
+    /// Frame indices in the order they were decoded.
     var playedFrames: [Int] {
-        decisions.flatMap { d -> [Int] in
-            switch d.decision {
-            case .decode(let p): return [Self.frameIndex(p)]
-            case .merge(let a, let b): return [Self.frameIndex(a), Self.frameIndex(b)]
-            default: return []
-            }
+        decisions.compactMap { d -> Int? in
+            if case .decode(let p) = d.decision { return Self.frameIndex(p) }
+            return nil
         }
     }
 
@@ -68,11 +89,16 @@ struct JitterHarness {
         #expect(h.playedFrames == Array(0..<400))
         let s = h.buffer.statistics
         #expect(s.concealedSamples == 0 && s.packetsDiscarded == 0)
-        #expect(s.targetDelayMilliseconds == 5)  // one histogram bucket
-        // Started at the initial 80 ms target, then accelerated down to one tick of waiting.
-        #expect(s.removedSamplesForAcceleration > 0)
-        let lastWaits = h.buffer.takeEvents().suffix(50).compactMap(\.bufferDelayMilliseconds)
-        #expect(lastWaits.allSatisfy { $0 < 20 })
+        #expect(s.targetDelayMilliseconds == 1)  // one histogram bucket
+        // Started at the initial 80 ms target, then stretched down: frames arrive 10 ms before
+        // a tick and are needed at that tick, so after the first second each waits 10 ms.
+        #expect(s.removedSamplesForAcceleration > 0 && s.insertedSamplesForDeceleration == 0)
+        let events = h.buffer.takeEvents()
+        let firstSecond = events.prefix { $0.playoutTime < .milliseconds(1_000) }
+        #expect(firstSecond.contains { $0.stretchedSamples < 0 })
+        let waits = events.dropFirst(firstSecond.count).compactMap(\.bufferDelayMilliseconds)
+        #expect(waits.allSatisfy { abs($0 - 10) < 1e-6 }, "\(Set(waits))")
+        #expect(!h.stretches.contains { $0.tick >= 50 })
     }
 
     @Test func reorderedPacketsAreReorderedAndDuplicatesDropped() throws {
@@ -206,10 +232,13 @@ struct JitterHarness {
         h.run(ticks: 160)
         let s = h.buffer.statistics
         let events = h.buffer.takeEvents()
-        #expect(events.count == 160)
+        #expect(events.count == h.decisions.count)
         // Silence before the first packet is not counted (the stream has not started).
         let idle = events.prefix { $0.outcome == .silence }.count
         #expect(s.totalSamplesReceived == (events.count - idle) * 960)
+        #expect(s.removedSamplesForAcceleration == h.stretches.map(\.samples).filter { $0 > 0 }.reduce(0, +))
+        #expect(s.insertedSamplesForDeceleration == -h.stretches.map(\.samples).filter { $0 < 0 }.reduce(0, +))
+        #expect(events.map(\.stretchedSamples).reduce(0, +) == -h.stretches.map(\.samples).reduce(0, +))
         #expect(s.jitterBufferEmittedCount == events.filter { $0.bufferDelayMilliseconds != nil }.count * 960)
         let meanWait = events.compactMap(\.bufferDelayMilliseconds).reduce(0, +) / Double(s.jitterBufferEmittedCount / 960)
         #expect(abs(s.meanJitterBufferDelayMilliseconds - meanWait) < 1e-9)
