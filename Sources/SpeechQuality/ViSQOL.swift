@@ -126,7 +126,7 @@ public struct ViSQOL: Sendable {
         // ViSQOL's VAD always keeps the first patch, so a silent reference would be "scored"; refuse it.
         guard ref.contains(where: { $0 != 0 }) else { throw .silentReference }
 
-        let plans = FourierPlans()
+        let plans = FourierPlans<Double>()
         let (aligned, lag) = Alignment.globallyAlign(reference: ref, degraded: deg, plans: plans)
         deg = aligned
         deg = Self.matchLevel(of: deg, to: ref)

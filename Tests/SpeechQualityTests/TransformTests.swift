@@ -35,12 +35,12 @@ struct TransformTests {
     // Powers of four and of two, 2^a·3^b·5^c (mixed radix) and lengths with other primes (Bluestein).
     @Test(arguments: [2, 4, 8, 16, 32, 256, 512, 3, 5, 6, 12, 15, 100, 360, 400, 7, 79, 97, 243 * 2 + 1])
     func everyLengthMatchesTheDefinition(length: Int) {
-        let plans = FourierPlans()
+        let plans = FourierPlans<Double>()
         let dft = plans.exactLength(length)
         for inverse in [false, true] {
             let re = Self.values(length, seed: UInt64(length)), im = Self.values(length, seed: UInt64(length) + 99)
             let (expectedRe, expectedIm) = Self.definition(re, im, inverse: inverse)
-            let buffer = SplitComplexBuffer(count: length)
+            let buffer = SplitComplexBuffer<Double>(count: length)
             for i in 0..<length {
                 buffer.real[i] = re[i]
                 buffer.imaginary[i] = im[i]
@@ -69,7 +69,7 @@ struct TransformTests {
     }
 
     @Test func envelopesOfEqualAndUnequalLengthsMatchTheDefinition() {
-        let plans = FourierPlans()
+        let plans = FourierPlans<Double>()
         let a = Self.values(300, seed: 1).map { $0 + 0.2 }, b = Self.values(300, seed: 2), c = Self.values(257, seed: 3)
         let (envelopeA, envelopeB) = Alignment.upperEnvelopes(a, b, plans: plans)
         let (_, envelopeC) = Alignment.upperEnvelopes(a, c, plans: plans)
@@ -81,7 +81,7 @@ struct TransformTests {
     }
 
     @Test func bestLagIsTheArgmaxOfTheCrossCorrelation() {
-        let plans = FourierPlans()
+        let plans = FourierPlans<Double>()
         let reference = Self.values(500, seed: 4)
         for (shift, length) in [(0, 500), (37, 480), (-23, 520), (250, 300)] {
             let degraded = (0..<length).map { i -> Double in

@@ -1,0 +1,120 @@
+// The number types the transforms run in, and their storage. Double for patches, whose alignment
+// feeds the score directly; Float for whole streams, where half the bytes and twice the SIMD lanes
+// halve the cost of transforms too large for the caches (Alignment re-scores the candidates in Double).
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One value or SIMD lanes of values, loaded from and stored to consecutive memory: the butterflies
+/// are written once for both.
+protocol FourierLanes {
+    associatedtype Element
+    static func load(_ pointer: UnsafeMutablePointer<Element>) -> Self
+    func store(to pointer: UnsafeMutablePointer<Element>)
+    static func + (a: Self, b: Self) -> Self
+    static func - (a: Self, b: Self) -> Self
+    static func * (a: Self, b: Self) -> Self
+    static func * (a: Element, b: Self) -> Self
+}
+
+protocol FourierScalar: BinaryFloatingPoint, FourierLanes, Sendable where Element == Self {
+    /// As many values as fill one SSE register twice (two independent chains per instruction stream).
+    associatedtype Lanes: FourierLanes where Lanes.Element == Self
+    static var laneCount: Int { get }
+}
+
+extension Double: FourierScalar {
+    typealias Lanes = FourierVector<SIMD4<Double>>
+    static var laneCount: Int { 4 }
+    @inline(__always) static func load(_ pointer: UnsafeMutablePointer<Double>) -> Double { pointer.pointee }
+    @inline(__always) func store(to pointer: UnsafeMutablePointer<Double>) { pointer.pointee = self }
+}
+
+extension Float: FourierScalar {
+    typealias Lanes = FourierVector<SIMD8<Float>>
+    static var laneCount: Int { 8 }
+    @inline(__always) static func load(_ pointer: UnsafeMutablePointer<Float>) -> Float { pointer.pointee }
+    @inline(__always) func store(to pointer: UnsafeMutablePointer<Float>) { pointer.pointee = self }
+}
+
+extension SIMD {
+    @inline(__always) static func load(_ pointer: UnsafePointer<Scalar>) -> Self {
+        UnsafeRawPointer(pointer).loadUnaligned(as: Self.self)
+    }
+
+    @inline(__always) static func load(_ pointer: UnsafeMutablePointer<Scalar>) -> Self {
+        UnsafeRawPointer(pointer).loadUnaligned(as: Self.self)
+    }
+
+    @inline(__always) func store(to pointer: UnsafeMutablePointer<Scalar>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: Self.self)
+    }
+}
+
+/// SIMD lanes for the transforms. A wrapper rather than a conformance of the SIMD types themselves:
+/// conforming SIMD8<Float> to FourierLanes changes how other code's SIMD8<Float> arithmetic is
+/// compiled (the gammatone filters ran half as fast).
+struct FourierVector<Vector: SIMD>: FourierLanes where Vector.Scalar: FloatingPoint {
+    var vector: Vector
+
+    @inline(__always) init(_ vector: Vector) { self.vector = vector }
+    @inline(__always) static func load(_ pointer: UnsafeMutablePointer<Vector.Scalar>) -> Self { Self(Vector.load(pointer)) }
+    @inline(__always) func store(to pointer: UnsafeMutablePointer<Vector.Scalar>) { vector.store(to: pointer) }
+    @inline(__always) static func + (a: Self, b: Self) -> Self { Self(a.vector + b.vector) }
+    @inline(__always) static func - (a: Self, b: Self) -> Self { Self(a.vector - b.vector) }
+    @inline(__always) static func * (a: Self, b: Self) -> Self { Self(a.vector * b.vector) }
+    @inline(__always) static func * (a: Vector.Scalar, b: Self) -> Self { Self(a * b.vector) }
+}
+
+/// Uninitialised memory for transforms. Blocks of 2 MB and more are aligned to 2 MB and offered to
+/// Linux as huge pages: a stream's buffers are tens of megabytes, and one fault per 4 kB page costs
+/// more than a transform.
+enum TransformMemory {
+    static let hugePage = 1 << 21
+
+    static func allocate<Scalar>(_ count: Int, of _: Scalar.Type) -> UnsafeMutablePointer<Scalar> {
+        let bytes = max(count, 1) * MemoryLayout<Scalar>.stride
+        var raw: UnsafeMutableRawPointer?
+        #if os(Linux)
+        if bytes >= hugePage {
+            let rounded = (bytes + hugePage - 1) / hugePage * hugePage
+            raw = aligned_alloc(hugePage, rounded)
+            if let raw { _ = madvise(raw, rounded, MADV_HUGEPAGE) }
+        }
+        #endif
+        if raw == nil { raw = malloc(bytes) }
+        guard let raw else { fatalError("out of memory: \(bytes) bytes for a transform") }
+        return raw.bindMemory(to: Scalar.self, capacity: max(count, 1))
+    }
+
+    static func free<Scalar>(_ pointer: UnsafeMutablePointer<Scalar>) {
+        #if canImport(Glibc)
+        Glibc.free(pointer)
+        #else
+        Darwin.free(pointer)
+        #endif
+    }
+}
+
+/// Zeroed split real/imaginary storage for the transforms, freed with its owner.
+final class SplitComplexBuffer<Scalar: FourierScalar> {
+    let count: Int
+    let real: UnsafeMutablePointer<Scalar>
+    let imaginary: UnsafeMutablePointer<Scalar>
+
+    init(count: Int) {
+        self.count = count
+        real = TransformMemory.allocate(count, of: Scalar.self)
+        imaginary = TransformMemory.allocate(count, of: Scalar.self)
+        real.initialize(repeating: 0, count: max(count, 1))
+        imaginary.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    deinit {
+        TransformMemory.free(real)
+        TransformMemory.free(imaginary)
+    }
+}
