@@ -248,34 +248,55 @@ enum Resampler {
         return h
     }()
 
-    /// Output sample k is centred on input sample 3k, so the two signals stay time-aligned.
-    /// Four outputs at a time in SIMD lanes; the taps are symmetric, so each multiplies two inputs' sum.
+    /// Output sample k is centred on input sample 3k, so the two signals stay time-aligned:
+    /// y[k] = h[half]·x[3k] + Σ_{t < half} h[t]·(x[3k + half − t] + x[3k − half + t]), x zero outside the
+    /// signal (the taps are symmetric, so each multiplies two inputs' sum). Block by block, the inputs
+    /// a block needs are split into their three phases x[3i], x[3i + 1], x[3i + 2]: every tap then reads
+    /// consecutive values of one phase, four outputs at a time in SIMD lanes.
     static func decimateBy3<Sample: BinaryFloatingPoint>(_ input: [Sample]) -> [Double] {
         let n = input.count
         let outputCount = (n + 2) / 3
         let half = taps.count / 2
-        // Zero-padded by `half` (and the last lane group) on both sides, so no tap needs a bounds test.
-        let paddedOutputs = (outputCount + 3) / 4 * 4
-        var padded = [Double](repeating: 0, count: 3 * paddedOutputs + 2 * half + 3)
-        for i in 0..<n { padded[half + i] = Double(input[i]) }
-        var output = [Double](repeating: 0, count: paddedOutputs)
-        padded.withUnsafeBufferPointer { xBuffer in
-        taps.withUnsafeBufferPointer { h in
-        output.withUnsafeMutableBufferPointer { yBuffer in
-            guard let x = xBuffer.baseAddress, let y = yBuffer.baseAddress else { return }
-            func lanes(_ at: Int) -> SIMD4<Double> { SIMD4(x[at], x[at + 3], x[at + 6], x[at + 9]) }
-            var k = 0
-            while k < paddedOutputs {
-                // Output k is Σ h[t]·x[3k + half − t] (x[3k + 2·half − t] here, past the padding).
-                let base = 3 * k + 2 * half
-                var sum = h[half] * lanes(base - half)
-                for t in 0..<half {
-                    sum += h[t] * (lanes(base - t) + lanes(base - 2 * half + t))
+        let block = 1_024  // outputs per block, a multiple of the lane count
+        // Phase position i of a block starting at output k0 holds x[3·k0 − half + 3i + phase].
+        let phaseLength = block + (2 * half) / 3 + 1
+        var phases = [Double](repeating: 0, count: 3 * phaseLength)
+        return [Double](unsafeUninitializedCapacity: outputCount) { output, initialized in
+            input.withUnsafeBufferPointer { x in
+            taps.withUnsafeBufferPointer { h in
+            phases.withUnsafeMutableBufferPointer { phaseBuffer in
+                guard let y = output.baseAddress, let p = phaseBuffer.baseAddress else { return }
+                typealias Lanes = SIMD4<Double>
+                // x[3k + d] for the block's output kk = k − k0 is phase (half + d) mod 3 at kk + (half + d) / 3.
+                func lanes(_ kk: Int, _ d: Int) -> Lanes {
+                    Lanes.load(p + (half + d) % 3 * phaseLength + kk + (half + d) / 3)
                 }
-                UnsafeMutableRawPointer(y + k).storeBytes(of: sum, as: SIMD4<Double>.self)
-                k += 4
-            }
-        }}}
-        return Array(output.prefix(outputCount))
+                var k0 = 0
+                while k0 < outputCount {
+                    for i in 0..<phaseLength {
+                        for phase in 0..<3 {
+                            let j = 3 * k0 - half + 3 * i + phase
+                            p[phase * phaseLength + i] = j >= 0 && j < n ? Double(x[j]) : 0
+                        }
+                    }
+                    let count = min(block, outputCount - k0)
+                    var kk = 0
+                    while kk < count {
+                        var sum = h[half] * lanes(kk, 0)
+                        for t in 0..<half {
+                            sum += h[t] * (lanes(kk, half - t) + lanes(kk, t - half))
+                        }
+                        if kk + Lanes.scalarCount <= count {
+                            sum.store(to: y + k0 + kk)
+                        } else {
+                            for lane in 0..<(count - kk) { (y + k0 + kk + lane).initialize(to: sum[lane]) }
+                        }
+                        kk += Lanes.scalarCount
+                    }
+                    k0 += block
+                }
+            }}}
+            initialized = outputCount
+        }
     }
 }
