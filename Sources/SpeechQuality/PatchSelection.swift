@@ -232,12 +232,13 @@ enum PatchSelection {
         let c1 = Float(NSIM.c1), c3 = Float(NSIM.c3)
         if similarities.count < count { similarities = [Double](repeating: 0, count: count) }
         if bandSumStorage.count < count { bandSumStorage = [Float](repeating: 0, count: count) }
-        for o in 0..<count { similarities[o] = 0 }
         degraded.tables.withUnsafeBufferPointer { tableBuffer in
         reference.weights.withUnsafeBufferPointer { weightBuffer in
+        similarities.withUnsafeMutableBufferPointer { similarityBuffer in
         bandSumStorage.withUnsafeMutableBufferPointer { bandSumBuffer in
             guard let tables = tableBuffer.baseAddress, let weights = weightBuffer.baseAddress,
-                  let bandSums = bandSumBuffer.baseAddress else { return }
+                  let similarity = similarityBuffer.baseAddress, let bandSums = bandSumBuffer.baseAddress else { return }
+            similarity.update(repeating: 0, count: count)
             let d0 = tables + degraded.offset(.difference(neighbour: 0)), d1 = tables + degraded.offset(.difference(neighbour: 1))
             let d2 = tables + degraded.offset(.difference(neighbour: 2)), d3 = tables + degraded.offset(.difference(neighbour: 3))
             let d4 = tables + degraded.offset(.difference(neighbour: 4)), d5 = tables + degraded.offset(.difference(neighbour: 5))
@@ -275,10 +276,10 @@ enum PatchSelection {
                         o += Lanes.scalarCount
                     }
                 }
-                for o in 0..<count { similarities[o] += Double(bandSums[o]) / Double(columns) }
+                for o in 0..<count { similarity[o] += Double(bandSums[o]) / Double(columns) }
             }
-        }}}
-        for o in 0..<count { similarities[o] /= Double(rows) }
+            for o in 0..<count { similarity[o] /= Double(rows) }
+        }}}}
     }
 
     /// The best degraded patch for each reference patch, by dynamic programming over offsets

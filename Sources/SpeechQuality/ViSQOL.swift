@@ -261,16 +261,19 @@ enum Resampler {
         // Phase position i of a block starting at output k0 holds x[3·k0 − half + 3i + phase].
         let phaseLength = block + (2 * half) / 3 + 1
         var phases = [Double](repeating: 0, count: 3 * phaseLength)
+        // x[3k + d] for the block's output kk = k − k0 is phase (half + d) mod 3 at kk + (half + d) / 3:
+        // where tap t's two inputs (d = half − t and d = t − half) start, and the centre's (d = 0).
+        func start(_ d: Int) -> Int { (half + d) % 3 * phaseLength + (half + d) / 3 }
+        let later = (0..<half).map { start(half - $0) }, earlier = (0..<half).map { start($0 - half) }
+        let centre = start(0)
         return [Double](unsafeUninitializedCapacity: outputCount) { output, initialized in
             input.withUnsafeBufferPointer { x in
             taps.withUnsafeBufferPointer { h in
+            later.withUnsafeBufferPointer { later in
+            earlier.withUnsafeBufferPointer { earlier in
             phases.withUnsafeMutableBufferPointer { phaseBuffer in
                 guard let y = output.baseAddress, let p = phaseBuffer.baseAddress else { return }
                 typealias Lanes = SIMD4<Double>
-                // x[3k + d] for the block's output kk = k − k0 is phase (half + d) mod 3 at kk + (half + d) / 3.
-                func lanes(_ kk: Int, _ d: Int) -> Lanes {
-                    Lanes.load(p + (half + d) % 3 * phaseLength + kk + (half + d) / 3)
-                }
                 var k0 = 0
                 while k0 < outputCount {
                     for i in 0..<phaseLength {
@@ -282,9 +285,10 @@ enum Resampler {
                     let count = min(block, outputCount - k0)
                     var kk = 0
                     while kk < count {
-                        var sum = h[half] * lanes(kk, 0)
+                        let q = p + kk
+                        var sum = h[half] * Lanes.load(q + centre)
                         for t in 0..<half {
-                            sum += h[t] * (lanes(kk, half - t) + lanes(kk, t - half))
+                            sum += h[t] * (Lanes.load(q + later[t]) + Lanes.load(q + earlier[t]))
                         }
                         if kk + Lanes.scalarCount <= count {
                             sum.store(to: y + k0 + kk)
@@ -295,7 +299,7 @@ enum Resampler {
                     }
                     k0 += block
                 }
-            }}}
+            }}}}}
             initialized = outputCount
         }
     }
