@@ -21,28 +21,35 @@ enum Alignment {
         count > exactEnvelopeLimit ? PowerOfTwoFFT<Double>.nextPowerOfTwo(atLeast: count) : count
     }
 
-    /// |analytic signal| of each mean-removed signal, plus its mean back.
-    static func upperEnvelopes<Scalar>(_ first: [Double], _ second: [Double], plans: FourierPlans<Scalar>) -> ([Scalar], [Scalar]) {
+    /// |analytic signal| of each mean-removed signal, plus its mean back. `workspace`, when large
+    /// enough, holds the transforms instead of a buffer of their own.
+    static func upperEnvelopes<Scalar>(_ first: [Double], _ second: [Double], plans: FourierPlans<Scalar>,
+                                       workspace: SplitComplexBuffer<Scalar>? = nil) -> ([Scalar], [Scalar]) {
         let firstLength = envelopeLength(first.count), secondLength = envelopeLength(second.count)
-        if firstLength == secondLength {
-            return upperEnvelopes(first, second, length: firstLength, plans: plans)
+        func buffer(_ length: Int) -> SplitComplexBuffer<Scalar> {
+            if let workspace, workspace.count >= length { return workspace }
+            return SplitComplexBuffer(count: length)
         }
-        return (upperEnvelopes(first, [], length: firstLength, plans: plans).0,
-                upperEnvelopes(second, [], length: secondLength, plans: plans).0)
+        if firstLength == secondLength {
+            return upperEnvelopes(first, second, length: firstLength, plans: plans, buffer: buffer(firstLength))
+        }
+        return (upperEnvelopes(first, [], length: firstLength, plans: plans, buffer: buffer(firstLength)).0,
+                upperEnvelopes(second, [], length: secondLength, plans: plans, buffer: buffer(secondLength)).0)
     }
 
     /// `first` in the real part, `second` (possibly empty) in the imaginary part, zero-padded to
     /// `length`. With Z their joint spectrum, −i·sgn(k)·Z is the spectrum of (Hilbert transform of the
     /// first) + i·(Hilbert transform of the second), so one inverse gives both.
     private static func upperEnvelopes<Scalar>(_ first: [Double], _ second: [Double], length: Int,
-                                               plans: FourierPlans<Scalar>) -> ([Scalar], [Scalar]) {
+                                               plans: FourierPlans<Scalar>, buffer: SplitComplexBuffer<Scalar>) -> ([Scalar], [Scalar]) {
         guard length > 0, !first.isEmpty else { return ([], []) }
         let firstMean = first.reduce(0, +) / Double(first.count)
         let secondMean = second.isEmpty ? 0 : second.reduce(0, +) / Double(second.count)
-        let buffer = SplitComplexBuffer<Scalar>(count: length)
         let re = buffer.real, im = buffer.imaginary
         for i in 0..<first.count { re[i] = Scalar(first[i] - firstMean) }
         for i in 0..<second.count { im[i] = Scalar(second[i] - secondMean) }
+        (re + first.count).update(repeating: 0, count: length - first.count)
+        (im + second.count).update(repeating: 0, count: length - second.count)
         let dft = plans.exactLength(length)
         dft.transform(real: re, imaginary: im, inverse: false)
         // sgn(k): +1 for positive frequencies, −1 for negative ones, 0 at DC and (even lengths) Nyquist.
@@ -93,23 +100,34 @@ enum Alignment {
     /// The transform's input (reference in the real part, degraded in the imaginary part) is zero from
     /// n ≤ size/2 on, so its even bins are the half-size transform of the input and its odd bins that of
     /// the input times W^t (W = e^{-2πi/size}): two transforms of half the size, without the zeros.
-    static func correlation<Scalar>(_ reference: [Scalar], _ degraded: [Scalar], plans: FourierPlans<Scalar>) -> Correlation<Scalar> {
+    static func correlationSize(_ referenceCount: Int, _ degradedCount: Int) -> Int {
+        PowerOfTwoFFT<Double>.nextPowerOfTwo(atLeast: 2 * max(referenceCount, degradedCount, 2) - 1)
+    }
+
+    /// `workspace`, when large enough, holds the transforms (and then the result) instead of a
+    /// buffer of their own.
+    static func correlation<Scalar>(_ reference: [Scalar], _ degraded: [Scalar], plans: FourierPlans<Scalar>,
+                                    workspace: SplitComplexBuffer<Scalar>? = nil) -> Correlation<Scalar> {
         let n = max(reference.count, degraded.count, 2)
-        let size = PowerOfTwoFFT<Scalar>.nextPowerOfTwo(atLeast: 2 * n - 1)
+        let size = correlationSize(reference.count, degraded.count)
         let half = size / 2, quarter = size / 4
         let roots = RootsOfUnity(size: size)
-        let buffer = SplitComplexBuffer<Scalar>(count: size)
+        let buffer = workspace.flatMap { $0.count >= size ? $0 : nil } ?? SplitComplexBuffer<Scalar>(count: size)
         // Bin 2j of the whole transform at even[j], bin 2j + 1 at odd[j].
         let evenRe = buffer.real, evenIm = buffer.imaginary
         let oddRe = buffer.real + half, oddIm = buffer.imaginary + half
         for i in 0..<reference.count { evenRe[i] = reference[i] }
         for i in 0..<degraded.count { evenIm[i] = degraded[i] }
+        (evenRe + reference.count).update(repeating: 0, count: half - reference.count)
+        (evenIm + degraded.count).update(repeating: 0, count: half - degraded.count)
         for t in 0..<n {
             let (c, s) = roots[t]
             let wr = Scalar(c), wi = Scalar(s)
             oddRe[t] = evenRe[t] * wr - evenIm[t] * wi
             oddIm[t] = evenRe[t] * wi + evenIm[t] * wr
         }
+        (oddRe + n).update(repeating: 0, count: half - n)
+        (oddIm + n).update(repeating: 0, count: half - n)
         let halfFFT = plans.powerOfTwo(half)
         halfFFT.transform(real: evenRe, imaginary: evenIm, inverse: false)
         halfFFT.transform(real: oddRe, imaginary: oddIm, inverse: false)
@@ -187,10 +205,11 @@ enum Alignment {
     /// `bestLag` of Float envelopes: the correlation by Float transforms picks the lags that can be the
     /// maximum (within a bound on its rounding error of the largest value), and Double sums decide
     /// between them. Float transforms of a minute of speech cost a third of Double ones.
-    static func bestLagOfLongSignals(_ reference: [Float], _ degraded: [Float], plans: FourierPlans<Float>) -> Int {
+    static func bestLagOfLongSignals(_ reference: [Float], _ degraded: [Float], plans: FourierPlans<Float>,
+                                     workspace: SplitComplexBuffer<Float>? = nil) -> Int {
         let n = max(reference.count, degraded.count)
         guard n > 1 else { return 0 }
-        let correlation = correlation(reference, degraded, plans: plans)
+        let correlation = correlation(reference, degraded, plans: plans, workspace: workspace)
         var largest = -Float.infinity
         for lag in (1 - n)...(n - 1) { largest = max(largest, correlation[lag]) }
         // |error| of an FFT correlation ≲ ε·log2(size)·‖reference‖·‖degraded‖; measured on speech it
@@ -258,9 +277,11 @@ enum Alignment {
     static func globalLag(reference: [Double], degraded: [Double], plans: FourierPlans<Double>) -> Int {
         let lag: Int
         if max(reference.count, degraded.count) >= singlePrecisionLength {
+            // One buffer for the envelopes' transforms and then the correlation's: fresh memory costs.
             let singlePrecisionPlans = FourierPlans<Float>()
-            let (referenceEnvelope, degradedEnvelope) = upperEnvelopes(reference, degraded, plans: singlePrecisionPlans)
-            lag = bestLagOfLongSignals(referenceEnvelope, degradedEnvelope, plans: singlePrecisionPlans)
+            let workspace = SplitComplexBuffer<Float>(count: correlationSize(reference.count, degraded.count))
+            let (referenceEnvelope, degradedEnvelope) = upperEnvelopes(reference, degraded, plans: singlePrecisionPlans, workspace: workspace)
+            lag = bestLagOfLongSignals(referenceEnvelope, degradedEnvelope, plans: singlePrecisionPlans, workspace: workspace)
         } else {
             let (referenceEnvelope, degradedEnvelope) = upperEnvelopes(reference, degraded, plans: plans)
             lag = bestLag(referenceEnvelope, degradedEnvelope, plans: plans)

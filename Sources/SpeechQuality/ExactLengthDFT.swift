@@ -110,10 +110,14 @@ final class BluesteinDFT<Scalar: FourierScalar> {
 final class FourierPlans<Scalar: FourierScalar> {
     private var powersOfTwo: [Int: PowerOfTwoFFT<Scalar>] = [:]
     private var exactLengths: [Int: ExactLengthDFT<Scalar>] = [:]
+    /// The largest scratch handed out so far: a stream's plans (2^20 and 2^19 points) share one
+    /// instead of each touching megabytes of fresh memory.
+    private var scratch: SplitComplexBuffer<Scalar>?
 
     func powerOfTwo(_ size: Int) -> PowerOfTwoFFT<Scalar> {
         if let plan = powersOfTwo[size] { return plan }
-        let plan = PowerOfTwoFFT<Scalar>(size: size)
+        if scratch.map({ $0.count < size }) ?? true { scratch = SplitComplexBuffer(count: size) }
+        let plan = PowerOfTwoFFT<Scalar>(size: size, scratch: scratch)
         powersOfTwo[size] = plan
         return plan
     }

@@ -12,22 +12,27 @@ final class PowerOfTwoFFT<Scalar: FourierScalar> {
     /// e^{-2πij/size} for j < size/4: every pass's twiddles are a strided walk through this table.
     private let cosines: UnsafeMutablePointer<Scalar>
     private let sines: UnsafeMutablePointer<Scalar>
-    private let scratchReal: UnsafeMutablePointer<Scalar>
-    private let scratchImaginary: UnsafeMutablePointer<Scalar>
+    /// `size · batch` values; plans may share one (FourierPlans), as they never run at the same time.
+    private let scratch: SplitComplexBuffer<Scalar>
     private let fourStep: FourStepFFT<Scalar>?
 
     /// From this size on, a transform and its scratch no longer fit in a core's 1 MB L2 cache.
     static var fourStepThreshold: Int { (1 << 16) * 8 / MemoryLayout<Scalar>.stride }
 
-    /// `size` must be a power of two (1 included).
-    convenience init(size: Int) {
-        self.init(size: size, batch: 1)
+    /// `size` must be a power of two (1 included). `scratch`, when given, must hold `size` values.
+    convenience init(size: Int, scratch: SplitComplexBuffer<Scalar>? = nil) {
+        self.init(size: size, batch: 1, scratch: scratch ?? SplitComplexBuffer(count: size))
     }
 
     /// A plan for `batch` transforms of `size` points stored interleaved (see `transformBatch`).
-    init(size: Int, batch: Int) {
+    convenience init(size: Int, batch: Int) {
+        self.init(size: size, batch: batch, scratch: SplitComplexBuffer(count: size * batch))
+    }
+
+    private init(size: Int, batch: Int, scratch: SplitComplexBuffer<Scalar>) {
         self.size = size
         self.batch = batch
+        self.scratch = scratch
         let large = batch == 1 && size >= Self.fourStepThreshold
         let roots = RootsOfUnity(size: size)
         let quarter = large ? 1 : max(size / 4, 1)
@@ -38,16 +43,12 @@ final class PowerOfTwoFFT<Scalar: FourierScalar> {
             cosines[j] = Scalar(c)
             sines[j] = Scalar(s)
         }
-        scratchReal = TransformMemory.allocate(size * batch, of: Scalar.self)
-        scratchImaginary = TransformMemory.allocate(size * batch, of: Scalar.self)
         fourStep = large ? FourStepFFT(size: size, roots: roots) : nil
     }
 
     deinit {
         cosines.deallocate()
         sines.deallocate()
-        TransformMemory.free(scratchReal)
-        TransformMemory.free(scratchImaginary)
     }
 
     static func nextPowerOfTwo(atLeast n: Int) -> Int {
@@ -59,7 +60,7 @@ final class PowerOfTwoFFT<Scalar: FourierScalar> {
     /// In place. Forward uses e^{-i…}; inverse uses e^{+i…} and divides by `size`.
     func transform(real: UnsafeMutablePointer<Scalar>, imaginary: UnsafeMutablePointer<Scalar>, inverse: Bool) {
         if let fourStep {
-            fourStep.transform(real: real, imaginary: imaginary, inverse: inverse, scratch: (scratchReal, scratchImaginary))
+            fourStep.transform(real: real, imaginary: imaginary, inverse: inverse, scratch: (scratch.real, scratch.imaginary))
         } else {
             transformBatch(real: real, imaginary: imaginary, inverse: inverse)
         }
@@ -71,7 +72,7 @@ final class PowerOfTwoFFT<Scalar: FourierScalar> {
         let n = size
         guard n > 1 else { return }
         var sourceReal = real, sourceImaginary = imaginary
-        var targetReal = scratchReal, targetImaginary = scratchImaginary
+        var targetReal = scratch.real, targetImaginary = scratch.imaginary
         var length = n, stride = 1
         while length >= 4 {
             Self.radix4Pass(length: length, stride: stride, batch: batch, inverse: inverse,

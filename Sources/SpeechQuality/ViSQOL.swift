@@ -114,12 +114,11 @@ public struct ViSQOL: Sendable {
 
     private func score(_ signals: (reference: [Double], degraded: [Double])) throws(ViSQOLError) -> ViSQOLResult {
         let ref = signals.reference
-        var deg = signals.degraded
         // One patch plus the half patch before the first one, and more than an analysis window.
         let minimumFrames = PatchSelection.patchFrames + PatchSelection.patchFrames / 2
         let minimumSamples = filterbank.windowSize + (minimumFrames - 1) * filterbank.hopSize
         let minimumSeconds = Double(minimumSamples) / Double(Self.sampleRate)
-        for (name, signal) in [("reference", ref), ("degraded", deg)] where signal.count < minimumSamples {
+        for (name, signal) in [("reference", ref), ("degraded", signals.degraded)] where signal.count < minimumSamples {
             throw .tooShort(signal: name, seconds: Double(signal.count) / Double(Self.sampleRate), minimumSeconds: minimumSeconds)
         }
 
@@ -127,9 +126,10 @@ public struct ViSQOL: Sendable {
         guard ref.contains(where: { $0 != 0 }) else { throw .silentReference }
 
         let plans = FourierPlans<Double>()
-        let (aligned, lag) = Alignment.globallyAlign(reference: ref, degraded: deg, plans: plans)
-        deg = aligned
-        deg = Self.matchLevel(of: deg, to: ref)
+        var deg: [Double]
+        let lag: Int
+        (deg, lag) = Alignment.globallyAlign(reference: ref, degraded: signals.degraded, plans: plans)
+        Self.matchLevel(of: &deg, to: ref)
 
         guard let refSpectrogram = filterbank.spectrogram(ref), let degSpectrogram = filterbank.spectrogram(deg) else {
             throw .tooShort(signal: "degraded", seconds: Double(deg.count) / Double(Self.sampleRate), minimumSeconds: minimumSeconds)
@@ -174,12 +174,12 @@ public struct ViSQOL: Sendable {
     }
 
     /// Scales `signal` to the RMS level of `target` (ViSQOL compares at equal sound pressure level).
-    static func matchLevel(of signal: [Double], to target: [Double]) -> [Double] {
+    static func matchLevel(of signal: inout [Double], to target: [Double]) {
         func rms(_ s: [Double]) -> Double { (s.reduce(0) { $0 + $1 * $1 } / Double(max(s.count, 1))).squareRoot() }
         let signalRMS = rms(signal), targetRMS = rms(target)
-        guard signalRMS > 0, targetRMS > 0 else { return signal }
+        guard signalRMS > 0, targetRMS > 0 else { return }
         let scale = targetRMS / signalRMS
-        return signal.map { $0 * scale }
+        for i in signal.indices { signal[i] *= scale }
     }
 
     /// The four per-band feature vectors the lattice model reads.
@@ -272,14 +272,24 @@ enum Resampler {
             later.withUnsafeBufferPointer { later in
             earlier.withUnsafeBufferPointer { earlier in
             phases.withUnsafeMutableBufferPointer { phaseBuffer in
-                guard let y = output.baseAddress, let p = phaseBuffer.baseAddress else { return }
+                guard let y = output.baseAddress, let p = phaseBuffer.baseAddress, let samples = x.baseAddress else { return }
                 typealias Lanes = SIMD4<Double>
                 var k0 = 0
                 while k0 < outputCount {
-                    for i in 0..<phaseLength {
-                        for phase in 0..<3 {
-                            let j = 3 * k0 - half + 3 * i + phase
-                            p[phase * phaseLength + i] = j >= 0 && j < n ? Double(x[j]) : 0
+                    let from = 3 * k0 - half
+                    if from >= 0 && from + 3 * phaseLength <= n {
+                        let source = samples + from
+                        for i in 0..<phaseLength {
+                            p[i] = Double(source[3 * i])
+                            p[phaseLength + i] = Double(source[3 * i + 1])
+                            p[2 * phaseLength + i] = Double(source[3 * i + 2])
+                        }
+                    } else {
+                        for i in 0..<phaseLength {
+                            for phase in 0..<3 {
+                                let j = from + 3 * i + phase
+                                p[phase * phaseLength + i] = j >= 0 && j < n ? Double(x[j]) : 0
+                            }
                         }
                     }
                     let count = min(block, outputCount - k0)
