@@ -12,8 +12,13 @@ import Darwin
 /// are written once for both.
 protocol FourierLanes {
     associatedtype Element
+    init(repeating value: Element)
     static func load(_ pointer: UnsafeMutablePointer<Element>) -> Self
+    /// pointer[0], pointer[stride], pointer[2·stride], …
+    static func gather(_ pointer: UnsafeMutablePointer<Element>, stride: Int) -> Self
     func store(to pointer: UnsafeMutablePointer<Element>)
+    /// Lane l of a, b, c, d to pointer[4l], pointer[4l + 1], pointer[4l + 2], pointer[4l + 3].
+    static func storeInterleaved(_ a: Self, _ b: Self, _ c: Self, _ d: Self, to pointer: UnsafeMutablePointer<Element>)
     static func + (a: Self, b: Self) -> Self
     static func - (a: Self, b: Self) -> Self
     static func * (a: Self, b: Self) -> Self
@@ -29,15 +34,24 @@ protocol FourierScalar: BinaryFloatingPoint, FourierLanes, Sendable where Elemen
 extension Double: FourierScalar {
     typealias Lanes = FourierVector<SIMD4<Double>>
     static var laneCount: Int { 4 }
-    @inline(__always) static func load(_ pointer: UnsafeMutablePointer<Double>) -> Double { pointer.pointee }
-    @inline(__always) func store(to pointer: UnsafeMutablePointer<Double>) { pointer.pointee = self }
 }
 
 extension Float: FourierScalar {
     typealias Lanes = FourierVector<SIMD8<Float>>
     static var laneCount: Int { 8 }
-    @inline(__always) static func load(_ pointer: UnsafeMutablePointer<Float>) -> Float { pointer.pointee }
-    @inline(__always) func store(to pointer: UnsafeMutablePointer<Float>) { pointer.pointee = self }
+}
+
+extension FourierScalar {
+    @inline(__always) init(repeating value: Self) { self = value }
+    @inline(__always) static func load(_ pointer: UnsafeMutablePointer<Self>) -> Self { pointer.pointee }
+    @inline(__always) static func gather(_ pointer: UnsafeMutablePointer<Self>, stride: Int) -> Self { pointer.pointee }
+    @inline(__always) func store(to pointer: UnsafeMutablePointer<Self>) { pointer.pointee = self }
+    @inline(__always) static func storeInterleaved(_ a: Self, _ b: Self, _ c: Self, _ d: Self, to pointer: UnsafeMutablePointer<Self>) {
+        pointer[0] = a
+        pointer[1] = b
+        pointer[2] = c
+        pointer[3] = d
+    }
 }
 
 extension SIMD {
@@ -61,8 +75,22 @@ struct FourierVector<Vector: SIMD>: FourierLanes where Vector.Scalar: FloatingPo
     var vector: Vector
 
     @inline(__always) init(_ vector: Vector) { self.vector = vector }
+    @inline(__always) init(repeating value: Vector.Scalar) { vector = Vector(repeating: value) }
     @inline(__always) static func load(_ pointer: UnsafeMutablePointer<Vector.Scalar>) -> Self { Self(Vector.load(pointer)) }
+    @inline(__always) static func gather(_ pointer: UnsafeMutablePointer<Vector.Scalar>, stride: Int) -> Self {
+        var vector = Vector()
+        for lane in vector.indices { vector[lane] = pointer[lane * stride] }
+        return Self(vector)
+    }
     @inline(__always) func store(to pointer: UnsafeMutablePointer<Vector.Scalar>) { vector.store(to: pointer) }
+    @inline(__always) static func storeInterleaved(_ a: Self, _ b: Self, _ c: Self, _ d: Self, to pointer: UnsafeMutablePointer<Vector.Scalar>) {
+        for lane in a.vector.indices {
+            pointer[4 * lane] = a.vector[lane]
+            pointer[4 * lane + 1] = b.vector[lane]
+            pointer[4 * lane + 2] = c.vector[lane]
+            pointer[4 * lane + 3] = d.vector[lane]
+        }
+    }
     @inline(__always) static func + (a: Self, b: Self) -> Self { Self(a.vector + b.vector) }
     @inline(__always) static func - (a: Self, b: Self) -> Self { Self(a.vector - b.vector) }
     @inline(__always) static func * (a: Self, b: Self) -> Self { Self(a.vector * b.vector) }

@@ -16,8 +16,9 @@ final class PowerOfTwoFFT<Scalar: FourierScalar> {
     private let scratch: SplitComplexBuffer<Scalar>
     private let fourStep: FourStepFFT<Scalar>?
 
-    /// From this size on, a transform and its scratch no longer fit in a core's 1 MB L2 cache.
-    static var fourStepThreshold: Int { (1 << 16) * 8 / MemoryLayout<Scalar>.stride }
+    /// From this size on the four-step transform is faster, even in cache: its pieces run in SIMD
+    /// lanes from the first pass on, where Stockham's first pass goes one butterfly at a time.
+    static var fourStepThreshold: Int { 4_096 }
 
     /// `size` must be a power of two (1 included). `scratch`, when given, must hold `size` values.
     convenience init(size: Int, scratch: SplitComplexBuffer<Scalar>? = nil) {
@@ -121,7 +122,19 @@ final class PowerOfTwoFFT<Scalar: FourierScalar> {
         let step = s * batch
         // The inverse conjugates the twiddles and turns −j into +j in the butterfly.
         let sign: Scalar = inverse ? -1 : 1
-        for p in 0..<quarter {
+        var first = 0
+        if step == 1 {
+            let lanes = Scalar.laneCount
+            while first + lanes <= quarter {
+                typealias V = Scalar.Lanes
+                let w1r = V.load(cosines + first), w1i = sign * V.load(sines + first)
+                let w2r = w1r * w1r - w1i * w1i, w2i = Scalar(2) * w1r * w1i
+                let w3r = w1r * w2r - w1i * w2i, w3i = w1r * w2i + w1i * w2r
+                radix4FirstPassButterflies(at: first, quarter: quarter, twiddles: (w1r, w1i, w2r, w2i, w3r, w3i), sign: sign, xr, xi, yr, yi)
+                first += lanes
+            }
+        }
+        for p in first..<quarter {
             let w1r = cosines[p * s], w1i = sign * sines[p * s]
             let w2r = w1r * w1r - w1i * w1i, w2i = 2 * w1r * w1i
             let w3r = w1r * w2r - w1i * w2i, w3i = w1r * w2i + w1i * w2r
@@ -163,26 +176,57 @@ final class PowerOfTwoFFT<Scalar: FourierScalar> {
         let (a, b, c, d) = from
         let o0 = to + q, o1 = o0 + step, o2 = o1 + step, o3 = o2 + step
         let (w1r, w1i, w2r, w2i, w3r, w3i) = twiddles
-        let ar = V.load(xr + a + q), ai = V.load(xi + a + q)
-        let br = V.load(xr + b + q), bi = V.load(xi + b + q)
-        let cr = V.load(xr + c + q), ci = V.load(xi + c + q)
-        let dr = V.load(xr + d + q), di = V.load(xi + d + q)
+        let y = radix4(V.load(xr + a + q), V.load(xi + a + q), V.load(xr + b + q), V.load(xi + b + q),
+                       V.load(xr + c + q), V.load(xi + c + q), V.load(xr + d + q), V.load(xi + d + q),
+                       twiddles: (V(repeating: w1r), V(repeating: w1i), V(repeating: w2r), V(repeating: w2i),
+                                  V(repeating: w3r), V(repeating: w3i)), sign: sign)
+        y.0.store(to: yr + o0)
+        y.1.store(to: yi + o0)
+        y.2.store(to: yr + o1)
+        y.3.store(to: yi + o1)
+        y.4.store(to: yr + o2)
+        y.5.store(to: yi + o2)
+        y.6.store(to: yr + o3)
+        y.7.store(to: yi + o3)
+    }
+
+    /// Butterflies `first` … `first + laneCount − 1` of a first pass (stride 1, one transform): there
+    /// butterfly p reads x[p + j·quarter] and writes y[4p + j] with its own twiddles, so the lanes run
+    /// over p, and each lane's four outputs are interleaved on the way out.
+    @inline(__always)
+    static func radix4FirstPassButterflies(
+        at first: Int, quarter: Int,
+        twiddles: (Scalar.Lanes, Scalar.Lanes, Scalar.Lanes, Scalar.Lanes, Scalar.Lanes, Scalar.Lanes), sign: Scalar,
+        _ xr: UnsafeMutablePointer<Scalar>, _ xi: UnsafeMutablePointer<Scalar>,
+        _ yr: UnsafeMutablePointer<Scalar>, _ yi: UnsafeMutablePointer<Scalar>
+    ) {
+        typealias V = Scalar.Lanes
+        let a = first, b = first + quarter, c = b + quarter, d = c + quarter
+        let y = radix4(V.load(xr + a), V.load(xi + a), V.load(xr + b), V.load(xi + b),
+                       V.load(xr + c), V.load(xi + c), V.load(xr + d), V.load(xi + d), twiddles: twiddles, sign: sign)
+        V.storeInterleaved(y.0, y.2, y.4, y.6, to: yr + 4 * first)
+        V.storeInterleaved(y.1, y.3, y.5, y.7, to: yi + 4 * first)
+    }
+
+    /// One radix-4 DIF butterfly: outputs 0…3 (real, imaginary), output j times twiddle j.
+    @inline(__always)
+    private static func radix4<V: FourierLanes>(
+        _ ar: V, _ ai: V, _ br: V, _ bi: V, _ cr: V, _ ci: V, _ dr: V, _ di: V,
+        twiddles: (V, V, V, V, V, V), sign: Scalar
+    ) -> (V, V, V, V, V, V, V, V) where V.Element == Scalar {
+        let (w1r, w1i, w2r, w2i, w3r, w3i) = twiddles
         let apcR = ar + cr, apcI = ai + ci
         let amcR = ar - cr, amcI = ai - ci
         let bpdR = br + dr, bpdI = bi + di
         // j·(b − d) for the forward transform, −j·(b − d) for the inverse.
         let jbmdR = -sign * (bi - di), jbmdI = sign * (br - dr)
-        (apcR + bpdR).store(to: yr + o0)
-        (apcI + bpdI).store(to: yi + o0)
         let t1r = amcR - jbmdR, t1i = amcI - jbmdI
-        (w1r * t1r - w1i * t1i).store(to: yr + o1)
-        (w1r * t1i + w1i * t1r).store(to: yi + o1)
         let t2r = apcR - bpdR, t2i = apcI - bpdI
-        (w2r * t2r - w2i * t2i).store(to: yr + o2)
-        (w2r * t2i + w2i * t2r).store(to: yi + o2)
         let t3r = amcR + jbmdR, t3i = amcI + jbmdI
-        (w3r * t3r - w3i * t3i).store(to: yr + o3)
-        (w3r * t3i + w3i * t3r).store(to: yi + o3)
+        return (apcR + bpdR, apcI + bpdI,
+                w1r * t1r - w1i * t1i, w1r * t1i + w1i * t1r,
+                w2r * t2r - w2i * t2i, w2r * t2i + w2i * t2r,
+                w3r * t3r - w3i * t3i, w3r * t3i + w3i * t3r)
     }
 }
 
