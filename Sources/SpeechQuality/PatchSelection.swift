@@ -12,20 +12,21 @@ enum PatchSelection {
     /// one chunk per frame hop, a chunk silent only after three quiet chunks in a row).
     static func voiceActivePatchStarts(reference: [Double], frameCount: Int, hopSize: Int) -> [Int] {
         let peak = reference.max() ?? 0
-        let normalised = peak == 0 ? [Double](repeating: 0, count: reference.count) : reference.map { $0 / peak }
         let firstPatch = patchFrames / 2 - 1
         guard frameCount > firstPatch else { return [] }
         let patchCount = (frameCount - firstPatch) / patchFrames
         let totalSamples = patchCount * patchFrames * hopSize
         // Google's implementation starts the VAD at sample `firstPatch` (a frame index used as a
         // sample index); kept so the chosen patches match.
-        let start = min(firstPatch, normalised.count)
-        let samples = normalised[start..<min(normalised.count, start + totalSamples)]
+        let start = min(firstPatch, reference.count)
+        let samples = reference[start..<min(reference.count, start + totalSamples)]
         var chunkActive: [Bool] = []
         var chunkStart = samples.startIndex
         while chunkStart + hopSize <= samples.endIndex {
             var squares = 0.0
-            for value in samples[chunkStart..<(chunkStart + hopSize)] {
+            for sample in samples[chunkStart..<(chunkStart + hopSize)] {
+                // Normalised to the peak (silence stays silence).
+                let value = peak == 0 ? 0 : sample / peak
                 let scaled = min(max(value * 32768, -32768), 32767)
                 let integer = Double(Int(scaled))
                 squares += integer * integer
@@ -261,15 +262,13 @@ enum PatchSelection {
                     var o = 0
                     while o < count {
                         let md = Lanes.load(meanD + o)
-                        var centred = w0 * Lanes.load(d0 + j + o)
-                        centred += w1 * Lanes.load(d1 + j + o)
-                        centred += w2 * Lanes.load(d2 + j + o)
-                        centred += w3 * Lanes.load(d3 + j + o)
-                        centred += w4 * Lanes.load(d4 + j + o)
-                        centred += w5 * Lanes.load(d5 + j + o)
-                        centred += w6 * Lanes.load(d6 + j + o)
-                        centred += w7 * Lanes.load(d7 + j + o)
-                        let covariance: Lanes = centred - mrMinusR * Lanes.load(meanMinusD + o)
+                        // Pairwise, so the eight products are not one chain of additions.
+                        let p0: Lanes = w0 * Lanes.load(d0 + j + o), p1: Lanes = w1 * Lanes.load(d1 + j + o)
+                        let p2: Lanes = w2 * Lanes.load(d2 + j + o), p3: Lanes = w3 * Lanes.load(d3 + j + o)
+                        let p4: Lanes = w4 * Lanes.load(d4 + j + o), p5: Lanes = w5 * Lanes.load(d5 + j + o)
+                        let p6: Lanes = w6 * Lanes.load(d6 + j + o), p7: Lanes = w7 * Lanes.load(d7 + j + o)
+                        let up: Lanes = (p0 + p1) + (p2 + p3), down: Lanes = (p4 + p5) + (p6 + p7)
+                        let covariance: Lanes = (up + down) - mrMinusR * Lanes.load(meanMinusD + o)
                         let numerator: Lanes = (twoMr * md + c1) * (covariance + c3)
                         let denominator: Lanes = (mrSquaredPlusC1 + md * md) * (deviationR * Lanes.load(deviationD + o) + c3)
                         (Lanes.load(bandSums + o) + numerator / denominator).store(to: bandSums + o)

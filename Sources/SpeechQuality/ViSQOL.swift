@@ -252,7 +252,7 @@ enum Resampler {
     /// y[k] = h[half]·x[3k] + Σ_{t < half} h[t]·(x[3k + half − t] + x[3k − half + t]), x zero outside the
     /// signal (the taps are symmetric, so each multiplies two inputs' sum). Block by block, the inputs
     /// a block needs are split into their three phases x[3i], x[3i + 1], x[3i + 2]: every tap then reads
-    /// consecutive values of one phase, four outputs at a time in SIMD lanes.
+    /// consecutive values of one phase, eight outputs at a time in SIMD lanes.
     static func decimateBy3<Sample: BinaryFloatingPoint>(_ input: [Sample]) -> [Double] {
         let n = input.count
         let outputCount = (n + 2) / 3
@@ -273,7 +273,9 @@ enum Resampler {
             earlier.withUnsafeBufferPointer { earlier in
             phases.withUnsafeMutableBufferPointer { phaseBuffer in
                 guard let y = output.baseAddress, let p = phaseBuffer.baseAddress, let samples = x.baseAddress else { return }
-                typealias Lanes = SIMD4<Double>
+                // Eight outputs: four independent chains of additions, so the taps' sums are not
+                // held up by the latency of the one before.
+                typealias Lanes = SIMD8<Double>
                 var k0 = 0
                 while k0 < outputCount {
                     let from = 3 * k0 - half
