@@ -101,4 +101,67 @@ struct TransformTests {
             #expect(Alignment.bestLag(reference, degraded, plans: plans) == bestLag, "shift \(shift)")
         }
     }
+
+    /// A few impulses with complex amplitudes: their DFT is a short sum per bin, so transforms too
+    /// large for the O(n²) definition are checked at every bin.
+    static func impulses(count: Int) -> [(position: Int, real: Double, imaginary: Double)] {
+        let positions = values(3, seed: UInt64(count)).map { Int(($0 + 1) / 2 * Double(count - 1)) }
+        let amplitudes = values(6, seed: UInt64(count) + 1)
+        return positions.enumerated().map { ($1, amplitudes[2 * $0], amplitudes[2 * $0 + 1]) }
+    }
+
+    static func largestError<Scalar: FourierScalar>(_: Scalar.Type, size: Int) -> Double {
+        let plans = FourierPlans<Scalar>()
+        let fft = plans.powerOfTwo(size)
+        let buffer = SplitComplexBuffer<Scalar>(count: size)
+        var worst = 0.0
+        for inverse in [false, true] {
+            buffer.real.update(repeating: 0, count: size)
+            buffer.imaginary.update(repeating: 0, count: size)
+            let spikes = impulses(count: size)
+            for spike in spikes {
+                buffer.real[spike.position] += Scalar(spike.real)
+                buffer.imaginary[spike.position] += Scalar(spike.imaginary)
+            }
+            fft.transform(real: buffer.real, imaginary: buffer.imaginary, inverse: inverse)
+            let sign: Double = inverse ? 1 : -1
+            for k in 0..<size {
+                var re = 0.0, im = 0.0
+                for spike in spikes {
+                    let angle = sign * 2 * Double.pi * Double((spike.position * k) % size) / Double(size)
+                    re += Double(Scalar(spike.real)) * cos(angle) - Double(Scalar(spike.imaginary)) * sin(angle)
+                    im += Double(Scalar(spike.real)) * sin(angle) + Double(Scalar(spike.imaginary)) * cos(angle)
+                }
+                let scale = inverse ? 1 / Double(size) : 1
+                worst = max(worst, abs(Double(buffer.real[k]) - re * scale) / scale, abs(Double(buffer.imaginary[k]) - im * scale) / scale)
+            }
+        }
+        return worst
+    }
+
+    // Four-step sizes (4096 on), square and not, in both precisions; the amplitudes are under 1.
+    @Test(arguments: [4_096, 8_192, 1 << 16, 1 << 17])
+    func fourStepTransformsMatchTheDefinition(size: Int) {
+        #expect(Self.largestError(Double.self, size: size) < 1e-12, "Double, \(size) points")
+        #expect(Self.largestError(Float.self, size: size) < 1e-4, "Float, \(size) points")
+    }
+
+    /// Envelopes of a minute of speech are aligned in Float, the candidate lags re-scored in Double:
+    /// the lag must be the one the Double correlation picks, for signals with a clear peak, with
+    /// several near-equal peaks (a repeated signal) and with none (constant signals).
+    @Test func singlePrecisionAlignmentPicksTheDoubleLag() {
+        let n = 40_000
+        let noise = Self.values(n, seed: 11).map { abs($0) }
+        let repeated = (0..<n).map { noise[$0 % 5_000] }
+        let cases: [(String, [Float], [Float])] = [
+            ("shifted", noise.map(Float.init), (0..<n).map { Float($0 >= 777 ? noise[$0 - 777] * 0.8 + 0.05 : 0.05) }),
+            ("repeated", repeated.map(Float.init), (0..<(n - 123)).map { Float(repeated[$0 + 123]) }),
+            ("constant", [Float](repeating: 0.3, count: n), [Float](repeating: 0.3, count: n + 500)),
+        ]
+        for (name, reference, degraded) in cases {
+            let expected = Alignment.bestLag(reference.map(Double.init), degraded.map(Double.init), plans: FourierPlans<Double>())
+            let lag = Alignment.bestLagOfLongSignals(reference, degraded, plans: FourierPlans<Float>())
+            #expect(lag == expected, "\(name): \(lag), Double picks \(expected)")
+        }
+    }
 }
