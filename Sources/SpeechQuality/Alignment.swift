@@ -71,14 +71,18 @@ enum Alignment {
             im[k] = r
         }
         dft.transform(real: re, imaginary: im, inverse: true)
+        // A constant signal's Hilbert transform is exactly zero; computed beside another signal it
+        // would pick up that one's rounding noise, and a silent patch would be aligned by noise.
+        let firstIsConstant = first.allSatisfy { $0 - firstMean == 0 }
+        let secondIsConstant = second.allSatisfy { $0 - secondMean == 0 }
         var firstEnvelope = [Scalar](repeating: 0, count: first.count)
         for i in 0..<first.count {
-            let x = first[i] - firstMean, h = Double(re[i])
+            let x = first[i] - firstMean, h = firstIsConstant ? 0 : Double(re[i])
             firstEnvelope[i] = Scalar((x * x + h * h).squareRoot() + firstMean)
         }
         var secondEnvelope = [Scalar](repeating: 0, count: second.count)
         for i in 0..<second.count {
-            let x = second[i] - secondMean, h = Double(im[i])
+            let x = second[i] - secondMean, h = secondIsConstant ? 0 : Double(im[i])
             secondEnvelope[i] = Scalar((x * x + h * h).squareRoot() + secondMean)
         }
         return (firstEnvelope, secondEnvelope)
@@ -188,6 +192,7 @@ enum Alignment {
     static func bestLag(_ reference: [Double], _ degraded: [Double], plans: FourierPlans<Double>) -> Int {
         let n = max(reference.count, degraded.count)
         guard n > 1 else { return 0 }
+        if let lag = lagOfSilence(reference, degraded) { return lag }
         let correlation = correlation(reference, degraded, plans: plans)
         // Candidates in order -maxLag ... maxLag; the first maximum wins, as in ViSQOL.
         var best = 1 - n
@@ -209,6 +214,7 @@ enum Alignment {
                                      workspace: SplitComplexBuffer<Float>? = nil) -> Int {
         let n = max(reference.count, degraded.count)
         guard n > 1 else { return 0 }
+        if let lag = lagOfSilence(reference, degraded) { return lag }
         let correlation = correlation(reference, degraded, plans: plans, workspace: workspace)
         var largest = -Float.infinity
         for lag in (1 - n)...(n - 1) { largest = max(largest, correlation[lag]) }
@@ -235,6 +241,14 @@ enum Alignment {
             }
         }
         return best
+    }
+
+    /// The correlation with an all-zero envelope is zero at every lag, so its first maximum is the
+    /// first lag; by transform it would be rounding noise (from the other signal, sharing the
+    /// transform), and the lag whatever the noise made it.
+    static func lagOfSilence<Scalar: FourierScalar>(_ reference: [Scalar], _ degraded: [Scalar]) -> Int? {
+        guard reference.allSatisfy({ $0 == 0 }) || degraded.allSatisfy({ $0 == 0 }) else { return nil }
+        return 1 - max(reference.count, degraded.count)
     }
 
     /// Σ_l reference[l + lag]·degraded[l] in Double.
@@ -266,11 +280,18 @@ enum Alignment {
     /// are treated as no lag (a false match is worse than none).
     static func globallyAlign(reference: [Double], degraded: [Double], plans: FourierPlans<Double>) -> (aligned: [Double], lag: Int) {
         let lag = globalLag(reference: reference, degraded: degraded, plans: plans)
-        if lag == 0 { return (degraded, 0) }
+        var aligned = degraded
+        shift(&aligned, by: lag)
+        return (aligned, lag)
+    }
+
+    /// `globallyAlign`'s shift, in place.
+    static func shift(_ signal: inout [Double], by lag: Int) {
         if lag < 0 {
-            return (Array(degraded[min(-lag, degraded.count)...]), lag)
+            signal.removeFirst(min(-lag, signal.count))
+        } else if lag > 0 {
+            signal.insert(contentsOf: repeatElement(0, count: lag), at: 0)
         }
-        return ([Double](repeating: 0, count: lag) + degraded, lag)
     }
 
     /// The lag `globallyAlign` applies: 0 when the correlation peak is over half the reference away.

@@ -85,9 +85,9 @@ enum PatchSelection {
     typealias Lanes = SIMD8<Float>
 
     /// The degraded spectrogram prepared for the search's hot loop: zero-extended by one patch width
-    /// (and one lane group), and for every cell (row r, column j) its Gaussian-window local mean and
-    /// √|variance| (computed in Double), the mean minus the cell's value, and the differences
-    /// D[r + dr][j + dc] − D[r][j] to its eight neighbours (rows replicated at the band edges). A
+    /// (and one lane group), and for every cell (row r, column j) its Gaussian-window local mean, the
+    /// mean's square and √|variance| (computed in Double), the mean minus the cell's value, and the
+    /// differences D[r + dr][j + dc] − D[r][j] to its eight neighbours (rows replicated at the band edges). A
     /// patch's first and last columns replicate themselves outwards, so the statistics come in three
     /// versions: `Edge.first` (left neighbour = the cell), `.inner`, `Edge.last` (right neighbour =
     /// the cell). Deviations are stored twice, as `positiveDeviations` (0 where the variance is
@@ -98,6 +98,7 @@ enum PatchSelection {
         enum Table {
             case difference(neighbour: Int)
             case mean(Edge)
+            case meanSquared(Edge)
             case meanMinusValue(Edge)
             case positiveDeviation(Edge)
             case negativeDeviation(Edge)
@@ -118,9 +119,10 @@ enum PatchSelection {
             switch table {
             case let .difference(neighbour): index = neighbour
             case let .mean(edge): index = 8 + edge.rawValue
-            case let .meanMinusValue(edge): index = 11 + edge.rawValue
-            case let .positiveDeviation(edge): index = 14 + edge.rawValue
-            case let .negativeDeviation(edge): index = 17 + edge.rawValue
+            case let .meanSquared(edge): index = 11 + edge.rawValue
+            case let .meanMinusValue(edge): index = 14 + edge.rawValue
+            case let .positiveDeviation(edge): index = 17 + edge.rawValue
+            case let .negativeDeviation(edge): index = 20 + edge.rawValue
             }
             return index * bands * width
         }
@@ -133,7 +135,7 @@ enum PatchSelection {
             for r in 0..<bands {
                 for j in 0..<spectrogram.frames { v[r * width + j] = spectrogram.values[r * spectrogram.frames + j] }
             }
-            var tables = [Float](repeating: 0, count: 20 * bands * width)
+            var tables = [Float](repeating: 0, count: 23 * bands * width)
             for (neighbour, (dr, dc)) in neighbourSteps.enumerated() {
                 let base = neighbour * bands * width
                 for r in 0..<bands {
@@ -159,7 +161,8 @@ enum PatchSelection {
             }
             for version in [Edge.first, .inner, .last] {
                 func at(_ table: Table) -> Int { Self.offset(table, bands: bands, width: width) }
-                let mean = at(.mean(version)), meanMinusValue = at(.meanMinusValue(version))
+                let mean = at(.mean(version)), meanSquared = at(.meanSquared(version))
+                let meanMinusValue = at(.meanMinusValue(version))
                 let positive = at(.positiveDeviation(version)), negative = at(.negativeDeviation(version))
                 for r in 0..<bands {
                     for column in 0..<width {
@@ -170,6 +173,7 @@ enum PatchSelection {
                         let variance = sideSq[left] + middleSq[j] + sideSq[right] - mu * mu
                         let deviation = Float(abs(variance).squareRoot())
                         tables[mean + j] = Float(mu)
+                        tables[meanSquared + j] = Float(mu * mu)
                         tables[meanMinusValue + j] = Float(mu - v[j])
                         tables[positive + j] = variance < 0 ? 0 : deviation
                         tables[negative + j] = variance > 0 ? 0 : deviation
@@ -254,6 +258,7 @@ enum PatchSelection {
                     let deviationR = reference.deviations[cell]
                     let twoMr = 2 * mr, mrSquaredPlusC1 = mr * mr + c1
                     let meanD = tables + degraded.offset(.mean(edge)) + j
+                    let meanSquaredD = tables + degraded.offset(.meanSquared(edge)) + j
                     let meanMinusD = tables + degraded.offset(.meanMinusValue(edge)) + j
                     let deviationD = tables + j + degraded.offset(
                         reference.negativeVariance[cell] ? .negativeDeviation(edge) : .positiveDeviation(edge))
@@ -270,7 +275,7 @@ enum PatchSelection {
                         let up: Lanes = (p0 + p1) + (p2 + p3), down: Lanes = (p4 + p5) + (p6 + p7)
                         let covariance: Lanes = (up + down) - mrMinusR * Lanes.load(meanMinusD + o)
                         let numerator: Lanes = (twoMr * md + c1) * (covariance + c3)
-                        let denominator: Lanes = (mrSquaredPlusC1 + md * md) * (deviationR * Lanes.load(deviationD + o) + c3)
+                        let denominator: Lanes = (mrSquaredPlusC1 + Lanes.load(meanSquaredD + o)) * (deviationR * Lanes.load(deviationD + o) + c3)
                         (Lanes.load(bandSums + o) + numerator / denominator).store(to: bandSums + o)
                         o += Lanes.scalarCount
                     }

@@ -89,11 +89,13 @@ public struct ViSQOL: Sendable {
     /// Scores `degraded` against `reference` (mono, same rate, 16 kHz or 48 kHz; 48 kHz is resampled).
     /// Lengths may differ: the degraded signal is aligned globally and patch by patch.
     public func score(reference: [Float], degraded: [Float], sampleRate: Int) throws(ViSQOLError) -> ViSQOLResult {
-        try score(analysisRate(reference, degraded, sampleRate: sampleRate))
+        let (reference, degraded) = try analysisRate(reference, degraded, sampleRate: sampleRate)
+        return try score(reference: reference, degraded: consume degraded)
     }
 
     public func score(reference: [Double], degraded: [Double], sampleRate: Int) throws(ViSQOLError) -> ViSQOLResult {
-        try score(analysisRate(reference, degraded, sampleRate: sampleRate))
+        let (reference, degraded) = try analysisRate(reference, degraded, sampleRate: sampleRate)
+        return try score(reference: reference, degraded: consume degraded)
     }
 
     /// Both signals checked and at `sampleRate` (16 kHz); 48 kHz input is read once, by the resampler.
@@ -112,23 +114,22 @@ public struct ViSQOL: Sendable {
         return (reference.map { Double($0) }, degraded.map { Double($0) })
     }
 
-    private func score(_ signals: (reference: [Double], degraded: [Double])) throws(ViSQOLError) -> ViSQOLResult {
-        let ref = signals.reference
+    /// `degraded` is consumed: it is aligned and level-matched in place (a minute of it is 8 MB).
+    private func score(reference ref: [Double], degraded deg: consuming [Double]) throws(ViSQOLError) -> ViSQOLResult {
         // One patch plus the half patch before the first one, and more than an analysis window.
         let minimumFrames = PatchSelection.patchFrames + PatchSelection.patchFrames / 2
         let minimumSamples = filterbank.windowSize + (minimumFrames - 1) * filterbank.hopSize
         let minimumSeconds = Double(minimumSamples) / Double(Self.sampleRate)
-        for (name, signal) in [("reference", ref), ("degraded", signals.degraded)] where signal.count < minimumSamples {
-            throw .tooShort(signal: name, seconds: Double(signal.count) / Double(Self.sampleRate), minimumSeconds: minimumSeconds)
+        for (name, count) in [("reference", ref.count), ("degraded", deg.count)] where count < minimumSamples {
+            throw .tooShort(signal: name, seconds: Double(count) / Double(Self.sampleRate), minimumSeconds: minimumSeconds)
         }
 
         // ViSQOL's VAD always keeps the first patch, so a silent reference would be "scored"; refuse it.
         guard ref.contains(where: { $0 != 0 }) else { throw .silentReference }
 
         let plans = FourierPlans<Double>()
-        var deg: [Double]
-        let lag: Int
-        (deg, lag) = Alignment.globallyAlign(reference: ref, degraded: signals.degraded, plans: plans)
+        let lag = Alignment.globalLag(reference: ref, degraded: deg, plans: plans)
+        Alignment.shift(&deg, by: lag)
         Self.matchLevel(of: &deg, to: ref)
 
         guard let refSpectrogram = filterbank.spectrogram(ref), let degSpectrogram = filterbank.spectrogram(deg) else {

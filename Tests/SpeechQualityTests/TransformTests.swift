@@ -164,4 +164,18 @@ struct TransformTests {
             #expect(lag == expected, "\(name): \(lag), Double picks \(expected)")
         }
     }
+
+    /// A silent piece (digital zeros, as speech pauses are) has an envelope of exact zeros and a
+    /// correlation of zero at every lag, so no lag: computed beside the other signal in one transform,
+    /// its envelope would be that signal's rounding noise and the lag wherever the noise peaked.
+    @Test func aSilentSignalIsNotAlignedByRoundingNoise() {
+        let noise = Self.values(6_400, seed: 21).map { $0 * 0.01 }
+        let silence = [Double](repeating: 0, count: 6_400)
+        let (silentEnvelope, _) = Alignment.upperEnvelopes(silence, noise, plans: FourierPlans<Double>())
+        #expect(silentEnvelope.allSatisfy { $0 == 0 })
+        #expect(Alignment.globalLag(reference: silence, degraded: noise, plans: FourierPlans<Double>()) == 0)
+        #expect(Alignment.globalLag(reference: noise, degraded: silence, plans: FourierPlans<Double>()) == 0)
+        let long = Self.values(40_000, seed: 22).map { $0 * 0.01 }
+        #expect(Alignment.globalLag(reference: long, degraded: [Double](repeating: 0, count: 41_000), plans: FourierPlans<Double>()) == 0)
+    }
 }
