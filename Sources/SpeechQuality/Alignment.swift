@@ -95,9 +95,11 @@ enum Alignment {
         /// The correlation's samples: index 2j in `values.real[j]`, 2j + 1 in `values.imaginary[j]`.
         let values: SplitComplexBuffer<Scalar>
 
-        subscript(lag: Int) -> Scalar {
-            let index = (lag + size) % size
-            return index % 2 == 0 ? values.real[index / 2] : values.imaginary[index / 2]
+        /// Lags 1 − n … n − 1 in ascending order, each with its value (n ≤ size/2).
+        @inline(__always) func forEachLag(upTo n: Int, _ body: (Int, Scalar) -> Void) {
+            let re = values.real, im = values.imaginary
+            for index in (size - n + 1)..<size { body(index - size, index & 1 == 0 ? re[index >> 1] : im[index >> 1]) }
+            for index in 0..<n { body(index, index & 1 == 0 ? re[index >> 1] : im[index >> 1]) }
         }
     }
 
@@ -197,8 +199,7 @@ enum Alignment {
         // Candidates in order -maxLag ... maxLag; the first maximum wins, as in ViSQOL.
         var best = 1 - n
         var bestValue = -Double.infinity
-        for lag in (1 - n)...(n - 1) {
-            let value = correlation[lag]
+        correlation.forEachLag(upTo: n) { lag, value in
             if value > bestValue {
                 bestValue = value
                 best = lag
@@ -217,18 +218,20 @@ enum Alignment {
         if let lag = lagOfSilence(reference, degraded) { return lag }
         let correlation = correlation(reference, degraded, plans: plans, workspace: workspace)
         var largest = -Float.infinity
-        for lag in (1 - n)...(n - 1) { largest = max(largest, correlation[lag]) }
+        correlation.forEachLag(upTo: n) { _, value in largest = max(largest, value) }
         // |error| of an FFT correlation ≲ ε·log2(size)·‖reference‖·‖degraded‖; measured on speech it
         // stays under a fifth of that, and the candidates are the lags within ten times of it.
         func norm(_ x: [Float]) -> Double { x.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot() }
         let bound = Double(Float.ulpOfOne) * log2(Double(correlation.size)) * norm(reference) * norm(degraded)
         let threshold = Double(largest) - 10 * bound
-        var candidates: [Int] = []
-        for lag in (1 - n)...(n - 1) where Double(correlation[lag]) >= threshold {
-            candidates.append(lag)
-            if candidates.count > maximumCandidates {
-                return bestLag(reference.map(Double.init), degraded.map(Double.init), plans: FourierPlans<Double>())
-            }
+        var candidates: [Int] = [], candidateCount = 0
+        correlation.forEachLag(upTo: n) { lag, value in
+            guard Double(value) >= threshold else { return }
+            candidateCount += 1
+            if candidateCount <= maximumCandidates { candidates.append(lag) }
+        }
+        if candidateCount > maximumCandidates {
+            return bestLag(reference.map(Double.init), degraded.map(Double.init), plans: FourierPlans<Double>())
         }
         // In ascending order: the first maximum wins, as in bestLag.
         var best = candidates.first ?? 0

@@ -81,13 +81,8 @@ final class FourStepFFT<Scalar: FourierScalar> {
         }
         let (outReal, outImaginary) = scratch
         for first in stride(from: 0, to: rows, by: width) {
-            for lane in 0..<width {
-                let rowReal = real + columns * (first + lane), rowImaginary = imaginary + columns * (first + lane)
-                for n2 in 0..<columns {
-                    br[n2 * width + lane] = rowReal[n2]
-                    bi[n2 * width + lane] = rowImaginary[n2]
-                }
-            }
+            Self.interleave(rows: real + columns * first, columns: columns, into: br)
+            Self.interleave(rows: imaginary + columns * first, columns: columns, into: bi)
             rowTransforms.transformBatch(real: br, imaginary: bi, inverse: inverse)
             for k2 in 0..<columns {
                 (outReal + first + rows * k2).update(from: br + k2 * width, count: width)
@@ -96,5 +91,24 @@ final class FourStepFFT<Scalar: FourierScalar> {
         }
         real.update(from: outReal, count: size)
         imaginary.update(from: outImaginary, count: size)
+    }
+
+    /// `blockWidth` rows of `columns` values each, interleaved: value n of row r to block[n·blockWidth + r].
+    /// Four rows by four columns at a time, transposed in SIMD registers.
+    private static func interleave(rows: UnsafeMutablePointer<Scalar>, columns: Int, into block: UnsafeMutablePointer<Scalar>) {
+        typealias Quad = SIMD4<Scalar>
+        let width = blockWidth
+        for group in stride(from: 0, to: width, by: 4) {
+            let r0 = rows + group * columns, r1 = r0 + columns, r2 = r1 + columns, r3 = r2 + columns
+            var n = 0
+            while n + 4 <= columns {
+                let a = Quad.load(r0 + n), b = Quad.load(r1 + n), c = Quad.load(r2 + n), d = Quad.load(r3 + n)
+                Quad(a[0], b[0], c[0], d[0]).store(to: block + n * width + group)
+                Quad(a[1], b[1], c[1], d[1]).store(to: block + (n + 1) * width + group)
+                Quad(a[2], b[2], c[2], d[2]).store(to: block + (n + 2) * width + group)
+                Quad(a[3], b[3], c[3], d[3]).store(to: block + (n + 3) * width + group)
+                n += 4
+            }
+        }
     }
 }

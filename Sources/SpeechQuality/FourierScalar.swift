@@ -25,7 +25,7 @@ protocol FourierLanes {
     static func * (a: Element, b: Self) -> Self
 }
 
-protocol FourierScalar: BinaryFloatingPoint, FourierLanes, Sendable where Element == Self {
+protocol FourierScalar: BinaryFloatingPoint, SIMDScalar, Codable, FourierLanes, Sendable where Element == Self {
     /// As many values as fill one SSE register twice (two independent chains per instruction stream).
     associatedtype Lanes: FourierLanes where Lanes.Element == Self
     static var laneCount: Int { get }

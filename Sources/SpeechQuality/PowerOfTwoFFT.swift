@@ -232,24 +232,43 @@ final class PowerOfTwoFFT<Scalar: FourierScalar> {
 
 /// e^{-2πim/size} for any 0 ≤ m < size, as the product of two exact values from tables of about
 /// √size entries each (a sine and a cosine call per value would cost more than the transforms).
-struct RootsOfUnity {
+final class RootsOfUnity {
     let size: Int
     private let fineBits: Int
-    private let fine: [(Double, Double)]
-    private let coarse: [(Double, Double)]
+    private let fineMask: Int
+    /// cos and sin of the fine steps j < 2^fineBits, then of the coarse steps j·2^fineBits.
+    private let fine: UnsafeMutablePointer<Double>
+    private let coarse: UnsafeMutablePointer<Double>
 
     init(size: Int) {
         self.size = size
         var bits = 0
         while 1 << (2 * (bits + 1)) <= size { bits += 1 }
         fineBits = bits
+        fineMask = (1 << bits) - 1
         let step = -2 * Double.pi / Double(max(size, 1))
-        fine = (0..<(1 << bits)).map { (cos(step * Double($0)), sin(step * Double($0))) }
-        coarse = (0..<max(1, size >> bits)).map { (cos(step * Double($0 << bits)), sin(step * Double($0 << bits))) }
+        let fineCount = 1 << bits, coarseCount = max(1, (size - 1) >> bits + 1)
+        fine = .allocate(capacity: 2 * fineCount)
+        coarse = .allocate(capacity: 2 * coarseCount)
+        for j in 0..<fineCount {
+            fine[2 * j] = cos(step * Double(j))
+            fine[2 * j + 1] = sin(step * Double(j))
+        }
+        for j in 0..<coarseCount {
+            coarse[2 * j] = cos(step * Double(j << bits))
+            coarse[2 * j + 1] = sin(step * Double(j << bits))
+        }
+    }
+
+    deinit {
+        fine.deallocate()
+        coarse.deallocate()
     }
 
     @inline(__always) subscript(m: Int) -> (Double, Double) {
-        let (cr, ci) = coarse[m >> fineBits], (fr, fi) = fine[m & ((1 << fineBits) - 1)]
+        let c = coarse + 2 * (m >> fineBits), f = fine + 2 * (m & fineMask)
+        let cr = c[0], ci = c[1], fr = f[0], fi = f[1]
         return (cr * fr - ci * fi, cr * fi + ci * fr)
     }
 }
+
