@@ -75,15 +75,17 @@ enum Alignment {
         // would pick up that one's rounding noise, and a silent patch would be aligned by noise.
         let firstIsConstant = first.allSatisfy { $0 - firstMean == 0 }
         let secondIsConstant = second.allSatisfy { $0 - secondMean == 0 }
-        var firstEnvelope = [Scalar](repeating: 0, count: first.count)
-        for i in 0..<first.count {
-            let x = first[i] - firstMean, h = firstIsConstant ? 0 : Double(re[i])
-            firstEnvelope[i] = Scalar((x * x + h * h).squareRoot() + firstMean)
+        let firstEnvelope = [Scalar](largeCount: first.count) { envelope in
+            for i in 0..<first.count {
+                let x = first[i] - firstMean, h = firstIsConstant ? 0 : Double(re[i])
+                envelope[i] = Scalar((x * x + h * h).squareRoot() + firstMean)
+            }
         }
-        var secondEnvelope = [Scalar](repeating: 0, count: second.count)
-        for i in 0..<second.count {
-            let x = second[i] - secondMean, h = secondIsConstant ? 0 : Double(im[i])
-            secondEnvelope[i] = Scalar((x * x + h * h).squareRoot() + secondMean)
+        let secondEnvelope = [Scalar](largeCount: second.count) { envelope in
+            for i in 0..<second.count {
+                let x = second[i] - secondMean, h = secondIsConstant ? 0 : Double(im[i])
+                envelope[i] = Scalar((x * x + h * h).squareRoot() + secondMean)
+            }
         }
         return (firstEnvelope, secondEnvelope)
     }

@@ -42,15 +42,15 @@ final class FourStepFFT<Scalar: FourierScalar> {
                 laneRootsImaginary[k1 * width + lane] = Scalar(s)
             }
         }
-        blockReal = TransformMemory.allocate(max(rows, columns) * width, of: Scalar.self)
-        blockImaginary = TransformMemory.allocate(max(rows, columns) * width, of: Scalar.self)
+        blockReal = LargeMemory.allocate(max(rows, columns) * width, of: Scalar.self)
+        blockImaginary = LargeMemory.allocate(max(rows, columns) * width, of: Scalar.self)
     }
 
     deinit {
         laneRootsReal.deallocate()
         laneRootsImaginary.deallocate()
-        TransformMemory.free(blockReal)
-        TransformMemory.free(blockImaginary)
+        LargeMemory.free(blockReal)
+        LargeMemory.free(blockImaginary)
     }
 
     /// Transforms `real`/`imaginary` in place (unscaled), with `scratch` (`size` values each).

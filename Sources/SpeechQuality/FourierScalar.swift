@@ -2,12 +2,6 @@
 // feeds the score directly; Float for whole streams, where half the bytes and twice the SIMD lanes
 // halve the cost of transforms too large for the caches (Alignment re-scores the candidates in Double).
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// One value or SIMD lanes of values, loaded from and stored to consecutive memory: the butterflies
 /// are written once for both.
 protocol FourierLanes {
@@ -97,36 +91,6 @@ struct FourierVector<Vector: SIMD>: FourierLanes where Vector.Scalar: FloatingPo
     @inline(__always) static func * (a: Vector.Scalar, b: Self) -> Self { Self(a * b.vector) }
 }
 
-/// Uninitialised memory for transforms. Blocks of 2 MB and more are aligned to 2 MB and offered to
-/// Linux as huge pages: a stream's buffers are tens of megabytes, and one fault per 4 kB page costs
-/// more than a transform.
-enum TransformMemory {
-    static let hugePage = 1 << 21
-
-    static func allocate<Scalar>(_ count: Int, of _: Scalar.Type) -> UnsafeMutablePointer<Scalar> {
-        let bytes = max(count, 1) * MemoryLayout<Scalar>.stride
-        var raw: UnsafeMutableRawPointer?
-        #if os(Linux)
-        if bytes >= hugePage {
-            let rounded = (bytes + hugePage - 1) / hugePage * hugePage
-            raw = aligned_alloc(hugePage, rounded)
-            if let raw { _ = madvise(raw, rounded, MADV_HUGEPAGE) }
-        }
-        #endif
-        if raw == nil { raw = malloc(bytes) }
-        guard let raw else { fatalError("out of memory: \(bytes) bytes for a transform") }
-        return raw.bindMemory(to: Scalar.self, capacity: max(count, 1))
-    }
-
-    static func free<Scalar>(_ pointer: UnsafeMutablePointer<Scalar>) {
-        #if canImport(Glibc)
-        Glibc.free(pointer)
-        #else
-        Darwin.free(pointer)
-        #endif
-    }
-}
-
 /// Zeroed split real/imaginary storage for the transforms, freed with its owner.
 final class SplitComplexBuffer<Scalar: FourierScalar> {
     let count: Int
@@ -135,14 +99,14 @@ final class SplitComplexBuffer<Scalar: FourierScalar> {
 
     init(count: Int) {
         self.count = count
-        real = TransformMemory.allocate(count, of: Scalar.self)
-        imaginary = TransformMemory.allocate(count, of: Scalar.self)
+        real = LargeMemory.allocate(count, of: Scalar.self)
+        imaginary = LargeMemory.allocate(count, of: Scalar.self)
         real.initialize(repeating: 0, count: max(count, 1))
         imaginary.initialize(repeating: 0, count: max(count, 1))
     }
 
     deinit {
-        TransformMemory.free(real)
-        TransformMemory.free(imaginary)
+        LargeMemory.free(real)
+        LargeMemory.free(imaginary)
     }
 }

@@ -42,15 +42,15 @@ final class MixedRadixFFT<Scalar: FourierScalar> {
             cosines[j] = Scalar(cos(step * Double(j)))
             sines[j] = Scalar(sin(step * Double(j)))
         }
-        scratchReal = TransformMemory.allocate(length, of: Scalar.self)
-        scratchImaginary = TransformMemory.allocate(length, of: Scalar.self)
+        scratchReal = LargeMemory.allocate(length, of: Scalar.self)
+        scratchImaginary = LargeMemory.allocate(length, of: Scalar.self)
     }
 
     deinit {
         cosines.deallocate()
         sines.deallocate()
-        TransformMemory.free(scratchReal)
-        TransformMemory.free(scratchImaginary)
+        LargeMemory.free(scratchReal)
+        LargeMemory.free(scratchImaginary)
         rootStorage.deallocate()
         laneInputStorage.deallocate()
         scalarInputStorage.deallocate()

@@ -135,17 +135,6 @@ enum PatchSelection {
             for r in 0..<bands {
                 for j in 0..<spectrogram.frames { v[r * width + j] = spectrogram.values[r * spectrogram.frames + j] }
             }
-            var tables = [Float](repeating: 0, count: 23 * bands * width)
-            for (neighbour, (dr, dc)) in neighbourSteps.enumerated() {
-                let base = neighbour * bands * width
-                for r in 0..<bands {
-                    let row = min(max(r + dr, 0), bands - 1)
-                    for j in 0..<width {
-                        let column = min(max(j + dc, 0), width - 1)
-                        tables[base + r * width + j] = Float(v[row * width + column] - v[r * width + j])
-                    }
-                }
-            }
             // Column sums of the window (rows replicated at the band edges) of the values and squares.
             let corner = NSIM.window[0][0], edge = NSIM.window[0][1], centre = NSIM.window[1][1]
             var side = [Double](repeating: 0, count: bands * width), middle = side, sideSq = side, middleSq = side
@@ -159,28 +148,40 @@ enum PatchSelection {
                     middleSq[r * width + j] = edge * (a * a + c * c) + centre * b * b
                 }
             }
-            for version in [Edge.first, .inner, .last] {
-                func at(_ table: Table) -> Int { Self.offset(table, bands: bands, width: width) }
-                let mean = at(.mean(version)), meanSquared = at(.meanSquared(version))
-                let meanMinusValue = at(.meanMinusValue(version))
-                let positive = at(.positiveDeviation(version)), negative = at(.negativeDeviation(version))
-                for r in 0..<bands {
-                    for column in 0..<width {
-                        let j = r * width + column
-                        let left = version == .first || column == 0 ? j : j - 1
-                        let right = version == .last || column == width - 1 ? j : j + 1
-                        let mu = side[left] + middle[j] + side[right]
-                        let variance = sideSq[left] + middleSq[j] + sideSq[right] - mu * mu
-                        let deviation = Float(abs(variance).squareRoot())
-                        tables[mean + j] = Float(mu)
-                        tables[meanSquared + j] = Float(mu * mu)
-                        tables[meanMinusValue + j] = Float(mu - v[j])
-                        tables[positive + j] = variance < 0 ? 0 : deviation
-                        tables[negative + j] = variance > 0 ? 0 : deviation
+            // Every one of the 23 tables is written below.
+            tables = [Float](largeCount: 23 * bands * width) { tables in
+                for (neighbour, (dr, dc)) in neighbourSteps.enumerated() {
+                    let base = neighbour * bands * width
+                    for r in 0..<bands {
+                        let row = min(max(r + dr, 0), bands - 1)
+                        for j in 0..<width {
+                            let column = min(max(j + dc, 0), width - 1)
+                            tables[base + r * width + j] = Float(v[row * width + column] - v[r * width + j])
+                        }
+                    }
+                }
+                for version in [Edge.first, .inner, .last] {
+                    func at(_ table: Table) -> Int { Self.offset(table, bands: bands, width: width) }
+                    let mean = at(.mean(version)), meanSquared = at(.meanSquared(version))
+                    let meanMinusValue = at(.meanMinusValue(version))
+                    let positive = at(.positiveDeviation(version)), negative = at(.negativeDeviation(version))
+                    for r in 0..<bands {
+                        for column in 0..<width {
+                            let j = r * width + column
+                            let left = version == .first || column == 0 ? j : j - 1
+                            let right = version == .last || column == width - 1 ? j : j + 1
+                            let mu = side[left] + middle[j] + side[right]
+                            let variance = sideSq[left] + middleSq[j] + sideSq[right] - mu * mu
+                            let deviation = Float(abs(variance).squareRoot())
+                            tables[mean + j] = Float(mu)
+                            tables[meanSquared + j] = Float(mu * mu)
+                            tables[meanMinusValue + j] = Float(mu - v[j])
+                            tables[positive + j] = variance < 0 ? 0 : deviation
+                            tables[negative + j] = variance > 0 ? 0 : deviation
+                        }
                     }
                 }
             }
-            self.tables = tables
         }
     }
 

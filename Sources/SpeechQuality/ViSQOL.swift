@@ -267,7 +267,7 @@ enum Resampler {
         func start(_ d: Int) -> Int { (half + d) % 3 * phaseLength + (half + d) / 3 }
         let later = (0..<half).map { start(half - $0) }, earlier = (0..<half).map { start($0 - half) }
         let centre = start(0)
-        return [Double](unsafeUninitializedCapacity: outputCount) { output, initialized in
+        return [Double](largeCount: outputCount) { output in
             input.withUnsafeBufferPointer { x in
             taps.withUnsafeBufferPointer { h in
             later.withUnsafeBufferPointer { later in
@@ -313,7 +313,6 @@ enum Resampler {
                     k0 += block
                 }
             }}}}}
-            initialized = outputCount
         }
     }
 }
