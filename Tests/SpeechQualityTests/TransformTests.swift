@@ -155,6 +155,7 @@ struct TransformTests {
         let repeated = (0..<n).map { noise[$0 % 5_000] }
         let cases: [(String, [Float], [Float])] = [
             ("shifted", noise.map(Float.init), (0..<n).map { Float($0 >= 777 ? noise[$0 - 777] * 0.8 + 0.05 : 0.05) }),
+            ("far", noise.map(Float.init), (0..<n).map { Float($0 >= 30_000 ? noise[$0 - 30_000] : 0) }),
             ("repeated", repeated.map(Float.init), (0..<(n - 123)).map { Float(repeated[$0 + 123]) }),
             ("constant", [Float](repeating: 0.3, count: n), [Float](repeating: 0.3, count: n + 500)),
         ]
@@ -177,5 +178,20 @@ struct TransformTests {
         #expect(Alignment.globalLag(reference: noise, degraded: silence, plans: FourierPlans<Double>()) == 0)
         let long = Self.values(40_000, seed: 22).map { $0 * 0.01 }
         #expect(Alignment.globalLag(reference: long, degraded: [Double](repeating: 0, count: 41_000), plans: FourierPlans<Double>()) == 0)
+    }
+
+    /// The circular correlation over half the points settles a lag near zero by itself, and declines
+    /// (for the full correlation to decide) when the peak is among the far lags it only has in sums.
+    @Test func circularCorrelationSettlesNearLagsOnly() throws {
+        let n = 40_000
+        let noise = Self.values(n, seed: 11).map { Float(abs($0)) }
+        let near = (0..<n).map { $0 >= 777 ? noise[$0 - 777] : 0 }
+        let far = (0..<n).map { $0 >= 30_000 ? noise[$0 - 30_000] : 0 }
+        let length = Alignment.correlationSize(n, n) / 2
+        let plans = FourierPlans<Float>()
+        let candidates = try #require(Alignment.circularCandidates(noise, near, length: length, margin: 1e-3, plans: plans, workspace: nil))
+        #expect(candidates.contains(-777))
+        #expect(Alignment.bestOf(candidates, noise, near) == -777)
+        #expect(Alignment.circularCandidates(noise, far, length: length, margin: 1e-3, plans: plans, workspace: nil) == nil)
     }
 }
