@@ -118,11 +118,41 @@ extension Alignment {
         return Correlation(size: size, values: buffer)
     }
 
-    /// The circular correlation over `length` ≥ n points (half the transform `correlation` needs):
-    /// value i (index 2j in `real[j]`, 2j + 1 in `imaginary[j]`) is c(i) + c(i − length), exact where
-    /// one of the two lags has no overlap.
+    /// The circular correlation over `length` ≥ n points, half the transform `correlation` needs:
+    /// value i is c(i) + c(i − length). Near lag 0 one of the two lags has no overlap, so the value is
+    /// that lag's exactly; the far lags come in pairs summed.
+    struct CircularCorrelation<Scalar: FourierScalar> {
+        let length: Int
+        let referenceCount: Int
+        let degradedCount: Int
+        /// Value 2j in `values.real[j]`, 2j + 1 in `values.imaginary[j]`.
+        let values: SplitComplexBuffer<Scalar>
+
+        @inline(__always) func value(_ i: Int) -> Double {
+            Double(i & 1 == 0 ? values.real[i >> 1] : values.imaginary[i >> 1])
+        }
+
+        /// The exact lags in ascending order, each with its value. Value i holds lag i (overlapping
+        /// when i < referenceCount) and lag i − length (overlapping when i − length > −degradedCount).
+        @inline(__always) func forEachExactLag(_ body: (Int, Double) -> Void) {
+            for i in max(referenceCount, length - degradedCount + 1)..<length { body(i - length, value(i)) }
+            for i in 0..<max(0, min(referenceCount, length - degradedCount + 1)) { body(i, value(i)) }
+        }
+
+        /// Whether no far lag can reach the exact lags' largest value `best`. Every correlation value
+        /// is at least −`negativeBound`, so a sum bounds each of its two lags within that; `margin`
+        /// bounds the rounding of each value.
+        func farLagsStayBelow(_ best: Double, margin: Double, negativeBound: Double) -> Bool {
+            var largestSum = -Double.infinity
+            for i in (length - degradedCount + 1)..<max(length - degradedCount + 1, referenceCount) {
+                largestSum = max(largestSum, value(i))
+            }
+            return best > margin && largestSum + negativeBound + 2 * margin < best
+        }
+    }
+
     static func circularCorrelation<Scalar>(_ reference: [Scalar], _ degraded: [Scalar], length: Int, plans: FourierPlans<Scalar>,
-                                            workspace: SplitComplexBuffer<Scalar>? = nil) -> SplitComplexBuffer<Scalar> {
+                                            workspace: SplitComplexBuffer<Scalar>? = nil) -> CircularCorrelation<Scalar> {
         let half = length / 2
         let buffer = workspace.flatMap { $0.count >= length ? $0 : nil } ?? SplitComplexBuffer<Scalar>(count: length)
         let re = buffer.real, im = buffer.imaginary
@@ -135,7 +165,22 @@ extension Alignment {
         let roots = RootsOfUnity(size: length)
         for k in 0..<half { packRealInverse(re, im, k, k + half, twiddle: roots[k]) }
         plans.powerOfTwo(half).transform(real: re, imaginary: im, inverse: true)
-        return buffer
+        return CircularCorrelation(length: length, referenceCount: reference.count, degradedCount: degraded.count, values: buffer)
+    }
+
+    /// B with every correlation value ≥ −B: the largest of each envelope times the other's negative
+    /// parts summed (0 when both are ≥ 0, as envelopes of speech nearly are).
+    static func negativeBound<Scalar: FourierScalar>(_ reference: [Scalar], _ degraded: [Scalar]) -> Double {
+        func negativeMass(_ x: [Scalar]) -> Double { x.reduce(0) { $0 + Double(max(-$1, 0)) } }
+        func largest(_ x: [Scalar]) -> Double { Double(max(x.max() ?? 0, 0)) }
+        return largest(reference) * negativeMass(degraded) + largest(degraded) * negativeMass(reference)
+    }
+
+    /// ε·log2(size)·‖reference‖·‖degraded‖ bounds the rounding of an FFT correlation; measured on
+    /// speech its error stays under a fifth of that. The margin is ten times it.
+    static func roundingMargin<Scalar: FourierScalar>(_ reference: [Scalar], _ degraded: [Scalar], size: Int) -> Double {
+        func norm(_ x: [Scalar]) -> Double { x.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot() }
+        return 10 * Double(Scalar.ulpOfOne) * log2(Double(size)) * norm(reference) * norm(degraded)
     }
 
     /// The lag (samples) maximising the cross-correlation; negative when `degraded` is late.
@@ -143,6 +188,19 @@ extension Alignment {
         let n = max(reference.count, degraded.count)
         guard n > 1 else { return 0 }
         if let lag = lagOfSilence(reference, degraded) { return lag }
+        let size = correlationSize(reference.count, degraded.count)
+        let circular = circularCorrelation(reference, degraded, length: size / 2, plans: plans)
+        var bestNear = 0, bestNearValue = -Double.infinity
+        circular.forEachExactLag { lag, value in
+            if value > bestNearValue {
+                bestNearValue = value
+                bestNear = lag
+            }
+        }
+        if circular.farLagsStayBelow(bestNearValue, margin: roundingMargin(reference, degraded, size: size),
+                                     negativeBound: negativeBound(reference, degraded)) {
+            return bestNear
+        }
         let correlation = correlation(reference, degraded, plans: plans)
         // Candidates in order -maxLag ... maxLag; the first maximum wins, as in ViSQOL.
         var best = 1 - n
@@ -164,11 +222,8 @@ extension Alignment {
         let n = max(reference.count, degraded.count)
         guard n > 1 else { return 0 }
         if let lag = lagOfSilence(reference, degraded) { return lag }
-        // |error| of an FFT correlation ≲ ε·log2(size)·‖reference‖·‖degraded‖; measured on speech it
-        // stays under a fifth of that. `margin` is ten times it.
-        func norm(_ x: [Float]) -> Double { x.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot() }
         let size = correlationSize(reference.count, degraded.count)
-        let margin = 10 * Double(Float.ulpOfOne) * log2(Double(size)) * norm(reference) * norm(degraded)
+        let margin = roundingMargin(reference, degraded, size: size)
         if let candidates = circularCandidates(reference, degraded, length: size / 2, margin: margin, plans: plans, workspace: workspace) {
             return bestOf(candidates, reference, degraded)
         }
@@ -188,35 +243,18 @@ extension Alignment {
         return bestOf(candidates, reference, degraded)
     }
 
-    /// The candidate lags from the circular correlation over `length` points, or nil when it cannot
-    /// settle them. Each value there is c(i) + c(i − length); near lag 0 one of the two has no overlap,
-    /// so it is exact, and the far lags come in pairs summed. A correlation is at least −B, with B from
-    /// the envelopes' negative parts (zero when both are ≥ 0, as envelopes of speech nearly are), so a
-    /// sum bounds each of its two lags within B: when every sum stays below the best exact value by
-    /// more than the rounding margins, no far lag can be the maximum, and the candidates are the exact
-    /// lags within `margin` of the best.
+    /// The candidate lags from the circular correlation over `length` points: the exact lags within
+    /// `margin` of the best, or nil when a far lag might reach it (or too many are that close).
     static func circularCandidates(_ reference: [Float], _ degraded: [Float], length: Int, margin: Double,
                                    plans: FourierPlans<Float>, workspace: SplitComplexBuffer<Float>?) -> [Int]? {
-        let nr = reference.count, nd = degraded.count
-        let values = circularCorrelation(reference, degraded, length: length, plans: plans, workspace: workspace)
-        let re = values.real, im = values.imaginary
-        @inline(__always) func value(_ i: Int) -> Double { Double(i & 1 == 0 ? re[i >> 1] : im[i >> 1]) }
-        // Value i holds lag i (overlapping when i < nr) and lag i − length (overlapping when i − length > −nd).
-        let negativeFrom = max(nr, length - nd + 1), positiveThrough = min(nr - 1, length - nd)
-        let mixed = (length - nd + 1)..<max(length - nd + 1, nr)
-        var bestExact = -Double.infinity
-        for i in negativeFrom..<length { bestExact = max(bestExact, value(i)) }
-        for i in 0..<max(0, positiveThrough + 1) { bestExact = max(bestExact, value(i)) }
-        var largestSum = -Double.infinity
-        for i in mixed { largestSum = max(largestSum, value(i)) }
-        func negativeMass(_ x: [Float]) -> Double { x.reduce(0) { $0 + Double(max(-$1, 0)) } }
-        func largest(_ x: [Float]) -> Double { Double(max(x.max() ?? 0, 0)) }
-        let negativeBound = largest(reference) * negativeMass(degraded) + largest(degraded) * negativeMass(reference)
-        guard bestExact > margin, largestSum + negativeBound + 2 * margin < bestExact else { return nil }
-        // In ascending order of lag: the negative exact lags, then the others.
+        let circular = circularCorrelation(reference, degraded, length: length, plans: plans, workspace: workspace)
+        var best = -Double.infinity
+        circular.forEachExactLag { _, value in best = max(best, value) }
+        guard circular.farLagsStayBelow(best, margin: margin, negativeBound: negativeBound(reference, degraded)) else { return nil }
         var candidates: [Int] = []
-        for i in negativeFrom..<length where value(i) >= bestExact - margin { candidates.append(i - length) }
-        for i in 0..<max(0, positiveThrough + 1) where value(i) >= bestExact - margin { candidates.append(i) }
+        circular.forEachExactLag { lag, value in
+            if value >= best - margin { candidates.append(lag) }
+        }
         return candidates.count <= maximumCandidates ? candidates : nil
     }
 
