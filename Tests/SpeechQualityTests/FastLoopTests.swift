@@ -7,14 +7,7 @@ import Testing
 /// they compute.
 @Suite("SpeechQuality's hot loops against plain implementations")
 struct FastLoopTests {
-    /// Deterministic values in [-1, 1) (a 64-bit LCG).
-    static func values(_ count: Int, seed: UInt64) -> [Double] {
-        var state = seed
-        return (0..<count).map { _ in
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Double(state >> 11) / Double(1 << 52) - 1
-        }
-    }
+    static func values(_ count: Int, seed: UInt64) -> [Double] { TransformTests.values(count, seed: seed) }
 
     /// Several blocks of outputs, the signal's edges included: the same sum in the same order,
     /// so the same bits.
