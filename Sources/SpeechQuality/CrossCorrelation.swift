@@ -1,7 +1,9 @@
 // Cross-correlation of two envelopes by FFT, for the global and per-patch alignment. The reference
 // goes in the real part and the degraded signal in the imaginary part of one complex transform, so one
 // forward transform gives both spectra; the correlation is real, so its inverse is one of half the
-// size. Long signals run in Float, with the few lags that can be the maximum re-scored in Double.
+// size. It is first taken circularly over half the points, which settles the lag whenever the far
+// lags (there only in sums) cannot reach the peak. Long signals run in Float, with the few lags that
+// can be the maximum re-scored in Double.
 
 import Foundation
 
@@ -55,15 +57,16 @@ extension Alignment {
         im[j] = ei + oddR
     }
 
-    /// The transform's input (reference in the real part, degraded in the imaginary part) is zero from
-    /// n ≤ size/2 on, so its even bins are the half-size transform of the input and its odd bins that of
-    /// the input times W^t (W = e^{-2πi/size}): two transforms of half the size, without the zeros.
+    /// The points of the full correlation: at least 2n − 1, a power of two.
     static func correlationSize(_ referenceCount: Int, _ degradedCount: Int) -> Int {
         PowerOfTwoFFT<Double>.nextPowerOfTwo(atLeast: 2 * max(referenceCount, degradedCount, 2) - 1)
     }
 
-    /// `workspace`, when large enough, holds the transforms (and then the result) instead of a
-    /// buffer of their own.
+    /// The full correlation. The transform's input (reference in the real part, degraded in the
+    /// imaginary part) is zero from n ≤ size/2 on, so its even bins are the half-size transform of the
+    /// input and its odd bins that of the input times W^t (W = e^{-2πi/size}): two transforms of half
+    /// the size, without the zeros. `workspace`, when large enough, holds the transforms (and then the
+    /// result) instead of a buffer of their own.
     static func correlation<Scalar>(_ reference: [Scalar], _ degraded: [Scalar], plans: FourierPlans<Scalar>,
                                     workspace: SplitComplexBuffer<Scalar>? = nil) -> Correlation<Scalar> {
         let n = max(reference.count, degraded.count, 2)
@@ -216,7 +219,7 @@ extension Alignment {
 
     /// `bestLag` of Float envelopes: the correlation by Float transforms picks the lags that can be the
     /// maximum (within a bound on its rounding error of the largest value), and Double sums decide
-    /// between them. Float transforms of a minute of speech cost a third of Double ones.
+    /// between them. Float transforms of a minute of speech cost half as much as Double ones.
     static func bestLagOfLongSignals(_ reference: [Float], _ degraded: [Float], plans: FourierPlans<Float>,
                                      workspace: SplitComplexBuffer<Float>? = nil) -> Int {
         let n = max(reference.count, degraded.count)
