@@ -5,28 +5,28 @@
 
 import Foundation
 
-final class ExactLengthDFT {
+final class ExactLengthDFT<Scalar: FourierScalar> {
     let length: Int
     private enum Algorithm {
-        case powerOfTwo(PowerOfTwoFFT)
-        case mixedRadix(MixedRadixFFT)
-        case bluestein(BluesteinDFT)
+        case powerOfTwo(PowerOfTwoFFT<Scalar>)
+        case mixedRadix(MixedRadixFFT<Scalar>)
+        case bluestein(BluesteinDFT<Scalar>)
     }
     private let algorithm: Algorithm
 
-    init(length: Int, plans: FourierPlans) {
+    init(length: Int, plans: FourierPlans<Scalar>) {
         self.length = length
         if length > 0, length & (length - 1) == 0 {
             algorithm = .powerOfTwo(plans.powerOfTwo(length))
-        } else if let mixedRadix = MixedRadixFFT(length: length) {
+        } else if let mixedRadix = MixedRadixFFT<Scalar>(length: length) {
             algorithm = .mixedRadix(mixedRadix)
         } else {
-            algorithm = .bluestein(BluesteinDFT(length: length, fft: plans.powerOfTwo(PowerOfTwoFFT.nextPowerOfTwo(atLeast: 2 * length - 1))))
+            algorithm = .bluestein(BluesteinDFT(length: length, fft: plans.powerOfTwo(PowerOfTwoFFT<Scalar>.nextPowerOfTwo(atLeast: 2 * length - 1))))
         }
     }
 
     /// In place over `length` values. Forward uses e^{-i…}; inverse uses e^{+i…} and divides by `length`.
-    func transform(real: UnsafeMutablePointer<Double>, imaginary: UnsafeMutablePointer<Double>, inverse: Bool) {
+    func transform(real: UnsafeMutablePointer<Scalar>, imaginary: UnsafeMutablePointer<Scalar>, inverse: Bool) {
         guard length > 1 else { return }
         switch algorithm {
         case let .powerOfTwo(fft): fft.transform(real: real, imaginary: imaginary, inverse: inverse)
@@ -38,32 +38,30 @@ final class ExactLengthDFT {
 
 /// Bluestein: the DFT as a convolution with the chirp e^{-iπk²/length}, done by a power-of-two FFT of
 /// at least 2·length − 1 points.
-final class BluesteinDFT {
+final class BluesteinDFT<Scalar: FourierScalar> {
     let length: Int
-    private let fft: PowerOfTwoFFT
-    private let chirpReal: [Double]
-    private let chirpImaginary: [Double]
+    private let fft: PowerOfTwoFFT<Scalar>
+    private let chirpReal: [Scalar]
+    private let chirpImaginary: [Scalar]
     /// The spectrum of the conjugate chirp, wrapped to `fft.size`.
-    private let filterReal: [Double]
-    private let filterImaginary: [Double]
-    private let workReal: UnsafeMutablePointer<Double>
-    private let workImaginary: UnsafeMutablePointer<Double>
+    private let filter: SplitComplexBuffer<Scalar>
+    private let work: SplitComplexBuffer<Scalar>
 
     /// `fft.size` must be at least 2·length − 1.
-    init(length: Int, fft: PowerOfTwoFFT) {
+    init(length: Int, fft: PowerOfTwoFFT<Scalar>) {
         self.length = length
         self.fft = fft
         let size = fft.size
-        workReal = .allocate(capacity: size)
-        workImaginary = .allocate(capacity: size)
-        var cr = [Double](repeating: 0, count: length), ci = cr
+        work = SplitComplexBuffer(count: size)
+        var cr = [Scalar](repeating: 0, count: length), ci = cr
         for k in 0..<length {
             // k² reduced mod 2·length keeps the angle exact for long signals.
             let angle = Double.pi * Double((k * k) % (2 * length)) / Double(length)
-            cr[k] = cos(angle)
-            ci[k] = -sin(angle)
+            cr[k] = Scalar(cos(angle))
+            ci[k] = Scalar(-sin(angle))
         }
-        var fr = [Double](repeating: 0, count: size), fi = fr
+        filter = SplitComplexBuffer(count: size)
+        let fr = filter.real, fi = filter.imaginary
         if length > 0 {
             fr[0] = cr[0]
             fi[0] = -ci[0]
@@ -72,37 +70,25 @@ final class BluesteinDFT {
             fr[k] = cr[k]; fi[k] = -ci[k]
             fr[size - k] = cr[k]; fi[size - k] = -ci[k]
         }
-        fr.withUnsafeMutableBufferPointer { r in
-            fi.withUnsafeMutableBufferPointer { i in
-                if let r = r.baseAddress, let i = i.baseAddress { fft.transform(real: r, imaginary: i, inverse: false) }
-            }
-        }
-        chirpReal = cr; chirpImaginary = ci; filterReal = fr; filterImaginary = fi
+        fft.transform(real: fr, imaginary: fi, inverse: false)
+        chirpReal = cr; chirpImaginary = ci
     }
 
-    deinit {
-        workReal.deallocate()
-        workImaginary.deallocate()
-    }
-
-    func transform(real: UnsafeMutablePointer<Double>, imaginary: UnsafeMutablePointer<Double>, inverse: Bool) {
+    func transform(real: UnsafeMutablePointer<Scalar>, imaginary: UnsafeMutablePointer<Scalar>, inverse: Bool) {
         let n = length, size = fft.size
         // The inverse is the conjugate of the forward transform of the conjugate, over n.
-        let conjugate: Double = inverse ? -1 : 1
+        let conjugate: Scalar = inverse ? -1 : 1
+        let fr = filter.real, fi = filter.imaginary
         chirpReal.withUnsafeBufferPointer { cr in
         chirpImaginary.withUnsafeBufferPointer { ci in
-        filterReal.withUnsafeBufferPointer { fr in
-        filterImaginary.withUnsafeBufferPointer { fi in
-            let ar = workReal, ai = workImaginary
+            let ar = work.real, ai = work.imaginary
             for k in 0..<n {
                 let xr = real[k], xi = conjugate * imaginary[k]
                 ar[k] = xr * cr[k] - xi * ci[k]
                 ai[k] = xr * ci[k] + xi * cr[k]
             }
-            for k in n..<size {
-                ar[k] = 0
-                ai[k] = 0
-            }
+            (ar + n).update(repeating: 0, count: size - n)
+            (ai + n).update(repeating: 0, count: size - n)
             fft.transform(real: ar, imaginary: ai, inverse: false)
             for k in 0..<size {
                 let r = ar[k] * fr[k] - ai[k] * fi[k]
@@ -111,28 +97,32 @@ final class BluesteinDFT {
                 ai[k] = i
             }
             fft.transform(real: ar, imaginary: ai, inverse: true)
-            let scale = inverse ? 1 / Double(n) : 1
+            let scale = inverse ? 1 / Scalar(n) : 1
             for k in 0..<n {
                 real[k] = (ar[k] * cr[k] - ai[k] * ci[k]) * scale
                 imaginary[k] = conjugate * (ar[k] * ci[k] + ai[k] * cr[k]) * scale
             }
-        }}}}
+        }}
     }
 }
 
 /// The transforms one score needs, built on first use and kept for the patches that follow.
-final class FourierPlans {
-    private var powersOfTwo: [Int: PowerOfTwoFFT] = [:]
-    private var exactLengths: [Int: ExactLengthDFT] = [:]
+final class FourierPlans<Scalar: FourierScalar> {
+    private var powersOfTwo: [Int: PowerOfTwoFFT<Scalar>] = [:]
+    private var exactLengths: [Int: ExactLengthDFT<Scalar>] = [:]
+    /// The largest scratch handed out so far: a stream's plans (2^20 and 2^19 points) share one
+    /// instead of each touching megabytes of fresh memory.
+    private var scratch: SplitComplexBuffer<Scalar>?
 
-    func powerOfTwo(_ size: Int) -> PowerOfTwoFFT {
+    func powerOfTwo(_ size: Int) -> PowerOfTwoFFT<Scalar> {
         if let plan = powersOfTwo[size] { return plan }
-        let plan = PowerOfTwoFFT(size: size)
+        if scratch.map({ $0.count < size }) ?? true { scratch = SplitComplexBuffer(count: size) }
+        let plan = PowerOfTwoFFT<Scalar>(size: size, scratch: scratch)
         powersOfTwo[size] = plan
         return plan
     }
 
-    func exactLength(_ length: Int) -> ExactLengthDFT {
+    func exactLength(_ length: Int) -> ExactLengthDFT<Scalar> {
         if let plan = exactLengths[length] { return plan }
         let plan = ExactLengthDFT(length: length, plans: self)
         exactLengths[length] = plan

@@ -25,7 +25,7 @@ struct GammatoneFilterbank: Sendable {
     let windowSize: Int
     let hopSize: Int
     let hann: [Double]
-    let laneCoefficients: [LaneCoefficients]
+    let bandCoefficients: [BandCoefficients]
 
     init(sampleRate: Int, bandCount: Int, lowFrequency: Double, highFrequency requestedHigh: Double) {
         let high = min(requestedHigh, Double(sampleRate) / 2)
@@ -68,9 +68,7 @@ struct GammatoneFilterbank: Sendable {
                 a1: b1, a2: b2, centreFrequency: cf))
         }
         bands = designed.reversed()
-        laneCoefficients = stride(from: 0, to: bands.count, by: BandLanes.scalarCount).map { [bands] first in
-            LaneCoefficients(bands[first..<min(first + BandLanes.scalarCount, bands.count)])
-        }
+        bandCoefficients = bands.map(BandCoefficients.init)
         windowSize = Int((Double(sampleRate) * 0.08).rounded())
         hopSize = Int(Double(windowSize) * 0.25)
         let n = windowSize
@@ -85,80 +83,78 @@ struct GammatoneFilterbank: Sendable {
     func spectrogram(_ signal: [Double]) -> Spectrogram? {
         let frames = frameCount(samples: signal.count)
         guard frames > 0 else { return nil }
-        let bandCount = bands.count, size = windowSize, laneCount = BandLanes.scalarCount
+        let bandCount = bands.count, size = windowSize, lanes = FrameLanes.scalarCount
         var values = [[Double]](repeating: [Double](repeating: 0, count: frames), count: bandCount)
-        var windowed = [Float](repeating: 0, count: size)
-        for frame in 0..<frames {
-            let start = frame * hopSize
-            for i in 0..<size { windowed[i] = Float(signal[start + i] * hann[i]) }
-            for group in 0..<(bandCount + laneCount - 1) / laneCount {
-                let energy = Self.filterEnergy(windowed, laneCoefficients[group])
-                for lane in 0..<min(laneCount, bandCount - group * laneCount) {
-                    values[group * laneCount + lane][frame] = (Double(energy[lane]) / Double(size)).squareRoot()
+        // Sample i of the group's frame f at i·lanes + f; frames past the last stay zero.
+        var windowed = [Float](repeating: 0, count: size * lanes)
+        signal.withUnsafeBufferPointer { x in
+        hann.withUnsafeBufferPointer { window in
+        windowed.withUnsafeMutableBufferPointer { windowedBuffer in
+            guard let x = x.baseAddress, let window = window.baseAddress, let w = windowedBuffer.baseAddress else { return }
+            for first in stride(from: 0, to: frames, by: lanes) {
+                let count = min(lanes, frames - first)
+                if count < lanes { w.update(repeating: 0, count: size * lanes) }
+                for f in 0..<count {
+                    let start = x + (first + f) * hopSize
+                    for i in 0..<size { w[i * lanes + f] = Float(start[i] * window[i]) }
+                }
+                for band in 0..<bandCount {
+                    let energy = Self.filterEnergy(UnsafePointer(w), count: size, bandCoefficients[band])
+                    for f in 0..<count { values[band][first + f] = (Double(energy[f]) / Double(size)).squareRoot() }
                 }
             }
-        }
+        }}}
         return Spectrogram(values: values)
     }
 
-    /// Bands side by side in SIMD lanes. Float: twice the lanes per instruction of Double, and the
+    /// Frames side by side in SIMD lanes, one band at a time: four frames fill an SSE register, where
+    /// 21 bands leave lanes empty. Float: twice the lanes per instruction of Double, and the
     /// spectrogram is compared in dB, where Float's rounding in these filters does not show (MOS
     /// within 0.001 of Double filters on 60 s streams at 0–30 % loss; docs/SpeechQuality.md).
-    typealias BandLanes = SIMD8<Float>
+    typealias FrameLanes = SIMD4<Float>
 
-    /// One lane group's cascade with each stage's b0 factored out: stage i computes y = v + z1,
+    /// One band's cascade with each stage's b0 factored out: stage i computes y = v + z1,
     /// z1 ← (c_i·v + z2) − a1·z1, z2 ← −a2·y, where c_i = b1_i/b0_i − a1 (so the recursion through z1
     /// is one multiply and one subtract long); the b0s come back as one factor on the energy.
-    struct LaneCoefficients: Sendable {
-        var c: (BandLanes, BandLanes, BandLanes, BandLanes)
-        var a1: BandLanes
-        var negatedA2: BandLanes
-        var energyScale: BandLanes
+    struct BandCoefficients: Sendable {
+        var c: (Float, Float, Float, Float)
+        var a1: Float
+        var negatedA2: Float
+        var energyScale: Float
 
-        /// `bands` fill the lanes in order; lanes past the last band repeat it (their output is unused).
-        init(_ bands: ArraySlice<Band>) {
-            func lanes(_ value: (Band) -> Double) -> BandLanes {
-                var result = BandLanes()
-                for lane in 0..<BandLanes.scalarCount {
-                    if let band = bands.dropFirst(lane).first ?? bands.last { result[lane] = Float(value(band)) }
-                }
-                return result
-            }
-            func c(_ band: Band, _ stage: Int) -> Double { band.numerators[stage].1 / band.numerators[stage].0 - band.a1 }
-            self.c = (lanes { c($0, 0) }, lanes { c($0, 1) }, lanes { c($0, 2) }, lanes { c($0, 3) })
-            a1 = lanes { $0.a1 }
-            negatedA2 = lanes { -$0.a2 }
-            energyScale = lanes { band in
-                let gain = band.numerators.reduce(1.0) { $0 * $1.0 }
-                return gain * gain
-            }
+        init(_ band: Band) {
+            func c(_ stage: Int) -> Float { Float(band.numerators[stage].1 / band.numerators[stage].0 - band.a1) }
+            self.c = (c(0), c(1), c(2), c(3))
+            a1 = Float(band.a1)
+            negatedA2 = Float(-band.a2)
+            let gain = band.numerators.reduce(1.0) { $0 * $1.0 }
+            energyScale = Float(gain * gain)
         }
     }
 
-    /// Output energy (sum of squares) of each lane's 4-stage cascade over `x`, from rest.
-    static func filterEnergy(_ x: [Float], _ k: LaneCoefficients) -> BandLanes {
+    /// Output energy (sum of squares) of the band's 4-stage cascade over each lane's `count` samples
+    /// (interleaved, `x[i·lanes + lane]`), from rest.
+    static func filterEnergy(_ x: UnsafePointer<Float>, count: Int, _ k: BandCoefficients) -> FrameLanes {
         let (c0, c1, c2, c3) = k.c
         let a1 = k.a1, na2 = k.negatedA2
-        var z10 = BandLanes(), z20 = BandLanes(), z11 = BandLanes(), z21 = BandLanes()
-        var z12 = BandLanes(), z22 = BandLanes(), z13 = BandLanes(), z23 = BandLanes()
-        var energy = BandLanes()
-        x.withUnsafeBufferPointer { input in
-            for sample in input {
-                let v = BandLanes(repeating: sample)
-                let y0 = v + z10
-                z10 = (c0 * v + z20) - a1 * z10
-                z20 = na2 * y0
-                let y1 = y0 + z11
-                z11 = (c1 * y0 + z21) - a1 * z11
-                z21 = na2 * y1
-                let y2 = y1 + z12
-                z12 = (c2 * y1 + z22) - a1 * z12
-                z22 = na2 * y2
-                let y3 = y2 + z13
-                z13 = (c3 * y2 + z23) - a1 * z13
-                z23 = na2 * y3
-                energy += y3 * y3
-            }
+        var z10 = FrameLanes(), z20 = FrameLanes(), z11 = FrameLanes(), z21 = FrameLanes()
+        var z12 = FrameLanes(), z22 = FrameLanes(), z13 = FrameLanes(), z23 = FrameLanes()
+        var energy = FrameLanes()
+        for i in 0..<count {
+            let v = FrameLanes.load(x + i * FrameLanes.scalarCount)
+            let y0 = v + z10
+            z10 = (c0 * v + z20) - a1 * z10
+            z20 = na2 * y0
+            let y1 = y0 + z11
+            z11 = (c1 * y0 + z21) - a1 * z11
+            z21 = na2 * y1
+            let y2 = y1 + z12
+            z12 = (c2 * y1 + z22) - a1 * z12
+            z22 = na2 * y2
+            let y3 = y2 + z13
+            z13 = (c3 * y2 + z23) - a1 * z13
+            z23 = na2 * y3
+            energy += y3 * y3
         }
         return energy * k.energyScale
     }
@@ -213,3 +209,4 @@ struct Complex {
         return Complex(real: (a.real * b.real + a.imaginary * b.imaginary) / d, imaginary: (a.imaginary * b.real - a.real * b.imaginary) / d)
     }
 }
+

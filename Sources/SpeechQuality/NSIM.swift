@@ -24,7 +24,17 @@ enum NSIM {
     /// Gaussian-weighted local mean of `m`, with rows and columns beyond the edge replicating it.
     static func smooth(_ m: [[Double]]) -> [[Double]] {
         let rows = m.count, columns = m.first?.count ?? 0
-        var out = [[Double]](repeating: [Double](repeating: 0, count: columns), count: rows)
+        let smoothed = smooth(m.flatMap { $0 }, rows: rows, columns: columns)
+        return (0..<rows).map { Array(smoothed[($0 * columns)..<(($0 + 1) * columns)]) }
+    }
+
+    /// Row-major rows × columns values.
+    typealias Grid = [Double]
+
+    /// `smooth` on a row-major grid, the window's nine terms summed in the same order.
+    static func smooth(_ m: Grid, rows: Int, columns: Int) -> Grid {
+        var out = Grid(repeating: 0, count: rows * columns)
+        let weights = window.flatMap { $0 }
         for r in 0..<rows {
             for c in 0..<columns {
                 var sum = 0.0
@@ -32,10 +42,10 @@ enum NSIM {
                     let rr = min(max(r + dr, 0), rows - 1)
                     for dc in -1...1 {
                         let cc = min(max(c + dc, 0), columns - 1)
-                        sum += window[dr + 1][dc + 1] * m[rr][cc]
+                        sum += weights[(dr + 1) * 3 + dc + 1] * m[rr * columns + cc]
                     }
                 }
-                out[r][c] = sum
+                out[r * columns + c] = sum
             }
         }
         return out
@@ -54,23 +64,27 @@ enum NSIM {
         return ReferenceStatistics(mean: mean, variance: variance)
     }
 
-    static func compare(_ reference: [[Double]], _ degraded: [[Double]], statistics given: ReferenceStatistics? = nil) -> PatchSimilarity {
-        let stats = given ?? referenceStatistics(reference)
+    static func compare(_ reference: [[Double]], _ degraded: [[Double]]) -> PatchSimilarity {
         let rows = reference.count, columns = reference.first?.count ?? 0
-        let muD = smooth(degraded)
-        let squaresD = smooth(degraded.map { $0.map { $0 * $0 } })
-        let cross = smooth(zip(reference, degraded).map { zip($0, $1).map { $0 * $1 } })
+        let ref = reference.flatMap { $0 }, deg = degraded.flatMap { $0 }
+        let muR = smooth(ref, rows: rows, columns: columns)
+        let squaresR = smooth(ref.map { $0 * $0 }, rows: rows, columns: columns)
+        let muD = smooth(deg, rows: rows, columns: columns)
+        let squaresD = smooth(deg.map { $0 * $0 }, rows: rows, columns: columns)
+        let cross = smooth(zip(ref, deg).map { $0 * $1 }, rows: rows, columns: columns)
         var bandMeans = [Double](repeating: 0, count: rows)
         var bandDeviations = [Double](repeating: 0, count: rows)
         var bandEnergy = [Double](repeating: 0, count: rows)
         var map = [Double](repeating: 0, count: columns)
         for r in 0..<rows {
             for c in 0..<columns {
-                let mr = stats.mean[r][c], md = muD[r][c]
-                let varianceD = squaresD[r][c] - md * md
-                let covariance = cross[r][c] - mr * md
+                let j = r * columns + c
+                let mr = muR[j], md = muD[j]
+                let varianceR = squaresR[j] - mr * mr
+                let varianceD = squaresD[j] - md * md
+                let covariance = cross[j] - mr * md
                 let intensity = (2 * mr * md + c1) / (mr * mr + md * md + c1)
-                let varianceProduct = stats.variance[r][c] * varianceD
+                let varianceProduct = varianceR * varianceD
                 let denominator = varianceProduct < 0 ? c3 : varianceProduct.squareRoot() + c3
                 map[c] = intensity * (covariance + c3) / denominator
             }

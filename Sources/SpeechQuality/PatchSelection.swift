@@ -12,20 +12,21 @@ enum PatchSelection {
     /// one chunk per frame hop, a chunk silent only after three quiet chunks in a row).
     static func voiceActivePatchStarts(reference: [Double], frameCount: Int, hopSize: Int) -> [Int] {
         let peak = reference.max() ?? 0
-        let normalised = peak == 0 ? [Double](repeating: 0, count: reference.count) : reference.map { $0 / peak }
         let firstPatch = patchFrames / 2 - 1
         guard frameCount > firstPatch else { return [] }
         let patchCount = (frameCount - firstPatch) / patchFrames
         let totalSamples = patchCount * patchFrames * hopSize
         // Google's implementation starts the VAD at sample `firstPatch` (a frame index used as a
         // sample index); kept so the chosen patches match.
-        let start = min(firstPatch, normalised.count)
-        let samples = normalised[start..<min(normalised.count, start + totalSamples)]
+        let start = min(firstPatch, reference.count)
+        let samples = reference[start..<min(reference.count, start + totalSamples)]
         var chunkActive: [Bool] = []
         var chunkStart = samples.startIndex
         while chunkStart + hopSize <= samples.endIndex {
             var squares = 0.0
-            for value in samples[chunkStart..<(chunkStart + hopSize)] {
+            for sample in samples[chunkStart..<(chunkStart + hopSize)] {
+                // Normalised to the peak (silence stays silence).
+                let value = peak == 0 ? 0 : sample / peak
                 let scaled = min(max(value * 32768, -32768), 32767)
                 let integer = Double(Int(scaled))
                 squares += integer * integer
@@ -73,29 +74,67 @@ enum PatchSelection {
         }
     }
 
-    /// The degraded spectrogram prepared for the DP's hot loop: zero-extended by one patch width (and
-    /// one lane group), with every cell's Gaussian-window local mean, variance and √|variance|, so a
-    /// candidate's local statistics are lookups and the loop needs no square root. A patch's first
-    /// and last columns replicate themselves outwards, so each statistic comes in three versions:
-    /// `Edge.first` (left neighbour = the cell), `.inner`, `Edge.last` (right neighbour = the cell).
+    /// The eight neighbours of a cell in NSIM's 3×3 window, as (row, column) steps.
+    static let neighbourSteps = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)]
+
+    /// The search scores every candidate offset of every patch (about 140 million cells for a minute
+    /// of speech), so it runs in Float, twice the SIMD lanes of Double. Only the offsets it picks feed
+    /// the score (`NSIM.compare` rescores them in Double), and it is written so that Float's rounding
+    /// cannot swamp small variances: the covariance comes from differences between neighbours, never
+    /// as a difference of two large sums (dB values near 90 squared, against C3 = 4.5e-4).
+    typealias Lanes = SIMD8<Float>
+
+    /// The degraded spectrogram prepared for the search's hot loop: zero-extended by one patch width
+    /// (and one lane group), and for every cell (row r, column j) its Gaussian-window local mean, the
+    /// mean's square and √|variance| (computed in Double), the mean minus the cell's value, and the
+    /// differences D[r + dr][j + dc] − D[r][j] to its eight neighbours (rows replicated at the band edges). A
+    /// patch's first and last columns replicate themselves outwards, so the statistics come in three
+    /// versions: `Edge.first` (left neighbour = the cell), `.inner`, `Edge.last` (right neighbour =
+    /// the cell). Deviations are stored twice, as `positiveDeviations` (0 where the variance is
+    /// negative) and `negativeDeviations` (0 where it is positive): a reference cell of either sign
+    /// reads the table in which a variance product below zero gives NSIM's C3-only denominator.
     struct DegradedColumns {
         enum Edge: Int { case first = 0, inner = 1, last = 2 }
+        enum Table {
+            case difference(neighbour: Int)
+            case mean(Edge)
+            case meanSquared(Edge)
+            case meanMinusValue(Edge)
+            case positiveDeviation(Edge)
+            case negativeDeviation(Edge)
+        }
 
         let bands: Int
         let width: Int  // frames + patchFrames + Lanes.scalarCount
-        let values: [Double]
-        let means: [[Double]]  // [edge][row * width + column]
-        let variances: [[Double]]
-        let deviations: [[Double]]  // √|variance|
+        /// Every table, one after another, `bands · width` values each, row by row (see `offset`).
+        let tables: [Float]
+
+        /// Where `table` starts in `tables`.
+        func offset(_ table: Table) -> Int {
+            Self.offset(table, bands: bands, width: width)
+        }
+
+        static func offset(_ table: Table, bands: Int, width: Int) -> Int {
+            let index: Int
+            switch table {
+            case let .difference(neighbour): index = neighbour
+            case let .mean(edge): index = 8 + edge.rawValue
+            case let .meanSquared(edge): index = 11 + edge.rawValue
+            case let .meanMinusValue(edge): index = 14 + edge.rawValue
+            case let .positiveDeviation(edge): index = 17 + edge.rawValue
+            case let .negativeDeviation(edge): index = 20 + edge.rawValue
+            }
+            return index * bands * width
+        }
 
         init(_ spectrogram: FlatSpectrogram) {
-            bands = spectrogram.bands
-            width = spectrogram.frames + patchFrames + Lanes.scalarCount
+            let bands = spectrogram.bands, width = spectrogram.frames + patchFrames + Lanes.scalarCount
+            self.bands = bands
+            self.width = width
             var v = [Double](repeating: 0, count: bands * width)
             for r in 0..<bands {
                 for j in 0..<spectrogram.frames { v[r * width + j] = spectrogram.values[r * spectrogram.frames + j] }
             }
-            values = v
             // Column sums of the window (rows replicated at the band edges) of the values and squares.
             let corner = NSIM.window[0][0], edge = NSIM.window[0][1], centre = NSIM.window[1][1]
             var side = [Double](repeating: 0, count: bands * width), middle = side, sideSq = side, middleSq = side
@@ -109,147 +148,143 @@ enum PatchSelection {
                     middleSq[r * width + j] = edge * (a * a + c * c) + centre * b * b
                 }
             }
-            var means = [[Double]](repeating: [Double](repeating: 0, count: bands * width), count: 3)
-            var variances = means, deviations = means
-            for version in [Edge.first, .inner, .last] {
-                for r in 0..<bands {
-                    for column in 0..<width {
-                        let j = r * width + column
-                        let left = version == .first || column == 0 ? j : j - 1
-                        let right = version == .last || column == width - 1 ? j : j + 1
-                        let mean = side[left] + middle[j] + side[right]
-                        let variance = sideSq[left] + middleSq[j] + sideSq[right] - mean * mean
-                        means[version.rawValue][j] = mean
-                        variances[version.rawValue][j] = variance
-                        deviations[version.rawValue][j] = abs(variance).squareRoot()
+            // Every one of the 23 tables is written below.
+            tables = [Float](largeCount: 23 * bands * width) { tables in
+                for (neighbour, (dr, dc)) in neighbourSteps.enumerated() {
+                    let base = neighbour * bands * width
+                    for r in 0..<bands {
+                        let row = min(max(r + dr, 0), bands - 1)
+                        for j in 0..<width {
+                            let column = min(max(j + dc, 0), width - 1)
+                            tables[base + r * width + j] = Float(v[row * width + column] - v[r * width + j])
+                        }
                     }
                 }
-            }
-            self.means = means
-            self.variances = variances
-            self.deviations = deviations
-        }
-    }
-
-    /// A reference patch prepared for the DP: its local means and variances, and for each cell the
-    /// nine window weights times the (edge-replicated) reference values, paired with where the
-    /// matching degraded value sits relative to the candidate offset.
-    struct ReferenceTerms {
-        let means: [Double]
-        let variances: [Double]
-        let deviations: [Double]  // √|variance|
-        let weightedReference: [Double]  // cell * 9 + k
-        let neighbour: [Int]  // cell * 9 + k → row * width + column within the patch
-
-        init(_ patch: [[Double]], statistics: NSIM.ReferenceStatistics, width: Int) {
-            let rows = patch.count, columns = patchFrames
-            means = statistics.mean.flatMap { $0 }
-            variances = statistics.variance.flatMap { $0 }
-            deviations = variances.map { abs($0).squareRoot() }
-            var weighted = [Double](repeating: 0, count: rows * columns * 9)
-            var neighbours = [Int](repeating: 0, count: rows * columns * 9)
-            for r in 0..<rows {
-                for c in 0..<columns {
-                    var k = 0
-                    for dr in -1...1 {
-                        let rr = min(max(r + dr, 0), rows - 1)
-                        for dc in -1...1 {
-                            let cc = min(max(c + dc, 0), columns - 1)
-                            weighted[(r * columns + c) * 9 + k] = NSIM.window[dr + 1][dc + 1] * patch[rr][cc]
-                            neighbours[(r * columns + c) * 9 + k] = rr * width + cc
-                            k += 1
+                for version in [Edge.first, .inner, .last] {
+                    func at(_ table: Table) -> Int { Self.offset(table, bands: bands, width: width) }
+                    let mean = at(.mean(version)), meanSquared = at(.meanSquared(version))
+                    let meanMinusValue = at(.meanMinusValue(version))
+                    let positive = at(.positiveDeviation(version)), negative = at(.negativeDeviation(version))
+                    for r in 0..<bands {
+                        for column in 0..<width {
+                            let j = r * width + column
+                            let left = version == .first || column == 0 ? j : j - 1
+                            let right = version == .last || column == width - 1 ? j : j + 1
+                            let mu = side[left] + middle[j] + side[right]
+                            let variance = sideSq[left] + middleSq[j] + sideSq[right] - mu * mu
+                            let deviation = Float(abs(variance).squareRoot())
+                            tables[mean + j] = Float(mu)
+                            tables[meanSquared + j] = Float(mu * mu)
+                            tables[meanMinusValue + j] = Float(mu - v[j])
+                            tables[positive + j] = variance < 0 ? 0 : deviation
+                            tables[negative + j] = variance > 0 ? 0 : deviation
                         }
                     }
                 }
             }
-            weightedReference = weighted
-            neighbour = neighbours
         }
     }
 
-    typealias Lanes = SIMD4<Double>
+    /// A reference patch prepared for the search. With R and D the reference patch and the degraded
+    /// candidate, the window weights w summing to 1, and a cell's own values R₀ and D₀, NSIM's
+    /// covariance Σ w·R·D − μR·μD equals Σ w·(R − R₀)·(D − D₀) − (μR − R₀)·(μD − D₀). A neighbour that
+    /// the patch edge replicates onto the cell's own row or column is that row's or column's neighbour,
+    /// so each cell has eight weights, w·(R − R₀) summed per neighbour, for the degraded differences.
+    struct ReferenceTerms {
+        let weights: [Float]  // cell * 8 + neighbour
+        let means: [Float]
+        let meanMinusValue: [Float]
+        let deviations: [Float]  // √|variance|
+        let negativeVariance: [Bool]
+
+        init(_ patch: [[Double]], statistics: NSIM.ReferenceStatistics) {
+            let rows = patch.count, columns = patchFrames
+            means = statistics.mean.flatMap { $0 }.map { Float($0) }
+            let variances = statistics.variance.flatMap { $0 }
+            deviations = variances.map { Float(abs($0).squareRoot()) }
+            negativeVariance = variances.map { $0 < 0 }
+            var meanMinusValue = [Float](repeating: 0, count: rows * columns)
+            var weights = [Double](repeating: 0, count: rows * columns * 8)
+            for r in 0..<rows {
+                for c in 0..<columns {
+                    let cell = r * columns + c
+                    meanMinusValue[cell] = Float(statistics.mean[r][c] - patch[r][c])
+                    for dr in -1...1 {
+                        let rr = min(max(r + dr, 0), rows - 1)
+                        for dc in -1...1 {
+                            let cc = min(max(c + dc, 0), columns - 1)
+                            // The neighbour the degraded side reads: a replicated column is the cell's
+                            // own column; a replicated row is the difference table's own clamping.
+                            guard let neighbour = neighbourSteps.firstIndex(where: { $0 == (dr, cc - c) }) else { continue }
+                            weights[cell * 8 + neighbour] += NSIM.window[dr + 1][dc + 1] * (patch[rr][cc] - patch[r][c])
+                        }
+                    }
+                }
+            }
+            self.weights = weights.map { Float($0) }
+            self.meanMinusValue = meanMinusValue
+        }
+    }
 
     /// Mean NSIM of every candidate offset in `offsets`, into `similarities[offset − offsets.lowerBound]`
-    /// (the DP's hot loop). Cell by cell, all offsets at once: the inner loop runs over contiguous
-    /// degraded columns, and each offset's arithmetic is the same sequence as for a single patch.
+    /// (the search's hot loop). Cell by cell, all offsets at once: the inner loop runs over contiguous
+    /// degraded columns.
     static func meanSimilarities(_ reference: ReferenceTerms, _ degraded: DegradedColumns, offsets: ClosedRange<Int>,
-                                 into similarityStorage: inout [Double], bandSums bandSumStorage: inout [Double]) {
+                                 into similarities: inout [Double], bandSums bandSumStorage: inout [Float]) {
         let rows = degraded.bands, columns = patchFrames, width = degraded.width
         // Whole lanes: the degraded columns are padded so the last lane's reads stay inside.
         let count = (offsets.count + Lanes.scalarCount - 1) / Lanes.scalarCount * Lanes.scalarCount
         let low = offsets.lowerBound
-        let c1 = NSIM.c1, c3 = NSIM.c3
-        if similarityStorage.count < count { similarityStorage = [Double](repeating: 0, count: count) }
-        if bandSumStorage.count < count { bandSumStorage = [Double](repeating: 0, count: count) }
-        similarityStorage.withUnsafeMutableBufferPointer { similarityBuffer in
+        let c1 = Float(NSIM.c1), c3 = Float(NSIM.c3)
+        if similarities.count < count { similarities = [Double](repeating: 0, count: count) }
+        if bandSumStorage.count < count { bandSumStorage = [Float](repeating: 0, count: count) }
+        degraded.tables.withUnsafeBufferPointer { tableBuffer in
+        reference.weights.withUnsafeBufferPointer { weightBuffer in
+        similarities.withUnsafeMutableBufferPointer { similarityBuffer in
         bandSumStorage.withUnsafeMutableBufferPointer { bandSumBuffer in
-        reference.weightedReference.withUnsafeBufferPointer { weights in
-        reference.neighbour.withUnsafeBufferPointer { neighbours in
-        reference.means.withUnsafeBufferPointer { means in
-        reference.variances.withUnsafeBufferPointer { variances in
-        reference.deviations.withUnsafeBufferPointer { referenceDeviations in
-        degraded.values.withUnsafeBufferPointer { dValues in
-        degraded.means[0].withUnsafeBufferPointer { firstMeans in
-        degraded.means[1].withUnsafeBufferPointer { innerMeans in
-        degraded.means[2].withUnsafeBufferPointer { lastMeans in
-        degraded.variances[0].withUnsafeBufferPointer { firstVariances in
-        degraded.variances[1].withUnsafeBufferPointer { innerVariances in
-        degraded.variances[2].withUnsafeBufferPointer { lastVariances in
-        degraded.deviations[0].withUnsafeBufferPointer { firstDeviations in
-        degraded.deviations[1].withUnsafeBufferPointer { innerDeviations in
-        degraded.deviations[2].withUnsafeBufferPointer { lastDeviations in
-            guard let similarities = similarityBuffer.baseAddress, let bandSums = bandSumBuffer.baseAddress,
-                  let d = dValues.baseAddress,
-                  let firstMean = firstMeans.baseAddress, let innerMean = innerMeans.baseAddress, let lastMean = lastMeans.baseAddress,
-                  let firstVariance = firstVariances.baseAddress, let innerVariance = innerVariances.baseAddress,
-                  let lastVariance = lastVariances.baseAddress, let firstDeviation = firstDeviations.baseAddress,
-                  let innerDeviation = innerDeviations.baseAddress, let lastDeviation = lastDeviations.baseAddress
-            else { return }
-            similarities.update(repeating: 0, count: count)
+            guard let tables = tableBuffer.baseAddress, let weights = weightBuffer.baseAddress,
+                  let similarity = similarityBuffer.baseAddress, let bandSums = bandSumBuffer.baseAddress else { return }
+            similarity.update(repeating: 0, count: count)
+            let d0 = tables + degraded.offset(.difference(neighbour: 0)), d1 = tables + degraded.offset(.difference(neighbour: 1))
+            let d2 = tables + degraded.offset(.difference(neighbour: 2)), d3 = tables + degraded.offset(.difference(neighbour: 3))
+            let d4 = tables + degraded.offset(.difference(neighbour: 4)), d5 = tables + degraded.offset(.difference(neighbour: 5))
+            let d6 = tables + degraded.offset(.difference(neighbour: 6)), d7 = tables + degraded.offset(.difference(neighbour: 7))
             for r in 0..<rows {
                 bandSums.update(repeating: 0, count: count)
                 for c in 0..<columns {
                     let j = r * width + c + low
-                    let isFirst = c == 0, isLast = c == columns - 1
-                    let meanD = (isFirst ? firstMean : isLast ? lastMean : innerMean) + j
-                    let varianceDAt = (isFirst ? firstVariance : isLast ? lastVariance : innerVariance) + j
-                    let deviationD = (isFirst ? firstDeviation : isLast ? lastDeviation : innerDeviation) + j
+                    let edge: DegradedColumns.Edge = c == 0 ? .first : c == columns - 1 ? .last : .inner
                     let cell = r * columns + c
-                    let base = cell * 9
-                    let w0 = weights[base], w1 = weights[base + 1], w2 = weights[base + 2]
-                    let w3 = weights[base + 3], w4 = weights[base + 4], w5 = weights[base + 5]
-                    let w6 = weights[base + 6], w7 = weights[base + 7], w8 = weights[base + 8]
-                    let d0 = d + neighbours[base] + low, d1 = d + neighbours[base + 1] + low, d2 = d + neighbours[base + 2] + low
-                    let d3 = d + neighbours[base + 3] + low, d4 = d + neighbours[base + 4] + low, d5 = d + neighbours[base + 5] + low
-                    let d6 = d + neighbours[base + 6] + low, d7 = d + neighbours[base + 7] + low, d8 = d + neighbours[base + 8] + low
-                    let mr = means[cell], varianceR = variances[cell], deviationR = referenceDeviations[cell]
+                    let mr = reference.means[cell], mrMinusR = reference.meanMinusValue[cell]
+                    let deviationR = reference.deviations[cell]
+                    let twoMr = 2 * mr, mrSquaredPlusC1 = mr * mr + c1
+                    let meanD = tables + degraded.offset(.mean(edge)) + j
+                    let meanSquaredD = tables + degraded.offset(.meanSquared(edge)) + j
+                    let meanMinusD = tables + degraded.offset(.meanMinusValue(edge)) + j
+                    let deviationD = tables + j + degraded.offset(
+                        reference.negativeVariance[cell] ? .negativeDeviation(edge) : .positiveDeviation(edge))
+                    let w = weights + cell * 8
+                    let w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7]
                     var o = 0
                     while o < count {
                         let md = Lanes.load(meanD + o)
-                        let varianceD = Lanes.load(varianceDAt + o)
-                        var cross = Lanes(repeating: 0)
-                        cross += w0 * Lanes.load(d0 + o)
-                        cross += w1 * Lanes.load(d1 + o)
-                        cross += w2 * Lanes.load(d2 + o)
-                        cross += w3 * Lanes.load(d3 + o)
-                        cross += w4 * Lanes.load(d4 + o)
-                        cross += w5 * Lanes.load(d5 + o)
-                        cross += w6 * Lanes.load(d6 + o)
-                        cross += w7 * Lanes.load(d7 + o)
-                        cross += w8 * Lanes.load(d8 + o)
-                        let covariance = cross - mr * md
-                        // √(σr²·σd²) as √|σr²|·√|σd²|: equal whenever the product is not negative.
-                        let denominator = (deviationR * Lanes.load(deviationD + o) + c3)
-                            .replacing(with: c3, where: varianceR * varianceD .< 0)
-                        let value = (2 * mr * md + c1) * (covariance + c3) / ((mr * mr + md * md + c1) * denominator)
-                        (Lanes.load(bandSums + o) + value).store(to: bandSums + o)
+                        // Pairwise, so the eight products are not one chain of additions.
+                        let p0: Lanes = w0 * Lanes.load(d0 + j + o), p1: Lanes = w1 * Lanes.load(d1 + j + o)
+                        let p2: Lanes = w2 * Lanes.load(d2 + j + o), p3: Lanes = w3 * Lanes.load(d3 + j + o)
+                        let p4: Lanes = w4 * Lanes.load(d4 + j + o), p5: Lanes = w5 * Lanes.load(d5 + j + o)
+                        let p6: Lanes = w6 * Lanes.load(d6 + j + o), p7: Lanes = w7 * Lanes.load(d7 + j + o)
+                        let up: Lanes = (p0 + p1) + (p2 + p3), down: Lanes = (p4 + p5) + (p6 + p7)
+                        let covariance: Lanes = (up + down) - mrMinusR * Lanes.load(meanMinusD + o)
+                        let numerator: Lanes = (twoMr * md + c1) * (covariance + c3)
+                        let denominator: Lanes = (mrSquaredPlusC1 + Lanes.load(meanSquaredD + o)) * (deviationR * Lanes.load(deviationD + o) + c3)
+                        (Lanes.load(bandSums + o) + numerator / denominator).store(to: bandSums + o)
                         o += Lanes.scalarCount
                     }
                 }
-                for o in 0..<count { similarities[o] += bandSums[o] / Double(columns) }
+                for o in 0..<count { similarity[o] += Double(bandSums[o]) / Double(columns) }
             }
-            for o in 0..<count { similarities[o] /= Double(rows) }
-        }}}}}}}}}}}}}}}}}
+            for o in 0..<count { similarity[o] /= Double(rows) }
+        }}}}
     }
 
     /// The best degraded patch for each reference patch, by dynamic programming over offsets
@@ -276,7 +311,7 @@ enum PatchSelection {
         var prefixValue = [Double](repeating: 0, count: frames)
         var prefixIndex = [Int](repeating: -1, count: frames)
         let columns = DegradedColumns(flat)
-        var similarities = [Double](), bandSums = [Double]()
+        var similarities = [Double](), bandSums = [Float]()
         for p in 0..<patchCount {
             if p > 0 {
                 swap(&previousRow, &currentRow)
@@ -286,7 +321,7 @@ enum PatchSelection {
             let high = min(frames - 1, starts[p] + searchWindow)
             guard low <= high else { continue }
             var pointers = [Int32](repeating: -1, count: high - low + 1)
-            let terms = ReferenceTerms(referencePatches[p], statistics: NSIM.referenceStatistics(referencePatches[p]), width: columns.width)
+            let terms = ReferenceTerms(referencePatches[p], statistics: NSIM.referenceStatistics(referencePatches[p]))
             if p > 0 {
                 // Best predecessor strictly before each offset; ties go to the later offset.
                 let lowerLimit = max(0, starts[p - 1] - searchWindow)
@@ -374,7 +409,7 @@ enum PatchSelection {
     /// piece that is the signal's own content from a frame boundary on reuses their frames.
     static func finelyAlign(_ matches: [PatchSimilarity], reference: [Double], degraded: [Double], sampleRate: Int,
                             referenceSpectrogram: Spectrogram, degradedSpectrogram: Spectrogram,
-                            filterbank: GammatoneFilterbank, plans: FourierPlans) -> [PatchSimilarity] {
+                            filterbank: GammatoneFilterbank, plans: FourierPlans<Double>) -> [PatchSimilarity] {
         let rate = Double(sampleRate)
         return matches.map { match in
             if match.degradedStart == match.degradedEnd && match.degradedStart == 0 { return match }
@@ -423,19 +458,5 @@ extension GammatoneFilterbank {
             return Spectrogram(values: whole.values.map { Array($0[first..<(first + frames)]) })
         }
         return spectrogram(piece)
-    }
-}
-
-extension SIMD4<Double> {
-    @inline(__always) static func load(_ pointer: UnsafePointer<Double>) -> Self {
-        UnsafeRawPointer(pointer).loadUnaligned(as: Self.self)
-    }
-
-    @inline(__always) static func load(_ pointer: UnsafeMutablePointer<Double>) -> Self {
-        UnsafeRawPointer(pointer).loadUnaligned(as: Self.self)
-    }
-
-    @inline(__always) func store(to pointer: UnsafeMutablePointer<Double>) {
-        UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: Self.self)
     }
 }

@@ -89,11 +89,13 @@ public struct ViSQOL: Sendable {
     /// Scores `degraded` against `reference` (mono, same rate, 16 kHz or 48 kHz; 48 kHz is resampled).
     /// Lengths may differ: the degraded signal is aligned globally and patch by patch.
     public func score(reference: [Float], degraded: [Float], sampleRate: Int) throws(ViSQOLError) -> ViSQOLResult {
-        try score(analysisRate(reference, degraded, sampleRate: sampleRate))
+        let (reference, degraded) = try analysisRate(reference, degraded, sampleRate: sampleRate)
+        return try score(reference: reference, degraded: consume degraded)
     }
 
     public func score(reference: [Double], degraded: [Double], sampleRate: Int) throws(ViSQOLError) -> ViSQOLResult {
-        try score(analysisRate(reference, degraded, sampleRate: sampleRate))
+        let (reference, degraded) = try analysisRate(reference, degraded, sampleRate: sampleRate)
+        return try score(reference: reference, degraded: consume degraded)
     }
 
     /// Both signals checked and at `sampleRate` (16 kHz); 48 kHz input is read once, by the resampler.
@@ -112,24 +114,23 @@ public struct ViSQOL: Sendable {
         return (reference.map { Double($0) }, degraded.map { Double($0) })
     }
 
-    private func score(_ signals: (reference: [Double], degraded: [Double])) throws(ViSQOLError) -> ViSQOLResult {
-        let ref = signals.reference
-        var deg = signals.degraded
+    /// `degraded` is consumed: it is aligned and level-matched in place (a minute of it is 8 MB).
+    private func score(reference ref: [Double], degraded deg: consuming [Double]) throws(ViSQOLError) -> ViSQOLResult {
         // One patch plus the half patch before the first one, and more than an analysis window.
         let minimumFrames = PatchSelection.patchFrames + PatchSelection.patchFrames / 2
         let minimumSamples = filterbank.windowSize + (minimumFrames - 1) * filterbank.hopSize
         let minimumSeconds = Double(minimumSamples) / Double(Self.sampleRate)
-        for (name, signal) in [("reference", ref), ("degraded", deg)] where signal.count < minimumSamples {
-            throw .tooShort(signal: name, seconds: Double(signal.count) / Double(Self.sampleRate), minimumSeconds: minimumSeconds)
+        for (name, count) in [("reference", ref.count), ("degraded", deg.count)] where count < minimumSamples {
+            throw .tooShort(signal: name, seconds: Double(count) / Double(Self.sampleRate), minimumSeconds: minimumSeconds)
         }
 
         // ViSQOL's VAD always keeps the first patch, so a silent reference would be "scored"; refuse it.
         guard ref.contains(where: { $0 != 0 }) else { throw .silentReference }
 
-        let plans = FourierPlans()
-        let (aligned, lag) = Alignment.globallyAlign(reference: ref, degraded: deg, plans: plans)
-        deg = aligned
-        deg = Self.matchLevel(of: deg, to: ref)
+        let plans = FourierPlans<Double>()
+        let lag = Alignment.globalLag(reference: ref, degraded: deg, plans: plans)
+        Alignment.shift(&deg, by: lag)
+        Self.matchLevel(of: &deg, to: ref)
 
         guard let refSpectrogram = filterbank.spectrogram(ref), let degSpectrogram = filterbank.spectrogram(deg) else {
             throw .tooShort(signal: "degraded", seconds: Double(deg.count) / Double(Self.sampleRate), minimumSeconds: minimumSeconds)
@@ -174,12 +175,12 @@ public struct ViSQOL: Sendable {
     }
 
     /// Scales `signal` to the RMS level of `target` (ViSQOL compares at equal sound pressure level).
-    static func matchLevel(of signal: [Double], to target: [Double]) -> [Double] {
+    static func matchLevel(of signal: inout [Double], to target: [Double]) {
         func rms(_ s: [Double]) -> Double { (s.reduce(0) { $0 + $1 * $1 } / Double(max(s.count, 1))).squareRoot() }
         let signalRMS = rms(signal), targetRMS = rms(target)
-        guard signalRMS > 0, targetRMS > 0 else { return signal }
+        guard signalRMS > 0, targetRMS > 0 else { return }
         let scale = targetRMS / signalRMS
-        return signal.map { $0 * scale }
+        for i in signal.indices { signal[i] *= scale }
     }
 
     /// The four per-band feature vectors the lattice model reads.
@@ -248,34 +249,70 @@ enum Resampler {
         return h
     }()
 
-    /// Output sample k is centred on input sample 3k, so the two signals stay time-aligned.
-    /// Four outputs at a time in SIMD lanes; the taps are symmetric, so each multiplies two inputs' sum.
+    /// Output sample k is centred on input sample 3k, so the two signals stay time-aligned:
+    /// y[k] = h[half]·x[3k] + Σ_{t < half} h[t]·(x[3k + half − t] + x[3k − half + t]), x zero outside the
+    /// signal (the taps are symmetric, so each multiplies two inputs' sum). Block by block, the inputs
+    /// a block needs are split into their three phases x[3i], x[3i + 1], x[3i + 2]: every tap then reads
+    /// consecutive values of one phase, eight outputs at a time in SIMD lanes.
     static func decimateBy3<Sample: BinaryFloatingPoint>(_ input: [Sample]) -> [Double] {
         let n = input.count
         let outputCount = (n + 2) / 3
         let half = taps.count / 2
-        // Zero-padded by `half` (and the last lane group) on both sides, so no tap needs a bounds test.
-        let paddedOutputs = (outputCount + 3) / 4 * 4
-        var padded = [Double](repeating: 0, count: 3 * paddedOutputs + 2 * half + 3)
-        for i in 0..<n { padded[half + i] = Double(input[i]) }
-        var output = [Double](repeating: 0, count: paddedOutputs)
-        padded.withUnsafeBufferPointer { xBuffer in
-        taps.withUnsafeBufferPointer { h in
-        output.withUnsafeMutableBufferPointer { yBuffer in
-            guard let x = xBuffer.baseAddress, let y = yBuffer.baseAddress else { return }
-            func lanes(_ at: Int) -> SIMD4<Double> { SIMD4(x[at], x[at + 3], x[at + 6], x[at + 9]) }
-            var k = 0
-            while k < paddedOutputs {
-                // Output k is Σ h[t]·x[3k + half − t] (x[3k + 2·half − t] here, past the padding).
-                let base = 3 * k + 2 * half
-                var sum = h[half] * lanes(base - half)
-                for t in 0..<half {
-                    sum += h[t] * (lanes(base - t) + lanes(base - 2 * half + t))
+        let block = 1_024  // outputs per block, a multiple of the lane count
+        // Phase position i of a block starting at output k0 holds x[3·k0 − half + 3i + phase].
+        let phaseLength = block + (2 * half) / 3 + 1
+        var phases = [Double](repeating: 0, count: 3 * phaseLength)
+        // x[3k + d] for the block's output kk = k − k0 is phase (half + d) mod 3 at kk + (half + d) / 3:
+        // where tap t's two inputs (d = half − t and d = t − half) start, and the centre's (d = 0).
+        func start(_ d: Int) -> Int { (half + d) % 3 * phaseLength + (half + d) / 3 }
+        let later = (0..<half).map { start(half - $0) }, earlier = (0..<half).map { start($0 - half) }
+        let centre = start(0)
+        return [Double](largeCount: outputCount) { output in
+            input.withUnsafeBufferPointer { x in
+            taps.withUnsafeBufferPointer { h in
+            later.withUnsafeBufferPointer { later in
+            earlier.withUnsafeBufferPointer { earlier in
+            phases.withUnsafeMutableBufferPointer { phaseBuffer in
+                guard let y = output.baseAddress, let p = phaseBuffer.baseAddress, let samples = x.baseAddress else { return }
+                // Eight outputs: four independent chains of additions, so the taps' sums are not
+                // held up by the latency of the one before.
+                typealias Lanes = SIMD8<Double>
+                var k0 = 0
+                while k0 < outputCount {
+                    let from = 3 * k0 - half
+                    if from >= 0 && from + 3 * phaseLength <= n {
+                        let source = samples + from
+                        for i in 0..<phaseLength {
+                            p[i] = Double(source[3 * i])
+                            p[phaseLength + i] = Double(source[3 * i + 1])
+                            p[2 * phaseLength + i] = Double(source[3 * i + 2])
+                        }
+                    } else {
+                        for i in 0..<phaseLength {
+                            for phase in 0..<3 {
+                                let j = from + 3 * i + phase
+                                p[phase * phaseLength + i] = j >= 0 && j < n ? Double(x[j]) : 0
+                            }
+                        }
+                    }
+                    let count = min(block, outputCount - k0)
+                    var kk = 0
+                    while kk < count {
+                        let q = p + kk
+                        var sum = h[half] * Lanes.load(q + centre)
+                        for t in 0..<half {
+                            sum += h[t] * (Lanes.load(q + later[t]) + Lanes.load(q + earlier[t]))
+                        }
+                        if kk + Lanes.scalarCount <= count {
+                            sum.store(to: y + k0 + kk)
+                        } else {
+                            for lane in 0..<(count - kk) { (y + k0 + kk + lane).initialize(to: sum[lane]) }
+                        }
+                        kk += Lanes.scalarCount
+                    }
+                    k0 += block
                 }
-                UnsafeMutableRawPointer(y + k).storeBytes(of: sum, as: SIMD4<Double>.self)
-                k += 4
-            }
-        }}}
-        return Array(output.prefix(outputCount))
+            }}}}}
+        }
     }
 }
