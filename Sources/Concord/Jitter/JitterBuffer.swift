@@ -221,8 +221,10 @@ public struct JitterBuffer {
 
     /// Decides the next frame to decode, at the tick `now` that needs it; `queuedSamples` earlier
     /// samples are still to play first, so the frame starts playing that much later. Call as
-    /// often as the playout needs frames.
-    public mutating func nextFrame(now: Instant, queuedSamples: Int = 0) -> PlayoutDecision {
+    /// often as the playout needs frames. A `.silence` decision is counted as `silenceSamples`
+    /// samples (what the caller fills with zeros; a frame by default), so a caller pulling less
+    /// than a frame counts each silent sample once.
+    public mutating func nextFrame(now: Instant, queuedSamples: Int = 0, silenceSamples: Int? = nil) -> PlayoutDecision {
         let playsAt = now.advanced(byMilliseconds: milliseconds(ofSamples: queuedSamples))
         let target = statistics.targetDelayMilliseconds
         if phase != .talking {
@@ -230,7 +232,9 @@ public struct JitterBuffer {
             // reached), whatever the last one left queued.
             guard let first = entries.first, let delay = playoutDelay(of: first.timestamp, now: now), delay >= target
             else {
-                return emit(.silence, at: playsAt, timestamp: nil, entry: nil, counted: phase != .idle)
+                return emit(
+                    .silence, at: playsAt, timestamp: nil, entry: nil, counted: phase != .idle,
+                    samples: silenceSamples ?? frameSamples)
             }
             phase = .talking
             playoutTimestamp = first.timestamp
@@ -253,13 +257,13 @@ public struct JitterBuffer {
             if let last = lastPlayedSequence, let sequence = next.sequence, sequence == last + 1 {
                 // Nothing was lost: the sender paused (DTX without its flag reaching us).
                 phase = .silent
-                return nextFrame(now: now, queuedSamples: queuedSamples)
+                return nextFrame(now: now, queuedSamples: queuedSamples, silenceSamples: silenceSamples)
             }
             if heldFrames > 0 {
                 // A concealment emitted while waiting already stood in for this frame.
                 heldFrames -= 1
                 playoutTimestamp += Int64(frameSamples)
-                return nextFrame(now: now, queuedSamples: queuedSamples)
+                return nextFrame(now: now, queuedSamples: queuedSamples, silenceSamples: silenceSamples)
             }
             let lost = playoutTimestamp
             playoutTimestamp += Int64(frameSamples)
@@ -273,7 +277,7 @@ public struct JitterBuffer {
         if Double(heldFrames) * frameMilliseconds > Double(settings.stallMilliseconds) {
             phase = .silent
             heldFrames = 0
-            return emit(.silence, at: playsAt, timestamp: nil, entry: nil)
+            return emit(.silence, at: playsAt, timestamp: nil, entry: nil, samples: silenceSamples)
         }
         return emit(.concealed, at: playsAt, timestamp: playoutTimestamp, entry: nil, decision: .conceal)
     }
@@ -357,18 +361,19 @@ public struct JitterBuffer {
 
     private mutating func emit(
         _ outcome: PlayoutOutcome, at playsAt: Instant, timestamp: Int64?, entry: Entry?,
-        decision: PlayoutDecision = .silence, counted: Bool = true
+        decision: PlayoutDecision = .silence, counted: Bool = true, samples: Int? = nil
     ) -> PlayoutDecision {
+        let samples = samples ?? frameSamples
         let target = statistics.targetDelayMilliseconds
         var bufferDelay: Double?
         if counted {
-            statistics.totalSamplesReceived += frameSamples
+            statistics.totalSamplesReceived += samples
             let concealment = outcome == .concealed
             switch outcome {
-            case .concealed: statistics.concealedSamples += frameSamples
-            case .recoveredFEC: statistics.fecRecoveredSamples += frameSamples
-            case .recoveredRedundancy: statistics.redundancyRecoveredSamples += frameSamples
-            case .silence: statistics.silentSamples += frameSamples
+            case .concealed: statistics.concealedSamples += samples
+            case .recoveredFEC: statistics.fecRecoveredSamples += samples
+            case .recoveredRedundancy: statistics.redundancyRecoveredSamples += samples
+            case .silence: statistics.silentSamples += samples
             case .decoded, .accelerated, .decelerated: break
             }
             if concealment && !lastOutcomeWasConcealment { statistics.concealmentEvents += 1 }

@@ -41,9 +41,10 @@ public final class JitterBufferPlayout: StreamPlayout {
 
     public func playout(now: Instant, into out: UnsafeMutableBufferPointer<Float>) -> Bool {
         let pull = out.count
-        guard fill(to: pull, now: now) else { return false }
+        var silenceCounted = false
+        guard fill(to: pull, now: now, silenceCounted: &silenceCounted) else { return false }
         stretch(now: now, pull: pull)
-        _ = fill(to: pull, now: now)
+        _ = fill(to: pull, now: now, silenceCounted: &silenceCounted)
         let played = min(pull, queued.count)
         queued.withUnsafeBufferPointer { q in
             for i in 0..<played { out[i] = q[i] }
@@ -54,11 +55,16 @@ public final class JitterBufferPlayout: StreamPlayout {
     }
 
     /// Decodes frames until `pull` samples are queued or the buffer has nothing to play; false
-    /// when nothing is queued at all (a silent pull, no codec work).
-    private func fill(to pull: Int, now: Instant) -> Bool {
+    /// when nothing is queued at all (a silent pull, no codec work). The zeros that end a pull
+    /// are counted as silence once per pull.
+    private func fill(to pull: Int, now: Instant, silenceCounted: inout Bool) -> Bool {
         while queued.count < pull {
-            let decision = jitterBuffer.nextFrame(now: now, queuedSamples: queued.count)
-            if case .silence = decision { break }
+            let silence = silenceCounted ? 0 : pull - queued.count
+            let decision = jitterBuffer.nextFrame(now: now, queuedSamples: queued.count, silenceSamples: silence)
+            if case .silence = decision {
+                silenceCounted = true
+                break
+            }
             decodeAndQueue(decision)
         }
         return !queued.isEmpty
