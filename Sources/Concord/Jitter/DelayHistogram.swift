@@ -42,23 +42,42 @@ struct DelayHistogram {
         }
     }
 
+    /// Recurring spikes (`DelayPeakDetector`): at a delay d they make rate · mean(max(0, h − d))
+    /// of the packets late, over the heights h.
+    struct SpikeLateLoss {
+        var sortedHeights: [Double]
+        /// Spikes per millisecond.
+        var rate: Double
+    }
+
     /// The delay d (ms, a bucket's upper edge) that minimises d + `lateLossWorth` · P(later than d):
     /// each millisecond of delay against the share of packets it would make late, priced as
-    /// `lateLossWorth` milliseconds of delay per unit of probability.
+    /// `lateLossWorth` milliseconds of delay per unit of probability. `spikes` adds the late
+    /// share of recurring spikes to the histogram's.
     ///
-    /// Scanning stops at the last bucket with mass, past which the cost only grows, so a
-    /// jitter-free stream costs one bucket.
-    func costMinimisingDelay(lateLossWorth: Double) -> Double {
+    /// Scanning stops past the last bucket with mass and the highest spike, beyond which the
+    /// cost only grows, so a jitter-free stream costs one bucket.
+    func costMinimisingDelay(lateLossWorth: Double, spikes: SpikeLateLoss? = nil) -> Double {
         guard total > 0 else { return bucketMilliseconds }
+        let heights = spikes?.sortedHeights ?? []
+        let highestSpike = heights.last ?? 0
+        let spikeWeight = spikes.map { $0.rate / Double(max(1, heights.count)) } ?? 0
+        // Σ over spikes above d of (h − d), kept as (Σ h, count) over the heights still above d.
+        var above = heights.count
+        var sumAbove = heights.reduce(0, +)
         var cumulative = 0.0
         var best = (delay: Double(buckets.count) * bucketMilliseconds, cost: Double.infinity)
         for (i, mass) in buckets.enumerated() {
             cumulative += mass
             let delay = Double(i + 1) * bucketMilliseconds
-            let late = max(0, total - cumulative) / total
+            while above > 0, heights[heights.count - above] <= delay {
+                sumAbove -= heights[heights.count - above]
+                above -= 1
+            }
+            let late = max(0, total - cumulative) / total + spikeWeight * (sumAbove - Double(above) * delay)
             let cost = delay + lateLossWorth * late
             if cost < best.cost { best = (delay, cost) }
-            if late <= 0 { break }
+            if late <= 0, delay >= highestSpike { break }
         }
         return best.delay
     }

@@ -79,13 +79,18 @@ public struct JitterBuffer {
     private var timestampUnwrapper = SequenceUnwrapper<UInt32>()
     private var seenSequences: [Int64]
     private var histogram: DelayHistogram
-    private var transits = MinimumTransitTracker()
+    private var peaks: DelayPeakDetector
+    /// The histogram's cost-minimising delay, spikes aside.
+    private var histogramTarget: Double
+    private var transits = TransitBaseline()
     private var events: [PlayoutEvent] = []
     /// A stretch noted when no event was waiting to carry it: it goes on the next one.
     private var unloggedStretch = 0
     /// Set once the stream carries FEC or redundancy: recovering frame k needs packet k+1 to be
-    /// in the buffer when k is due, so the target is kept at least one frame.
-    private var recoveryFloorMilliseconds = 0.0
+    /// in the buffer when k is due, so the target is kept at least one frame while the recent
+    /// loss makes that frame of delay worth it.
+    private var carriesRecovery = false
+    private var recentLoss = RecentLoss()
 
     private var frameMilliseconds: Double { milliseconds(ofSamples: frameSamples) }
     private func milliseconds(ofSamples count: Int) -> Double { Double(count) * 1000 / Double(AudioFormat.sampleRate) }
@@ -102,8 +107,14 @@ public struct JitterBuffer {
         histogram = DelayHistogram(
             maximumMilliseconds: settings.maximumDelayMilliseconds, bucketMilliseconds: settings.bucketMilliseconds,
             forgetFactor: settings.forgetFactor, initialMilliseconds: settings.initialDelayMilliseconds)
-        statistics.targetDelayMilliseconds = Self.clampedTarget(histogram.costMinimisingDelay(lateLossWorth: settings.lateLossWorthMilliseconds), settings)
+        peaks = DelayPeakDetector(threshold: Self.peakThresholdFrames * Double(frameSamples) * 1000 / Double(AudioFormat.sampleRate))
+        histogramTarget = histogram.costMinimisingDelay(lateLossWorth: settings.lateLossWorthMilliseconds)
+        statistics.targetDelayMilliseconds = Self.clampedTarget(histogramTarget, settings)
     }
+
+    /// A relative delay this many frames above the histogram's target is a spike (NetEq: two
+    /// packets).
+    static let peakThresholdFrames = 2.0
 
     /// Arrivals after which an adaptive buffer's initial guess no longer decides its target: the
     /// guess's share of the histogram's mass, priced at `lateLossWorthMilliseconds`, is worth
@@ -145,9 +156,8 @@ public struct JitterBuffer {
             return .duplicate
         }
         seenSequences[slot] = sequence
-        if recoveryFloorMilliseconds == 0, packet.flags.contains(.fec) || !packet.redundancy.isEmpty {
-            recoveryFloorMilliseconds = frameMilliseconds
-        }
+        if packet.flags.contains(.fec) || !packet.redundancy.isEmpty { carriesRecovery = true }
+        recentLoss.observe(sequence: sequence)
         observeArrival(timestamp: timestamp, arrival: arrival)
 
         if phase != .idle, timestamp < playoutTimestamp {
@@ -193,10 +203,25 @@ public struct JitterBuffer {
         let transit = arrival.milliseconds - mediaMilliseconds(timestamp)
         let minimum = transits.add(arrival: arrival, transitMilliseconds: transit)
         guard case .adaptive = settings.mode else { return }
-        histogram.add(milliseconds: transit - minimum)
-        statistics.targetDelayMilliseconds = Self.clampedTarget(
-            max(recoveryFloorMilliseconds, histogram.costMinimisingDelay(lateLossWorth: settings.lateLossWorthMilliseconds)),
-            settings)
+        let relative = transit - minimum
+        // Spikes are measured against the histogram's own target before this arrival (one
+        // spike's first packet already lifts it to the spike's height), so neither that nor a
+        // target raised by earlier spikes hides them.
+        peaks.observe(relativeDelay: relative, target: histogramTarget, at: arrival)
+        histogram.add(milliseconds: relative)
+        let worth = settings.lateLossWorthMilliseconds
+        histogramTarget = histogram.costMinimisingDelay(lateLossWorth: worth)
+        var target = histogramTarget
+        if let spikes = peaks.lateLoss(at: arrival) {
+            target = histogram.costMinimisingDelay(lateLossWorth: worth, spikes: spikes)
+        }
+        // The recovery floor, priced like the rest: the delay up to a frame against the losses
+        // it lets FEC or redundancy rebuild instead of concealing. It follows loss, so the first
+        // loss after a clean stretch finds no floor and is concealed.
+        if carriesRecovery, worth * recentLoss.fraction >= frameMilliseconds - target {
+            target = max(target, frameMilliseconds)
+        }
+        statistics.targetDelayMilliseconds = Self.clampedTarget(target, settings)
     }
 
     private static func clampedTarget(_ delay: Double, _ settings: JitterBufferSettings) -> Double {
@@ -214,7 +239,7 @@ public struct JitterBuffer {
 
     /// How far behind the fastest recent packet `timestamp` would be if played `now` (ms).
     private func playoutDelay(of timestamp: Int64, now: Instant) -> Double? {
-        transits.minimum.map { now.milliseconds - mediaMilliseconds(timestamp) - $0 }
+        transits.current.map { now.milliseconds - mediaMilliseconds(timestamp) - $0 }
     }
 
     // MARK: - Playout

@@ -13,8 +13,10 @@ enum StreamSecondsAnalyzer {
         var played = [Int](repeating: 0, count: count), concealed = [Int](repeating: 0, count: count)
         var latencySum = [Double](repeating: 0, count: count), latencyCount = [Int](repeating: 0, count: count)
         var targetSum = [Double](repeating: 0, count: count), targetCount = [Int](repeating: 0, count: count)
+        var stretched = [Int](repeating: 0, count: count)
         for event in record.playout {
             let k = second(event.playoutTime.seconds)
+            stretched[k] += event.stretchedSamples
             if event.targetDelayMilliseconds.isFinite {
                 targetSum[k] += event.targetDelayMilliseconds
                 targetCount[k] += 1
@@ -58,6 +60,7 @@ enum StreamSecondsAnalyzer {
         s.concealment = (0..<count).map { ratio(Double(concealed[$0]), played[$0]) }
         s.latencyMs = (0..<count).map { ratio(latencySum[$0], latencyCount[$0]) }
         s.targetDelayMs = (0..<count).map { ratio(targetSum[$0], targetCount[$0]) }
+        s.stretchMs = stretched.map { Double($0) * 1000 / Double(AudioFormat.sampleRate) }
         s.oneWayDelayMs = (0..<count).map { ratio(delaySum[$0], sent[$0] - lost[$0]) }
         s.loss = (0..<count).map { ratio(Double(lost[$0]), sent[$0]) }
         s.queueMs = (0..<count).map { ratio(queueSum[$0], sent[$0] - lost[$0]) }

@@ -10,6 +10,9 @@ public struct StreamSeconds: Sendable, Equatable, Codable {
     public var latencyMs: [Double?] = []
     /// Mean jitter-buffer target delay over the ticks, ms.
     public var targetDelayMs: [Double?] = []
+    /// Time-stretching of the frames played: ms inserted (decelerating) less ms removed
+    /// (accelerating); 0 where nothing was stretched.
+    public var stretchMs: [Double] = []
     /// Mean one-way network delay of the packets sent this second that arrived, ms.
     public var oneWayDelayMs: [Double?] = []
     /// Share of the packets sent this second that never arrived.
@@ -23,6 +26,7 @@ public struct StreamSeconds: Sendable, Equatable, Codable {
         case concealment
         case latencyMs = "latency_ms"
         case targetDelayMs = "target_delay_ms"
+        case stretchMs = "stretch_ms"
         case oneWayDelayMs = "one_way_delay_ms"
         case loss
         case queueMs = "queue_ms"

@@ -15,8 +15,8 @@ import Foundation
 /// marked on each), its source and what the listener heard, and its getStats counters.
 public enum ReportHTML {
     /// The number of `<svg>` elements `render` draws: three heatmaps (when there are streams)
-    /// and the CDF, then per stream three timelines, four lanes and two waveforms.
-    public static func chartCount(streams: Int) -> Int { (streams > 0 ? 3 : 0) + 1 + 9 * streams }
+    /// and the CDF, then per stream three timelines, five lanes and two waveforms.
+    public static func chartCount(streams: Int) -> Int { (streams > 0 ? 3 : 0) + 1 + 10 * streams }
 
     /// The page. `notes` are shown in a warning box (e.g. non-finite metrics replaced by 0).
     public static func render(report: BenchReport, timelines: [StreamTimeline], notes: [String] = []) -> String {

@@ -55,6 +55,7 @@ enum StreamDetailSection {
         }
         return [
             lane("\(name): concealed share, per second", s.concealment, SVGChart.Axis(label: "", min: 0, includeZero: true, percent: true), "#b07aa1"),
+            lane("time-stretch per second (ms; + slower, − faster)", s.stretchMs, SVGChart.Axis(label: "", includeZero: true), "#76b7b2"),
             lane("one-way network delay, per second (ms)", s.oneWayDelayMs, SVGChart.Axis(label: "", includeZero: true), "#4e79a7"),
             lane("network loss, per second", s.loss, SVGChart.Axis(label: "", min: 0, includeZero: true, percent: true), "#e15759"),
             lane("queueing delay above the path's fastest packet, per second (ms)", s.queueMs, SVGChart.Axis(label: "", includeZero: true), "#f28e2b"),

@@ -5,8 +5,8 @@ import Foundation
 /// arrays); the JSON holds one object of parallel arrays per stream, and the scenario's events.
 public enum TimeSeriesFiles {
     public static let columns = [
-        "from", "to", "second", "concealment", "latency_ms", "target_delay_ms", "one_way_delay_ms", "loss", "queue_ms",
-        "packets_sent",
+        "from", "to", "second", "concealment", "latency_ms", "target_delay_ms", "stretch_ms", "one_way_delay_ms", "loss",
+        "queue_ms", "packets_sent",
     ]
 
     public static func csv(_ timelines: [StreamTimeline]) -> String {
@@ -17,7 +17,7 @@ public enum TimeSeriesFiles {
             for k in 0..<s.count {
                 let cells = [
                     ReportCSV.field(t.from), ReportCSV.field(t.to), String(k), cell(s.concealment[k]), cell(s.latencyMs[k]),
-                    cell(s.targetDelayMs[k]), cell(s.oneWayDelayMs[k]), cell(s.loss[k]), cell(s.queueMs[k]), String(s.packetsSent[k]),
+                    cell(s.targetDelayMs[k]), cell(s.stretchMs[k]), cell(s.oneWayDelayMs[k]), cell(s.loss[k]), cell(s.queueMs[k]), String(s.packetsSent[k]),
                 ]
                 lines.append(cells.joined(separator: ","))
             }

@@ -121,6 +121,7 @@ enum ReportFixtures {
             perSecond.concealment.append(played.count + concealed > 0 ? Double(concealed) / Double(played.count + concealed) : nil)
             perSecond.latencyMs.append(played.isEmpty ? nil : played.map(\.value).reduce(0, +) / Double(played.count))
             perSecond.targetDelayMs.append(t.targetDelay.first { inSecond($0.t) }?.value)
+            perSecond.stretchMs.append(k == 2 ? -12.5 : k == 6 ? 5 : 0)
             perSecond.oneWayDelayMs.append(played.isEmpty ? nil : network + (played.map(\.value).max() ?? 0) / 20)
             perSecond.loss.append(Double(lost) / 50)
             perSecond.queueMs.append(played.isEmpty ? nil : (played.map(\.value).max() ?? 0) / 20)

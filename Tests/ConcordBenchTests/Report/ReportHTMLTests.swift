@@ -37,7 +37,7 @@ struct ReportHTMLTests {
         let html = ReportHTML.render(report: report, timelines: ReportFixtures.sampleTimelines(for: report))
         // Three heatmaps, the CDF, then for each of the six streams latency, jitter buffer,
         // events, four per-second lanes and two waveforms.
-        #expect(occurrences(of: "<svg", in: html) == 3 + 1 + 9 * 6)
+        #expect(occurrences(of: "<svg", in: html) == 3 + 1 + 10 * 6)
         #expect(occurrences(of: "</svg>", in: html) == ReportHTML.chartCount(streams: 6))
         #expect(html.contains("Latency CDF"))
         for stream in report.streams {

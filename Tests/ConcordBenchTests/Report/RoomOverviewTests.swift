@@ -20,6 +20,7 @@ struct RoomOverviewTests {
                 seconds.concealment.append(k == 7 ? nil : Double(k % 5) / 100)
                 seconds.latencyMs.append(80 + Double(k))
                 seconds.targetDelayMs.append(40)
+                seconds.stretchMs.append(k % 10 == 3 ? -4 : 0)
                 seconds.oneWayDelayMs.append(k == 20 ? nil : 30 + Double(i))
                 seconds.loss.append(k == 20 ? 1 : 0.01 * Double(i))
                 seconds.queueMs.append(k == 20 ? nil : Double(k % 3))
@@ -56,9 +57,9 @@ struct RoomOverviewTests {
             ScenarioEventReport(atSeconds: 30, kind: .crash, detail: "carol"),
         ]
         let html = ReportHTML.render(report: report, timelines: Self.timelines(for: report))
-        // Seven time charts per stream (latency, buffer, events, four lanes), each with every event.
-        #expect(occurrences(of: "<g class=\"marker\">", in: html) == 3 * 7 * report.streams.count)
-        #expect(occurrences(of: "<rect class=\"band\"", in: html) == 7 * report.streams.count)
+        // Eight time charts per stream (latency, buffer, events, five lanes), each with every event.
+        #expect(occurrences(of: "<g class=\"marker\">", in: html) == 3 * 8 * report.streams.count)
+        #expect(occurrences(of: "<rect class=\"band\"", in: html) == 8 * report.streams.count)
         #expect(html.contains("partition: alice | bob,carol at 15 s"))
     }
 
@@ -84,6 +85,7 @@ struct RoomOverviewTests {
             #expect(parsed("one_way_delay_ms") == t.seconds.oneWayDelayMs[k])
             #expect(parsed("loss") == t.seconds.loss[k])
             #expect(parsed("queue_ms") == t.seconds.queueMs[k])
+            #expect(parsed("stretch_ms") == t.seconds.stretchMs[k])
             #expect(Int(row[column["packets_sent"]!]) == t.seconds.packetsSent[k])
         }
     }
