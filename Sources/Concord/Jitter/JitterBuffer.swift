@@ -14,11 +14,12 @@ public enum PlayoutDecision: Equatable, Sendable {
 /// late ones, decides which frame to decode next, and tells its playout how far to stretch the
 /// decoded audio to reach the delay it wants.
 ///
-/// The target delay: each arrival's *relative delay* — its transit time minus the smallest
-/// transit in the last 2 s — feeds a forgetting histogram (NetEq's, in 1 ms buckets), and the
-/// target is the delay that minimises delay plus the cost of the packets it would make late,
-/// priced from the E-model (`JitterBufferSettings.lateLossWorthMilliseconds`), clamped to
-/// [min, max]. Where NetEq plays at a fixed 0.95 quantile, this covers the tail as long as a
+/// The target delay: each arrival's *relative delay* — its transit time minus a reference
+/// transit, the smallest in the last 2 s carried along a rising queue (`TransitBaseline`) —
+/// feeds a forgetting histogram (NetEq's, in 1 ms buckets), and the target is the delay that
+/// minimises delay plus the cost of the packets it would make late — those the histogram
+/// predicts and those recurring spikes would (`DelayPeakDetector`) — priced from the E-model
+/// (`JitterBufferSettings.lateLossWorthMilliseconds`), clamped to [min, max]. Where NetEq plays at a fixed 0.95 quantile, this covers the tail as long as a
 /// late packet would cost more than the delay that saves it. Before the stream has said
 /// anything about its path the target is the initial delay, weighted as a small fraction of an
 /// arrival: it carries the first packets and is outweighed within about ten, so the playout
@@ -32,7 +33,8 @@ public enum PlayoutDecision: Equatable, Sendable {
 /// soon as it is needed (no samples left over from the last pull).
 ///
 /// A missing frame is recovered from FEC or redundancy when the next packet is there (so a
-/// stream that carries either keeps an adaptive target of at least one frame); when
+/// stream that carries either keeps an adaptive target of at least one frame while its loss
+/// rate pays for that delay, `RecentLoss`); when
 /// nothing has arrived yet the buffer conceals *without* moving on, so a late packet (a delay
 /// spike) is still played and the delay grows instead of the audio breaking twice. Each
 /// concealment made while waiting then stands in for one lost frame if later packets turn up.
