@@ -18,13 +18,15 @@
 /// concealing or waiting is the playout buffer's call, not this type's.
 ///
 /// A low-delay buffer rarely holds 30 ms. From `minimumSamples` (5 ms) on, a call works on what
-/// there is: periods up to half of it are searched, with the same thresholds, and a voice whose
-/// period is longer is refused (`aperiodicWithin`). A caller that keeps what it already played
-/// in front of `start` can say so (`history`); the period before the splice point may then be
-/// history (see `SpliceWindow`), so decelerate needs one period of unplayed samples and
-/// accelerate one period plus its fade — which then lies after the point, between `start` and
-/// the dropped period, shortened where need be to what remains (at least 2.5 ms) — and 10 ms
-/// ahead reach periods of 7.5 ms (accelerate) and 10 ms (decelerate) instead of 5.
+/// there is: periods up to half of it are searched, with the same thresholds, and where none of
+/// them repeats — mostly a voice lower than that — it refuses with `aperiodicWithin`. A caller
+/// that keeps what it already played in front of `start` says how much (`history`); the period
+/// before the splice point may then be history (see `SpliceWindow`), and the correlation also
+/// covers the unplayed samples after the point. Decelerate then needs one period of unplayed
+/// samples, accelerate one period plus its fade, which then starts at `start` (blending the
+/// first unplayed samples into those a period later) and is shortened, where need be, to what is
+/// left (at least 2.5 ms): 10 ms ahead reach periods of 7.5 ms (accelerate) and 10 ms
+/// (decelerate) instead of 5.
 ///
 /// Samples before `start` are never written, and at most `history` of them (up to 15 ms) are
 /// read; nothing after `start + requiredSamples` is read, so the buffer's tail may still be
@@ -189,29 +191,28 @@ public struct TimeStretcher: Sendable {
     }
 
     /// Where a step of `step` samples with a crossfade of (up to) `fade` goes in the window.
-    /// Decelerate inserts at the splice point. Accelerate fades the `fade` samples before it,
-    /// as far as they are not yet played; what lies in the history is replaced by the samples
-    /// after the splice point, and the fade shortens to what remains after the step (at least
-    /// `minimumPeriod`: the window keeps `longestStep` that far from its end).
+    /// Decelerate inserts at the splice point. Accelerate fades the `fade` samples before the
+    /// point into those `step` later; where they would reach into the history, the fade starts at
+    /// `start` instead and shortens to what is left after the step (at least `minimumPeriod`: the
+    /// window keeps its longest step that far from its end).
     private func splice(step: Int, fade: Int, in window: SpliceWindow, _ operation: Operation) -> Splice {
         guard operation != .decelerate else { return Splice(step: step, at: window.splice, fade: fade) }
         let at = max(window.start, window.splice - fade)
         return Splice(step: step, at: at, fade: min(fade, window.end - at - step))
     }
 
-    /// How well the signal repeats after `step` samples. With the full 30 ms ahead, over the two
-    /// periods either side of the splice point — the very samples the crossfade blends — as NetEq
-    /// does. With less, two things change: an accelerate's fade may lie past the pair (where the
-    /// period before the point is history), and the voice's own period may be out of reach, while
-    /// a shorter lag can still match a smooth stretch of a low voice locally (two 2.5 ms slopes of
-    /// a 100 Hz waveform look alike). A real period repeats across every sample the call reads,
-    /// which such a lag does not, so there the correlation is taken over all of them.
+    /// How well the signal repeats after `step` samples: the correlation of the period before the
+    /// splice point with the period after it, as NetEq measures it. Where the period before the
+    /// point is (partly) history, that pair says only that the first unplayed samples match the
+    /// last played ones, so the comparison goes on past the point: the unplayed samples up to
+    /// where an accelerate's fade would end (`step`, or what is left after the step) must repeat
+    /// too — they are what an accelerate blends. Where the period before the point is unplayed,
+    /// the pair covers them.
     private func spliceCorrelation(_ samples: [Float], step: Int, in window: SpliceWindow) -> Float {
-        guard window.end - window.start < Self.requiredSamples else {
-            return PitchPeriodSearch.correlation(samples, from: window.splice - step, count: step, lag: step)
-        }
-        let read = window.read
-        return PitchPeriodSearch.correlation(samples, from: read.lowerBound, count: read.count - step, lag: step)
+        let from = window.splice - step
+        let unplayed = window.start + min(step, window.end - window.start - step)
+        let to = max(window.splice, unplayed)
+        return PitchPeriodSearch.correlation(samples, from: from, count: to - from, lag: step)
     }
 
     private func rootMeanSquare(_ samples: [Float], _ range: Range<Int>) -> Double {

@@ -15,6 +15,15 @@ import Testing
         }
     }
 
+    /// One period of white noise, repeated: as periodic as `periodic` and as rich as a buzzy voice,
+    /// but like itself at no shift other than whole periods. (`periodic` is smooth, and a lag of a
+    /// fraction of its period can match it locally — which a window too short to hold the period
+    /// cannot tell from a period, as NetEq's test could not either.)
+    static func repeatedNoise(period: Int, count: Int) -> [Float] {
+        let cycle = noise(count: period, amplitude: 0.5, seed: UInt64(period))
+        return (0..<count).map { cycle[$0 % period] }
+    }
+
     static func noise(count: Int, amplitude: Float, seed: UInt64) -> [Float] {
         var random = SplitMix64(seed: seed)
         return (0..<count).map { _ in Float(random.unit() * 2 - 1) * amplitude }
@@ -238,7 +247,7 @@ import Testing
         return min(TimeStretcher.maximumPeriod, accelerating ? ahead - TimeStretcher.minimumPeriod : ahead)
     }
 
-    /// For each look-ahead, a period that fits with 15 ms of history but not without it.
+    /// For each look-ahead, a period that fits with 15 ms of history but not without it (of `repeatedNoise`).
     static let shortWindows = [(milliseconds: 8, period: 240), (12, 400), (20, 700)]
 
     @Test(arguments: [(milliseconds: 8, period: 150), (12, 240), (20, 400)])
@@ -262,7 +271,7 @@ import Testing
     @Test(arguments: shortWindows)
     func historyLetsAShortWindowStretchALongerPeriod(milliseconds: Int, period: Int) {
         let history = TimeStretcher.maximumPeriod
-        let original = Self.periodic(period: period, count: history + milliseconds * 48)
+        let original = Self.repeatedNoise(period: period, count: history + milliseconds * 48)
         var stretcher = TimeStretcher()
 
         var shorter = original
@@ -279,13 +288,13 @@ import Testing
         let inserted = stretcher.decelerate(&longer, at: history, history: history, limit: 720)
         #expect(inserted == .periodic(samples: period, period: period, correlation: inserted.correlation))
         #expect(longer[..<history].map(\.bitPattern) == original[..<history].map(\.bitPattern))
-        let extended = Self.periodic(period: period, count: longer.count)
+        let extended = Self.repeatedNoise(period: period, count: longer.count)
         #expect((zip(longer, extended).map { abs($0 - $1) }.max() ?? 1) < 1e-4)
     }
 
     @Test(arguments: shortWindows)
     func withoutHistoryAPeriodLongerThanHalfTheWindowIsRefusedSayingSo(milliseconds: Int, period: Int) {
-        let original = Self.periodic(period: period, count: TimeStretcher.maximumPeriod + milliseconds * 48)
+        let original = Self.repeatedNoise(period: period, count: TimeStretcher.maximumPeriod + milliseconds * 48)
         var stretcher = TimeStretcher()
         var samples = original
         let longest = Self.longestPeriod(milliseconds: milliseconds, history: false, accelerating: true)
@@ -308,7 +317,7 @@ import Testing
     @Test(arguments: [(milliseconds: 8, period: 300), (8, 500), (12, 500), (12, 600)])
     func withHistoryAPeriodLongerThanTheWindowIsRefusedSayingSo(milliseconds: Int, period: Int) {
         let history = TimeStretcher.maximumPeriod
-        let original = Self.periodic(period: period, count: history + milliseconds * 48)
+        let original = Self.repeatedNoise(period: period, count: history + milliseconds * 48)
         var stretcher = TimeStretcher()
         var samples = original
         let accelerated = stretcher.accelerate(&samples, at: history, history: history, limit: 720)
