@@ -6,10 +6,10 @@ import Concord
 ///
 /// Before each tick the buffer is topped up to at least `lookAhead` unplayed samples. With the
 /// default 30 ms, 10 ms at a time, so every period can be searched. With less it models a
-/// low-delay buffer on a LAN: the input arrives in 20 ms packets (Opus's default frame), each
-/// just before the buffer would hold less than `lookAhead`, so with 10 ms a call sees 20 ms and
-/// 10 ms in turn. With `keepsHistory` the last 15 ms played stay in front of the head and are
-/// passed as history.
+/// low-delay buffer on a LAN: the input arrives in packets (20 ms, Opus's default frame, unless
+/// told otherwise), each just before the buffer would hold less than `lookAhead`, so with 10 ms
+/// ahead and 20 ms packets a call sees 20 ms and 10 ms in turn. With `keepsHistory` the last
+/// 15 ms played stay in front of the head and are passed as history.
 ///
 /// It first asks for exactly the amount it is behind (which a quiet stretch grants); when
 /// voiced speech needs a whole period and the period is at most twice that amount it takes the
@@ -23,12 +23,12 @@ struct ConcordStretch: SpeechStretcher {
     private var stretcher = TimeStretcher()
     private static let tick = AudioFormat.samples(milliseconds: 10)
 
-    /// `lookAheadMilliseconds` between 5 and 30.
-    init(lookAheadMilliseconds: Int = 30, keepsHistory: Bool = false) {
+    /// `lookAheadMilliseconds` between 5 and 30; `packetMilliseconds` applies below 30.
+    init(lookAheadMilliseconds: Int = 30, keepsHistory: Bool = false, packetMilliseconds: Int = 20) {
         let plain = lookAheadMilliseconds == 30 && !keepsHistory
         name = plain ? "concord" : "concord-\(lookAheadMilliseconds)ms" + (keepsHistory ? "-history" : "")
         lookAhead = AudioFormat.samples(milliseconds: lookAheadMilliseconds)
-        arrival = AudioFormat.samples(milliseconds: lookAheadMilliseconds == 30 ? 10 : 20)
+        arrival = AudioFormat.samples(milliseconds: lookAheadMilliseconds == 30 ? 10 : packetMilliseconds)
         historyKept = keepsHistory ? TimeStretcher.maximumPeriod : 0
     }
 
