@@ -1,8 +1,9 @@
 import Concord
 
 /// Concord's `TimeStretcher` driven the way a playout buffer drives it: the input arrives in a
-/// buffer of not-yet-played samples, and before each 10 ms tick is played the driver compares the length change the schedule wants with what it has done, and asks for an
-/// accelerate or a decelerate on the buffer's head when it is behind.
+/// buffer of not-yet-played samples, and before each 10 ms tick is played the driver compares
+/// the length change the schedule wants with what it has done, and asks for an accelerate or a
+/// decelerate on the buffer's head when it is behind.
 ///
 /// Before each tick the buffer is topped up to at least `lookAhead` unplayed samples. With the
 /// default 30 ms, 10 ms at a time, so every period can be searched. With less it models a

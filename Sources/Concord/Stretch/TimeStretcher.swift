@@ -63,8 +63,8 @@ public struct TimeStretcher: Sendable {
     /// breath count as quiet and the faint ends of words mostly do not.
     public static let defaultQuietLevel: Float = 0.01
 
-    /// RMS (full scale 1) under which the samples a call reads count as quiet. A playout buffer that tracks the
-    /// stream's background noise can raise it to a few times that noise's level.
+    /// RMS (full scale 1) under which the samples a call reads count as quiet. A playout buffer
+    /// that tracks the stream's background noise can raise it to a few times that noise's level.
     public var quietLevel: Float
     private var search: PitchPeriodSearch
     /// The crossfaded samples `decelerate` inserts, built before the array is resized.
@@ -159,7 +159,8 @@ public struct TimeStretcher: Sendable {
             let step = min(limit, window.longestStep)
             // A step of a few samples still fades over 2.5 ms: a shorter fade of unrelated
             // content would click even at this level.
-            return .stretch(splice(step: step, fade: max(step, Self.minimumPeriod), in: window, operation), .quiet(samples: step))
+            let quiet = splice(step: step, fade: max(step, Self.minimumPeriod), in: window, operation)
+            return .stretch(quiet, .quiet(samples: step))
         }
 
         let period = search.bestLag(in: samples, centre: window.splice, longestLag: window.longestStep).lag
@@ -168,7 +169,8 @@ public struct TimeStretcher: Sendable {
         let correlation = spliceCorrelation(samples, step: period, in: window)
         guard correlation >= threshold else {
             guard window.longestStep == Self.maximumPeriod else {
-                return .refuse(.aperiodicWithin(longestPeriod: window.longestStep, period: period, correlation: correlation))
+                return .refuse(
+                    .aperiodicWithin(longestPeriod: window.longestStep, period: period, correlation: correlation))
             }
             return .refuse(.aperiodic(period: period, correlation: correlation))
         }
