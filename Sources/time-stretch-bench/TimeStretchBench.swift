@@ -19,8 +19,15 @@ struct TimeStretchBench: ParsableCommand {
     @Option(help: "Length changes to test, in percent, comma-separated (negative plays faster).")
     var rates = "-25,-10,-5,5,10,25"
 
-    @Option(help: "Stretchers to run, comma-separated: concord, libsonic, soundtouch.")
+    @Option(help: """
+        Stretchers to run, comma-separated: concord, libsonic, soundtouch; concord-<N>ms drives Concord's as a \
+        low-delay buffer fed packets would, with at least N (5–30) ms ahead per call; \
+        concord-<N>ms-history also passes the last 15 ms played as history.
+        """)
     var stretchers = "concord,libsonic,soundtouch"
+
+    @Option(help: "Milliseconds of audio per packet fed to concord-<N>ms (5–60).")
+    var packetMilliseconds = 20
 
     @Option(help: "Seconds of input per segment of the alternating test.")
     var segmentSeconds = 0.2
@@ -37,19 +44,41 @@ struct TimeStretchBench: ParsableCommand {
         guard segmentSeconds >= 0.05, segmentSeconds <= 60 else {
             throw ValidationError("--segment-seconds \(segmentSeconds): must be between 0.05 and 60")
         }
+        guard (5...60).contains(packetMilliseconds) else {
+            throw ValidationError("--packet-milliseconds \(packetMilliseconds): must be between 5 and 60")
+        }
         _ = try parsedRates()
         _ = try chosenStretchers()
     }
 
     func chosenStretchers() throws -> [any SpeechStretcher] {
         try stretchers.split(separator: ",").map { name -> any SpeechStretcher in
-            switch name.trimmingCharacters(in: .whitespaces) {
-            case "concord": ConcordStretch()
-            case "libsonic": SonicStretch()
-            case "soundtouch": SoundTouchStretch()
-            default: throw ValidationError("--stretchers: '\(name)' is not one of concord, libsonic, soundtouch")
+            let name = name.trimmingCharacters(in: .whitespaces)
+            switch name {
+            case "libsonic": return SonicStretch()
+            case "soundtouch": return SoundTouchStretch()
+            default:
+                guard let concord = Self.concordStretch(named: name, packetMilliseconds: packetMilliseconds) else {
+                    throw ValidationError(
+                        "--stretchers: '\(name)' is not one of concord, concord-<N>ms, concord-<N>ms-history (N from 5 to 30), libsonic, soundtouch")
+                }
+                return concord
             }
         }
+    }
+
+    /// `concord`, `concord-<N>ms` or `concord-<N>ms-history`.
+    static func concordStretch(named name: String, packetMilliseconds: Int) -> ConcordStretch? {
+        guard name.hasPrefix("concord") else { return nil }
+        var rest = name.dropFirst("concord".count)
+        let keepsHistory = rest.hasSuffix("-history")
+        if keepsHistory { rest = rest.dropLast("-history".count) }
+        guard !rest.isEmpty else { return keepsHistory ? nil : ConcordStretch() }
+        guard rest.hasPrefix("-"), rest.hasSuffix("ms"), let milliseconds = Int(rest.dropFirst().dropLast(2)),
+            (5...30).contains(milliseconds)
+        else { return nil }
+        return ConcordStretch(
+            lookAheadMilliseconds: milliseconds, keepsHistory: keepsHistory, packetMilliseconds: packetMilliseconds)
     }
 
     func parsedRates() throws -> [Double] {

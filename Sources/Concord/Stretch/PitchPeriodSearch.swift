@@ -36,27 +36,29 @@ struct PitchPeriodSearch {
         coarseScores = [Float](repeating: 0, count: maximumLag / Self.decimation + 1)
     }
 
-    /// The best lag for a splice at `centre`, and its full-rate correlation. The caller guarantees
-    /// `samples[centre - maximumLag ..< centre + maximumLag]` exists.
-    mutating func bestLag(in samples: [Float], centre: Int) -> (lag: Int, correlation: Float) {
-        let coarse = coarseLag(in: samples, centre: centre)
+    /// The best lag up to `longestLag` (from `minimumLag` to `maximumLag`) for a splice at
+    /// `centre`, and its full-rate correlation. The caller guarantees
+    /// `samples[centre - longestLag ..< centre + longestLag]` exists and `longestLag ≥ minimumLag`;
+    /// nothing outside those samples is read.
+    mutating func bestLag(in samples: [Float], centre: Int, longestLag: Int) -> (lag: Int, correlation: Float) {
+        let coarse = coarseLag(in: samples, centre: centre, longestLag: longestLag)
         var best = (lag: coarse, correlation: -Float.infinity)
         let from = max(minimumLag, coarse - Self.decimation + 1)
-        let to = min(maximumLag, coarse + Self.decimation - 1)
+        let to = min(longestLag, coarse + Self.decimation - 1)
         for lag in from...to {
-            let score = Self.correlation(samples, centre: centre, lag: lag)
+            let score = Self.correlation(samples, from: centre - lag, count: lag, lag: lag)
             if score > best.correlation { best = (lag, score) }
         }
         return best
     }
 
-    /// Normalised correlation of `samples[centre - lag ..< centre]` with `samples[centre ..< centre + lag]`;
-    /// 0 when either is silent or the sums are not finite (so NaN never passes a threshold).
-    static func correlation(_ samples: [Float], centre: Int, lag: Int) -> Float {
+    /// Normalised correlation of `samples[from ..< from + count]` with the `count` samples `lag`
+    /// later; 0 when either is silent or the sums are not finite (so NaN never passes a threshold).
+    static func correlation(_ samples: [Float], from: Int, count: Int, lag: Int) -> Float {
         samples.withUnsafeBufferPointer { x in
             var cross = 0.0, before = 0.0, after = 0.0
-            for i in 0..<lag {
-                let a = Double(x[centre - lag + i]), b = Double(x[centre + i])
+            for i in 0..<count {
+                let a = Double(x[from + i]), b = Double(x[from + lag + i])
                 cross += a * b
                 before += a * a
                 after += b * b
@@ -67,11 +69,11 @@ struct PitchPeriodSearch {
     }
 
     /// The coarse winner, in full-rate samples.
-    private mutating func coarseLag(in samples: [Float], centre: Int) -> Int {
-        decimate(samples, from: centre - maximumLag)
-        let middle = decimated.count / 2
+    private mutating func coarseLag(in samples: [Float], centre: Int, longestLag: Int) -> Int {
         let lowest = max(1, (minimumLag + Self.decimation - 1) / Self.decimation)
-        let highest = maximumLag / Self.decimation
+        let highest = min(longestLag, maximumLag) / Self.decimation
+        let middle = highest
+        decimate(samples, from: centre - highest * Self.decimation, count: 2 * highest)
         var best = lowest
         for lag in lowest...highest {
             let score = decimated.withUnsafeBufferPointer { y in
@@ -104,13 +106,13 @@ struct PitchPeriodSearch {
         return best * Self.decimation
     }
 
-    /// Low-passes and decimates `2 · maximumLag` samples from `start` into `decimated`; taps that
-    /// fall outside that span are skipped, so nothing outside what the caller vouched for is read.
-    private mutating func decimate(_ samples: [Float], from start: Int) {
-        let end = start + 2 * maximumLag
+    /// Low-passes and decimates `count · decimation` samples from `start` into `decimated`; taps
+    /// that fall outside that span are skipped, so nothing outside what the caller vouched for is read.
+    private mutating func decimate(_ samples: [Float], from start: Int, count: Int) {
+        let end = start + count * Self.decimation
         let half = lowPass.count / 2
         samples.withUnsafeBufferPointer { x in
-            for m in 0..<decimated.count {
+            for m in 0..<count {
                 let centre = start + m * Self.decimation
                 var sum: Float = 0
                 for k in 0..<lowPass.count {

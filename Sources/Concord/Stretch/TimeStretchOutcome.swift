@@ -20,13 +20,18 @@ public enum TimeStretchOutcome: Equatable, Sendable {
 
 /// Why a `TimeStretcher` call left the buffer unchanged.
 public enum TimeStretchRefusal: Equatable, Sendable {
-    /// Fewer than `TimeStretcher.requiredSamples` samples from the given start (`available` of them).
+    /// Fewer than `TimeStretcher.minimumSamples` samples from the given start (`available` of them).
     case shortInput(available: Int)
     /// The samples hold NaN or an infinity, which no crossfade makes sound.
     case notFinite
     /// Loud and not repetitive enough: the best lag, `period`, correlates at `correlation`, under
     /// the threshold. A splice here would be heard.
     case aperiodic(period: Int, correlation: Float)
+    /// Loud, and no period up to `longestPeriod` — all that the samples around the start left
+    /// room for, short of `TimeStretcher.maximumPeriod` — correlates enough: the best, `period`,
+    /// scores `correlation`. The signal may be aperiodic here, or a voice lower than the window
+    /// can hold; more samples after the start, or history before it, make room for longer periods.
+    case aperiodicWithin(longestPeriod: Int, period: Int, correlation: Float)
     /// The smallest step the signal allows (a pitch period, or one sample when quiet) is more than
     /// the caller's limit.
     case stepAboveLimit(step: Int)
