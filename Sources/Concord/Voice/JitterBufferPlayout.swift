@@ -82,7 +82,9 @@ public final class JitterBufferPlayout: StreamPlayout {
         if wanted > 0 {
             // Unless the next frame is here, keep this pull's samples: decoding it now would conceal.
             let limit = jitterBuffer.nextFrameIsBuffered ? wanted : min(wanted, queued.count - pull)
-            guard limit > 0 else { return }
+            // Speeding up waits for the full window: on short ones it found splices often enough
+            // to run the buffer lower and conceal more on jittery paths (3G, EDGE, busy Wi-Fi).
+            guard limit > 0, queued.count >= TimeStretcher.requiredSamples else { return }
             let mode: TimeStretcher.Mode = wanted > 2 * pull ? .fast : .normal
             outcome = stretcher.accelerate(&queued, mode: mode, limit: limit)
         } else {
