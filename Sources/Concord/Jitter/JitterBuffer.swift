@@ -19,8 +19,9 @@ public enum PlayoutDecision: Equatable, Sendable {
 /// feeds a forgetting histogram (NetEq's, in 1 ms buckets), and the target is the delay that
 /// minimises delay plus the cost of the packets it would make late — those the histogram
 /// predicts and those recurring spikes would (`DelayPeakDetector`) — priced from the E-model
-/// (`JitterBufferSettings.lateLossWorthMilliseconds`), clamped to [min, max]. Where NetEq plays at a fixed 0.95 quantile, this covers the tail as long as a
-/// late packet would cost more than the delay that saves it. Before the stream has said
+/// (`JitterBufferSettings.lateLossWorthMilliseconds`), clamped to [min, max]. Where NetEq
+/// plays at a fixed 0.95 quantile, this covers the tail as long as a late packet would cost more
+/// than the delay that saves it. Before the stream has said
 /// anything about its path the target is the initial delay, weighted as a small fraction of an
 /// arrival: it carries the first packets and is outweighed within about ten, so the playout
 /// reaches the measured target by stretching, not by a cut.
