@@ -98,6 +98,23 @@ import Testing
         #expect((latencies.max() ?? .infinity) - (latencies.min() ?? 0) <= 21)
     }
 
+    /// The adaptive buffer on a LAN runs a millisecond or so ahead of arrivals, so the next frame
+    /// is never in hand: a talker whose clock is slow is followed by slowing down on the short
+    /// window there is, and nothing is concealed (on the full 30 ms window only, a talker
+    /// 1000 ppm slow cost a concealed frame every 10 s).
+    @Test(arguments: [-1000.0, -500, 500])
+    func anAdaptiveBufferFollowsADriftingTalkerOnALANWithoutConcealing(ppm: Double) throws {
+        let wav = URL(fileURLWithPath: "fixtures/a.wav").path
+        let file = try BenchFixtures.scenarioFile("""
+            {"duration_seconds": 40, "seed": 3, "network": {"links": {"preset": "lan"}},
+             "participants": [{"name": "talker", "wav": "\(wav)", "clock_ppm": \(ppm)}, {"name": "listener"}]}
+            """)
+        let result = try Simulation(scenario: try ScenarioLoader.load(path: file)).run()
+        let record = try #require(result.records.first)
+        #expect(record.jitterBuffer.concealedSamples == 0)
+        if ppm < 0 { #expect(record.jitterBuffer.insertedSamplesForDeceleration > 0) }
+    }
+
     /// A continuous, speech-band signal (a 150 Hz buzz with harmonics, slowly modulated): Opus
     /// codes it without pauses, unlike speech.
     static func writeHum(to path: String) throws {
