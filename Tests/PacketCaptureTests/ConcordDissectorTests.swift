@@ -105,6 +105,30 @@ struct ConcordDissectorTests {
                 "concord.security.kind": "4", "concord.sealed.counter": "4", "concord.sealed.ciphertext": "",
                 "concord.sealed.tag": String(repeating: "7a", count: 16),
             ]),
+            (ReceiverReport(
+                reporter: 0x0102_0304, addressee: 0xA1B2_C3D4, sentAt: 70_000, echo: .init(sentAt: 69_000, delay: 12),
+                stream: .init(
+                    highestSequence: 0x0001_0005, cumulativeLost: 9, fractionLost: 26, fractionDiscarded: 2, burstDensity: 200,
+                    gapDensity: 3, burstDurationMilliseconds: 60, gapDurationMilliseconds: 1_500, interarrivalJitter: 480,
+                    playoutDelayMilliseconds: 45, targetDelayMilliseconds: 40, concealedFraction: 655)
+            ).serialize(), [
+                "concord.type": "5", "concord.flags.report_stream": "1", "concord.flags.report_echo": "1",
+                "concord.flags.sealed": "0", "concord.report.reporter": "0x01020304", "concord.report.addressee": "0xa1b2c3d4",
+                "concord.report.sent_at": "70000", "concord.report.echo": "69000", "concord.report.echo_delay": "12",
+                "concord.report.highest_seq": "65541", "concord.report.cumulative_lost": "9", "concord.report.fraction_lost": "26",
+                "concord.report.fraction_discarded": "2", "concord.report.burst_density": "200", "concord.report.gap_density": "3",
+                "concord.report.burst_ms": "60", "concord.report.gap_ms": "1500", "concord.report.jitter": "480",
+                "concord.report.playout_ms": "45", "concord.report.target_ms": "40", "concord.report.concealed": "655",
+            ]),
+            (ReceiverReport(reporter: 1, addressee: 2, sentAt: 3).serialize(), [
+                "concord.type": "5", "concord.flags.report_stream": "0", "concord.report.sent_at": "3",
+                "concord.report.highest_seq": "",
+            ]),
+            (sealed([1, 5, 0x83, 0, 0, 0, 0, 1, 0, 0, 0, 2], counter: 8, ciphertext: 38), [
+                "concord.type": "5", "concord.flags.sealed": "1", "concord.report.addressee": "0x00000002",
+                "concord.sealed.counter": "8", "concord.sealed.ciphertext": String(repeating: "cc", count: 38),
+                "concord.report.sent_at": "",
+            ]),
             // Not Concord: no Concord fields, and no Lua error.
             ([0x17, 0x03, 0x03, 0x00, 0x10], ["concord.type": ""]),
             // Shorter than a voice header: not taken for Concord.
@@ -118,6 +142,10 @@ struct ConcordDissectorTests {
     }()
 
     @Test func everyPacketTypeIsDissected() throws {
+        let covered = Set(Self.cases.compactMap { $0.expected["concord.type"] })
+        for type in PacketType.allCases {
+            #expect(covered.contains("\(type.rawValue)"), "no dissector case for packet type \(type)")
+        }
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("concord-dissector-\(UUID().uuidString).pcap").path
         defer { unlink(path) }
         let file = try PacketCaptureFile(path: path)

@@ -5,6 +5,7 @@
 --   2 room control  Sources/Concord/Room/RoomMessage.swift (discover, heartbeat, gossip, leave, announce)
 --   3 room text     Sources/Concord/Room/RoomMessage.swift (text, text ack, history request, history)
 --   4 security      Sources/Concord/Security/SecureWire.swift (sealed broadcast, initiation, response, confirm)
+--   5 receiver report Sources/Concord/Wire/ReceiverReport.swift (loss, jitter, playout, round-trip echo)
 -- A sealed datagram (flags 0x80) keeps its header in clear and carries key id, counter,
 -- ciphertext and Poly1305 tag (Sources/Concord/Security/SealedFormat.swift); the ciphertext is
 -- shown as bytes, as nothing here holds the keys.
@@ -17,7 +18,7 @@
 
 local concord = Proto("concord", "Concord")
 
-local packet_types = { [1] = "Voice", [2] = "Room control", [3] = "Room text", [4] = "Security" }
+local packet_types = { [1] = "Voice", [2] = "Room control", [3] = "Room text", [4] = "Security", [5] = "Receiver report" }
 local control_kinds = { [1] = "Discover", [2] = "Heartbeat", [3] = "Gossip", [4] = "Leave", [5] = "Announce" }
 local text_kinds = { [1] = "Text", [2] = "Text ack", [3] = "History request", [4] = "History" }
 local security_kinds = { [1] = "Sealed broadcast", [2] = "Handshake initiation", [3] = "Handshake response", [4] = "Handshake confirm" }
@@ -89,6 +90,26 @@ local f = {
     ciphertext = ProtoField.bytes("concord.sealed.ciphertext", "Ciphertext"),
     auth_tag = ProtoField.bytes("concord.sealed.tag", "Poly1305 tag"),
     mac = ProtoField.bytes("concord.security.mac", "Room mac (HMAC-SHA256, 16 bytes)"),
+
+    report_stream = ProtoField.bool("concord.flags.report_stream", "Stream block present", 8, nil, 0x01),
+    report_echo = ProtoField.bool("concord.flags.report_echo", "Echo present", 8, nil, 0x02),
+    reporter = ProtoField.uint32("concord.report.reporter", "Reporter (listener's voice id)", base.HEX),
+    addressee = ProtoField.uint32("concord.report.addressee", "Addressee (talker's voice id)", base.HEX),
+    report_sent_at = ProtoField.uint32("concord.report.sent_at", "Sent at (1/65536 s, reporter's clock)"),
+    echo_sent_at = ProtoField.uint32("concord.report.echo", "Echoed sent at (1/65536 s, addressee's clock)"),
+    echo_delay = ProtoField.uint32("concord.report.echo_delay", "Echo delay (1/65536 s)"),
+    report_highest = ProtoField.uint32("concord.report.highest_seq", "Extended highest sequence number"),
+    report_cumulative = ProtoField.uint32("concord.report.cumulative_lost", "Cumulative packets lost"),
+    report_fraction_lost = ProtoField.uint8("concord.report.fraction_lost", "Fraction lost (/256)"),
+    report_fraction_discarded = ProtoField.uint8("concord.report.fraction_discarded", "Fraction discarded late (/256)"),
+    report_burst_density = ProtoField.uint8("concord.report.burst_density", "Burst density (/256)"),
+    report_gap_density = ProtoField.uint8("concord.report.gap_density", "Gap density (/256)"),
+    report_burst_ms = ProtoField.uint16("concord.report.burst_ms", "Mean burst duration (ms)"),
+    report_gap_ms = ProtoField.uint16("concord.report.gap_ms", "Mean gap duration (ms)"),
+    report_jitter = ProtoField.uint32("concord.report.jitter", "Interarrival jitter (48 kHz samples)"),
+    report_playout = ProtoField.uint16("concord.report.playout_ms", "Mean playout delay (ms)"),
+    report_target = ProtoField.uint16("concord.report.target_ms", "Target delay (ms)"),
+    report_concealed = ProtoField.uint16("concord.report.concealed", "Concealed share (/65536)"),
 }
 local field_list = {}
 for _, field in pairs(f) do table.insert(field_list, field) end
@@ -302,6 +323,39 @@ local function security(r)
     return name .. " (sealed)"
 end
 
+local function receiver_report(r, flags)
+    r:add(f.reporter, 4)
+    r:add(f.addressee, 4)
+    if not r.ok then return "Receiver report (truncated)" end
+    if bit.band(flags, 0x80) ~= 0 then
+        sealed_part(r, 0)
+        return "Receiver report (sealed)"
+    end
+    r:add(f.report_sent_at, 4)
+    r:add(f.echo_sent_at, 4)
+    r:add(f.echo_delay, 4)
+    local info = "Receiver report"
+    if bit.band(flags, 0x01) ~= 0 then
+        r:add(f.report_highest, 4)
+        r:add(f.report_cumulative, 4)
+        local lost = r:uint(f.report_fraction_lost, 1)
+        r:add(f.report_fraction_discarded, 1)
+        r:add(f.report_burst_density, 1)
+        r:add(f.report_gap_density, 1)
+        r:add(f.report_burst_ms, 2)
+        r:add(f.report_gap_ms, 2)
+        r:add(f.report_jitter, 4)
+        r:add(f.report_playout, 2)
+        r:add(f.report_target, 2)
+        r:add(f.report_concealed, 2)
+        if lost ~= nil then info = info .. string.format(" lost=%.1f%%", lost * 100 / 256) end
+    end
+    if r.ok and r:remaining() > 0 then
+        r.tree:add_proto_expert_info(malformed, r:remaining() .. " trailing bytes")
+    end
+    return info
+end
+
 -- Whether the first bytes look like a Concord datagram: version 1, a known type, flags this
 -- type defines.
 local function looks_like_concord(buffer)
@@ -311,6 +365,7 @@ local function looks_like_concord(buffer)
     if packet_type == 1 then return bit.band(flags, 0x78) == 0 and buffer:len() >= 14 and buffer(3, 1):uint() <= 8 end
     if packet_type == 2 or packet_type == 3 then return bit.band(flags, 0x7F) == 0 end
     if packet_type == 4 then return flags == 0x80 and buffer(3, 1):uint() >= 1 and buffer(3, 1):uint() <= 4 end
+    if packet_type == 5 then return bit.band(flags, 0x7C) == 0 and buffer(3, 1):uint() == 0 end
     return false
 end
 
@@ -327,13 +382,20 @@ local function dissect(buffer, pinfo, tree)
         flag_item:add(f.dtx, buffer(2, 1))
         flag_item:add(f.talkspurt, buffer(2, 1))
     end
+    if packet_type == 5 then
+        flag_item:add(f.report_stream, buffer(2, 1))
+        flag_item:add(f.report_echo, buffer(2, 1))
+    end
     flag_item:add(f.sealed, buffer(2, 1))
-    local r = reader(buffer, subtree, 3)
+    -- A receiver report's byte 3 is reserved (0); every other type's first field starts there.
+    local r = reader(buffer, subtree, packet_type == 5 and 4 or 3)
     local info
     if packet_type == 1 then
         info = voice(r, flags, pinfo)
     elseif packet_type == 4 then
         info = security(r)
+    elseif packet_type == 5 then
+        info = receiver_report(r, flags)
     else
         info = room(r, packet_type, flags)
     end

@@ -98,7 +98,12 @@ public final class VoiceClient {
     public private(set) var voicePeers: VoicePeers
     /// Authentic voice per voice peer, for the loss a listener sees; a stream's figures go when
     /// it stops.
-    private var arrivalsByVoiceID: [PeerID: VoiceArrivals] = [:]
+    var arrivalsByVoiceID: [PeerID: VoiceArrivals] = [:]
+    /// Receiver reports, both ways, per voice peer (see `VoiceClient+Reports`).
+    var reportsByVoiceID: [PeerID: ReportState] = [:]
+    public internal(set) var reportCounters = ReportCounters()
+    /// Told about every receiver report taken (see `ReceivedReport`).
+    public var onReceiverReport: ((ReceivedReport) -> Void)?
     /// Told about every voice datagram that arrives, before it is opened (see `VoiceArrival`).
     public var onVoiceArrival: ((VoiceArrival) -> Void)?
     private let logger: Logger
@@ -160,8 +165,9 @@ public final class VoiceClient {
     /// `RoomSettings.tickInterval`.
     public func tick(now: Instant) -> [RoomEffect] {
         let security = (transport?.tick(now: now) ?? []).map(RoomEffect.init)
-        guard let node else { return security }
-        return security + seal(followRoom(node.tick(now: now)), now: now)
+        let reports = seal(dueReports(now: now), now: now)
+        guard let node else { return security + reports }
+        return security + seal(followRoom(node.tick(now: now)), now: now) + reports
     }
 
     public func sendText(_ text: String, now: Instant) throws(RoomError) -> [RoomEffect] {
@@ -240,9 +246,13 @@ public final class VoiceClient {
                 }
             }
             if voicePeers.clientID(of: packet.senderID) != nil {
-                arrivalsByVoiceID[packet.senderID, default: VoiceArrivals()].note(packet.sequenceNumber)
+                arrivalsByVoiceID[packet.senderID, default: VoiceArrivals()].note(
+                    packet.sequenceNumber, timestamp: packet.timestamp, at: now)
             }
             participant.receive(packet, now: now)
+            return []
+        case .receiverReport:
+            take(reportBytes: bytes, sender: sender, now: now)
             return []
         case .roomControl, .roomText, .security, nil:
             guard let node else {
@@ -321,6 +331,7 @@ public final class VoiceClient {
         for (clientID, id) in change.removed {
             participant.removePeer(id)
             arrivalsByVoiceID[id] = nil
+            reportsByVoiceID[id] = nil
             logger.debug("voice peer removed", metadata: ["client": "\(clientID)", "voice id": "\(id)"])
         }
         for (clientID, id) in change.added {

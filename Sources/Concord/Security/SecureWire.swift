@@ -22,7 +22,7 @@
 /// **No amplification.** Every bootstrap datagram is at least `minimumBootstrapBytes` (294) long
 /// and an initiation or a response is exactly that long (padding), so a reply to an unverified
 /// address — one initiation or response per datagram received — is never larger than what
-/// provoked it. Voice (type 1) and room control/text (types 2, 3)
+/// provoked it. Voice (type 1), room control/text (types 2, 3) and receiver reports (type 5)
 /// between pair-session peers keep their own clear headers with the sealed flag (PacketSealer).
 enum SecureWire {
     static let saltLength = 16
@@ -76,6 +76,8 @@ enum SecureWire {
         switch PacketType(of: bytes) {
         case .voice:
             return VoicePacket.headerLength
+        case .receiverReport:
+            return ReceiverReport.headerLength
         case .roomControl, .roomText:
             guard let header = try? RoomMessage.Header.parse(bytes) else { return nil }
             return RoomMessage.headerLength(roomID: header.roomID, senderID: header.senderID)
@@ -96,6 +98,8 @@ enum SecureWire {
         switch PacketType(of: bytes) {
         case .voice:
             return bytes.count >= VoicePacket.headerLength ? VoicePacket.headerLength : nil
+        case .receiverReport:
+            return bytes.count >= ReceiverReport.headerLength ? ReceiverReport.headerLength : nil
         case .roomControl, .roomText:
             guard let header = try? RoomMessage.Header.parse(bytes) else { return nil }
             return RoomMessage.headerLength(roomID: header.roomID, senderID: header.senderID)

@@ -13,6 +13,8 @@ public enum PacketType: UInt8, Sendable, CaseIterable {
     case roomText = 3
     /// The security layer's own datagrams: sealed broadcasts, handshakes (`SecureWire`).
     case security = 4
+    /// A listener's report on a talker's voice: loss, jitter, playout, round trip (`ReceiverReport`).
+    case receiverReport = 5
 
     /// The type `bytes` claim, or nil when they are too short to claim one or claim an unknown
     /// one. The version byte is the type's parser's to check: a datagram of a known type and a

@@ -29,11 +29,14 @@ public struct BenchReport: Codable, Sendable, Equatable {
     public var security: SecurityReport?
     /// Joins, leaves, crashes, partitions, heals and link changes, in time order.
     public var scenarioEvents: [ScenarioEventReport]?
+    /// What the listeners reported to the talkers, beside the bench's own figures.
+    public var receiverReports: ReceiverReportsReport?
 
     enum CodingKeys: String, CodingKey {
         case scenario, seed, network, streams, room, membership, security
         case jitterBuffer = "jitter_buffer"
         case scenarioEvents = "scenario_events"
+        case receiverReports = "receiver_reports"
         case simulatedSeconds = "simulated_seconds"
         case wallSeconds = "wall_seconds"
         case cpuSeconds = "cpu_seconds"
@@ -47,7 +50,8 @@ public struct BenchReport: Codable, Sendable, Equatable {
     public init(
         scenario: String, seed: UInt64, simulatedSeconds: Double, wallSeconds: Double, simulationWallSeconds: Double? = nil,
         cpuSeconds: Double, cpuCodecSeconds: Double, network: String, jitterBuffer: String, streams: [StreamReport], room: RoomReport,
-        membership: MembershipReport? = nil, security: SecurityReport? = nil, scenarioEvents: [ScenarioEventReport]? = nil
+        membership: MembershipReport? = nil, security: SecurityReport? = nil, scenarioEvents: [ScenarioEventReport]? = nil,
+        receiverReports: ReceiverReportsReport? = nil
     ) {
         self.scenario = scenario
         self.seed = seed
@@ -66,6 +70,7 @@ public struct BenchReport: Codable, Sendable, Equatable {
         self.membership = membership
         self.security = security
         self.scenarioEvents = scenarioEvents
+        self.receiverReports = receiverReports
     }
 }
 

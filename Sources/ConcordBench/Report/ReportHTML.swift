@@ -47,6 +47,7 @@ public enum ReportHTML {
         html += summaryTable(report)
         html += MembershipSection.html(report.membership)
         html += SecuritySection.html(report.security)
+        html += ReceiverReportsSection.html(report.receiverReports)
         html += cdfSection(report, byStream)
         html += streamSections(report, byStream)
         html += """

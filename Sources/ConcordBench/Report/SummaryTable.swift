@@ -48,6 +48,7 @@ public enum SummaryTable {
                 + "with analysis and reports \(number(report.wallSeconds, decimals: 2)) s")
         if let membership = MembershipSection.summary(report.membership) { lines.append(membership) }
         if let security = SecuritySection.summary(report.security) { lines.append(security) }
+        if let reports = ReceiverReportsSection.summary(report.receiverReports) { lines.append(reports) }
         return lines.joined(separator: "\n") + "\n"
     }
 

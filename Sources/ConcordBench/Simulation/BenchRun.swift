@@ -62,7 +62,8 @@ public enum BenchRun {
             wallSeconds: Date().timeIntervalSince(wallStart), simulationWallSeconds: simulationWall, cpuSeconds: result.cpuSeconds,
             cpuCodecSeconds: result.cpuCodecSeconds, network: scenario.networkSummary, jitterBuffer: scenario.jitterBufferSummary, streams: streams,
             room: StreamAnalyzer.room(streams, participants: scenario.participants.count), membership: result.membership,
-            security: result.security, scenarioEvents: ScenarioEventReport.list(for: scenario))
+            security: result.security, scenarioEvents: ScenarioEventReport.list(for: scenario),
+            receiverReports: result.receiverReports)
         return Outcome(report: report, timelines: analysed.map(\.timeline), simulation: result)
     }
 

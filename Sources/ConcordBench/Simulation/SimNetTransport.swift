@@ -15,6 +15,10 @@ final class SimNetTransport: DatagramTransport, @unchecked Sendable {
     private let capture: Capture?
     private(set) var datagramsSent = 0
     private(set) var datagramsReceived = 0
+    /// Bytes of receiver reports sent (as on the wire, before IP/UDP headers).
+    private(set) var reportBytesSent = 0
+    /// Where receiver reports' send and arrival times go, with this host's index.
+    var reportTransits: (log: ReportTransitLog, index: Int)?
 
     /// Where this host's datagrams are captured: the file, and the host's interface number in it.
     struct Capture {
@@ -36,6 +40,9 @@ final class SimNetTransport: DatagramTransport, @unchecked Sendable {
         localAddress = .ipv4(host.address.rawValue, port: port)
         host.bind(port: port) { [unowned self] datagram, time in
             datagramsReceived += 1
+            if let reportTransits, PacketType(of: datagram.payload) == .receiverReport {
+                reportTransits.log.arrived(datagram.payload, at: reportTransits.index, now: Instant(nanoseconds: time.nanoseconds))
+            }
             if let capture {
                 let destination = RoomAddress.ipv4(datagram.destination.address.rawValue, port: datagram.destination.port)
                 capture.file.record(
@@ -54,6 +61,10 @@ final class SimNetTransport: DatagramTransport, @unchecked Sendable {
     func send(_ bytes: [UInt8], to address: RoomAddress) {
         guard case .ipv4(let raw) = address.host, network.host(at: IPv4Address(rawValue: raw)) != nil else { return }
         datagramsSent += 1
+        if PacketType(of: bytes) == .receiverReport {
+            reportBytesSent += bytes.count
+            reportTransits?.log.sent(bytes, by: reportTransits!.index, at: Instant(nanoseconds: network.now.nanoseconds))
+        }
         captureSent(bytes, to: address)
         host.send(from: port, to: Endpoint(IPv4Address(rawValue: raw), address.port), payload: bytes)
     }

@@ -37,6 +37,8 @@ public final class Simulation {
         public var membership: MembershipReport?
         /// The security layer's costs and rejections, when sealed.
         public var security: SecurityReport?
+        /// The listeners' receiver reports beside the bench's own figures.
+        public var receiverReports: ReceiverReportsReport
         /// The tracks and mixes on disk, as each listener's clock played them: record i's track is
         /// signal `recordSignals[i].signal`, participant j's mix is signal `firstMixSignal + j`.
         let signals: SpilledSignals
@@ -160,9 +162,11 @@ public final class Simulation {
         let recorder = try StreamRecorder(
             talkers: s.participants.map { $0.wavPath != nil }, voiceIDs: clients.map(\.participant.id),
             totalSamples: clocks.map { $0.samples(inReferenceSamples: totalSamples) }.max() ?? totalSamples)
+        let reportLog = ReceiverReportLog(names: s.participants.map(\.name))
         for (l, client) in clients.enumerated() {
             recorder.attach(listener: l, to: client.participant)
             client.onVoiceArrival = { recorder.noteArrival($0, at: l) }
+            client.onReceiverReport = { reportLog.note($0, talker: l) }
         }
 
         // Rooms: joins, leaves, crashes and the room's measurements; a fixed mesh just runs.
@@ -180,6 +184,8 @@ public final class Simulation {
                 }
             }
         }
+        let reportTransits = ReportTransitLog(count: count)
+        for (l, transport) in transports.enumerated() { transport.reportTransits = (reportTransits, l) }
         rooms?.start(on: transports)
 
         var rng = SplitMix64(seed: s.seed ^ 0x7469_636B)
@@ -269,6 +275,10 @@ public final class Simulation {
             }
         }
         let sealed = clients.compactMap(\.transport)
+        let receiverReports = ReceiverReportComparison.report(
+            records: records, names: s.participants.map(\.name), log: reportLog, transits: reportTransits,
+            reportsSent: clients.reduce(0) { $0 + $1.reportCounters.sent },
+            reportBytes: transports.reduce(0) { $0 + $1.reportBytesSent }, seconds: s.durationSeconds + Self.drainSeconds)
         return Result(
             records: records, mixNames: s.participants.map(\.name),
             simulatedSeconds: s.durationSeconds, cpuSeconds: cpuSeconds, cpuCodecSeconds: meter.codecSeconds,
@@ -278,6 +288,7 @@ public final class Simulation {
             security: s.sealed
                 ? SecurityReport(transports: sealed, cpuSeconds: securityMeter.seconds, codecSeconds: meter.codecSeconds)
                 : nil,
+            receiverReports: receiverReports,
             signals: recorder.signals, recordSignals: recordSignals, firstMixSignal: recorder.streamCount,
             clocks: clocks, length: totalSamples)
     }

@@ -22,7 +22,10 @@ struct LiveSnapshotBuilder {
         var lossRatio: Double?
         /// Level of its last decoded frame; nil: no receiver.
         var levelDBFS: Float?
+        /// The handshake's round trip, until receiver reports measure one.
         var rttMs: Double?
+        /// What the member reports about this client's voice; nil before its first report.
+        var reportedPath: ReportedPath? = nil
     }
 
     /// Messages kept for the view; older ones are dropped.
@@ -52,8 +55,9 @@ struct LiveSnapshotBuilder {
     mutating func member(_ p: Peer) -> (view: LiveSnapshot.Member, summary: LiveSummary.Peer) {
         let recent = p.statistics.flatMap { recentDelays[p.clientID, default: RecentBufferDelay()].add($0) }
         let figures = VoiceFigures.measure(
-            statistics: p.statistics, lossRatio: p.lossRatio, jitterBufferDelayMs: recent, rttMs: p.rttMs,
-            frameMs: frameMilliseconds, codecLookaheadMs: codecLookaheadMilliseconds)
+            statistics: p.statistics, lossRatio: p.lossRatio, jitterBufferDelayMs: recent,
+            rttMs: p.reportedPath?.smoothedRoundTripMilliseconds ?? p.rttMs, frameMs: frameMilliseconds,
+            codecLookaheadMs: codecLookaheadMilliseconds, outboundLossPercent: p.reportedPath?.latest.map { 100 * $0.lossShare })
         let view = LiveSnapshot.Member(
             clientID: p.clientID, displayName: p.displayName, address: p.address, fingerprint: p.fingerprint,
             keyChanged: p.keyChanged, status: p.status, speaking: (p.levelDBFS ?? -120) > Self.speakingThresholdDBFS,

@@ -75,7 +75,7 @@ struct LiveViewModel {
                     volume: volumes[peer.clientID], statistics: receiver?.statistics,
                     lossRatio: client.arrivals(from: peer.clientID)?.lossRatio,
                     levelDBFS: receiver.map { InputLevel(measuring: $0.frame).rmsDBFS },
-                    rttMs: security?.handshakeRTTMilliseconds))
+                    rttMs: security?.handshakeRTTMilliseconds, reportedPath: client.reportedPath(from: peer.clientID)))
             members.append(member)
             peers.append(summary)
         }

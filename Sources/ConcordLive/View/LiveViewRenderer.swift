@@ -241,6 +241,7 @@ public enum LiveViewRenderer {
             },
             Column(title: "jb ms", priority: 4, rightAligned: true) { number($0.voice.jitterBufferDelayMs, decimals: 0) },
             Column(title: "conc %", priority: 5, rightAligned: true) { number($0.voice.concealedPercent, decimals: 1) },
+            Column(title: "out loss %", priority: 6, rightAligned: true) { number($0.voice.outboundLossPercent, decimals: 1) },
             Column(title: "level", priority: 10, rightAligned: true) { $0.levelDBFS.map(decibels) ?? "—" },
             Column(title: "status", priority: 7, maxWidth: 12) { clean($0.status) },
         ]
@@ -282,7 +283,8 @@ public enum LiveViewRenderer {
         let lookahead = number(s.codecLookaheadMilliseconds, decimals: 1)
         // The estimate's definition first: at narrow widths the line is cut from the right.
         return "est ms = frame \(frame) + codec \(lookahead) + rtt/2 + jb: a mouth-to-ear estimate; "
-            + "measured: loss, jb (buffer delay, last 2 s), conc, rtt (handshake)"
+            + "measured: loss, jb (buffer delay, last 2 s), conc, rtt (reports; handshake until then); "
+            + "out loss: of your voice, as they report it"
     }
 
     /// The table cut to `rows` lines; when members are left out, the last line says how many.

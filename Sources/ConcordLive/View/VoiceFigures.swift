@@ -24,9 +24,12 @@ public struct VoiceFigures: Sendable, Equatable, Codable {
     public var jitterBufferTargetMs: Double?
     /// Measured: concealed share of the samples played while the sender talked; nil without audio.
     public var concealedPercent: Double?
-    /// Measured: the round trip of the secure handshake with this member; nil when this side did
-    /// not time one.
+    /// Measured: the round trip to this member, from the echoes in its receiver reports
+    /// (smoothed); before its first report, the secure handshake's; nil when neither is known.
     public var rttMs: Double?
+    /// Reported by the member: the share of this client's voice it lost over its last report
+    /// interval, %; nil before its first report about this client's voice.
+    public var outboundLossPercent: Double?
     /// Estimated mouth-to-ear latency and its parts; nil when a part is unknown (no audio played
     /// yet, or no RTT).
     public var latencyEstimate: LatencyEstimate?
@@ -39,7 +42,7 @@ public struct VoiceFigures: Sendable, Equatable, Codable {
     public init(
         packetsReceived: Int, lossPercent: Double, jitterBufferDelayMs: Double? = nil,
         jitterBufferSessionMeanMs: Double? = nil, jitterBufferTargetMs: Double? = nil, concealedPercent: Double? = nil,
-        rttMs: Double? = nil, latencyEstimate: LatencyEstimate? = nil
+        rttMs: Double? = nil, outboundLossPercent: Double? = nil, latencyEstimate: LatencyEstimate? = nil
     ) {
         self.packetsReceived = packetsReceived
         self.lossPercent = lossPercent
@@ -48,6 +51,7 @@ public struct VoiceFigures: Sendable, Equatable, Codable {
         self.jitterBufferTargetMs = jitterBufferTargetMs
         self.concealedPercent = concealedPercent
         self.rttMs = rttMs
+        self.outboundLossPercent = outboundLossPercent
         self.latencyEstimate = latencyEstimate
     }
 
@@ -56,9 +60,13 @@ public struct VoiceFigures: Sendable, Equatable, Codable {
     /// estimate's other parts are the frame duration and the encoder's lookahead.
     public static func measure(
         statistics: JitterBufferStatistics?, lossRatio: Double?, jitterBufferDelayMs: Double?, rttMs: Double?,
-        frameMs: Double, codecLookaheadMs: Double
+        frameMs: Double, codecLookaheadMs: Double, outboundLossPercent: Double? = nil
     ) -> VoiceFigures {
-        guard let statistics, statistics.packetsReceived > 0 else { return .noAudio(rttMs: rttMs) }
+        guard let statistics, statistics.packetsReceived > 0 else {
+            var figures = VoiceFigures.noAudio(rttMs: rttMs)
+            figures.outboundLossPercent = outboundLossPercent
+            return figures
+        }
         let played = statistics.jitterBufferEmittedCount > 0
         let delay = played ? jitterBufferDelayMs : nil
         return VoiceFigures(
@@ -68,7 +76,7 @@ public struct VoiceFigures: Sendable, Equatable, Codable {
             jitterBufferTargetMs: statistics.targetDelayMilliseconds,
             concealedPercent: statistics.totalSamplesReceived > statistics.silentSamples
                 ? 100 * statistics.concealmentRatio : nil,
-            rttMs: rttMs,
+            rttMs: rttMs, outboundLossPercent: outboundLossPercent,
             latencyEstimate: delay.flatMap { delay in
                 rttMs.map {
                     LatencyEstimate(frameMs: frameMs, codecLookaheadMs: codecLookaheadMs, oneWayNetworkMs: $0 / 2, jitterBufferMs: delay)
@@ -86,6 +94,7 @@ public struct VoiceFigures: Sendable, Equatable, Codable {
         case jitterBufferTargetMs = "jitter_buffer_target_ms"
         case concealedPercent = "concealed_percent"
         case rttMs = "rtt_ms"
+        case outboundLossPercent = "outbound_loss_percent"
         case latencyEstimate = "latency_estimate"
     }
 }
@@ -96,9 +105,11 @@ public struct VoiceFigures: Sendable, Equatable, Codable {
 /// machine's socket, so the wait for the engine's next tick is included). Not included: the
 /// sound devices' own buffers, which PortAudio does not measure (zero with WAV files).
 ///
-/// The one part not measured on the voice itself is the network's: the handshake's round trip
-/// also holds the other side's wait for its next engine tick (0 to one frame) and its key
-/// derivation, so half of it may overstate the one-way delay by up to half a frame.
+/// The one part not measured on the voice itself is the network's: half the round trip, which
+/// receiver reports measure without the other side's wait for its next engine tick (their echo
+/// says how long it held the report). Until the first report the handshake's round trip stands
+/// in; it also holds that wait (0 to one frame) and the key derivation, so half of it may
+/// overstate the one-way delay by up to half a frame.
 public struct LatencyEstimate: Sendable, Equatable, Codable {
     public var totalMs: Double
     public var frameMs: Double

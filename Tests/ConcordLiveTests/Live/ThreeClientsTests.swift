@@ -83,6 +83,14 @@ import Glibc
             #expect(Set(s.messages.map(\.text)) == Set(others.map { "hello from \($0)" }), "\(Self.names[i]): \(s.messages)")
         }
         #expect(summaries[1].security.dropped >= garbage, "garbage counted: \(summaries[1].security)")
+        // Receiver reports flowed both ways: each member reported on the others' voice, and the
+        // round trip they measured is a loopback's (well under a frame).
+        for (i, s) in summaries.enumerated() {
+            for peer in s.peers {
+                #expect(peer.voice.outboundLossPercent != nil, "\(Self.names[i]) has \(peer.clientID)'s reports")
+                #expect((peer.voice.rttMs ?? 99) < 10, "\(Self.names[i]) ↔ \(peer.clientID): rtt \(String(describing: peer.voice.rttMs))")
+            }
+        }
 
         // Views agree: 4 s after the last client's first tick, every view is the whole room.
         let settled = summaries.compactMap(\.firstTickAtNanoseconds).max()! + 4_000_000_000

@@ -8,10 +8,12 @@ private let bobFingerprint = "BOBB-FING-ERPR-INTX-YZ23"
 private let eveFingerprint = "EVEE-NEWK-EYXX-7777-QQQQ"
 
 /// A live stream's figures, the estimate built from frame 20 + lookahead 6.5 + RTT/2 + buffer.
-func figures(rtt: Double?, loss: Double, buffer: Double, concealed: Double, packets: Int = 500) -> VoiceFigures {
+func figures(
+    rtt: Double?, loss: Double, buffer: Double, concealed: Double, packets: Int = 500, outboundLoss: Double? = nil
+) -> VoiceFigures {
     VoiceFigures(
         packetsReceived: packets, lossPercent: loss, jitterBufferDelayMs: buffer, jitterBufferTargetMs: buffer - 10,
-        concealedPercent: concealed, rttMs: rtt,
+        concealedPercent: concealed, rttMs: rtt, outboundLossPercent: outboundLoss,
         latencyEstimate: rtt.map { LatencyEstimate(frameMs: 20, codecLookaheadMs: 6.5, oneWayNetworkMs: $0 / 2, jitterBufferMs: buffer) })
 }
 
@@ -30,7 +32,7 @@ private func busySnapshot(extraMembers: Int = 0, messages: Int = 4, longNames: B
         LiveSnapshot.Member(
             clientID: "bob", displayName: longNames ? "Bob " + String(repeating: "Longname", count: 20) : "bob",
             address: "10.147.17.20:5004", fingerprint: bobFingerprint, speaking: true, volume: 1.5, levelDBFS: -18,
-            voice: figures(rtt: 21.7, loss: 1.3, buffer: 40, concealed: 0.5)),
+            voice: figures(rtt: 21.7, loss: 1.3, buffer: 40, concealed: 0.5, outboundLoss: 2.7)),
         LiveSnapshot.Member(
             clientID: "eve", displayName: "eve", address: "10.147.17.66:5004", fingerprint: eveFingerprint,
             keyChanged: true, status: "suspect", voice: figures(rtt: 30, loss: 12.5, buffer: 60, concealed: 8)),
@@ -96,7 +98,8 @@ private func hasControlCharacters(_ line: String) -> Bool {
             bobFingerprint, eveFingerprint, "●", "KEY CHANGED", "150%", "muted", "suspect", "(handshake…)", "李小龙 👋",
             "77", "22", "1.3", "12.5", "−18 dB", "no audio", "est ms", "jb ms", "loss %", "conc %",
             "est ms = frame 20 + codec 6.5 + rtt/2 + jb: a mouth-to-ear estimate",
-            "measured: loss, jb (buffer delay, last 2 s), conc, rtt (handshake)",
+            "measured: loss, jb (buffer delay, last 2 s), conc, rtt (reports; handshake until then)",
+            "out loss: of your voice, as they report it", "out loss %", "2.7",
             "opened 12345", "forged 7", "replayed 3", "too old 2", "wrong room 5", "unknown key 1", "stale 6", "throttled 0", "malformed 4",
             "impersonations 2", "garbage 11", "handshakes 3",
             "the very last word", "1:02:05  eve: the very last word", "message number 3",
@@ -149,7 +152,7 @@ private func hasControlCharacters(_ line: String) -> Bool {
         #expect(bob?.contains(bobFingerprint) == false)
         #expect(bob?.contains("1.3") == true)
         let header = lines.first { $0.contains("name") }
-        for figure in ["loss %", "est ms", "jb ms", "conc %", "rtt ms", "status", "vol"] {
+        for figure in ["loss %", "est ms", "jb ms", "conc %", "rtt ms", "out loss %", "status", "vol"] {
             #expect(header?.contains(figure) == true, "\(figure) in \(header ?? "")")
         }
     }

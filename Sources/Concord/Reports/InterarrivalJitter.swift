@@ -1,5 +1,3 @@
-import Concord
-
 /// RFC 3550 §6.4.1 interarrival jitter, the figure every RTP receiver report carries.
 ///
 /// For consecutive arrivals i, j (in *arrival* order, as a receiver sees them) the difference in
@@ -9,9 +7,9 @@ import Concord
 /// arithmetic (A.8), so that small jitter does not vanish in truncation, and convert the final
 /// value to milliseconds.
 ///
-/// Duplicated datagrams (a sequence number already seen) are skipped: a receiver's RTP stack
-/// drops them before its statistics, and a duplicate's D is a property of the duplicating link,
-/// not of the stream's timing.
+/// Used by the listener's receiver reports and, over recorded arrivals, by the bench; a reordered
+/// packet counts as jitter (arrival order), a DTX pause moves arrivals and timestamps alike and
+/// adds nothing.
 public struct InterarrivalJitter: Sendable, Equatable {
     /// Media clock rate, Hz.
     public let clockRate: Double
@@ -37,16 +35,4 @@ public struct InterarrivalJitter: Sendable, Equatable {
 
     /// The current estimate, ms.
     public var jitterMilliseconds: Double { jitterUnits * 1000 / clockRate }
-
-    /// The estimate at the end of a stream's arrivals (given in arrival order), ms; 0 with fewer
-    /// than two arrivals.
-    public static func milliseconds(arrivals: [ArrivalRecord], clockRate: Double = Double(AudioFormat.sampleRate)) -> Double {
-        var jitter = InterarrivalJitter(clockRate: clockRate)
-        var seen = Set<Int64>()
-        seen.reserveCapacity(arrivals.count)
-        for arrival in arrivals where seen.insert(arrival.sequence).inserted {
-            jitter.add(arrivalUnits: arrival.arrivalTime.seconds * jitter.clockRate, timestamp: arrival.timestamp)
-        }
-        return jitter.jitterMilliseconds
-    }
 }
