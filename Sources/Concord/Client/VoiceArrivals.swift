@@ -57,7 +57,7 @@ public struct VoiceArrivals: Sendable {
         if s > highest {
             // Packets skipped over are lost until they show up (a late one is then counted as
             // received, but its loss stays in the burst figures, as RFC 3611 allows).
-            for _ in 0..<min(s - highest - 1, 1 << 16) { bursts.note(lost: true) }
+            bursts.noteLost(Int(min(s - highest - 1, 1 << 16)))
             bursts.note(lost: false)
             highest = s
         }

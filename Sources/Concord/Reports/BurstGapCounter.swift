@@ -46,14 +46,7 @@ public struct BurstGapCounter: Sendable, Equatable {
     /// Counts one packet in sequence order: lost (a gap in the sequence) or received.
     public mutating func note(lost: Bool) {
         if lost {
-            if clusterLosses > 0 {
-                clusterPackets += receivedSinceLoss + 1
-                clusterLosses += 1
-            } else {
-                clusterLosses = 1
-                clusterPackets = 1
-            }
-            receivedSinceLoss = 0
+            noteLost(1)
         } else if clusterLosses > 0 {
             receivedSinceLoss += 1
             if receivedSinceLoss >= Self.gMin {
@@ -64,6 +57,20 @@ public struct BurstGapCounter: Sendable, Equatable {
         } else {
             openGapPackets += 1
         }
+    }
+
+    /// `count` consecutive lost packets, in constant time (a sequence number far ahead costs no
+    /// more than the next one): the same as `note(lost: true)` `count` times.
+    public mutating func noteLost(_ count: Int) {
+        guard count > 0 else { return }
+        if clusterLosses > 0 {
+            clusterPackets += receivedSinceLoss + count
+            clusterLosses += count
+        } else {
+            clusterLosses = count
+            clusterPackets = count
+        }
+        receivedSinceLoss = 0
     }
 
     /// A cluster followed by `gMin` receptions: a burst when it holds two losses or more (the gap

@@ -66,6 +66,22 @@ import Testing
         #expect(clean.gapDensity < 0.02, "\(clean)")
     }
 
+    /// A run of losses counted at once is the same as counting them one by one.
+    @Test func aRunOfLossesAtOnceEqualsOneByOne() {
+        var one = BurstGapCounter()
+        var run = BurstGapCounter()
+        for (received, lost) in [(20, 3), (5, 1), (30, 7), (2, 2), (16, 1), (40, 0)] {
+            for _ in 0..<received {
+                one.note(lost: false)
+                run.note(lost: false)
+            }
+            for _ in 0..<lost { one.note(lost: true) }
+            run.noteLost(lost)
+        }
+        #expect(one == run)
+        #expect(one.snapshot() == run.snapshot())
+    }
+
     @Test func nothingCountedReadsZero() {
         var counter = BurstGapCounter()
         #expect(counter.snapshot() == .init(burstDensity: 0, gapDensity: 0, burstPackets: 0, gapPackets: 0))
