@@ -133,6 +133,8 @@ public final class SimNetRoom {
     public let tickPeriod: SimTime
     /// Settings of the pair sessions, for clients started from now on.
     public var transportSettings = SecureTransport.Settings()
+    /// Clients started from now on adapt their loss protection to the reports (`ProtectionPolicy`).
+    public var adaptiveProtection = false
     /// ZeroTier delivers a broadcast to at most this many peers (nil: the whole subnet).
     public var broadcastLimit: Int?
     /// Broadcasts to recently joined hosts are delayed or lost (nil: delivered like any other).
@@ -270,7 +272,10 @@ public final class SimNetRoom {
                     sessionSalt: salt, settings: transportSettings))
         }
         do {
-            return try VoiceClient(clientID: id, codec: codec, jitterBuffer: jitterBuffer, membership: members, sealing: sealing)
+            return try VoiceClient(
+                clientID: id, codec: codec, jitterBuffer: jitterBuffer,
+                protection: adaptiveProtection ? ProtectionPolicy() : nil,
+                membership: members, sealing: sealing)
         } catch {
             fatalError("cannot make client \(i): \(error)")
         }

@@ -13,6 +13,12 @@ struct CodecOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Opus DTX (silence is not sent).") var dtx: Bool?
     @Flag(help: "Constant bitrate instead of VBR.") var cbr = false
     @Option(parsing: .unconditional, help: "Earlier frames repeated in each packet (RED), 0...8.") var redundancy: Int?
+    @Option(
+        name: .customLong("copy-bitrate"), parsing: .unconditional,
+        help: "Bitrate of the redundant copies, bits/s, from a second encoder (default: repeat the primary; 16000 adaptive).")
+    var copyBitrate: Int?
+    @Option(help: "fixed (FEC and redundancy as set) or adaptive (chosen from the listeners' reports).")
+    var protection: CodecSpec.Protection?
 
     func apply(to codec: inout CodecSpec) {
         if let bitrate { codec.bitrate = bitrate }
@@ -23,6 +29,8 @@ struct CodecOptions: ParsableArguments {
         if let dtx { codec.dtx = dtx }
         if cbr { codec.vbr = false }
         if let redundancy { codec.redundancy = redundancy }
+        if let copyBitrate { codec.copyBitrate = copyBitrate }
+        if let protection { codec.protection = protection }
     }
 }
 
@@ -224,3 +232,4 @@ final class ProgressLine {
         FileHandle.standardError.write(Data(text.utf8))
     }
 }
+extension CodecSpec.Protection: ExpressibleByArgument {}

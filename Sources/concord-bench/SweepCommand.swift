@@ -78,7 +78,7 @@ struct SweepCommand: ParsableCommand {
 /// What `sweep` can vary, and how each value changes the scenario.
 enum SweepParameter: String, CaseIterable, ExpressibleByArgument {
     case loss, delayMs = "delay-ms", jitterMs = "jitter-ms", network, bitrate, frameMs = "frame-ms", complexity, fec,
-        expectedLoss = "expected-loss", redundancy, jitterBuffer = "jitter-buffer"
+        expectedLoss = "expected-loss", redundancy, copyBitrate = "copy-bitrate", protection, jitterBuffer = "jitter-buffer"
 
     struct BadValue: Error, CustomStringConvertible { var description: String }
 
@@ -103,6 +103,12 @@ enum SweepParameter: String, CaseIterable, ExpressibleByArgument {
         case .complexity: s.codec.complexity = try integer()
         case .expectedLoss: s.codec.expectedLossPercent = try integer()
         case .redundancy: s.codec.redundancy = try integer()
+        case .copyBitrate: s.codec.copyBitrate = try integer()
+        case .protection:
+            guard let protection = CodecSpec.Protection(rawValue: value) else {
+                throw BadValue(description: "'\(value)' is not fixed or adaptive")
+            }
+            s.codec.protection = protection
         case .fec:
             guard let on = ["on": true, "off": false, "true": true, "false": false][value] else {
                 throw BadValue(description: "'\(value)' is not on/off")

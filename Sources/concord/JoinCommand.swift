@@ -46,7 +46,8 @@ struct JoinCommand: AsyncParsableCommand {
 
     @Option(parsing: .unconditional, help: "Opus bitrate, bits per second (6000 to 510000).") var bitrate: Int = 32_000
     @Option(parsing: .unconditional, help: "Frame duration in ms: 10 or 20.") var frameMs: Int = 20
-    @Flag(help: "Opus in-band FEC (for lossy networks).") var fec = false
+    @Flag(help: "Opus in-band FEC at all times (default: FEC or copies of earlier frames as the listeners' reports ask, nothing at no loss).")
+    var fec = false
 
     @Option(parsing: .unconditional, help: "Leave after this many seconds (headless runs; up to a week).") var duration: Double?
     @Option(help: "When leaving, write a JSON summary (views, messages, counters) here.") var summaryJson: String?
@@ -141,12 +142,14 @@ struct JoinCommand: AsyncParsableCommand {
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let live: LiveRoom
+        var configuration = LiveRoom.Configuration(
+            roomID: room, clientID: effectiveClientID, displayName: name ?? effectiveClientID, secret: secret,
+            identity: identity, knownKeys: knownKeys, codec: codec, network: networkConfiguration,
+            advertisedHost: advertised, sweep: sweep)
+        configuration.adaptiveProtection = !fec
         do {
             live = try await LiveRoom.start(
-                LiveRoom.Configuration(
-                    roomID: room, clientID: effectiveClientID, displayName: name ?? effectiveClientID, secret: secret,
-                    identity: identity, knownKeys: knownKeys, codec: codec, network: networkConfiguration,
-                    advertisedHost: advertised, sweep: sweep),
+                configuration,
                 input: inputDevice, output: outputDevice, logger: logger
             ) { [networkConfiguration] handler in
                 try await UDPTransport.bind(

@@ -82,6 +82,7 @@ extension VoiceClient {
         let believed = state.path.take(report, now: now)
         if !believed { reportCounters.rejectedEchoes += 1 }
         reportsByVoiceID[report.reporter] = state
+        if let stream = report.stream { adapt(to: stream, from: report.reporter, now: now) }
         onReceiverReport?(
             ReceivedReport(
                 from: voicePeers.clientID(of: report.reporter) ?? "", report: report,

@@ -79,15 +79,17 @@ public final class VoiceClient {
         public struct Destination: Sendable, Equatable {
             public var peer: PeerID
             public var address: RoomAddress
+            /// The plain datagram for this peer: the frame with the copies this peer gets.
+            public var bytes: [UInt8]
+            /// What it costs on the wire (the datagram plus its seal).
+            public var wireBytes: Int
         }
-        /// The plain voice datagram; nil when nothing is sent (muted, nobody to send to, or the
-        /// encoder suppressed the frame).
+        /// The plain voice datagram with every copy the sender made; nil when nothing is sent
+        /// (muted, nobody to send to, or the encoder suppressed the frame).
         public var bytes: [UInt8]?
         public var sequenceNumber: UInt16
         public var timestamp: UInt32
         public var destinations: [Destination]
-        /// What one copy costs on the wire (the datagram plus its seal).
-        public var wireBytes: Int
     }
 
     public let clientID: String
@@ -106,17 +108,25 @@ public final class VoiceClient {
     public var onReceiverReport: ((ReceivedReport) -> Void)?
     /// Told about every voice datagram that arrives, before it is opened (see `VoiceArrival`).
     public var onVoiceArrival: ((VoiceArrival) -> Void)?
-    private let logger: Logger
+    /// Decides the loss protection from the listeners' reports; nil: the codec settings and
+    /// `redundantFrames` hold for the whole call (see `VoiceClient+Protection`).
+    public internal(set) var protectionPolicy: ProtectionPolicy?
+    /// Told about every change the policy makes.
+    public var onProtectionChange: ((ProtectionChange) -> Void)?
+    let logger: Logger
 
     /// - Parameters:
     ///   - clientID: this client's id in the room; its voice id is `VoicePeers.voiceID(for: clientID)`.
     ///   - membership: a fixed mesh's voice peers exist from here on; a room's once it is joined.
     ///   - playout: what plays each remote stream (see `Participant.MakePlayout`); nil: Concord's
     ///     jitter buffer with `jitterBuffer`.
+    ///   - copyBitrate: the bitrate of the redundant copies (`VoiceSender.copyBitrate`).
+    ///   - protection: adaptive loss protection; the sender starts at the policy's level (none),
+    ///     whatever `codec` and `redundantFrames` say about FEC and copies.
     public init(
         clientID: String, codec: OpusSettings = .init(), jitterBuffer: JitterBufferSettings = .init(),
-        redundantFrames: Int = 0, playout: Participant.MakePlayout? = nil, membership: Membership, sealing: Sealing = .plain,
-        logger: Logger = Logger(label: "concord.client")
+        redundantFrames: Int = 0, copyBitrate: Int? = nil, protection: ProtectionPolicy? = nil, playout: Participant.MakePlayout? = nil,
+        membership: Membership, sealing: Sealing = .plain, logger: Logger = Logger(label: "concord.client")
     ) throws {
         if case .paired(let transport) = sealing, transport.clientID != clientID {
             throw ClientError.transportMismatch(
@@ -125,11 +135,14 @@ public final class VoiceClient {
         self.clientID = clientID
         self.participant = try Participant(
             id: VoicePeers.voiceID(for: clientID), codec: codec, jitterBuffer: jitterBuffer, redundantFrames: redundantFrames,
+            copyBitrate: copyBitrate,
             playout: playout, logger: logger)
         self.membership = membership
         self.sealing = sealing
         self.voicePeers = VoicePeers(ownID: clientID)
         self.logger = logger
+        self.protectionPolicy = protection
+        if let protection { try apply(protection.setting, copyBitrate: protection.copyBitrate) }
         if case .fixed(let members) = membership {
             follow(members.filter { $0.clientID != clientID }.map { ($0.clientID, $0.address) })
         }
@@ -273,28 +286,48 @@ public final class VoiceClient {
 
     /// Encodes one captured frame for the current voice peers. Touches only this client's
     /// sender, so several clients may encode at once on different threads.
+    /// Each peer gets the frame with the copies it needs (`copies(for:)`): with fixed protection
+    /// all of them, with adaptive protection only those its reports ask for.
     public func encode(_ frame: [Float], now: Instant) throws -> EncodedFrame {
-        let bytes = try participant.encode(frame)
-        let header = bytes.flatMap { try? VoicePacket.Header.parse($0) }
-        let destinations =
-            bytes == nil
-            ? []
-            : participant.receivers.compactMap { r in
-                voicePeers.address(of: r.peer).map { EncodedFrame.Destination(peer: r.peer, address: $0) }
+        guard let packet = try participant.encodePacket(frame) else {
+            return EncodedFrame(bytes: nil, sequenceNumber: 0, timestamp: 0, destinations: [])
+        }
+        let bytes = participant.sender.serialize(packet)
+        let seal = transport == nil ? 0 : SealedFormat.overhead
+        // One datagram per number of copies, made once however many peers get it.
+        var variants: [Int: [UInt8]] = [packet.redundancy.count: bytes]
+        let frameSamples = participant.sender.frameSamples
+        var destinations: [EncodedFrame.Destination] = []
+        destinations.reserveCapacity(participant.receivers.count)
+        for r in participant.receivers {
+            guard let address = voicePeers.address(of: r.peer) else { continue }
+            let copies = min(copies(for: r.peer), packet.redundancy.count)
+            let datagram: [UInt8]
+            if let made = variants[copies] {
+                datagram = made
+            } else {
+                let offsets = ProtectionPolicy.copyOffsets(copies)
+                var fewer = packet
+                fewer.redundancy = packet.redundancy.filter { offsets.contains(Int($0.timestampOffset) / frameSamples) }
+                datagram = fewer.serialize()
+                variants[copies] = datagram
             }
+            destinations.append(.init(peer: r.peer, address: address, bytes: datagram, wireBytes: datagram.count + seal))
+        }
         return EncodedFrame(
-            bytes: bytes, sequenceNumber: header?.sequenceNumber ?? 0, timestamp: header?.timestamp ?? 0,
-            destinations: destinations, wireBytes: (bytes?.count ?? 0) + (transport == nil ? 0 : SealedFormat.overhead))
+            bytes: bytes, sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp, destinations: destinations)
     }
 
-    /// Sends an encoded frame to the peers it was encoded for, sealing each copy.
+    /// Sends an encoded frame to the peers it was encoded for, sealing each datagram.
     public func send(_ frame: EncodedFrame, now: Instant) -> [RoomEffect] {
-        guard let bytes = frame.bytes else { return [] }
-        guard let transport else { return frame.destinations.map { .send(bytes: bytes, to: $0.address) } }
+        guard frame.bytes != nil else { return [] }
+        guard let transport else { return frame.destinations.map { .send(bytes: $0.bytes, to: $0.address) } }
         var out: [RoomEffect] = []
         out.reserveCapacity(frame.destinations.count)
         for destination in frame.destinations {
-            for datagram in transport.send(bytes, to: destination.address, now: now) { out.append(RoomEffect(datagram)) }
+            for datagram in transport.send(destination.bytes, to: destination.address, now: now) {
+                out.append(RoomEffect(datagram))
+            }
         }
         return out
     }
@@ -332,6 +365,7 @@ public final class VoiceClient {
             participant.removePeer(id)
             arrivalsByVoiceID[id] = nil
             reportsByVoiceID[id] = nil
+            protectionPolicy?.forget(id)
             logger.debug("voice peer removed", metadata: ["client": "\(clientID)", "voice id": "\(id)"])
         }
         for (clientID, id) in change.added {

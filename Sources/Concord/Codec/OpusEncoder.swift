@@ -5,7 +5,8 @@ import COpus
 /// A class, not a struct, because the C state is a single mutable object: copying the
 /// wrapper must not alias it.
 public final class OpusEncoder {
-    public let settings: OpusSettings
+    /// As configured; `setLossProtection` changes the FEC fields while it runs.
+    public private(set) var settings: OpusSettings
     /// Encoder delay in samples (`OPUS_GET_LOOKAHEAD`): part of mouth-to-ear latency.
     public let lookaheadSamples: Int
     private let state: OpaquePointer
@@ -44,6 +45,18 @@ public final class OpusEncoder {
     }
 
     deinit { opus_encoder_destroy(state) }
+
+    /// Turns in-band FEC on or off, and plans it for `expectedLossPercent`, between two frames
+    /// (the sender's adaptation to its listeners' reports). Opus takes both at the next encode.
+    public func setLossProtection(inbandFEC: Bool, expectedLossPercent: Int) throws(CodecError) {
+        var next = settings
+        next.inbandFEC = inbandFEC
+        next.expectedLossPercent = expectedLossPercent
+        try next.validate()
+        try CodecError.check(concord_opus_set_inband_fec(state, inbandFEC ? 1 : 0), "set in-band FEC")
+        try CodecError.check(concord_opus_set_packet_loss_perc(state, Int32(expectedLossPercent)), "set packet loss %")
+        settings = next
+    }
 
     /// Encodes one frame of `settings.frameSamples` samples into an Opus packet.
     ///

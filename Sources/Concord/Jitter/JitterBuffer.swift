@@ -33,9 +33,9 @@ public enum PlayoutDecision: Equatable, Sendable {
 /// aims at the lowest point of that grid at or above the target, and at playing every frame as
 /// soon as it is needed (no samples left over from the last pull).
 ///
-/// A missing frame is recovered from FEC or redundancy when the next packet is there (so a
-/// stream that carries either keeps an adaptive target of at least one frame while its loss
-/// rate pays for that delay, `RecentLoss`); when
+/// A missing frame is recovered from FEC or redundancy when a later packet carrying it is there
+/// (so a stream that carries either keeps an adaptive target of as many frames as the losses
+/// those frames rebuild pay for, `RecoveryLags`); when
 /// nothing has arrived yet the buffer conceals *without* moving on, so a late packet (a delay
 /// spike) is still played and the delay grows instead of the audio breaking twice. Each
 /// concealment made while waiting then stands in for one lost frame if later packets turn up.
@@ -89,11 +89,13 @@ public struct JitterBuffer {
     private var events: [PlayoutEvent] = []
     /// A stretch noted when no event was waiting to carry it: it goes on the next one.
     private var unloggedStretch = 0
-    /// Set once the stream carries FEC or redundancy: recovering frame k needs packet k+1 to be
-    /// in the buffer when k is due, so the target is kept at least one frame while the recent
-    /// loss makes that frame of delay worth it.
-    private var carriesRecovery = false
-    private var recentLoss = RecentLoss()
+    /// How many frames back the stream's packets can rebuild a loss: 1 with FEC, the depth of its
+    /// copies with redundancy, 0 without either (the latest packet in speech says; the sender
+    /// may change its protection mid-call). Rebuilding frame k from packet k + w needs that
+    /// packet in the buffer when k is due, so the target is kept at w frames for the deepest w
+    /// whose extra losses rebuilt are worth the delay (`recoveryFloor`).
+    private var recoveryDepth = 0
+    private var recoveryLags = RecoveryLags()
 
     private var frameMilliseconds: Double { milliseconds(ofSamples: frameSamples) }
     private func milliseconds(ofSamples count: Int) -> Double { Double(count) * 1000 / Double(AudioFormat.sampleRate) }
@@ -159,8 +161,13 @@ public struct JitterBuffer {
             return .duplicate
         }
         seenSequences[slot] = sequence
-        if packet.flags.contains(.fec) || !packet.redundancy.isEmpty { carriesRecovery = true }
-        recentLoss.observe(sequence: sequence)
+        var lags = packet.redundancy.map { (Int($0.timestampOffset) + frameSamples / 2) / frameSamples }
+        if packet.flags.contains(.fec) { lags.append(1) }
+        recoveryLags.observe(sequence: sequence, carrying: lags)
+        if !packet.flags.contains(.dtx), !packet.flags.contains(.talkspurtStart) {
+            // A talk-spurt's first packet has nothing earlier to carry; silence carries nothing.
+            recoveryDepth = min(RecoveryLags.maximumLag, lags.max() ?? 0)
+        }
         observeArrival(timestamp: timestamp, arrival: arrival)
 
         if phase != .idle, timestamp < playoutTimestamp {
@@ -218,13 +225,24 @@ public struct JitterBuffer {
         if let spikes = peaks.lateLoss(at: arrival) {
             target = histogram.costMinimisingDelay(lateLossWorth: worth, spikes: spikes)
         }
-        // The recovery floor, priced like the rest: the delay up to a frame against the losses
-        // it lets FEC or redundancy rebuild instead of concealing. It follows loss, so the first
-        // loss after a clean stretch finds no floor and is concealed.
-        if carriesRecovery, worth * recentLoss.fraction >= frameMilliseconds - target {
-            target = max(target, frameMilliseconds)
+        statistics.targetDelayMilliseconds = Self.clampedTarget(recoveryFloor(above: target, worth: worth), settings)
+    }
+
+    /// The recovery floor, priced like the rest: waiting w frames costs up to w frames of delay
+    /// and rebuilds the losses that need a wait of w or less instead of concealing them. Of
+    /// 0…`recoveryDepth` frames, the wait with the least delay + worth × losses left concealed
+    /// (`RecoveryLags`: what each wait would have rebuilt on this stream so far).
+    /// It follows loss, so the first loss after a clean stretch finds no floor and is concealed.
+    private func recoveryFloor(above target: Double, worth: Double) -> Double {
+        guard recoveryDepth > 0 else { return target }
+        // Losses beyond the deepest copy are concealed whatever the wait: they cost alike.
+        var best = (target: target, cost: target + worth * recoveryLags.needingWait(1))
+        for w in 1...recoveryDepth {
+            let waited = max(target, Double(w) * frameMilliseconds)
+            let cost = waited + worth * recoveryLags.needingWait(w + 1)
+            if cost < best.cost { best = (waited, cost) }
         }
-        statistics.targetDelayMilliseconds = Self.clampedTarget(target, settings)
+        return best.target
     }
 
     private static func clampedTarget(_ delay: Double, _ settings: JitterBufferSettings) -> Double {

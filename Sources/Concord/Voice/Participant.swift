@@ -46,12 +46,13 @@ public final class Participant {
 
     public init(
         id: PeerID, codec: OpusSettings = .init(), jitterBuffer: JitterBufferSettings = .init(),
-        redundantFrames: Int = 0, playout makePlayout: MakePlayout? = nil,
+        redundantFrames: Int = 0, copyBitrate: Int? = nil, playout makePlayout: MakePlayout? = nil,
         logger: Logger = Logger(label: "concord.participant")
     ) throws {
         try jitterBuffer.validate()
         self.id = id
-        self.sender = try VoiceSender(senderID: id, settings: codec, redundantFrames: redundantFrames)
+        self.sender = try VoiceSender(
+            senderID: id, settings: codec, redundantFrames: redundantFrames, copyBitrate: copyBitrate)
         self.jitterBufferSettings = jitterBuffer
         self.makePlayout = makePlayout
         self.pullSamples = Self.pullSamples(frameSamples: codec.frameSamples)
@@ -99,11 +100,16 @@ public final class Participant {
     /// Encodes one captured frame for every peer: the voice datagram, or nil when nothing is sent
     /// (muted, no peers, or the encoder suppressed the frame).
     public func encode(_ frame: [Float]) throws -> [UInt8]? {
+        try encodePacket(frame).map(sender.serialize)
+    }
+
+    /// `encode`, before serializing: the packet with every copy the sender makes.
+    public func encodePacket(_ frame: [Float]) throws -> VoicePacket? {
         guard !muted, !receivers.isEmpty else {
             sender.skipFrame()
             return nil
         }
-        return try sender.send(frame)
+        return try sender.packetize(frame)
     }
 
     /// Counts a datagram that reached the voice pipeline and could not be read as voice.

@@ -4,11 +4,24 @@
 /// The media timestamp advances by one frame per captured frame, sent or not; the sequence
 /// number advances per packet *sent*, so receivers tell a DTX pause (timestamp jump, no
 /// sequence gap) from loss (sequence gap).
+///
+/// The protection (in-band FEC, the redundancy depth, and the bitrate of the copies) may change
+/// between any two frames: `setProtection`, which the client calls as its listeners' reports
+/// ask (`ProtectionPolicy`).
 public final class VoiceSender {
     public let senderID: PeerID
     public let encoder: OpusEncoder
-    /// Earlier frames repeated in each packet (0 = no redundancy).
-    public let redundantFrames: Int
+    /// How many frames back each copy in a packet is, ascending: `[1, 2]` repeats the last two
+    /// frames, `[1, 3]` spreads two copies so that a run of three lost packets is rebuilt
+    /// (frame k travels in packets k + 1 and k + 3); empty, no redundancy.
+    public private(set) var copyOffsets: [Int]
+    /// Copies in each packet.
+    public var redundantFrames: Int { copyOffsets.count }
+    /// The bitrate of the redundant copies, from a second encoder that runs beside the primary
+    /// one while copies are sent; nil: each copy repeats the primary payload. A copy stands in
+    /// for a lost frame only, so it need not cost what the primary does: at 16 kbit/s a copy is
+    /// half a 32 kbit/s primary.
+    public private(set) var copyBitrate: Int?
     /// Told around each encode (CPU accounting in the benchmark).
     public weak var codecObserver: CodecObserver?
 
@@ -27,20 +40,75 @@ public final class VoiceSender {
     private var timestamp: UInt32
     private var previousFrameSent = false
     private var history: [(timestamp: UInt32, payload: [UInt8])] = []
+    /// Encodes the copies when `copyBitrate` is set and copies are sent.
+    private var copyEncoder: OpusEncoder?
 
     public init(
-        senderID: PeerID, settings: OpusSettings, redundantFrames: Int = 0, initialSequenceNumber: UInt16 = 0,
-        initialTimestamp: UInt32 = 0
+        senderID: PeerID, settings: OpusSettings, redundantFrames: Int = 0, copyBitrate: Int? = nil,
+        initialSequenceNumber: UInt16 = 0, initialTimestamp: UInt32 = 0
     ) throws(CodecError) {
         guard (0...VoicePacket.maxRedundantBlocks).contains(redundantFrames) else {
             throw .invalidSetting(
                 name: "redundantFrames", value: "\(redundantFrames)", allowed: "0...\(VoicePacket.maxRedundantBlocks)")
         }
+        let offsets = Array(stride(from: 1, through: redundantFrames, by: 1))
+        try Self.validate(copyOffsets: offsets, copyBitrate: copyBitrate)
         self.senderID = senderID
         self.encoder = try OpusEncoder(settings: settings)
-        self.redundantFrames = redundantFrames
+        self.copyOffsets = offsets
+        self.copyBitrate = copyBitrate
         self.sequenceNumber = initialSequenceNumber
         self.timestamp = initialTimestamp
+        try makeCopyEncoder()
+    }
+
+    private static func validate(copyOffsets: [Int], copyBitrate: Int?) throws(CodecError) {
+        guard copyOffsets.count <= VoicePacket.maxRedundantBlocks, copyOffsets == copyOffsets.sorted(),
+            Set(copyOffsets).count == copyOffsets.count,
+            copyOffsets.allSatisfy({ (1...VoicePacket.maxRedundantBlocks).contains($0) })
+        else {
+            throw .invalidSetting(
+                name: "copyOffsets", value: "\(copyOffsets)",
+                allowed: "at most \(VoicePacket.maxRedundantBlocks) distinct frames back, ascending, each 1...\(VoicePacket.maxRedundantBlocks)")
+        }
+        if let copyBitrate, !OpusSettings.bitrateRange.contains(copyBitrate) {
+            throw .invalidSetting(name: "copyBitrate", value: "\(copyBitrate)", allowed: "6000...510000 b/s")
+        }
+    }
+
+    /// Changes the protection from the next frame on. Copies already kept stay valid: a deeper
+    /// redundancy fills up over the next frames, a shallower one drops the oldest; a new copy
+    /// bitrate starts a new copy encoder, whose first frames are a little rough.
+    public func setProtection(
+        inbandFEC: Bool, expectedLossPercent: Int, copyOffsets: [Int], copyBitrate: Int?
+    ) throws(CodecError) {
+        try Self.validate(copyOffsets: copyOffsets, copyBitrate: copyBitrate)
+        if inbandFEC != encoder.settings.inbandFEC || expectedLossPercent != encoder.settings.expectedLossPercent {
+            try encoder.setLossProtection(inbandFEC: inbandFEC, expectedLossPercent: expectedLossPercent)
+        }
+        let restartCopies = copyBitrate != self.copyBitrate || self.copyOffsets.isEmpty != copyOffsets.isEmpty
+        self.copyOffsets = copyOffsets
+        self.copyBitrate = copyBitrate
+        let kept = copyOffsets.last ?? 0
+        if history.count > kept { history.removeFirst(history.count - kept) }
+        if restartCopies {
+            // Copies from the old encoder (or the primary) mixed with the new one's are fine:
+            // each decodes on its own. Only the encoder's running state starts afresh.
+            try makeCopyEncoder()
+        }
+    }
+
+    private func makeCopyEncoder() throws(CodecError) {
+        guard let copyBitrate, !copyOffsets.isEmpty else {
+            copyEncoder = nil
+            return
+        }
+        var settings = encoder.settings
+        settings.bitrate = copyBitrate
+        settings.inbandFEC = false
+        settings.expectedLossPercent = 0
+        settings.dtx = false
+        copyEncoder = try OpusEncoder(settings: settings)
     }
 
     public var frameSamples: Int { encoder.settings.frameSamples }
@@ -53,6 +121,8 @@ public final class VoiceSender {
         let token = codecObserver?.codecWillRun()
         defer { if let token { codecObserver?.codecDidRun(token) } }
         let payload = try encoder.encode(frame)
+        // The copy encoder hears every frame, silent or not, so its state stays continuous.
+        let copy = try copyEncoder?.encode(frame)
         statistics.framesEncoded += 1
         let frameTimestamp = timestamp
         timestamp &+= UInt32(frameSamples)
@@ -73,15 +143,19 @@ public final class VoiceSender {
         if encoder.settings.inbandFEC && encoder.settings.expectedLossPercent > 0 && !silent { flags.insert(.fec) }
         previousFrameSent = !silent
 
-        let redundancy = history.map {
-            VoicePacket.RedundantFrame(timestampOffset: UInt16(truncatingIfNeeded: frameTimestamp &- $0.timestamp), payload: $0.payload)
+        // The history holds the talk-spurt's last frames, newest last: offset o is o from the end.
+        let redundancy = copyOffsets.reversed().compactMap { o -> VoicePacket.RedundantFrame? in
+            guard o <= history.count else { return nil }
+            let earlier = history[history.count - o]
+            return VoicePacket.RedundantFrame(
+                timestampOffset: UInt16(truncatingIfNeeded: frameTimestamp &- earlier.timestamp), payload: earlier.payload)
         }
-        if redundantFrames > 0 {
+        if let deepest = copyOffsets.last {
             if silent {
                 history.removeAll(keepingCapacity: true)
             } else {
-                history.append((frameTimestamp, payload))
-                if history.count > redundantFrames { history.removeFirst() }
+                history.append((frameTimestamp, copy ?? payload))
+                if history.count > deepest { history.removeFirst() }
             }
         }
         let packet = VoicePacket(
@@ -103,7 +177,12 @@ public final class VoiceSender {
 
     /// Encodes and serializes one frame; nil when DTX suppresses it.
     public func send(_ frame: [Float]) throws(CodecError) -> [UInt8]? {
-        guard let packet = try packetize(frame) else { return nil }
+        try packetize(frame).map(serialize)
+    }
+
+    /// Serializes a packet this sender made, counting its bytes once (however many listeners
+    /// it goes to, and whatever share of its copies each gets).
+    public func serialize(_ packet: VoicePacket) -> [UInt8] {
         let bytes = packet.serialize()
         statistics.bytesSent += bytes.count
         return bytes

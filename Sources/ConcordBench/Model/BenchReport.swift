@@ -31,9 +31,11 @@ public struct BenchReport: Codable, Sendable, Equatable {
     public var scenarioEvents: [ScenarioEventReport]?
     /// What the listeners reported to the talkers, beside the bench's own figures.
     public var receiverReports: ReceiverReportsReport?
+    /// Each talker's adaptations of its loss protection; nil (absent) when protection is fixed.
+    public var protection: ProtectionReport?
 
     enum CodingKeys: String, CodingKey {
-        case scenario, seed, network, streams, room, membership, security
+        case scenario, seed, network, streams, room, membership, security, protection
         case jitterBuffer = "jitter_buffer"
         case scenarioEvents = "scenario_events"
         case receiverReports = "receiver_reports"
@@ -51,7 +53,7 @@ public struct BenchReport: Codable, Sendable, Equatable {
         scenario: String, seed: UInt64, simulatedSeconds: Double, wallSeconds: Double, simulationWallSeconds: Double? = nil,
         cpuSeconds: Double, cpuCodecSeconds: Double, network: String, jitterBuffer: String, streams: [StreamReport], room: RoomReport,
         membership: MembershipReport? = nil, security: SecurityReport? = nil, scenarioEvents: [ScenarioEventReport]? = nil,
-        receiverReports: ReceiverReportsReport? = nil
+        receiverReports: ReceiverReportsReport? = nil, protection: ProtectionReport? = nil
     ) {
         self.scenario = scenario
         self.seed = seed
@@ -71,6 +73,7 @@ public struct BenchReport: Codable, Sendable, Equatable {
         self.security = security
         self.scenarioEvents = scenarioEvents
         self.receiverReports = receiverReports
+        self.protection = protection
     }
 }
 

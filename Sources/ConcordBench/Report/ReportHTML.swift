@@ -48,6 +48,7 @@ public enum ReportHTML {
         html += MembershipSection.html(report.membership)
         html += SecuritySection.html(report.security)
         html += ReceiverReportsSection.html(report.receiverReports)
+        html += ProtectionSection.html(report.protection)
         html += cdfSection(report, byStream)
         html += streamSections(report, byStream)
         html += """
@@ -220,7 +221,7 @@ public enum ReportHTML {
             """
         let timeAxis = SVGChart.Axis(label: "simulation time (s)", min: r.simulatedSeconds > 0 ? 0 : nil, max: r.simulatedSeconds > 0 ? r.simulatedSeconds : nil)
         let openAll = r.streams.count <= 6
-        let markers = StreamDetailSection.markers(r.scenarioEvents ?? [])
+        let eventMarkers = StreamDetailSection.markers(r.scenarioEvents ?? [])
         var listeners: [String] = []
         for s in r.streams where !listeners.contains(s.to) { listeners.append(s.to) }
         for listener in listeners {
@@ -237,6 +238,7 @@ public enum ReportHTML {
 
                     """
                 let bands = StreamDetailSection.warmUp(t, end: r.simulatedSeconds)
+                let markers = eventMarkers + ProtectionSection.markers(r.protection, talker: s.from)
                 let latency = SVGChart(
                     title: "\(name): mouth-to-ear latency", x: timeAxis,
                     y: SVGChart.Axis(label: "latency (ms)", includeZero: true),

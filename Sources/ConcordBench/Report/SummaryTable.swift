@@ -49,6 +49,7 @@ public enum SummaryTable {
         if let membership = MembershipSection.summary(report.membership) { lines.append(membership) }
         if let security = SecuritySection.summary(report.security) { lines.append(security) }
         if let reports = ReceiverReportsSection.summary(report.receiverReports) { lines.append(reports) }
+        if let protection = ProtectionSection.summary(report.protection) { lines.append(protection) }
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -32,6 +32,10 @@ public struct ResolvedScenario: Sendable {
     public var durationSeconds: Double
     public var codec: OpusSettings
     public var redundantFrames: Int
+    /// The bitrate of redundant copies; nil: they repeat the primary payload.
+    public var copyBitrate: Int?
+    /// Each talker adapts FEC and copies to its listeners' reports (copies at `copyBitrate`).
+    public var adaptiveProtection = false
     public var jitterBuffer: JitterBufferSettings
     /// What plays every received stream.
     public var jitterBufferKind: JitterBufferKind = .concord
@@ -135,6 +139,17 @@ public enum ScenarioResolver {
         }
         guard (0...VoicePacket.maxRedundantBlocks).contains(s.codec.redundancy) else {
             throw fail("codec.redundancy", "\(s.codec.redundancy) is out of range 0...\(VoicePacket.maxRedundantBlocks)")
+        }
+        if let copyBitrate = s.codec.copyBitrate, !OpusSettings.bitrateRange.contains(copyBitrate) {
+            throw fail("codec.copy_bitrate", "\(copyBitrate) is out of range; allowed: 6000...510000 b/s")
+        }
+        let adaptive = s.codec.protection == .adaptive
+        if adaptive {
+            // The policy owns FEC and the copies; a fixed figure beside it would be ignored.
+            for (field, set) in [("fec", s.codec.fec), ("expected_loss_percent", s.codec.expectedLossPercent != nil),
+                ("redundancy", s.codec.redundancy != 0)] where set {
+                throw fail("codec.\(field)", "cannot be set with \"protection\": \"adaptive\", which chooses FEC and copies itself")
+            }
         }
 
         // Jitter buffer.
@@ -292,6 +307,8 @@ public enum ScenarioResolver {
 
         return ResolvedScenario(
             name: s.name, seed: s.seed, durationSeconds: s.durationSeconds, codec: codec, redundantFrames: s.codec.redundancy,
+            copyBitrate: s.codec.copyBitrate ?? (adaptive ? ProtectionPolicy.copyBitrate(forPrimary: codec.bitrate) : nil),
+            adaptiveProtection: adaptive,
             jitterBuffer: jitterBuffer, jitterBufferKind: jitterBufferKind, participants: participants,
             defaultConditions: defaultConditions,
             linkConditions: links, events: events, networkSummary: s.network.summary,

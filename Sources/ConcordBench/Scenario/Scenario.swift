@@ -67,6 +67,16 @@ public struct CodecSpec: Codable, Sendable, Equatable {
     public var application: Application = .voip
     /// Earlier frames repeated in each packet (RFC 2198-style redundancy), 0...8.
     public var redundancy: Int = 0
+    /// The bitrate of those copies, from a second encoder; absent: each copy repeats the primary
+    /// payload (fixed redundancy), or half the primary bitrate, at least 8000 (adaptive protection).
+    public var copyBitrate: Int?
+    /// `fixed`: `fec` and `redundancy` hold for the whole call; `adaptive`: each talker chooses
+    /// FEC and copies from its listeners' receiver reports (`ProtectionPolicy`).
+    public var protection: Protection = .fixed
+
+    public enum Protection: String, Codable, CaseIterable, Sendable {
+        case fixed, adaptive
+    }
 
     /// The Opus application mode, as the scenario spells it.
     public enum Application: String, Codable, CaseIterable, Sendable {
@@ -77,7 +87,8 @@ public struct CodecSpec: Codable, Sendable, Equatable {
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case bitrate, complexity, vbr, fec, dtx, application, redundancy
+        case bitrate, complexity, vbr, fec, dtx, application, redundancy, protection
+        case copyBitrate = "copy_bitrate"
         case frameMs = "frame_ms"
         case expectedLossPercent = "expected_loss_percent"
     }
@@ -93,6 +104,8 @@ public struct CodecSpec: Codable, Sendable, Equatable {
         dtx = try c.decodeIfPresent(Bool.self, forKey: .dtx) ?? dtx
         application = try c.decodeIfPresent(oneOf: Application.self, forKey: .application) ?? application
         redundancy = try c.decodeIfPresent(Int.self, forKey: .redundancy) ?? redundancy
+        copyBitrate = try c.decodeIfPresent(Int.self, forKey: .copyBitrate)
+        protection = try c.decodeIfPresent(oneOf: Protection.self, forKey: .protection) ?? protection
     }
 }
 

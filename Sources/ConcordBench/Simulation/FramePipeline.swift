@@ -9,9 +9,9 @@ import SimNet
 ///
 /// Ticks run in windows of one frame: window w holds tick w−1 of every participant (at its
 /// clock's sample phase + w·F, phase < F) and starts at w·F or at its earliest tick if a fast
-/// clock brings that earlier. A capture depends only on the
+/// clock brings that earlier. Without adaptive protection a capture depends only on the
 /// participant's own microphone and settings, never on what it received, so a window's encodes
-/// can run apart from its ticks. With `pipelined` (a fixed mesh, whose voice peers never
+/// can run apart from its ticks (with it, a report taken in a tick changes the sender). With `pipelined` (a fixed mesh, whose voice peers never
 /// change), window w+1's encodes run on another core while window w's ticks send and decode (a
 /// two-stage pipeline); otherwise (a room, whose membership can change what a capture does
 /// mid-window) a window's encodes run at its start on `workers` cores.

@@ -39,6 +39,7 @@ public final class Simulation {
         public var security: SecurityReport?
         /// The listeners' receiver reports beside the bench's own figures.
         public var receiverReports: ReceiverReportsReport
+        public var protection: ProtectionReport?
         /// The tracks and mixes on disk, as each listener's clock played them: record i's track is
         /// signal `recordSignals[i].signal`, participant j's mix is signal `firstMixSignal + j`.
         let signals: SpilledSignals
@@ -152,9 +153,12 @@ public final class Simulation {
             let membership: VoiceClient.Membership =
                 s.roomID == nil
                 ? .fixed(mesh) : .room(RoomNode(seed: s.seed &+ UInt64(i) &* 0x9E37_79B9_7F4A_7C15, logger: logger))
+            let protection = s.adaptiveProtection
+                ? ProtectionPolicy(copyBitrate: s.copyBitrate ?? ProtectionPolicy.copyBitrate(forPrimary: s.codec.bitrate))
+                : nil
             let client = try VoiceClient(
                 clientID: name, codec: s.codec, jitterBuffer: jitterBuffer, redundantFrames: s.redundantFrames,
-                playout: playout, membership: membership, sealing: sealing, logger: logger)
+                copyBitrate: s.copyBitrate, protection: protection, playout: playout, membership: membership, sealing: sealing, logger: logger)
             client.participant.codecObserver = meter
             client.participant.muted = s.participants[i].wavPath == nil  // a listener only
             return client
@@ -163,10 +167,12 @@ public final class Simulation {
             talkers: s.participants.map { $0.wavPath != nil }, voiceIDs: clients.map(\.participant.id),
             totalSamples: clocks.map { $0.samples(inReferenceSamples: totalSamples) }.max() ?? totalSamples)
         let reportLog = ReceiverReportLog(names: s.participants.map(\.name))
+        let protectionLog = ProtectionLog(count: count)
         for (l, client) in clients.enumerated() {
             recorder.attach(listener: l, to: client.participant)
             client.onVoiceArrival = { recorder.noteArrival($0, at: l) }
             client.onReceiverReport = { reportLog.note($0, talker: l) }
+            client.onProtectionChange = { protectionLog.note($0, talker: l) }
         }
 
         // Rooms: joins, leaves, crashes and the room's measurements; a fixed mesh just runs.
@@ -196,7 +202,7 @@ public final class Simulation {
         let silence = [Float](repeating: 0, count: F)
         let frames = FramePipeline(
             count: count, frameSamples: F, totalSamples: totalSamples, phases: phases, clocks: clocks, workers: workers,
-            pipelined: workers > 1 && rooms == nil, simulator: simulator,
+            pipelined: workers > 1 && rooms == nil && !s.adaptiveProtection, simulator: simulator,
             encode: { i, position, now in
                 if rooms?.crashed.contains(i) == true { return .success(nil) }
                 let microphone = microphones[i]
@@ -289,6 +295,8 @@ public final class Simulation {
                 ? SecurityReport(transports: sealed, cpuSeconds: securityMeter.seconds, codecSeconds: meter.codecSeconds)
                 : nil,
             receiverReports: receiverReports,
+            protection: s.adaptiveProtection
+                ? ProtectionReport.make(scenario: s, changes: protectionLog.changes, runSeconds: s.durationSeconds) : nil,
             signals: recorder.signals, recordSignals: recordSignals, firstMixSignal: recorder.streamCount,
             clocks: clocks, length: totalSamples)
     }

@@ -69,11 +69,12 @@ final class StreamRecorder {
     /// Talker `t` sent `frame` at `now` to the peers it names.
     func noteSent(_ frame: VoiceClient.EncodedFrame, by t: Int, at now: Instant) {
         guard frame.bytes != nil, !frame.destinations.isEmpty else { return }
-        let record = SentPacketRecord(
-            sequence: sentUnwrap[t].0.unwrap(frame.sequenceNumber), timestamp: sentUnwrap[t].1.unwrap(frame.timestamp),
-            sendTime: now, bytes: frame.wireBytes)
+        let sequence = sentUnwrap[t].0.unwrap(frame.sequenceNumber), timestamp = sentUnwrap[t].1.unwrap(frame.timestamp)
         for destination in frame.destinations {
-            if let l = indexOfVoiceID[destination.peer] { sent[t][l].append(record) }
+            if let l = indexOfVoiceID[destination.peer] {
+                sent[t][l].append(
+                    SentPacketRecord(sequence: sequence, timestamp: timestamp, sendTime: now, bytes: destination.wireBytes))
+            }
         }
     }
 

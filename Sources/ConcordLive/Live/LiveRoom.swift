@@ -35,6 +35,9 @@ public final class LiveRoom: @unchecked Sendable {
         /// Unicast copies of each discovery broadcast to the network's subnet (`--network`: the
         /// ZeroTier subnet), for networks that deliver broadcasts late; nil: broadcasts only.
         public var sweep: SubnetSweep.Configuration?
+        /// Choose FEC and copies from the listeners' receiver reports (`ProtectionPolicy`)
+        /// instead of the codec's fixed FEC setting.
+        public var adaptiveProtection = false
 
         public init(
             roomID: String, clientID: String, displayName: String = "", secret: RoomSecret, identity: Identity,
@@ -197,6 +200,8 @@ public final class LiveRoom: @unchecked Sendable {
         var seed = SystemRandomNumberGenerator()
         client = try VoiceClient(
             clientID: configuration.clientID, codec: configuration.codec, jitterBuffer: configuration.jitterBuffer,
+            protection: configuration.adaptiveProtection
+                ? ProtectionPolicy(copyBitrate: ProtectionPolicy.copyBitrate(forPrimary: configuration.codec.bitrate)) : nil,
             membership: .room(RoomNode(settings: configuration.roomSettings, seed: seed.next(), logger: logger)),
             sealing: .paired(security), logger: logger)
         startedAt = MonotonicClock.now()
@@ -213,6 +218,12 @@ public final class LiveRoom: @unchecked Sendable {
                 summary: LiveSummary(
                     roomID: configuration.roomID, clientID: configuration.clientID, address: "\(address)",
                     fingerprint: fingerprint)))
+        client.onProtectionChange = { [weak self] change in
+            self?.published.withLock {
+                $0.summary.protectionChanges.append(
+                    .init(atNanoseconds: change.at.nanoseconds, from: "\(change.from)", to: "\(change.to)"))
+            }
+        }
     }
 
     // MARK: Control (any thread)

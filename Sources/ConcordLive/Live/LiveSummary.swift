@@ -43,6 +43,18 @@ public struct LiveSummary: Codable, Sendable, Equatable {
         }
     }
 
+    /// A change of this client's loss protection (adaptive protection only).
+    public struct ProtectionChange: Codable, Sendable, Equatable {
+        public var atNanoseconds: Int64
+        public var from: String
+        public var to: String
+
+        enum CodingKeys: String, CodingKey {
+            case from, to
+            case atNanoseconds = "at_ns"
+        }
+    }
+
     public var roomID: String
     public var clientID: String
     /// The engine's first tick (monotonic ns): the input's first frame ended and the output's
@@ -51,6 +63,8 @@ public struct LiveSummary: Codable, Sendable, Equatable {
     public var address: String
     public var fingerprint: String
     public var viewChanges: [ViewChange] = []
+    /// Every change of the loss protection, in order (empty with fixed protection).
+    public var protectionChanges: [ProtectionChange] = []
     public var messages: [Message] = []
     /// Every member seen while this client was in the room, in the order first seen, as last
     /// seen (a member who left keeps the figures it had then).
@@ -75,6 +89,7 @@ public struct LiveSummary: Codable, Sendable, Equatable {
         case firstTickAtNanoseconds = "first_tick_at_ns"
         case address, fingerprint, messages, peers, security, left
         case viewChanges = "view_changes"
+        case protectionChanges = "protection_changes"
         case securityStatistics = "security_statistics"
         case datagramsReceived = "datagrams_received"
         case datagramsSent = "datagrams_sent"

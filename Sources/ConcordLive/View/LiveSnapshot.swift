@@ -108,6 +108,9 @@ public struct LiveSnapshot: Sendable, Equatable {
     /// The fixed parts of the latency estimate (``LatencyEstimate``), for the view's legend.
     public var frameMilliseconds: Double
     public var codecLookaheadMilliseconds: Double
+    /// What this client spends on loss protection now ("none", "FEC 5 %", "1 copy"…), when it
+    /// adapts it to its listeners' reports; nil with a fixed setting.
+    public var protection: String?
 
     public init(
         roomID: String,

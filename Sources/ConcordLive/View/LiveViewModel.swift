@@ -95,6 +95,8 @@ struct LiveViewModel {
             impersonations: transport?.statistics.impersonations ?? 0, garbageDatagrams: transport?.counters.malformed ?? 0,
             uptimeSeconds: now.seconds - builder.startedAt.seconds, frameMilliseconds: builder.frameMilliseconds,
             codecLookaheadMilliseconds: builder.codecLookaheadMilliseconds)
-        return (snapshot, peers)
+        var withProtection = snapshot
+        withProtection.protection = client.protectionPolicy.map { "\($0.protection)" }
+        return (withProtection, peers)
     }
 }

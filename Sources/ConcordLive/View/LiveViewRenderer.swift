@@ -192,6 +192,7 @@ public enum LiveViewRenderer {
     private static func youLine(_ s: LiveSnapshot) -> String {
         var line = "you  \(clean(s.clientID)) (\(clean(s.fingerprint)))"
         if !s.address.isEmpty { line += "  \(clean(s.address))" }
+        if let protection = s.protection { line += "  protection \(protection)" }
         return line
     }
 

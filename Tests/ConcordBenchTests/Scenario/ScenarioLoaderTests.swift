@@ -22,7 +22,7 @@ enum BenchFixtures {
 }
 
 @Suite struct ScenarioLoaderTests {
-    @Test(arguments: ["two-person-lan", "four-person-wifi-loss", "eight-person-partition", "eight-person-continuous"])
+    @Test(arguments: ["two-person-lan", "four-person-wifi-loss", "eight-person-partition", "eight-person-continuous", "two-person-loss-steps"])
     func exampleScenariosLoad(name: String) throws {
         let s = try ScenarioLoader.load(path: BenchFixtures.path("\(name).scenario.json"))
         #expect(s.name == name)
@@ -45,6 +45,19 @@ enum BenchFixtures {
         #expect(s.participants[1].talk == [1..<2.5])
         #expect(s.networkSummary == "4g+custom")
         #expect(s.jitterBufferSummary == "concord fixed 60 ms")
+    }
+
+    /// Adaptive protection: copies at half the primary's bitrate unless set, never below 8 kbit/s.
+    @Test func adaptiveProtectionResolvesItsCopyBitrate() throws {
+        for (codec, expected) in [(#"{"protection": "adaptive"}"#, 16_000), (#"{"protection": "adaptive", "bitrate": 12000}"#, 8_000),
+                                  (#"{"protection": "adaptive", "copy_bitrate": 24000}"#, 24_000)] {
+            let file = try BenchFixtures.scenarioFile(
+                #"{"participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav"}], "codec": "# + codec + "}")
+            let s = try ScenarioLoader.load(path: file)
+            #expect(s.adaptiveProtection && s.copyBitrate == expected, "\(codec)")
+        }
+        let fixed = try ScenarioLoader.load(path: BenchFixtures.path("two-person-lan.scenario.json"))
+        #expect(!fixed.adaptiveProtection && fixed.copyBitrate == nil)
     }
 
     /// The report says what played the streams, with the bounds a scenario changed.
@@ -72,6 +85,10 @@ enum BenchFixtures {
         (#"{"participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav"}], "codec": {"frame_ms": 15}}"#, "codec.frame_ms", "10, 20, 40, 60"),
         (#"{"participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav"}], "codec": {"bitrate": "fast"}}"#, "codec.bitrate", "expected an integer"),
         (#"{"participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav"}], "codec": {"application": "audio"}}"#, "codec.application", #""audio" is not one of voip, restricted_low_delay"#),
+        (#"{"participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav"}], "codec": {"protection": "adaptive", "fec": true}}"#, "codec.fec", "cannot be set with \"protection\": \"adaptive\""),
+        (#"{"participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav"}], "codec": {"protection": "adaptive", "redundancy": 1}}"#, "codec.redundancy", "chooses FEC and copies itself"),
+        (#"{"participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav"}], "codec": {"protection": "sometimes"}}"#, "codec.protection", #""sometimes" is not one of fixed, adaptive"#),
+        (#"{"participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav"}], "codec": {"copy_bitrate": 500}}"#, "codec.copy_bitrate", "6000...510000"),
         (#"{"participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav"}], "jitter_buffer": {"mode": "fixed"}}"#, "jitter_buffer.fixed_ms", "required"),
         (#"{"participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav"}], "jitter_buffer": {"mode": "elastic"}}"#, "jitter_buffer.mode", #""elastic" is not one of adaptive, fixed, neteq"#),
         (#"{"participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav"}], "jitter_buffer": {"mode": "neteq", "min_ms": 40}}"#, "jitter_buffer.min_ms", "mode neteq runs WebRTC's NetEq"),

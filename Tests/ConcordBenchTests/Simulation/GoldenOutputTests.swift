@@ -15,13 +15,13 @@ import Testing
 @Suite struct GoldenOutputTests {
     static let seed = "7"
 
-    /// Each scenario with the simulated seconds it runs for here: the whole of the three whose
-    /// events (a partition and heal, a link change, loss) span their run; the first seconds of
+    /// Each scenario with the simulated seconds it runs for here: the whole of the four whose
+    /// events (a partition and heal, link changes, loss) span their run; the first seconds of
     /// the two long performance scenarios, whose every second is alike (a debug build takes
     /// 2.5 and 10 minutes for their whole length; `scripts/bench-identical` compares them in full).
     static let runs: [(name: String, seconds: String?)] = [
         ("two-person-lan", nil), ("four-person-wifi-loss", nil), ("eight-person-partition", nil),
-        ("eight-person-continuous", "10"), ("fifty-person-room", "5"),
+        ("eight-person-continuous", "10"), ("fifty-person-room", "5"), ("two-person-loss-steps", nil),
     ]
 
     @Test(arguments: runs.map(\.name))

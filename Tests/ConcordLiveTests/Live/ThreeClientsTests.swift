@@ -91,6 +91,12 @@ import Glibc
                 #expect((peer.voice.rttMs ?? 99) < 10, "\(Self.names[i]) ↔ \(peer.clientID): rtt \(String(describing: peer.voice.rttMs))")
             }
         }
+        // Protection adapts by default: a new path starts with FEC, and a loopback loses
+        // nothing, so the FEC goes once enough clean reports are in, and nothing comes back.
+        for (i, s) in summaries.enumerated() {
+            #expect(s.protectionChanges.map { "\($0.from) → \($0.to)" }.allSatisfy { $0 == "FEC 10 % → none" }, "\(Self.names[i]): \(s.protectionChanges)")
+            #expect(s.protectionChanges.count <= 1)
+        }
 
         // Views agree: 4 s after the last client's first tick, every view is the whole room.
         let settled = summaries.compactMap(\.firstTickAtNanoseconds).max()! + 4_000_000_000

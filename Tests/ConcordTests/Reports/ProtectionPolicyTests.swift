@@ -6,9 +6,11 @@ import SeededRandom
 /// one report a second), losses drawn with a fixed seed.
 @Suite struct ProtectionPolicyTests {
     /// Feeds `reports` reports of one listener whose loss per packet is `loss(k)` (in bursts of
-    /// `burst` packets when > 1); returns the protection after each.
+    /// `burst` packets when > 1); returns the protection after each. Each report also says what
+    /// the listener concealed under the protection in force: a lost frame none of the next
+    /// `depth` packets brought back (FEC and one copy: the next packet; two copies: two).
     struct Path {
-        var policy = ProtectionPolicy(frameMilliseconds: 20)
+        var policy = ProtectionPolicy()
         var rng: SplitMix64
         var highest: UInt32 = 1_000
         var cumulative: UInt32 = 0
@@ -19,23 +21,33 @@ import SeededRandom
 
         mutating func run(_ reports: Int, loss: Double, burst: Int = 1, listener: PeerID = 1) {
             for _ in 0..<reports {
-                var lost = 0
+                var lost = [Bool](repeating: false, count: 50)
                 var i = 0
                 while i < 50 {
                     if Double(rng.next() % 1_000_000) / 1_000_000 < loss / Double(burst) {
                         let n = min(burst, 50 - i)
-                        lost += n
+                        for j in i..<(i + n) { lost[j] = true }
                         i += n
                     } else {
                         i += 1
                     }
                 }
+                let depth =
+                    switch policy.protection {
+                    case .none: 0
+                    case .fec: 1
+                    case .copies(let n): n
+                    }
+                let concealed = lost.indices.filter { j in
+                    lost[j] && !(1...max(1, depth)).contains { d in depth > 0 && j + d < 50 && !lost[j + d] }
+                }.count
                 highest += 50
-                cumulative += UInt32(lost)
+                cumulative += UInt32(lost.filter { $0 }.count)
                 let stream = ReceiverReport.Stream(
                     highestSequence: highest, cumulativeLost: cumulative,
-                    burstDurationMilliseconds: UInt16(burst > 1 ? 20 * burst : 0))
-                if let p = policy.take(stream, from: listener, at: .seconds(Double(k))) { changes.append((k, p)) }
+                    fractionLost: ReceiverReport.Stream.per256(Double(lost.filter { $0 }.count) / 50),
+                    concealedFraction: ReceiverReport.Stream.per65536(Double(concealed) / 50))
+                if policy.take(stream, from: listener, at: .seconds(Double(k))) != nil { changes.append((k, policy.protection)) }
                 k += 1
             }
         }
@@ -67,8 +79,10 @@ import SeededRandom
     @Test func stepsUpQuicklyAndDownSafely() throws {
         var path = Path()
         path.run(20, loss: 0)
+        // A new path starts with FEC and drops it after 8 clean report intervals (the ninth report).
+        #expect(path.changes.map(\.report) == [8] && path.policy.protection == .none)
         path.run(20, loss: 0.10)
-        let fec = try #require(path.changes.first)
+        let fec = try #require(path.changes.first { $0.report >= 20 })
         #expect(fec.report - 20 <= 1, "FEC after \(fec.report - 20 + 1) reports")
         let up = try #require(path.changes.first { $0.protection.level >= 2 })
         #expect(up.report - 20 <= 3, "copies after \(up.report - 20 + 1) reports")
@@ -103,7 +117,7 @@ import SeededRandom
 
     /// The worst current listener decides; one that stopped reporting, or left, does not.
     @Test func theWorstCurrentListenerDecides() {
-        var policy = ProtectionPolicy(frameMilliseconds: 20)
+        var policy = ProtectionPolicy()
         var highest: [PeerID: UInt32] = [1: 100, 2: 100]
         var cumulative: [PeerID: UInt32] = [1: 0, 2: 0]
         func report(_ id: PeerID, lost: UInt32, at t: Double) {
@@ -116,6 +130,9 @@ import SeededRandom
             report(2, lost: 6, at: Double(t))
         }
         #expect(policy.protection == .copies(1))
+        // Copies go to the lossy listener only.
+        #expect(policy.copies(for: 2) == 1 && policy.copies(for: 1) == 0)
+        #expect("\(policy.setting)" == "1 copy to 1 of 2")
         // Listener 2 goes quiet: after 3 s its reports no longer count.
         for t in 10..<40 { report(1, lost: 0, at: Double(t)) }
         #expect(policy.protection == .none)
@@ -131,13 +148,15 @@ import SeededRandom
     /// A listener that counts anew (its sequence numbers went back) starts over, rather than
     /// reading the jump as loss.
     @Test func aListenerCountingAnewStartsOver() {
-        var policy = ProtectionPolicy(frameMilliseconds: 20)
+        var policy = ProtectionPolicy()
         _ = policy.take(.init(highestSequence: 70_000, cumulativeLost: 0), from: 1, at: .seconds(0))
         _ = policy.take(.init(highestSequence: 70_050, cumulativeLost: 0), from: 1, at: .seconds(1))
         _ = policy.take(.init(highestSequence: 300, cumulativeLost: 0), from: 1, at: .seconds(2))
         #expect(policy.loss(of: 1, reports: 1) == nil)
         _ = policy.take(.init(highestSequence: 350, cumulativeLost: 0), from: 1, at: .seconds(3))
-        #expect(policy.loss(of: 1, reports: 1)?.share == 0 && policy.protection == .none)
+        // Counting anew is a new path: it starts again with the provisional FEC.
+        #expect(policy.loss(of: 1, reports: 1)?.share == 0)
+        #expect(policy.protection == .fec(expectedLossPercent: ProtectionPolicy.provisionalFECPercent))
     }
 
     @Test func wilsonBoundsBracketTheShare() {
