@@ -121,8 +121,9 @@ public final class VoiceClient {
     ///   - playout: what plays each remote stream (see `Participant.MakePlayout`); nil: Concord's
     ///     jitter buffer with `jitterBuffer`.
     ///   - copyBitrate: the bitrate of the redundant copies (`VoiceSender.copyBitrate`).
-    ///   - protection: adaptive loss protection; the sender starts at the policy's level (none),
-    ///     whatever `codec` and `redundantFrames` say about FEC and copies.
+    ///   - protection: adaptive loss protection; the sender starts at the policy's setting (the
+    ///     provisional FEC of a new path), whatever `codec` and `redundantFrames` say about FEC
+    ///     and copies.
     public init(
         clientID: String, codec: OpusSettings = .init(), jitterBuffer: JitterBufferSettings = .init(),
         redundantFrames: Int = 0, copyBitrate: Int? = nil, protection: ProtectionPolicy? = nil, playout: Participant.MakePlayout? = nil,
@@ -286,6 +287,7 @@ public final class VoiceClient {
 
     /// Encodes one captured frame for the current voice peers. Touches only this client's
     /// sender, so several clients may encode at once on different threads.
+    ///
     /// Each peer gets the frame with the copies it needs (`copies(for:)`): with fixed protection
     /// all of them, with adaptive protection only those its reports ask for.
     public func encode(_ frame: [Float], now: Instant) throws -> EncodedFrame {
