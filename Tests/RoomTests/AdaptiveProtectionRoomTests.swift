@@ -93,4 +93,43 @@ import SimNet
             #expect(sim.client(i).reportCounters.received >= 30)
         }
     }
+
+    /// A 48 kbit/s bottleneck with a 50-packet queue on a call that wants 60 kbit/s on the wire:
+    /// the talker backs off below it within seconds, so the queue does not stand at seconds of
+    /// delay, and takes its full bitrate back once the path is clear again.
+    @Test func theBitrateFitsABottleneckAndComesBack() throws {
+        let sim = SimNetRoom(count: 2, seed: 44, conditions: PathConditions(delay: .milliseconds(20)), microphones: .tones)
+        sim.adaptiveProtection = true
+        sim.start(0)
+        sim.start(1)
+        var changes: [VoiceClient.ProtectionChange] = []
+        sim.client(0).onProtectionChange = { changes.append($0) }
+        sim.run(for: .seconds(5))
+        let narrow = PathConditions(
+            delay: .milliseconds(20), rate: RateLimit(bitsPerSecond: 48_000, queueLimitPackets: 50))
+        sim.network.setConditions(narrow, between: sim.slots[0].host, and: sim.slots[1].host)
+        let narrowFrom = Instant(sim.now).seconds
+        sim.run(for: .seconds(20))
+        let sender = sim.client(0).participant.sender
+        #expect(sender.bitrate < 32_000, "\(changes)")
+        let firstCut = try #require(changes.first { $0.to.bitrate != nil })
+        // The tones overload the link only slightly: the queue needs a few reports to show it.
+        #expect(firstCut.at.seconds - narrowFrom < 8, "\(changes)")
+        let estimate = try #require(sim.client(0).bandwidthEstimates[VoicePeers.voiceID(for: SimNetRoom.clientID(1))])
+        #expect(estimate.backOffs >= 1 && estimate.bitsPerSecond.map { $0 < 48_000 } == true)
+        // Under the bottleneck the round trip is back near the path's own (40 ms and the
+        // serialisation of a few packets), not the queue's seconds.
+        let path = try #require(sim.client(0).reportedPath(from: SimNetRoom.clientID(1)))
+        #expect(try #require(path.roundTripMilliseconds) < 200, "\(path)")
+        let steady = changes.filter { $0.at.seconds > narrowFrom + 10 }
+        #expect(steady.count <= 2, "no sawtooth under the bottleneck: \(steady)")
+
+        sim.network.setConditions(PathConditions(delay: .milliseconds(20)), between: sim.slots[0].host, and: sim.slots[1].host)
+        let clearFrom = Instant(sim.now).seconds
+        sim.run(for: .seconds(8))
+        #expect(sim.client(0).participant.sender.bitrate == 32_000)
+        #expect(sim.client(0).sendSetting?.bitrate == nil)
+        let back = try #require(changes.last)
+        #expect(back.to.bitrate == nil && back.at.seconds - clearFrom < 4, "\(changes.suffix(3))")
+    }
 }

@@ -1,7 +1,9 @@
 /// Adaptive loss protection: with a `ProtectionPolicy`, every receiver report about this
 /// client's voice goes to the policy, and the sender follows what it decides — nothing at no
 /// loss, in-band FEC at low loss, copies from a low-bitrate encoder above it, to the listeners
-/// whose paths need them (`encode` gives each destination its own datagram).
+/// whose paths need them (`encode` gives each destination its own datagram). Each listener's
+/// reports also feed a `BandwidthEstimator`; what the policy asks for is fitted into the
+/// estimates (`RateBudget`) before the sender takes it.
 extension VoiceClient {
     /// One change of the protection, for drivers that show them (the benchmark's timeline).
     public struct ProtectionChange: Sendable, Equatable {
@@ -10,28 +12,58 @@ extension VoiceClient {
         public var at: Instant
     }
 
-    /// Sets the sender to `setting`: FEC in the encoded frame, and the copies the listener that
-    /// gets most needs (the others get fewer, `copies(for:)`).
+    /// Sets the sender to `setting`: FEC in the encoded frame, the copies the listener that
+    /// gets most needs (the others get fewer, `copies(for:)`), and the primary's bitrate.
     func apply(_ setting: ProtectionPolicy.Setting, copyBitrate: Int) throws(CodecError) {
         let deepest = setting.deepestCopies
+        let bitrate = setting.bitrate ?? configuredBitrate
+        try participant.sender.setBitrate(bitrate)
         try participant.sender.setProtection(
             inbandFEC: setting.fecPercent != nil, expectedLossPercent: setting.fecPercent ?? 0,
-            copyOffsets: ProtectionPolicy.copyOffsets(deepest), copyBitrate: deepest > 0 ? copyBitrate : nil)
+            copyOffsets: ProtectionPolicy.copyOffsets(deepest), copyBitrate: deepest > 0 ? min(copyBitrate, bitrate) : nil)
     }
 
-    /// The copies `peer` gets: all the sender makes with fixed protection; the policy's share
+    /// The copies `peer` gets: all the sender makes with fixed protection; the setting's share
     /// with adaptive protection.
     func copies(for peer: PeerID) -> Int {
-        protectionPolicy.map { $0.copies(for: peer) } ?? participant.sender.redundantFrames
+        guard protectionPolicy != nil else { return participant.sender.redundantFrames }
+        return sendSetting?.copies[peer] ?? 0
     }
 
-    /// Feeds one listener's report to the policy, and follows it when it changes its mind.
+    /// Voice packets a second (DTX aside).
+    var packetsPerSecond: Double { Double(AudioFormat.sampleRate) / Double(participant.sender.frameSamples) }
+
+    /// One listener's report, as its path's bandwidth estimator takes it.
+    func estimateBandwidth(
+        to listener: PeerID, stream: ReceiverReport.Stream, sentAt: UInt32, sent: SentSinceReport,
+        roundTripMilliseconds: Double?, now: Instant
+    ) {
+        guard let policy = protectionPolicy else { return }
+        let wanted = RateBudget.wireBitsPerSecond(
+            primary: configuredBitrate, copies: policy.copies(for: listener), copyBitrate: policy.copyBitrate,
+            packetsPerSecond: packetsPerSecond, sealed: transport != nil)
+        let sample = BandwidthEstimator.Sample(
+            roundTripMilliseconds: roundTripMilliseconds, sentAt: sentAt, highestSequence: stream.highestSequence,
+            cumulativeLost: stream.cumulativeLost, lossShare: stream.lossShare, jitterMilliseconds: stream.jitterMilliseconds, meanWireBytes: sent.meanBytes,
+            packetsSent: sent.packets, sentSeconds: sent.seconds, packetsWhenTalking: Int((packetsPerSecond * sent.seconds).rounded()),
+            wantedBitsPerSecond: wanted)
+        bandwidthEstimates[listener, default: BandwidthEstimator()].take(sample, at: now)
+    }
+
+    /// Feeds one listener's report to the policy, fits what it asks for into the bandwidth
+    /// estimates, and has the sender follow when that changes.
     func adapt(to stream: ReceiverReport.Stream, from listener: PeerID, now: Instant) {
         guard var policy = protectionPolicy else { return }
-        let before = policy.setting
-        let decided = policy.take(stream, from: listener, at: now)
+        let before = sendSetting ?? policy.setting
+        _ = policy.take(stream, from: listener, at: now)
         protectionPolicy = policy
-        guard let decided else { return }
+        let decided = RateBudget.fit(
+            policy.setting, estimates: bandwidthEstimates.compactMapValues(\.bitsPerSecond), primary: configuredBitrate,
+            copyBitrate: policy.copyBitrate, packetsPerSecond: packetsPerSecond, sealed: transport != nil)
+        guard decided != before else {
+            sendSetting = decided
+            return
+        }
         do {
             try apply(decided, copyBitrate: policy.copyBitrate)
         } catch {
@@ -39,6 +71,7 @@ extension VoiceClient {
             logger.error("could not change the loss protection", metadata: ["to": "\(decided)", "error": "\(error)"])
             return
         }
+        sendSetting = decided
         logger.debug("loss protection changed", metadata: ["from": "\(before)", "to": "\(decided)"])
         onProtectionChange?(ProtectionChange(from: before, to: decided, at: now))
     }

@@ -23,6 +23,22 @@ extension VoiceClient {
         var nextAt: Instant
         var lastReceived: (sentAt: UInt32, at: Instant)?
         var path = ReportedPath()
+        /// Voice sent to this peer since its last report (for its bandwidth estimate).
+        var sent = SentSinceReport()
+    }
+
+    struct SentSinceReport {
+        var bytes = 0
+        var packets = 0
+        /// Since when (the previous report from this peer).
+        var since: Instant?
+        /// Set when the report that closes it arrives.
+        var seconds = 0.0
+        mutating func add(wireBytes: Int) {
+            bytes += wireBytes + RateBudget.ipUDPHeaderBytes
+            packets += 1
+        }
+        var meanBytes: Double? { packets > 0 ? Double(bytes) / Double(packets) : nil }
     }
 
     /// What `clientID` says about this client's voice.
@@ -81,8 +97,16 @@ extension VoiceClient {
         state.lastReceived = (report.sentAt, now)
         let believed = state.path.take(report, now: now)
         if !believed { reportCounters.rejectedEchoes += 1 }
+        var sent = state.sent
+        sent.seconds = sent.since.map { now.seconds - $0.seconds } ?? 0
+        state.sent = SentSinceReport(since: now)
         reportsByVoiceID[report.reporter] = state
-        if let stream = report.stream { adapt(to: stream, from: report.reporter, now: now) }
+        if let stream = report.stream {
+            estimateBandwidth(
+                to: report.reporter, stream: stream, sentAt: report.sentAt, sent: sent,
+                roundTripMilliseconds: report.echo != nil && believed ? state.path.roundTripMilliseconds : nil, now: now)
+            adapt(to: stream, from: report.reporter, now: now)
+        }
         onReceiverReport?(
             ReceivedReport(
                 from: voicePeers.clientID(of: report.reporter) ?? "", report: report,

@@ -113,6 +113,13 @@ public final class VoiceClient {
     public internal(set) var protectionPolicy: ProtectionPolicy?
     /// Told about every change the policy makes.
     public var onProtectionChange: ((ProtectionChange) -> Void)?
+    /// What the sender sends with adaptive protection: the policy's setting fitted into the
+    /// listeners' bandwidth estimates (`RateBudget`); nil with fixed protection.
+    public internal(set) var sendSetting: ProtectionPolicy.Setting?
+    /// Per listener, with adaptive protection: how fast its path carries this client's voice.
+    public internal(set) var bandwidthEstimates: [PeerID: BandwidthEstimator] = [:]
+    /// The primary bitrate `codec` asked for: the most the sender spends.
+    let configuredBitrate: Int
     let logger: Logger
 
     /// - Parameters:
@@ -143,7 +150,11 @@ public final class VoiceClient {
         self.voicePeers = VoicePeers(ownID: clientID)
         self.logger = logger
         self.protectionPolicy = protection
-        if let protection { try apply(protection.setting, copyBitrate: protection.copyBitrate) }
+        self.configuredBitrate = codec.bitrate
+        if let protection {
+            try apply(protection.setting, copyBitrate: protection.copyBitrate)
+            sendSetting = protection.setting
+        }
         if case .fixed(let members) = membership {
             follow(members.filter { $0.clientID != clientID }.map { ($0.clientID, $0.address) })
         }
@@ -323,6 +334,11 @@ public final class VoiceClient {
     /// Sends an encoded frame to the peers it was encoded for, sealing each datagram.
     public func send(_ frame: EncodedFrame, now: Instant) -> [RoomEffect] {
         guard frame.bytes != nil else { return [] }
+        if protectionPolicy != nil {
+            for destination in frame.destinations {
+                reportsByVoiceID[destination.peer, default: ReportState(nextAt: now)].sent.add(wireBytes: destination.wireBytes)
+            }
+        }
         guard let transport else { return frame.destinations.map { .send(bytes: $0.bytes, to: $0.address) } }
         var out: [RoomEffect] = []
         out.reserveCapacity(frame.destinations.count)
@@ -368,6 +384,7 @@ public final class VoiceClient {
             arrivalsByVoiceID[id] = nil
             reportsByVoiceID[id] = nil
             protectionPolicy?.forget(id)
+            bandwidthEstimates[id] = nil
             logger.debug("voice peer removed", metadata: ["client": "\(clientID)", "voice id": "\(id)"])
         }
         for (clientID, id) in change.added {

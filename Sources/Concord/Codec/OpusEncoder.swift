@@ -58,6 +58,15 @@ public final class OpusEncoder {
         settings = next
     }
 
+    /// Changes the target bitrate between two frames (the sender fitting a bandwidth estimate).
+    public func setBitrate(_ bitrate: Int) throws(CodecError) {
+        var next = settings
+        next.bitrate = bitrate
+        try next.validate()
+        try CodecError.check(concord_opus_set_bitrate(state, Int32(bitrate)), "set bitrate")
+        settings = next
+    }
+
     /// Encodes one frame of `settings.frameSamples` samples into an Opus packet.
     ///
     /// With DTX on, a silent frame comes back as a packet of at most 2 bytes: the sender

@@ -83,21 +83,27 @@ public struct ProtectionPolicy: Sendable {
         public var copies: [PeerID: Int] = [:]
         /// Current listeners when it was decided (for the description only).
         public var listeners = 0
+        /// The primary's bitrate when the paths cannot carry the configured one (`RateBudget`);
+        /// nil: as configured. The policy itself never sets it.
+        public var bitrate: Int?
 
-        public init(fecPercent: Int? = nil, copies: [PeerID: Int] = [:], listeners: Int = 0) {
+        public init(fecPercent: Int? = nil, copies: [PeerID: Int] = [:], listeners: Int = 0, bitrate: Int? = nil) {
             self.fecPercent = fecPercent
             self.copies = copies
             self.listeners = listeners
+            self.bitrate = bitrate
         }
 
         /// Equal when they send the same: the listener count is for the description only.
-        public static func == (a: Setting, b: Setting) -> Bool { a.fecPercent == b.fecPercent && a.copies == b.copies }
+        public static func == (a: Setting, b: Setting) -> Bool {
+            a.fecPercent == b.fecPercent && a.copies == b.copies && a.bitrate == b.bitrate
+        }
 
         /// The most copies any listener gets.
         public var deepestCopies: Int { copies.values.max() ?? 0 }
 
         /// "none", "FEC 5 %", "1 copy" (to every listener), "2 copies to 1 of 3",
-        /// "FEC 5 % + 1 copy to 2 of 3".
+        /// "FEC 5 % + 1 copy to 2 of 3"; a lowered bitrate after a comma: "FEC 10 %, 20 kbit/s".
         public var description: String {
             var parts: [String] = []
             if let fecPercent { parts.append("FEC \(fecPercent) %") }
@@ -106,7 +112,9 @@ public struct ProtectionPolicy: Sendable {
             var copyParts = counts.map { n, k in (n == 1 ? "1 copy" : "\(n) copies") + (everyone ? "" : " to \(k)") }
             if !everyone, !copyParts.isEmpty { copyParts[copyParts.count - 1] += " of \(listeners)" }
             parts += copyParts
-            return parts.isEmpty ? "none" : parts.joined(separator: " + ")
+            let protection = parts.isEmpty ? "none" : parts.joined(separator: " + ")
+            guard let bitrate else { return protection }
+            return protection + ", \(RateBudget.kilobits(bitrate)) kbit/s"
         }
     }
 

@@ -98,6 +98,13 @@ public final class VoiceSender {
         }
     }
 
+    /// The primary's bitrate, changed from the next frame on (the copies keep theirs).
+    public var bitrate: Int { encoder.settings.bitrate }
+    public func setBitrate(_ bitrate: Int) throws(CodecError) {
+        guard bitrate != encoder.settings.bitrate else { return }
+        try encoder.setBitrate(bitrate)
+    }
+
     private func makeCopyEncoder() throws(CodecError) {
         guard let copyBitrate, !copyOffsets.isEmpty else {
             copyEncoder = nil

@@ -96,7 +96,7 @@ struct LiveViewModel {
             uptimeSeconds: now.seconds - builder.startedAt.seconds, frameMilliseconds: builder.frameMilliseconds,
             codecLookaheadMilliseconds: builder.codecLookaheadMilliseconds)
         var withProtection = snapshot
-        withProtection.protection = client.protectionPolicy.map { "\($0.protection)" }
+        withProtection.protection = client.sendSetting.map { "\($0)" }
         return (withProtection, peers)
     }
 }
