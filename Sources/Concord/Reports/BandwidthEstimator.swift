@@ -1,7 +1,7 @@
 /// How fast this talker may send to one listener, estimated from that listener's receiver
 /// reports in the spirit of WebRTC's Google Congestion Control (draft-ietf-rmcat-gcc-02): back
-/// off on a standing queue, probe back up slowly near the rate that congested, quickly away
-/// from it. `nil` while no limit is known: a voice call sends what it wants until the path
+/// off on a queue the talker fills, come back up to just under the rate that congested and stay
+/// there, and lift the limit quickly once the queue is gone. `nil` while no limit is known: a voice call sends what it wants until the path
 /// says otherwise, so a clean path never changes anything.
 ///
 /// **The delay signal** is the queueing delay q = the report's round trip − the least round trip
