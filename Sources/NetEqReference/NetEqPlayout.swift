@@ -80,10 +80,11 @@ public final class NetEqPlayout: StreamPlayout {
         }
     }
 
-    /// The Opus frame, or an RFC 2198 payload of the redundant frames NetEq can address (offset
-    /// below 2¹⁴ samples, length below 2¹⁰ bytes) and the frame.
+    /// The Opus frame, or an RFC 2198 payload of the earlier frames NetEq can address (offset
+    /// below 2¹⁴ samples, length below 2¹⁰ bytes) — copies, then the packet's own bundled
+    /// frames, which NetEq splits out like copies — and the frame.
     static func rtpPayload(of packet: VoicePacket) -> (payloadType: UInt8, payload: [UInt8]) {
-        let blocks = packet.redundancy.filter { $0.timestampOffset < 1 << 14 && $0.payload.count < 1 << 10 }
+        let blocks = (packet.redundancy + packet.bundledFrames).filter { $0.timestampOffset < 1 << 14 && $0.payload.count < 1 << 10 }
         guard !blocks.isEmpty else { return (NetEqReceiver.opusPayloadType, packet.payload) }
         let opus = NetEqReceiver.opusPayloadType
         var red: [UInt8] = []

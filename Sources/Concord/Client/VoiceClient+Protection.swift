@@ -18,6 +18,8 @@ extension VoiceClient {
         let deepest = setting.deepestCopies
         let bitrate = setting.bitrate ?? configuredBitrate
         try participant.sender.setBitrate(bitrate)
+        let frameMilliseconds = participant.sender.encoder.settings.frameMilliseconds
+        try participant.sender.setFramesPerPacket((setting.packetMilliseconds ?? frameMilliseconds) / frameMilliseconds)
         try participant.sender.setProtection(
             inbandFEC: setting.fecPercent != nil, expectedLossPercent: setting.fecPercent ?? 0,
             copyOffsets: ProtectionPolicy.copyOffsets(deepest), copyBitrate: deepest > 0 ? min(copyBitrate, bitrate) : nil)
@@ -30,8 +32,10 @@ extension VoiceClient {
         return sendSetting?.copies[peer] ?? 0
     }
 
-    /// Voice packets a second (DTX aside).
-    var packetsPerSecond: Double { Double(AudioFormat.sampleRate) / Double(participant.sender.frameSamples) }
+    /// Voice frames a second (DTX aside).
+    var framesPerSecond: Double { Double(AudioFormat.sampleRate) / Double(participant.sender.frameSamples) }
+    /// Voice packets a second (DTX aside), as many frames to a packet as the sender now sends.
+    var packetsPerSecond: Double { framesPerSecond / Double(participant.sender.framesPerPacket) }
 
     /// One listener's report, as its path's bandwidth estimator takes it.
     func estimateBandwidth(
@@ -41,7 +45,7 @@ extension VoiceClient {
         guard let policy = protectionPolicy else { return }
         let wanted = RateBudget.wireBitsPerSecond(
             primary: configuredBitrate, copies: policy.copies(for: listener), copyBitrate: policy.copyBitrate,
-            packetsPerSecond: packetsPerSecond, sealed: transport != nil)
+            framesPerSecond: framesPerSecond, sealed: transport != nil)
         let sample = BandwidthEstimator.Sample(
             roundTripMilliseconds: roundTripMilliseconds, sentAt: sentAt, highestSequence: stream.highestSequence,
             cumulativeLost: stream.cumulativeLost, lossShare: stream.lossShare, jitterMilliseconds: stream.jitterMilliseconds, meanWireBytes: sent.meanBytes,
@@ -59,7 +63,8 @@ extension VoiceClient {
         protectionPolicy = policy
         let decided = RateBudget.fit(
             policy.setting, estimates: bandwidthEstimates.compactMapValues(\.bitsPerSecond), primary: configuredBitrate,
-            copyBitrate: policy.copyBitrate, packetsPerSecond: packetsPerSecond, sealed: transport != nil)
+            copyBitrate: policy.copyBitrate, frameMilliseconds: participant.sender.encoder.settings.frameMilliseconds,
+            sealed: transport != nil)
         guard decided != before else {
             sendSetting = decided
             return

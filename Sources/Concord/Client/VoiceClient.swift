@@ -307,21 +307,26 @@ public final class VoiceClient {
         }
         let bytes = participant.sender.serialize(packet)
         let seal = transport == nil ? 0 : SealedFormat.overhead
-        // One datagram per number of copies, made once however many peers get it.
-        var variants: [Int: [UInt8]] = [packet.redundancy.count: bytes]
+        // One datagram per number of copies, made once however many peers get it. A copy is a
+        // packet back: its frames sit F·o … F·o + F − 1 frames before the primary (F frames a packet).
         let frameSamples = participant.sender.frameSamples
+        func packetsBack(_ block: VoicePacket.RedundantFrame) -> Int {
+            Int(block.timestampOffset) / frameSamples / packet.frameCount
+        }
+        let carried = Set(packet.redundancy.map(packetsBack)).count
+        var variants: [Int: [UInt8]] = [carried: bytes]
         var destinations: [EncodedFrame.Destination] = []
         destinations.reserveCapacity(participant.receivers.count)
         for r in participant.receivers {
             guard let address = voicePeers.address(of: r.peer) else { continue }
-            let copies = min(copies(for: r.peer), packet.redundancy.count)
+            let copies = min(copies(for: r.peer), carried)
             let datagram: [UInt8]
             if let made = variants[copies] {
                 datagram = made
             } else {
                 let offsets = ProtectionPolicy.copyOffsets(copies)
                 var fewer = packet
-                fewer.redundancy = packet.redundancy.filter { offsets.contains(Int($0.timestampOffset) / frameSamples) }
+                fewer.redundancy = packet.redundancy.filter { offsets.contains(packetsBack($0)) }
                 datagram = fewer.serialize()
                 variants[copies] = datagram
             }

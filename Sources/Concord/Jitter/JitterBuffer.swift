@@ -15,8 +15,8 @@ public enum PlayoutDecision: Equatable, Sendable {
 /// decoded audio to reach the delay it wants.
 ///
 /// The target delay: each arrival's *relative delay* — its transit time minus a reference
-/// transit, the smallest in the last 2 s carried along a rising queue (`TransitBaseline`) —
-/// feeds a forgetting histogram (NetEq's, in 1 ms buckets), and the target is the delay that
+/// transit, the smallest in the last 2 s carried along a rising queue (`TransitBaseline`), plus
+/// what a packet of several frames made its oldest frame wait — feeds a forgetting histogram (NetEq's, in 1 ms buckets), and the target is the delay that
 /// minimises delay plus the cost of the packets it would make late — those the histogram
 /// predicts and those recurring spikes would (`DelayPeakDetector`) — priced from the E-model
 /// (`JitterBufferSettings.lateLossWorthMilliseconds`), clamped to [min, max]. Where NetEq
@@ -58,6 +58,9 @@ public struct JitterBuffer {
         var flags: VoicePacket.Flags
         var payload: [UInt8]
         var arrival: Instant
+        /// The packet's oldest frame (its only frame, unless the packet bundles several): the
+        /// one a sequence number is counted by.
+        var opensPacket = true
     }
 
     private enum Phase {
@@ -95,6 +98,9 @@ public struct JitterBuffer {
     /// packet in the buffer when k is due, so the target is kept at w frames for the deepest w
     /// whose extra losses rebuilt are worth the delay (`recoveryFloor`).
     private var recoveryDepth = 0
+    /// Frames in the stream's last packet that was not a DTX marker: copies and recovery lags
+    /// count packets, each this many frames.
+    private var framesPerPacket = 1
     private var recoveryLags = RecoveryLags()
 
     private var frameMilliseconds: Double { milliseconds(ofSamples: frameSamples) }
@@ -161,26 +167,44 @@ public struct JitterBuffer {
             return .duplicate
         }
         seenSequences[slot] = sequence
-        var lags = packet.redundancy.map { (Int($0.timestampOffset) + frameSamples / 2) / frameSamples }
-        if packet.flags.contains(.fec) { lags.append(1) }
-        recoveryLags.observe(sequence: sequence, carrying: lags)
+        // Recovery is counted in packets: a copy of a frame F·o + j frames back (F frames per
+        // packet, j < F) is of the packet o back.
+        let frames = packet.frameCount
+        var lags = Set(packet.redundancy.map { max(1, (Int($0.timestampOffset) + frameSamples / 2) / frameSamples / frames) })
+        if packet.flags.contains(.fec) { lags.insert(1) }
+        recoveryLags.observe(sequence: sequence, carrying: Array(lags))
         if !packet.flags.contains(.dtx), !packet.flags.contains(.talkspurtStart) {
             // A talk-spurt's first packet has nothing earlier to carry; silence carries nothing.
             recoveryDepth = min(RecoveryLags.maximumLag, lags.max() ?? 0)
         }
-        observeArrival(timestamp: timestamp, arrival: arrival)
+        if !packet.flags.contains(.dtx) { framesPerPacket = frames }
+        // The oldest frame waited longest for its packet: playout must cover that wait too. It
+        // is added to the relative delay rather than to the transit, so that the reference
+        // transit stays the path's and the packet's duration may change without moving it.
+        let bundledSpan = milliseconds(
+            ofSamples: min(Int(packet.bundledFrames.first?.timestampOffset ?? 0), VoicePacket.maxBundledFrames * frameSamples))
+        observeArrival(timestamp: timestamp, arrival: arrival, waitedInPacket: bundledSpan)
 
         if phase != .idle, timestamp < playoutTimestamp {
             statistics.packetsDiscardedLate += 1
             return .late
         }
         let entry = Entry(
-            timestamp: timestamp, sequence: sequence, flags: packet.flags, payload: packet.payload, arrival: arrival)
+            timestamp: timestamp, sequence: sequence, flags: packet.flags, payload: packet.payload, arrival: arrival,
+            opensPacket: packet.bundledFrames.isEmpty)
         switch store(entry) {
         case .inserted, .replacedRedundancy: break
         case .alreadyPresent:
             statistics.packetsDiscardedDuplicate += 1
             return .duplicate
+        }
+        for (index, block) in packet.bundledFrames.enumerated() {
+            let frameTimestamp = timestamp - Int64(block.timestampOffset)
+            guard phase == .idle || frameTimestamp >= playoutTimestamp else { continue }
+            _ = store(
+                Entry(
+                    timestamp: frameTimestamp, sequence: sequence, flags: packet.flags.subtracting(.dtx),
+                    payload: block.payload, arrival: arrival, opensPacket: index == 0))
         }
         for block in packet.redundancy {
             let redundantTimestamp = timestamp - Int64(block.timestampOffset)
@@ -209,11 +233,11 @@ public struct JitterBuffer {
         return .inserted
     }
 
-    private mutating func observeArrival(timestamp: Int64, arrival: Instant) {
+    private mutating func observeArrival(timestamp: Int64, arrival: Instant, waitedInPacket: Double) {
         let transit = arrival.milliseconds - mediaMilliseconds(timestamp)
         let minimum = transits.add(arrival: arrival, transitMilliseconds: transit)
         guard case .adaptive = settings.mode else { return }
-        let relative = transit - minimum
+        let relative = transit - minimum + waitedInPacket
         // Spikes are measured against the histogram's own target before this arrival (one
         // spike's first packet already lifts it to the spike's height), so neither that nor a
         // target raised by earlier spikes hides them.
@@ -238,7 +262,7 @@ public struct JitterBuffer {
         // Losses beyond the deepest copy are concealed whatever the wait: they cost alike.
         var best = (target: target, cost: target + worth * recoveryLags.needingWait(1))
         for w in 1...recoveryDepth {
-            let waited = max(target, Double(w) * frameMilliseconds)
+            let waited = max(target, Double(w * framesPerPacket) * frameMilliseconds)
             let cost = waited + worth * recoveryLags.needingWait(w + 1)
             if cost < best.cost { best = (waited, cost) }
         }
@@ -300,7 +324,7 @@ public struct JitterBuffer {
 
         // The frame due now is missing.
         if let next = entries.first {
-            if let last = lastPlayedSequence, let sequence = next.sequence, sequence == last + 1 {
+            if let last = lastPlayedSequence, let sequence = next.sequence, sequence == last + 1, next.opensPacket {
                 // Nothing was lost: the sender paused (DTX without its flag reaching us).
                 phase = .silent
                 return nextFrame(now: now, queuedSamples: queuedSamples, silenceSamples: silenceSamples)
@@ -401,7 +425,7 @@ public struct JitterBuffer {
     private mutating func discardPassedEntries() {
         while let first = entries.first, first.timestamp < playoutTimestamp {
             entries.removeFirst()
-            if first.sequence != nil { statistics.packetsDiscardedLate += 1 }
+            if first.sequence != nil, first.opensPacket { statistics.packetsDiscardedLate += 1 }
         }
     }
 

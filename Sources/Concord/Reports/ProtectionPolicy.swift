@@ -86,24 +86,33 @@ public struct ProtectionPolicy: Sendable {
         /// The primary's bitrate when the paths cannot carry the configured one (`RateBudget`);
         /// nil: as configured. The policy itself never sets it.
         public var bitrate: Int?
+        /// Frames sent together in one packet when headers every frame cost more than the paths
+        /// carry (`RateBudget`); nil: one frame per packet. The policy itself never sets it.
+        public var packetMilliseconds: Int?
 
-        public init(fecPercent: Int? = nil, copies: [PeerID: Int] = [:], listeners: Int = 0, bitrate: Int? = nil) {
+        public init(
+            fecPercent: Int? = nil, copies: [PeerID: Int] = [:], listeners: Int = 0, bitrate: Int? = nil,
+            packetMilliseconds: Int? = nil
+        ) {
             self.fecPercent = fecPercent
             self.copies = copies
             self.listeners = listeners
             self.bitrate = bitrate
+            self.packetMilliseconds = packetMilliseconds
         }
 
         /// Equal when they send the same: the listener count is for the description only.
         public static func == (a: Setting, b: Setting) -> Bool {
             a.fecPercent == b.fecPercent && a.copies == b.copies && a.bitrate == b.bitrate
+                && a.packetMilliseconds == b.packetMilliseconds
         }
 
         /// The most copies any listener gets.
         public var deepestCopies: Int { copies.values.max() ?? 0 }
 
         /// "none", "FEC 5 %", "1 copy" (to every listener), "2 copies to 1 of 3",
-        /// "FEC 5 % + 1 copy to 2 of 3"; a lowered bitrate after a comma: "FEC 10 %, 20 kbit/s".
+        /// "FEC 5 % + 1 copy to 2 of 3"; a lowered bitrate and longer packets after a comma:
+        /// "FEC 10 %, 20 kbit/s", "none, 24 kbit/s in 40 ms packets".
         public var description: String {
             var parts: [String] = []
             if let fecPercent { parts.append("FEC \(fecPercent) %") }
@@ -113,8 +122,10 @@ public struct ProtectionPolicy: Sendable {
             if !everyone, !copyParts.isEmpty { copyParts[copyParts.count - 1] += " of \(listeners)" }
             parts += copyParts
             let protection = parts.isEmpty ? "none" : parts.joined(separator: " + ")
-            guard let bitrate else { return protection }
-            return protection + ", \(RateBudget.kilobits(bitrate)) kbit/s"
+            var rate: [String] = []
+            if let bitrate { rate.append("\(RateBudget.kilobits(bitrate)) kbit/s") }
+            if let packetMilliseconds { rate.append("\(packetMilliseconds) ms packets") }
+            return rate.isEmpty ? protection : protection + ", " + rate.joined(separator: " in ")
         }
     }
 
@@ -294,8 +305,8 @@ public struct ProtectionPolicy: Sendable {
         }
     }
 
-    /// Where a talker's `count` copies go, frames back: one copy of the previous frame; two spread
-    /// to one and three frames back, which rebuild every frame of a run of up to three lost
+    /// Where a talker's `count` copies go, packets back (a frame each unless packets bundle
+    /// frames): one copy of the previous packet; two spread to one and three packets back, which rebuild every frame of a run of up to three lost
     /// packets (frame k travels in k, k + 1 and k + 3) where copies of the last two frames lose
     /// the run's first. At random loss the two recover the same frames; the spread ones ask the
     /// listener to wait one frame longer for the few that need the second copy.

@@ -7,13 +7,20 @@
 ///
 /// The protection (in-band FEC, the redundancy depth, and the bitrate of the copies) may change
 /// between any two frames: `setProtection`, which the client calls as its listeners' reports
-/// ask (`ProtectionPolicy`).
+/// ask (`ProtectionPolicy`); so may the bitrate and the packet's duration (`setBitrate`,
+/// `setFramesPerPacket`, as the listeners' bandwidth estimates allow, `RateBudget`).
+///
+/// A packet of several frames (`framesPerPacket` > 1) holds back each talk-spurt's frames
+/// until it is full, then sends them together, the newest as the primary; a silent frame (the
+/// DTX marker) goes at once, with what is held before it.
 public final class VoiceSender {
     public let senderID: PeerID
     public let encoder: OpusEncoder
-    /// How many frames back each copy in a packet is, ascending: `[1, 2]` repeats the last two
+    /// How many packets back each copy is, ascending: `[1, 2]` repeats the last two packets'
     /// frames, `[1, 3]` spreads two copies so that a run of three lost packets is rebuilt
-    /// (frame k travels in packets k + 1 and k + 3); empty, no redundancy.
+    /// (packet k's frames travel again in packets k + 1 and k + 3); empty, no redundancy. With
+    /// one frame per packet, a packet back is a frame back. Copies that would take a packet
+    /// past `VoicePacket.maxRedundantBlocks` frames are left out, deepest first.
     public private(set) var copyOffsets: [Int]
     /// Copies in each packet.
     public var redundantFrames: Int { copyOffsets.count }
@@ -36,10 +43,26 @@ public final class VoiceSender {
     }
     public private(set) var statistics = Statistics()
 
+    /// The frames each packet carries (1...`VoicePacket.maxBundledFrames` + 1), from the next
+    /// packet on.
+    public private(set) var framesPerPacket = 1
+
+    private struct Frame {
+        var timestamp: UInt32
+        var payload: [UInt8]
+        /// What a later packet repeats: the copy encoder's frame, or the primary.
+        var copy: [UInt8]
+    }
+
     private var sequenceNumber: UInt16
     private var timestamp: UInt32
+    /// The previous frame was sent or is held to be sent: the talk-spurt goes on.
     private var previousFrameSent = false
-    private var history: [(timestamp: UInt32, payload: [UInt8])] = []
+    /// This talk-spurt's frames waiting for their packet, oldest first.
+    private var held: [Frame] = []
+    private var heldStartsTalkspurt = false
+    /// The frames of the talk-spurt's last packets, newest packet last (as deep as the copies go).
+    private var history: [[Frame]] = []
     /// Encodes the copies when `copyBitrate` is set and copies are sent.
     private var copyEncoder: OpusEncoder?
 
@@ -69,7 +92,7 @@ public final class VoiceSender {
         else {
             throw .invalidSetting(
                 name: "copyOffsets", value: "\(copyOffsets)",
-                allowed: "at most \(VoicePacket.maxRedundantBlocks) distinct frames back, ascending, each 1...\(VoicePacket.maxRedundantBlocks)")
+                allowed: "at most \(VoicePacket.maxRedundantBlocks) distinct packets back, ascending, each 1...\(VoicePacket.maxRedundantBlocks)")
         }
         if let copyBitrate, !OpusSettings.bitrateRange.contains(copyBitrate) {
             throw .invalidSetting(name: "copyBitrate", value: "\(copyBitrate)", allowed: "6000...510000 b/s")
@@ -89,8 +112,7 @@ public final class VoiceSender {
         let restartCopies = copyBitrate != self.copyBitrate || self.copyOffsets.isEmpty != copyOffsets.isEmpty
         self.copyOffsets = copyOffsets
         self.copyBitrate = copyBitrate
-        let kept = copyOffsets.last ?? 0
-        if history.count > kept { history.removeFirst(history.count - kept) }
+        trimHistory()
         if restartCopies {
             // Copies from the old encoder (or the primary) mixed with the new one's are fine:
             // each decodes on its own. Only the encoder's running state starts afresh.
@@ -103,6 +125,21 @@ public final class VoiceSender {
     public func setBitrate(_ bitrate: Int) throws(CodecError) {
         guard bitrate != encoder.settings.bitrate else { return }
         try encoder.setBitrate(bitrate)
+    }
+
+    /// Sends `frames` frames in each packet from the next one on; frames already held go out in
+    /// the next packet whatever its new size.
+    public func setFramesPerPacket(_ frames: Int) throws(CodecError) {
+        guard (1...VoicePacket.maxBundledFrames + 1).contains(frames) else {
+            throw .invalidSetting(
+                name: "framesPerPacket", value: "\(frames)", allowed: "1...\(VoicePacket.maxBundledFrames + 1)")
+        }
+        framesPerPacket = frames
+    }
+
+    private func trimHistory() {
+        let kept = copyOffsets.last ?? 0
+        if history.count > kept { history.removeFirst(history.count - kept) }
     }
 
     private func makeCopyEncoder() throws(CodecError) {
@@ -123,7 +160,8 @@ public final class VoiceSender {
     /// The media timestamp the next captured frame will carry.
     public var nextTimestamp: UInt32 { timestamp }
 
-    /// Encodes one captured frame; returns the packet to send, or nil when DTX suppresses it.
+    /// Encodes one captured frame; returns the packet to send, or nil when DTX suppresses the
+    /// frame or it is held for a packet of several frames.
     public func packetize(_ frame: [Float]) throws(CodecError) -> VoicePacket? {
         let token = codecObserver?.codecWillRun()
         defer { if let token { codecObserver?.codecDidRun(token) } }
@@ -144,41 +182,67 @@ public final class VoiceSender {
             history.removeAll(keepingCapacity: true)
             return nil
         }
-        var flags: VoicePacket.Flags = []
-        if !previousFrameSent { flags.insert(.talkspurtStart) }
-        if silent { flags.insert(.dtx) }
-        if encoder.settings.inbandFEC && encoder.settings.expectedLossPercent > 0 && !silent { flags.insert(.fec) }
-        previousFrameSent = !silent
-
-        // The history holds the talk-spurt's last frames, newest last: offset o is o from the end.
-        let redundancy = copyOffsets.reversed().compactMap { o -> VoicePacket.RedundantFrame? in
-            guard o <= history.count else { return nil }
-            let earlier = history[history.count - o]
-            return VoicePacket.RedundantFrame(
-                timestampOffset: UInt16(truncatingIfNeeded: frameTimestamp &- earlier.timestamp), payload: earlier.payload)
+        let startsTalkspurt = held.isEmpty ? !previousFrameSent : heldStartsTalkspurt
+        let this = Frame(timestamp: frameTimestamp, payload: payload, copy: copy ?? payload)
+        if !silent, held.count + 1 < framesPerPacket {
+            if held.isEmpty { heldStartsTalkspurt = startsTalkspurt }
+            held.append(this)
+            previousFrameSent = true
+            return nil
         }
-        if let deepest = copyOffsets.last {
+        var flags: VoicePacket.Flags = []
+        if startsTalkspurt { flags.insert(.talkspurtStart) }
+        if silent { flags.insert(.dtx) }
+        // The packet's first frame carries FEC for the frame before it, the one a loss needs.
+        if encoder.settings.inbandFEC && encoder.settings.expectedLossPercent > 0 && (!held.isEmpty || !silent) {
+            flags.insert(.fec)
+        }
+        previousFrameSent = !silent
+        let bundled = held.map { VoicePacket.RedundantFrame(timestampOffset: offset(frameTimestamp, $0), payload: $0.payload) }
+        let packetFrames = held + [this]
+        held.removeAll(keepingCapacity: true)
+
+        // Deepest copy first, each packet's frames oldest first; the nearest copies are kept
+        // when they do not all fit.
+        var copied: [[Frame]] = []
+        var blocks = 0
+        for o in copyOffsets where o <= history.count {
+            let frames = history[history.count - o]
+            guard blocks + frames.count <= VoicePacket.maxRedundantBlocks else { break }
+            copied.insert(frames, at: 0)
+            blocks += frames.count
+        }
+        let redundancy = copied.joined().map {
+            VoicePacket.RedundantFrame(timestampOffset: offset(frameTimestamp, $0), payload: $0.copy)
+        }
+        if !copyOffsets.isEmpty {
             if silent {
                 history.removeAll(keepingCapacity: true)
             } else {
-                history.append((frameTimestamp, copy ?? payload))
-                if history.count > deepest { history.removeFirst() }
+                history.append(packetFrames)
+                trimHistory()
             }
         }
         let packet = VoicePacket(
             senderID: senderID, sequenceNumber: sequenceNumber, timestamp: frameTimestamp, flags: flags,
-            redundancy: redundancy, payload: payload)
+            redundancy: redundancy, bundledFrames: bundled, payload: payload)
         sequenceNumber &+= 1
         statistics.packetsSent += 1
-        statistics.payloadBytesSent += payload.count
+        statistics.payloadBytesSent += packetFrames.reduce(0) { $0 + $1.payload.count }
         return packet
     }
 
+    private func offset(_ primary: UInt32, _ earlier: Frame) -> UInt16 {
+        UInt16(truncatingIfNeeded: primary &- earlier.timestamp)
+    }
+
     /// Lets one frame of media time pass without sending (muted, or nobody to send to): the
-    /// next packet starts a talk-spurt, and receivers see a pause rather than loss.
+    /// next packet starts a talk-spurt, and receivers see a pause rather than loss. Frames held
+    /// for a longer packet are dropped with it (at most 100 ms as the microphone closes).
     public func skipFrame() {
         timestamp &+= UInt32(frameSamples)
         previousFrameSent = false
+        held.removeAll(keepingCapacity: true)
         history.removeAll(keepingCapacity: true)
     }
 

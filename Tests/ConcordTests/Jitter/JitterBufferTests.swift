@@ -33,6 +33,21 @@ struct JitterHarness {
         arrivals.append((Double(k + 1) * frameMs + delay, Self.packet(k, sequence: sequence, flags: flags, redundancy: redundancy)))
     }
 
+    /// Frames k ..< k + frames in one packet (sequence `sequence`), sent when the last is
+    /// captured, arriving `delay` ms later; `copies` repeats the packet before's frames.
+    mutating func sendBundle(
+        _ k: Int, frames: Int, sequence: Int, delay: Double, flags: VoicePacket.Flags = [], copies: Bool = false
+    ) {
+        let primary = k + frames - 1
+        let copied = copies && k >= frames ? Array((k - frames)..<k) : []
+        let packet = VoicePacket(
+            senderID: 1, sequenceNumber: UInt16(sequence), timestamp: UInt32(primary * 960), flags: flags,
+            redundancy: copied.map { .init(timestampOffset: UInt16((primary - $0) * 960), payload: Self.frameID($0)) },
+            bundledFrames: (k..<primary).map { .init(timestampOffset: UInt16((primary - $0) * 960), payload: Self.frameID($0)) },
+            payload: Self.frameID(primary))
+        arrivals.append((Double(primary + 1) * frameMs + delay, packet))
+    }
+
     /// Decoded samples not yet played: the harness plays the part of `JitterBufferPlayout`
     /// without audio, pulling one frame per tick and stretching by at most half a frame per
     /// tick where the buffer asks for it (as a stretcher would, a pitch period at a time).
@@ -127,6 +142,37 @@ struct JitterHarness {
         #expect(s.fecRecoveredSamples == 960)
         #expect(s.redundancyRecoveredSamples == 960)
         #expect(s.concealedSamples == 960 && s.concealmentEvents == 1)
+    }
+
+    /// Packets of three frames: every frame plays once, in order; the target covers the 40 ms
+    /// the oldest frame of each packet waited for it, and no more than the path adds.
+    @Test func bundledFramesPlayInOrderAtTheirPacketsDelay() throws {
+        var h = try JitterHarness()
+        for p in 0..<100 { h.sendBundle(3 * p, frames: 3, sequence: p, delay: 30, flags: p == 99 ? [.dtx] : []) }
+        h.run(ticks: 310)
+        #expect(h.playedFrames == Array(0..<300))
+        let s = h.buffer.statistics
+        #expect(s.concealedSamples == 0 && s.packetsDiscarded == 0)
+        #expect(s.packetsReceived == 100)
+        #expect(s.targetDelayMilliseconds >= 40 && s.targetDelayMilliseconds <= 42, "\(s.targetDelayMilliseconds)")
+    }
+
+    /// A lost packet of three frames is rebuilt from the next packet's copies of all three; a
+    /// pause between packets without a DTX flag is told from loss by the sequence numbers.
+    @Test func bundledLossIsRecoveredFromCopiesAndPausesAreNotLoss() throws {
+        var h = try JitterHarness(JitterBufferSettings(mode: .fixed(milliseconds: 100)))
+        for p in 0..<20 where p != 10 { h.sendBundle(3 * p, frames: 3, sequence: p, delay: 10, copies: true) }
+        // Silence from frame 60 to 90, then packets 20 ... 29 go on with no flag.
+        for p in 20..<30 { h.sendBundle(3 * p + 30, frames: 3, sequence: p, delay: 10, flags: p == 29 ? [.dtx] : []) }
+        h.run(ticks: 140)
+        #expect(h.playedFrames == Array(0..<60) + Array(90..<120))
+        let s = h.buffer.statistics
+        #expect(s.redundancyRecoveredSamples == 3 * 960)
+        #expect(s.packetsDiscarded == 0)
+        // Until frame 90 arrives the receiver cannot tell the pause from loss and conceals while
+        // it waits (as with one frame per packet); the lost packet itself costs nothing.
+        let beforePause = h.decisions.prefix { $0.decision != .decode(JitterHarness.frameID(59)) }
+        #expect(!beforePause.contains { $0.decision == .conceal })
     }
 
     @Test func dtxGapsPlaySilenceNotConcealment() throws {

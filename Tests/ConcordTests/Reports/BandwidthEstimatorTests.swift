@@ -151,10 +151,10 @@ import Testing
 
 /// Fitting the protection into the estimates: copies go first, then the primary's bitrate.
 @Suite struct RateBudgetTests {
-    let pps = 50.0
+    let fps = 50.0
 
     func wire(_ primary: Int, copies: Int) -> Double {
-        RateBudget.wireBitsPerSecond(primary: primary, copies: copies, copyBitrate: 16_000, packetsPerSecond: pps, sealed: true)
+        RateBudget.wireBitsPerSecond(primary: primary, copies: copies, copyBitrate: 16_000, framesPerSecond: fps, sealed: true)
     }
 
     @Test func theWireRateCountsEveryHeader() {
@@ -165,7 +165,7 @@ import Testing
 
     @Test func withoutEstimatesNothingChanges() {
         let wanted = ProtectionPolicy.Setting(copies: [1: 2], listeners: 1)
-        #expect(RateBudget.fit(wanted, estimates: [:], primary: 32_000, copyBitrate: 16_000, packetsPerSecond: pps, sealed: true) == wanted)
+        #expect(RateBudget.fit(wanted, estimates: [:], primary: 32_000, copyBitrate: 16_000, frameMilliseconds: 20, sealed: true) == wanted)
     }
 
     @Test func copiesGiveWayBeforeThePrimary() {
@@ -173,7 +173,7 @@ import Testing
         // Listener 1's path carries one copy but not two; listener 2's none at all.
         let fitted = RateBudget.fit(
             wanted, estimates: [1: wire(32_000, copies: 1) + 100, 2: wire(32_000, copies: 0) + 100], primary: 32_000,
-            copyBitrate: 16_000, packetsPerSecond: pps, sealed: true)
+            copyBitrate: 16_000, frameMilliseconds: 20, sealed: true)
         #expect(fitted.copies == [1: 1])
         #expect(fitted.bitrate == nil)
         #expect(fitted.fecPercent == ProtectionPolicy.provisionalFECPercent, "listener 2 gets FEC instead")
@@ -181,14 +181,29 @@ import Testing
 
     @Test func thePrimaryFitsTheTightestListener() {
         let fitted = RateBudget.fit(
-            ProtectionPolicy.Setting(listeners: 2), estimates: [1: 100_000, 2: 40_000], primary: 32_000,
-            copyBitrate: 16_000, packetsPerSecond: pps, sealed: true)
-        // 40 kbit/s less 28 kbit/s of headers.
-        #expect(fitted.bitrate == 12_000)
-        #expect(fitted.description == "none, 12 kbit/s")
-        let starved = RateBudget.fit(
-            ProtectionPolicy.Setting(listeners: 1), estimates: [1: 1_000], primary: 32_000, copyBitrate: 16_000,
-            packetsPerSecond: pps, sealed: true)
-        #expect(starved.bitrate == RateBudget.minimumBitrate)
+            ProtectionPolicy.Setting(listeners: 2), estimates: [1: 100_000, 2: 46_000], primary: 32_000,
+            copyBitrate: 16_000, frameMilliseconds: 20, sealed: true)
+        // 46 kbit/s less 28 kbit/s of headers.
+        #expect(fitted.bitrate == 18_000)
+        #expect(fitted.packetMilliseconds == nil)
+        #expect(fitted.description == "none, 18 kbit/s")
+    }
+
+    @Test func longerPacketsWhenHeadersWouldLeaveTooLittle() {
+        func fit(_ estimate: Double) -> ProtectionPolicy.Setting {
+            RateBudget.fit(
+                ProtectionPolicy.Setting(listeners: 1), estimates: [1: estimate], primary: 32_000, copyBitrate: 16_000,
+                frameMilliseconds: 20, sealed: true)
+        }
+        // 40 kbit/s: 12 kbit/s left in 20 ms packets; 40 − 25 × 8 × 74 B = 25.2 in 40 ms ones.
+        #expect(fit(40_000).bitrate == 25_000 && fit(40_000).packetMilliseconds == 40)
+        #expect(fit(40_000).description == "none, 25 kbit/s in 40 ms packets")
+        #expect(RateBudget.wireBitsPerSecond(primary: 25_000, copies: 0, copyBitrate: 16_000, framesPerSecond: fps, framesPerPacket: 2, sealed: true) <= 40_000)
+        // 28 kbit/s: 13.2 kbit/s in 40 ms packets, 17.6 in 60 ms ones (16.7 × 8 × 78 B).
+        #expect(fit(28_000).bitrate == 17_000 && fit(28_000).packetMilliseconds == 60)
+        // Starved: the longest packet at Opus's floor.
+        #expect(fit(1_000).bitrate == RateBudget.minimumBitrate && fit(1_000).packetMilliseconds == 60)
+        // Room for the primary as configured: nothing changes.
+        #expect(fit(70_000) == ProtectionPolicy.Setting(listeners: 1))
     }
 }

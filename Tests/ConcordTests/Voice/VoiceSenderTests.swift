@@ -47,6 +47,62 @@ import Testing
         #expect(throws: CodecError.self) { try VoiceSender(senderID: 1, settings: OpusSettings(), redundantFrames: 9) }
     }
 
+    /// Three frames to a packet: the newest is the primary, the two before it travel bundled;
+    /// sequence numbers count packets; copies repeat the whole packet before.
+    @Test func framesTravelTogetherInLongerPackets() throws {
+        let sender = try VoiceSender(senderID: 1, settings: OpusSettings(), redundantFrames: 1)
+        try sender.setFramesPerPacket(3)
+        let frames = TestSignals.frames(TestSignals.voiced(seconds: 0.2), frameSamples: 960)
+        let made = try frames.prefix(9).map { try sender.packetize($0) }
+        #expect(made.map { $0 != nil } == [false, false, true, false, false, true, false, false, true])
+        let packets = made.compactMap { $0 }
+        #expect(packets.map(\.sequenceNumber) == [0, 1, 2])
+        #expect(packets.map(\.timestamp) == [UInt32(1_920), 4_800, 7_680])
+        #expect(packets.allSatisfy { $0.bundledFrames.map(\.timestampOffset) == [1_920, 960] })
+        #expect(packets.map { $0.flags.contains(.talkspurtStart) } == [true, false, false])
+        #expect(packets[0].redundancy.isEmpty)
+        #expect(packets[1].redundancy.map(\.timestampOffset) == [4_800, 3_840, 2_880])
+        #expect(packets[1].redundancy.map(\.payload) == packets[0].bundledFrames.map(\.payload) + [packets[0].payload])
+        #expect(sender.statistics.packetsSent == 3 && sender.statistics.framesEncoded == 9)
+        let bytes = packets.reduce(0) { $0 + $1.payload.count + $1.bundledFrames.reduce(0) { $0 + $1.payload.count } }
+        #expect(sender.statistics.payloadBytesSent == bytes)
+        #expect(throws: CodecError.self) { try sender.setFramesPerPacket(0) }
+        #expect(throws: CodecError.self) { try sender.setFramesPerPacket(VoicePacket.maxBundledFrames + 2) }
+    }
+
+    /// Silence does not wait for the packet to fill: the DTX marker goes at once with what was
+    /// held before it, and muting drops what was held.
+    @Test func silenceFlushesAHeldPacket() throws {
+        let sender = try VoiceSender(senderID: 1, settings: OpusSettings(dtx: true))
+        try sender.setFramesPerPacket(3)
+        let speech = TestSignals.frames(TestSignals.voiced(seconds: 1), frameSamples: 960)
+        let silence = [Float](repeating: 0, count: 960)
+        var packets: [VoicePacket] = []
+        for f in speech.prefix(49) { if let p = try sender.packetize(f) { packets.append(p) } }
+        #expect(packets.count == 16)  // 48 frames sent, one held
+        var marker: VoicePacket?
+        var sinceLast = 1  // the held frame
+        var frameCounts: [Int] = []
+        for _ in 0..<100 where marker == nil {
+            sinceLast += 1
+            guard let p = try sender.packetize(silence) else { continue }
+            #expect(p.frameCount == sinceLast, "a packet carries every frame since the last one")
+            frameCounts.append(p.frameCount)
+            sinceLast = 0
+            if p.flags.contains(.dtx) { marker = p }
+        }
+        _ = try #require(marker)
+        #expect(frameCounts.last == 2, "the marker did not wait for a third frame: \(frameCounts)")
+        let sent = sender.statistics.packetsSent
+        #expect(try sender.packetize(speech[0]) == nil)
+        sender.skipFrame()
+        #expect(try sender.packetize(speech[1]) == nil)
+        #expect(try sender.packetize(speech[2]) == nil)
+        let next = try #require(try sender.packetize(speech[3]))
+        #expect(sender.statistics.packetsSent == sent + 1 && next.frameCount == 3)
+        #expect(next.flags.contains(.talkspurtStart), "the frame before the mute was dropped")
+    }
+
     /// Copies from the low-bitrate encoder: other bytes than the primary's, about half its size
     /// at 16 against 32 kbit/s, and each decodes to the frame it stands for.
     @Test func copiesComeFromALowBitrateEncoder() throws {

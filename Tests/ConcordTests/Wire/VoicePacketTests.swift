@@ -10,10 +10,14 @@ import SeededRandom
             VoicePacket.RedundantFrame(
                 timestampOffset: UInt16.random(in: 1...UInt16.max, using: &rng), payload: bytes(Int.random(in: 0...80, using: &rng)))
         }
+        let bundled = (0..<Int.random(in: 0...VoicePacket.maxBundledFrames, using: &rng)).map { _ in
+            VoicePacket.RedundantFrame(
+                timestampOffset: UInt16.random(in: 1...UInt16.max, using: &rng), payload: bytes(Int.random(in: 0...80, using: &rng)))
+        }
         return VoicePacket(
             senderID: UInt32.random(in: 0...UInt32.max, using: &rng), sequenceNumber: UInt16.random(in: 0...UInt16.max, using: &rng),
             timestamp: UInt32.random(in: 0...UInt32.max, using: &rng), flags: flags, redundancy: redundancy,
-            payload: bytes(Int.random(in: 1...300, using: &rng)))
+            bundledFrames: bundled, payload: bytes(Int.random(in: 1...300, using: &rng)))
     }
 
     @Test func randomPacketsRoundTrip() throws {
@@ -30,6 +34,18 @@ import SeededRandom
             redundancy: [.init(timestampOffset: 960, payload: [0xAA])], payload: [0xBB, 0xCC])
         #expect(
             packet.serialize() == [1, 1, 0x05, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0x03, 0xC0, 0, 1, 0xAA, 0xBB, 0xCC])
+    }
+
+    @Test func bundledFramesFollowTheCopies() {
+        let packet = VoicePacket(
+            senderID: 0x0102_0304, sequenceNumber: 0x0506, timestamp: 0x0708_090A, flags: [.fec],
+            redundancy: [.init(timestampOffset: 1_920, payload: [0xAA])],
+            bundledFrames: [.init(timestampOffset: 960, payload: [0xDD, 0xEE])], payload: [0xBB])
+        #expect(packet.frameCount == 2)
+        #expect(
+            packet.serialize() == [
+                1, 1, 0x01, 0x11, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0x07, 0x80, 0, 1, 0x03, 0xC0, 0, 2, 0xAA, 0xDD, 0xEE, 0xBB,
+            ])
     }
 
     /// Every prefix of a valid packet parses to an error or to a packet with a shorter primary
@@ -82,6 +98,9 @@ import SeededRandom
         #expect(throws: WireError.reservedFlags(0x10)) { try VoicePacket.parse(with(2, 0x11)) }
         #expect(throws: WireError.sealed) { try VoicePacket.parse(with(2, 0x80)) }
         #expect(throws: WireError.self) { try VoicePacket.parse(with(3, 9)) }
+        #expect(throws: WireError.invalidField(field: "bundled frame count", reason: "6 exceeds 5")) {
+            try VoicePacket.parse(with(3, 0x60))
+        }
         #expect(throws: WireError.invalidField(field: "primary payload", reason: "empty")) {
             try VoicePacket.parse(Array(good.dropLast()))
         }
