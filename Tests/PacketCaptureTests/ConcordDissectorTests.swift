@@ -35,6 +35,10 @@ struct ConcordDissectorTests {
             senderID: 0xA1B2_C3D4, sequenceNumber: 4_242, timestamp: 960_000, flags: [.fec, .talkspurtStart],
             redundancy: [.init(timestampOffset: 960, payload: [1, 2, 3])], payload: [0x0A, 0x0B, 0x0C, 0x0D]
         ).serialize()
+        let bundled = VoicePacket(
+            senderID: 1, sequenceNumber: 5, timestamp: 9_600, redundancy: [.init(timestampOffset: 1_920, payload: [1, 2, 3])],
+            bundledFrames: [.init(timestampOffset: 960, payload: [0x0E, 0x0F])], payload: [0x0A]
+        ).serialize()
         let sealedVoiceHeader = Array(
             VoicePacket(senderID: 7, sequenceNumber: 9, timestamp: 480, flags: [.sealed], payload: [0]).serialize().prefix(14))
         let sealedText = RoomMessage(
@@ -47,6 +51,11 @@ struct ConcordDissectorTests {
                 "concord.voice.timestamp": "960000", "concord.voice.redundant_blocks": "1", "concord.voice.red.offset": "960",
                 "concord.voice.red.length": "3", "concord.voice.red.frame": "010203", "concord.voice.opus": "0a0b0c0d",
                 "concord.flags.fec": "1", "concord.flags.talkspurt": "1", "concord.flags.sealed": "0",
+            ]),
+            (bundled, [
+                "concord.voice.redundant_blocks": "1", "concord.voice.bundled_frames": "1",
+                "concord.voice.red.offset": "1920,960", "concord.voice.red.frame": "010203",
+                "concord.voice.bundled.frame": "0e0f", "concord.voice.opus": "0a",
             ]),
             (sealed(sealedVoiceHeader, counter: 5, ciphertext: 40), [
                 "concord.type": "1", "concord.voice.seq": "9", "concord.flags.sealed": "1", "concord.sealed.key_id": "0xbeef0002",
@@ -110,7 +119,7 @@ struct ConcordDissectorTests {
                 stream: .init(
                     highestSequence: 0x0001_0005, cumulativeLost: 9, fractionLost: 26, fractionDiscarded: 2, burstDensity: 200,
                     gapDensity: 3, burstDurationMilliseconds: 60, gapDurationMilliseconds: 1_500, interarrivalJitter: 480,
-                    playoutDelayMilliseconds: 45, targetDelayMilliseconds: 40, concealedFraction: 655)
+                    playoutDelayMilliseconds: 45, targetDelayMilliseconds: 40, concealedFraction: 655, queueingDelay: 12)
             ).serialize(), [
                 "concord.type": "5", "concord.flags.report_stream": "1", "concord.flags.report_echo": "1",
                 "concord.flags.sealed": "0", "concord.report.reporter": "0x01020304", "concord.report.addressee": "0xa1b2c3d4",
@@ -119,14 +128,15 @@ struct ConcordDissectorTests {
                 "concord.report.fraction_discarded": "2", "concord.report.burst_density": "200", "concord.report.gap_density": "3",
                 "concord.report.burst_ms": "60", "concord.report.gap_ms": "1500", "concord.report.jitter": "480",
                 "concord.report.playout_ms": "45", "concord.report.target_ms": "40", "concord.report.concealed": "655",
+                "concord.report.queueing_ms": "12",
             ]),
             (ReceiverReport(reporter: 1, addressee: 2, sentAt: 3).serialize(), [
                 "concord.type": "5", "concord.flags.report_stream": "0", "concord.report.sent_at": "3",
                 "concord.report.highest_seq": "",
             ]),
-            (sealed([1, 5, 0x83, 0, 0, 0, 0, 1, 0, 0, 0, 2], counter: 8, ciphertext: 38), [
+            (sealed([1, 5, 0x83, 0, 0, 0, 0, 1, 0, 0, 0, 2], counter: 8, ciphertext: 40), [
                 "concord.type": "5", "concord.flags.sealed": "1", "concord.report.addressee": "0x00000002",
-                "concord.sealed.counter": "8", "concord.sealed.ciphertext": String(repeating: "cc", count: 38),
+                "concord.sealed.counter": "8", "concord.sealed.ciphertext": String(repeating: "cc", count: 40),
                 "concord.report.sent_at": "",
             ]),
             // Not Concord: no Concord fields, and no Lua error.

@@ -34,13 +34,15 @@ local f = {
     dtx = ProtoField.bool("concord.flags.dtx", "DTX (silence follows)", 8, nil, 0x02),
     talkspurt = ProtoField.bool("concord.flags.talkspurt", "Start of talk-spurt", 8, nil, 0x04),
 
-    redundant_count = ProtoField.uint8("concord.voice.redundant_blocks", "Redundant blocks"),
+    redundant_count = ProtoField.uint8("concord.voice.redundant_blocks", "Redundant blocks", base.DEC, nil, 0x0F),
+    bundled_count = ProtoField.uint8("concord.voice.bundled_frames", "Bundled frames", base.DEC, nil, 0xF0),
     sender_id = ProtoField.uint32("concord.voice.sender", "Sender id", base.HEX),
     sequence = ProtoField.uint16("concord.voice.seq", "Sequence number"),
     timestamp = ProtoField.uint32("concord.voice.timestamp", "Timestamp (48 kHz samples)"),
     red_offset = ProtoField.uint16("concord.voice.red.offset", "Redundant block timestamp offset"),
     red_length = ProtoField.uint16("concord.voice.red.length", "Redundant block length"),
     red_frame = ProtoField.bytes("concord.voice.red.frame", "Redundant Opus frame"),
+    bundled_frame = ProtoField.bytes("concord.voice.bundled.frame", "Bundled Opus frame (this packet's)"),
     opus = ProtoField.bytes("concord.voice.opus", "Opus frame"),
 
     control_kind = ProtoField.uint8("concord.room.kind", "Kind", base.DEC, control_kinds),
@@ -110,6 +112,7 @@ local f = {
     report_playout = ProtoField.uint16("concord.report.playout_ms", "Mean playout delay (ms)"),
     report_target = ProtoField.uint16("concord.report.target_ms", "Target delay (ms)"),
     report_concealed = ProtoField.uint16("concord.report.concealed", "Concealed share (/65536)"),
+    report_queueing = ProtoField.uint16("concord.report.queueing_ms", "Queueing delay, one way (ms; 65535: unknown)"),
 }
 local field_list = {}
 for _, field in pairs(f) do table.insert(field_list, field) end
@@ -209,7 +212,17 @@ local function member_record(r, tree)
 end
 
 local function voice(r, flags, pinfo)
-    local count = r:uint(f.redundant_count, 1)
+    -- One byte, two counts: redundant copies in the low nibble, bundled frames in the high one.
+    local counts = nil
+    if r:has(1) then
+        local range = r.buffer(r.offset, 1)
+        r.tree:add(f.redundant_count, range)
+        r.tree:add(f.bundled_count, range)
+        r.offset = r.offset + 1
+        counts = range:uint()
+    end
+    local count = counts and bit.band(counts, 0x0F) or 0
+    local bundled = counts and bit.rshift(counts, 4) or 0
     r:add(f.sender_id, 4)
     local sequence = r:uint(f.sequence, 2)
     local timestamp = r:uint(f.timestamp, 4)
@@ -220,15 +233,16 @@ local function voice(r, flags, pinfo)
         return info .. " (sealed)"
     end
     local lengths = {}
-    for i = 1, count do
+    for i = 1, count + bundled do
         r:add(f.red_offset, 2)
         lengths[i] = r:uint(f.red_length, 2)
     end
-    for i = 1, count do
-        if lengths[i] ~= nil and lengths[i] > 0 then r:add(f.red_frame, lengths[i]) end
+    for i = 1, count + bundled do
+        if lengths[i] ~= nil and lengths[i] > 0 then r:add(i <= count and f.red_frame or f.bundled_frame, lengths[i]) end
     end
     if r.ok and r:remaining() > 0 then r:add(f.opus, r:remaining()) end
     if count > 0 then info = info .. " red=" .. count end
+    if bundled > 0 then info = info .. " frames=" .. (bundled + 1) end
     return info
 end
 
@@ -348,6 +362,7 @@ local function receiver_report(r, flags)
         r:add(f.report_playout, 2)
         r:add(f.report_target, 2)
         r:add(f.report_concealed, 2)
+        r:add(f.report_queueing, 2)
         if lost ~= nil then info = info .. string.format(" lost=%.1f%%", lost * 100 / 256) end
     end
     if r.ok and r:remaining() > 0 then
@@ -362,7 +377,10 @@ local function looks_like_concord(buffer)
     if buffer:len() < 4 then return false end
     local version, packet_type, flags = buffer(0, 1):uint(), buffer(1, 1):uint(), buffer(2, 1):uint()
     if version ~= 1 then return false end
-    if packet_type == 1 then return bit.band(flags, 0x78) == 0 and buffer:len() >= 14 and buffer(3, 1):uint() <= 8 end
+    if packet_type == 1 then
+        local counts = buffer(3, 1):uint()
+        return bit.band(flags, 0x78) == 0 and buffer:len() >= 14 and bit.band(counts, 0x0F) <= 8 and bit.rshift(counts, 4) <= 5
+    end
     if packet_type == 2 or packet_type == 3 then return bit.band(flags, 0x7F) == 0 end
     if packet_type == 4 then return flags == 0x80 and buffer(3, 1):uint() >= 1 and buffer(3, 1):uint() <= 4 end
     if packet_type == 5 then return bit.band(flags, 0x7C) == 0 and buffer(3, 1):uint() == 0 end

@@ -10,6 +10,7 @@ public struct VoiceArrivals: Sendable {
     private var highest: Int64 = 0
     public private(set) var received = 0
     private var jitter = InterarrivalJitter()
+    private var queueing = QueueingDelay()
     private var bursts = BurstGapCounter()
     /// Media samples between the last two consecutive sequence numbers: the talker's packet
     /// interval, to turn burst and gap lengths into milliseconds.
@@ -37,6 +38,7 @@ public struct VoiceArrivals: Sendable {
         let s = noteSequence(sequence)
         let t = timestamps.unwrap(timestamp)
         jitter.add(arrivalUnits: arrival.seconds * jitter.clockRate, timestamp: t)
+        queueing.add(transitMilliseconds: arrival.milliseconds - Double(t) * 1000 / jitter.clockRate, at: arrival)
         guard s == highest else { return }
         // Only a packet that extends the sequence by exactly one says what one packet spans.
         if s == previous + 1, let highestTimestamp, t > highestTimestamp, t - highestTimestamp <= 48_000 {
@@ -105,6 +107,7 @@ public struct VoiceArrivals: Sendable {
             interarrivalJitter: UInt32(clamping: Int64(jitter.jitterUnits.rounded())),
             playoutDelayMilliseconds: ReceiverReport.Stream.saturating16(emitted > 0 ? 1000 * waited / Double(emitted) : 0),
             targetDelayMilliseconds: ReceiverReport.Stream.saturating16(playout.targetDelayMilliseconds),
-            concealedFraction: ReceiverReport.Stream.per65536(voiced > 0 ? Double(concealed) / Double(voiced) : 0))
+            concealedFraction: ReceiverReport.Stream.per65536(voiced > 0 ? Double(concealed) / Double(voiced) : 0),
+            queueingDelay: ReceiverReport.Stream.queueingDelayField(queueing.take()))
     }
 }

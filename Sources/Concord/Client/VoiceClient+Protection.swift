@@ -39,15 +39,14 @@ extension VoiceClient {
 
     /// One listener's report, as its path's bandwidth estimator takes it.
     func estimateBandwidth(
-        to listener: PeerID, stream: ReceiverReport.Stream, sentAt: UInt32, sent: SentSinceReport,
-        roundTripMilliseconds: Double?, now: Instant
+        to listener: PeerID, stream: ReceiverReport.Stream, sentAt: UInt32, sent: SentSinceReport, now: Instant
     ) {
         guard let policy = protectionPolicy else { return }
         let wanted = RateBudget.wireBitsPerSecond(
             primary: configuredBitrate, copies: policy.copies(for: listener), copyBitrate: policy.copyBitrate,
             framesPerSecond: framesPerSecond, sealed: transport != nil)
         let sample = BandwidthEstimator.Sample(
-            roundTripMilliseconds: roundTripMilliseconds, sentAt: sentAt, highestSequence: stream.highestSequence,
+            queueingMilliseconds: stream.queueingMilliseconds, sentAt: sentAt, highestSequence: stream.highestSequence,
             cumulativeLost: stream.cumulativeLost, lossShare: stream.lossShare, jitterMilliseconds: stream.jitterMilliseconds, meanWireBytes: sent.meanBytes,
             packetsSent: sent.packets, sentSeconds: sent.seconds, packetsWhenTalking: Int((packetsPerSecond * sent.seconds).rounded()),
             wantedBitsPerSecond: wanted)
@@ -64,7 +63,7 @@ extension VoiceClient {
         let decided = RateBudget.fit(
             policy.setting, estimates: bandwidthEstimates.compactMapValues(\.bitsPerSecond), primary: configuredBitrate,
             copyBitrate: policy.copyBitrate, frameMilliseconds: participant.sender.encoder.settings.frameMilliseconds,
-            sealed: transport != nil)
+            sealed: transport != nil, currentFramesPerPacket: participant.sender.framesPerPacket)
         guard decided != before else {
             sendSetting = decided
             return

@@ -102,9 +102,7 @@ extension VoiceClient {
         state.sent = SentSinceReport(since: now)
         reportsByVoiceID[report.reporter] = state
         if let stream = report.stream {
-            estimateBandwidth(
-                to: report.reporter, stream: stream, sentAt: report.sentAt, sent: sent,
-                roundTripMilliseconds: report.echo != nil && believed ? state.path.roundTripMilliseconds : nil, now: now)
+            estimateBandwidth(to: report.reporter, stream: stream, sentAt: report.sentAt, sent: sent, now: now)
             adapt(to: stream, from: report.reporter, now: now)
         }
         onReceiverReport?(

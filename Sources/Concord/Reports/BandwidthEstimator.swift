@@ -4,10 +4,12 @@
 /// there, and lift the limit quickly once the queue is gone. `nil` while no limit is known: a voice call sends what it wants until the path
 /// says otherwise, so a clean path never changes anything.
 ///
-/// **The delay signal** is the queueing delay q = the report's round trip − the least round trip
-/// of the last `baseWindowSeconds`. Reports come once a second, too seldom for GCC's per-packet
-/// delay gradient; the round trip of the report echoes crosses the talker → listener direction
-/// behind the talker's own voice, so a queue the voice builds shows in it.
+/// **The delay signal** is the one-way queueing delay q the listener reports (`QueueingDelay`:
+/// the mean transit of the talker's packets over the report interval less the least transit of
+/// the last 30 s). Reports come once a second, too seldom for GCC's per-packet delay gradient,
+/// but like GCC it measures the talker → listener direction alone: the round trip of the
+/// report echoes would also carry a queue standing on the way back, which this talker did not
+/// fill and cannot drain.
 ///
 /// **The rule**, per report:
 /// - *overuse*: q above the threshold and growing (by more than `growthMilliseconds`) on two
@@ -15,16 +17,21 @@
 ///   `thinnedShare` of the talker's packet rate (the queue holds packets back: a clear
 ///   overload); or on four reports in a row (a slight one, which holds back too few packets to
 ///   tell, fills the queue slowly: 40 ms a second at 4 % over); or q standing
-///   above twice the threshold on two reports that both lost more than `fullQueueLoss` of the
-///   packets (a full drop-tail queue). The threshold is `overuseMilliseconds`, or 4 × the
+///   above twice the threshold and not about to drain (not gone within `drainReports` at the
+///   rate it fell since the previous report) on two reports that both lost more than
+///   `fullQueueLoss` of the packets (a full drop-tail queue), or on four reports without loss
+///   (a rate just at the bottleneck's, which a deep buffer holds for ever, or a back-off too
+///   small for the queue it left). The threshold is `overuseMilliseconds`, or 4 × the
 ///   interarrival jitter the listener reports when higher: a jittery path (EDGE, congested
-///   Wi-Fi) moves the round trip by hundreds of ms, while a queue that grows steadily adds
+///   Wi-Fi) moves transit by hundreds of ms, while a queue that grows steadily adds
 ///   little jitter. A lone delay spike (a Wi-Fi scan) is gone one report later; a queue that
-///   stands still without loss is not overuse (on a slow link the serialisation of each packet
-///   alone adds tens of ms); a draining one is left to drain.
+///   stands still below twice the threshold without loss is not overuse (on a slow link the
+///   serialisation of each packet alone adds tens of ms); one draining fast enough is left to
+///   drain.
 /// - on overuse, at most once per `holdReports`: estimate = `backOff` × the rate the listener
 ///   received over its last report interval (its packets, at the mean size sent, over its own
-///   interval), which is the bottleneck's rate when a queue stands. That rate is remembered.
+///   interval), which is the bottleneck's rate when a queue stands, or × the estimate when that
+///   is lower. The lower of the rates received at the back-offs is remembered.
 ///   Not while the talker sent fewer than half the packets a talker without pauses sends (DTX
 ///   in silence): it filled no queue, and its rate says nothing of the path.
 /// - otherwise, while limited and q neither grows nor drains by more than `growthMilliseconds`
@@ -32,7 +39,7 @@
 ///   (q < 10 ms: the path has room, e.g. the cross traffic left); with a queue, +8 % per report
 ///   up to 0.95 × the remembered rate and no higher: a voice call wants a steady rate more than
 ///   the last few kbit/s, and a sawtooth of probes under the bottleneck would change the
-///   bitrate every few seconds. It probes again when the queue is gone (or the least round trip
+///   bitrate every few seconds. It probes again when the queue is gone (or the least transit
 ///   of the window has moved up to the bottleneck's). Never above 1.5 × what the listener
 ///   received. Once the estimate passes 1.2 × the rate the talker wants, the limit is gone
 ///   (`nil`).
@@ -40,7 +47,6 @@
 /// Random loss is not a congestion signal here: loss protection answers it (a voice call of
 /// 30–90 kbit/s is rarely what fills a queue; a queue it fills shows as delay first).
 public struct BandwidthEstimator: Sendable {
-    public static let baseWindowSeconds = 30.0
     public static let overuseMilliseconds = 50.0
     public static let growthMilliseconds = 10.0
     public static let fullQueueLoss = 0.1
@@ -48,6 +54,8 @@ public struct BandwidthEstimator: Sendable {
     public static let jitterMultiple = 4.0
     public static let heldBackReportsForOveruse = 2
     public static let growingReportsForOveruse = 4
+    public static let standingReportsForOveruse = 4
+    public static let drainReports = 4
     public static let backOff = 0.85
     public static let holdReports = 2
     static let increaseFactor = 1.08
@@ -61,8 +69,9 @@ public struct BandwidthEstimator: Sendable {
 
     /// One report, as the talker sees it.
     public struct Sample: Sendable {
-        /// The round trip this report's echo gave; nil when it had none or it was not believed.
-        public var roundTripMilliseconds: Double?
+        /// The one-way queueing delay the report gives, ms; nil when the listener heard nothing
+        /// over the interval.
+        public var queueingMilliseconds: Double?
         /// The listener's clock when it sent the report (`ReceiverReport.sentAt`).
         public var sentAt: UInt32
         public var highestSequence: UInt32
@@ -83,7 +92,7 @@ public struct BandwidthEstimator: Sendable {
         public var wantedBitsPerSecond: Double
 
         public init(
-            roundTripMilliseconds: Double?, sentAt: UInt32, highestSequence: UInt32, cumulativeLost: UInt32,
+            queueingMilliseconds: Double?, sentAt: UInt32, highestSequence: UInt32, cumulativeLost: UInt32,
             lossShare: Double = 0, jitterMilliseconds: Double = 0, meanWireBytes: Double?, packetsSent: Int = 50, sentSeconds: Double = 1,
             packetsWhenTalking: Int = 50, wantedBitsPerSecond: Double
         ) {
@@ -92,7 +101,7 @@ public struct BandwidthEstimator: Sendable {
             self.packetsWhenTalking = packetsWhenTalking
             self.lossShare = lossShare
             self.jitterMilliseconds = jitterMilliseconds
-            self.roundTripMilliseconds = roundTripMilliseconds
+            self.queueingMilliseconds = queueingMilliseconds
             self.sentAt = sentAt
             self.highestSequence = highestSequence
             self.cumulativeLost = cumulativeLost
@@ -110,7 +119,6 @@ public struct BandwidthEstimator: Sendable {
     /// Times the estimate backed off.
     public private(set) var backOffs = 0
 
-    private var roundTrips: [(at: Double, milliseconds: Double)] = []
     private var previousQueueing: Double?
     private var previousLoss = 0.0
     /// q's change since the previous report.
@@ -118,6 +126,8 @@ public struct BandwidthEstimator: Sendable {
     /// Reports in a row whose q grew past the threshold; of them, the last ones in a row with
     /// packets held back.
     private var growingReports = 0
+    /// Reports in a row with q above twice the threshold and not draining.
+    private var standingReports = 0
     private var heldBackReports = 0
     private var last: (sentAt: UInt32, highest: UInt32, lost: UInt32)?
     private var reportsSinceBackOff = Int.max
@@ -131,12 +141,7 @@ public struct BandwidthEstimator: Sendable {
         let (received, advanceRate) = receivedRates(sample)
         reportsSinceBackOff = reportsSinceBackOff == .max ? .max : reportsSinceBackOff + 1
         var overuse = false
-        if let rtt = sample.roundTripMilliseconds, rtt.isFinite, rtt >= 0 {
-            roundTrips.append((now.seconds, rtt))
-            let cutoff = now.seconds - Self.baseWindowSeconds
-            if let first = roundTrips.firstIndex(where: { $0.at >= cutoff }), first > 0 { roundTrips.removeFirst(first) }
-            let base = roundTrips.map(\.milliseconds).min() ?? rtt
-            let q = rtt - base
+        if let q = sample.queueingMilliseconds, q.isFinite, q >= 0 {
             let threshold = max(Self.overuseMilliseconds, Self.jitterMultiple * sample.jitterMilliseconds)
             if let previous = previousQueueing { queueTrend = q - previous } else { queueTrend = nil }
             // A growing queue holds back packets the talker sent: the listener's highest
@@ -153,13 +158,18 @@ public struct BandwidthEstimator: Sendable {
                 heldBackReports = 0
             }
             var full = false
-            if let previous = previousQueueing, previous > 2 * threshold, q > 2 * threshold {
-                full = q >= previous - Self.growthMilliseconds && sample.lossShare > Self.fullQueueLoss
-                    && previousLoss > Self.fullQueueLoss
+            // Standing: above twice the threshold and not about to drain (gone within
+            // `drainReports` at the rate it fell since the previous report).
+            let drained = (previousQueueing ?? q) - q
+            if q > 2 * threshold, drained * Double(Self.drainReports) < q {
+                standingReports += 1
+                full = sample.lossShare > Self.fullQueueLoss && previousLoss > Self.fullQueueLoss
+            } else {
+                standingReports = 0
             }
             previousLoss = sample.lossShare
             overuse = heldBackReports >= Self.heldBackReportsForOveruse || growingReports >= Self.growingReportsForOveruse
-                || full
+                || full || standingReports >= Self.standingReportsForOveruse
             previousQueueing = q
             queueingMilliseconds = q
         } else {
@@ -167,14 +177,15 @@ public struct BandwidthEstimator: Sendable {
             queueTrend = nil
             growingReports = 0
             heldBackReports = 0
+            standingReports = 0
         }
         // A talker that paused for most of the interval (DTX) did not fill any queue: the delay is
         // someone else's, and what arrived says nothing of what the path carries.
         if 2 * sample.packetsSent < sample.packetsWhenTalking { overuse = false }
         if overuse, reportsSinceBackOff >= Self.holdReports, let received {
-            let next = max(Self.floorBitsPerSecond, Self.backOff * received)
-            bitsPerSecond = min(bitsPerSecond ?? .infinity, next)
-            congestionBitsPerSecond = received
+            // Below what is already allowed too: a queue that outlived one back-off needs another.
+            bitsPerSecond = max(Self.floorBitsPerSecond, Self.backOff * min(bitsPerSecond ?? .infinity, received))
+            congestionBitsPerSecond = min(congestionBitsPerSecond ?? .infinity, received)
             reportsSinceBackOff = 0
             backOffs += 1
         } else if !overuse, reportsSinceBackOff >= Self.holdReports, let current = bitsPerSecond,

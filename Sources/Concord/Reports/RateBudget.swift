@@ -9,7 +9,7 @@
 ///    listener, in whole kbit/s, not below Opus's 6 kbit/s;
 /// 3. where that would leave the primary below `bundlingBitrate`, frames go out two or three to
 ///    a packet (40 or 60 ms) — the shortest packet that leaves the primary that much, else the
-///    longest: each packet costs 70 bytes of IP, UDP, voice header and seal (28 kbit/s at 50
+///    longest, with `bundlingHysteresis` on the way back: each packet costs 70 bytes of IP, UDP, voice header and seal (28 kbit/s at 50
 ///    packets a second), which a narrow path would rather spend on speech, at the price of up
 ///    to two frames of delay.
 public enum RateBudget {
@@ -18,12 +18,16 @@ public enum RateBudget {
     /// The lowest primary bitrate (Opus's floor).
     public static let minimumBitrate = 6_000
     /// The primary bitrate below which a longer packet is worth its delay. Measured (ViSQOL,
-    /// c.wav + d.wav on a clean LAN): 32 kbit/s 4.41, 16 kbit/s 4.33, 12 kbit/s 4.27, 10 kbit/s
-    /// 4.08, 9 kbit/s 3.79, 8 kbit/s 2.50 — speech holds to about 12 kbit/s, then falls off a
-    /// cliff, and a congested path's estimate moves by 15 % at a step; 20 ms more delay costs
-    /// the E-model about 0.5 R (0.02 MOS) below 177 ms mouth-to-ear. 16 kbit/s keeps the
-    /// primary a step above the cliff.
-    public static let bundlingBitrate = 16_000
+    /// c.wav + d.wav on a clean LAN): 32 kbit/s 4.41, 24 kbit/s 4.39, 20 kbit/s 4.38, 16 kbit/s
+    /// 4.33, 12 kbit/s 4.27, 10 kbit/s 4.08, 8 kbit/s 2.50. A second frame per packet frees
+    /// 14 kbit/s of headers for the codec (sealed, 50 → 25 packets a second) and costs 20 ms,
+    /// which the E-model prices at about 0.5 R, 0.02 MOS, below 177 ms mouth-to-ear: below
+    /// 24 kbit/s the codec gains more than that, above it less.
+    public static let bundlingBitrate = 24_000
+    /// How far above `bundlingBitrate` shorter packets must leave the primary before a talker
+    /// sending longer ones goes back: an estimate that wobbles around the boundary would
+    /// otherwise move the listener's delay by a frame every few seconds.
+    public static let bundlingHysteresis = 4_000
     /// The most frames a packet carries when fitting (60 ms of 20 ms frames).
     public static let maximumFramesPerPacket = 3
 
@@ -45,10 +49,11 @@ public enum RateBudget {
     }
 
     /// `wanted`, fitted into `estimates` (bit/s on the wire per listener; listeners without one
-    /// are unconstrained). `frameMilliseconds` names the packet's duration in the result.
+    /// are unconstrained). `frameMilliseconds` names the packet's duration in the result;
+    /// `currentFramesPerPacket` is what the talker sends now (see `bundlingHysteresis`).
     public static func fit(
         _ wanted: ProtectionPolicy.Setting, estimates: [PeerID: Double], primary: Int, copyBitrate: Int,
-        frameMilliseconds: Int, sealed: Bool
+        frameMilliseconds: Int, sealed: Bool, currentFramesPerPacket: Int = 1
     ) -> ProtectionPolicy.Setting {
         guard !estimates.isEmpty, frameMilliseconds > 0 else { return wanted }
         let framesPerSecond = 1000 / Double(frameMilliseconds)
@@ -87,7 +92,9 @@ public enum RateBudget {
         }
         var frames = 1
         var bitrate = primaryLeft(framesPerPacket: 1)
-        while bitrate < min(primary, bundlingBitrate), frames < maximumFramesPerPacket {
+        while frames < maximumFramesPerPacket {
+            let enough = bundlingBitrate + (frames < currentFramesPerPacket ? bundlingHysteresis : 0)
+            guard bitrate < min(primary, enough) else { break }
             frames += 1
             bitrate = primaryLeft(framesPerPacket: frames)
         }

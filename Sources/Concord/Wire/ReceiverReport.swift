@@ -29,14 +29,17 @@
 ///  44..45  mean playout delay since the previous report, ms (jitter buffer delay)
 ///  46..47  target delay, ms
 ///  48..49  concealed share of the voiced samples played since the previous report, /65 536
+///  50..51  queueing delay, ms: the mean transit of the packets since the previous report less
+///          the least transit of the last 30 s (`QueueingDelay`; one way, talker → reporter);
+///          65 535 when no packet arrived since the previous report
 /// ```
-/// A report is exactly 24 bytes, or 50 with the stream block: anything else is malformed.
+/// A report is exactly 24 bytes, or 52 with the stream block: anything else is malformed.
 /// Sealed (under the pair session), the first 12 bytes stay in clear with the sealed flag set.
 public struct ReceiverReport: Equatable, Sendable {
     public static let version: UInt8 = 1
     public static let headerLength = 12
     public static let lengthWithoutStream = 24
-    public static let streamBlockLength = 26
+    public static let streamBlockLength = 28
 
     public struct Flags: OptionSet, Hashable, Sendable {
         public let rawValue: UInt8
@@ -74,12 +77,15 @@ public struct ReceiverReport: Equatable, Sendable {
         public var playoutDelayMilliseconds: UInt16
         public var targetDelayMilliseconds: UInt16
         public var concealedFraction: UInt16
+        /// Ms; `unknownQueueingDelay` when nothing arrived (see `queueingMilliseconds`).
+        public var queueingDelay: UInt16
 
         public init(
             highestSequence: UInt32 = 0, cumulativeLost: UInt32 = 0, fractionLost: UInt8 = 0, fractionDiscarded: UInt8 = 0,
             burstDensity: UInt8 = 0, gapDensity: UInt8 = 0, burstDurationMilliseconds: UInt16 = 0,
             gapDurationMilliseconds: UInt16 = 0, interarrivalJitter: UInt32 = 0, playoutDelayMilliseconds: UInt16 = 0,
-            targetDelayMilliseconds: UInt16 = 0, concealedFraction: UInt16 = 0
+            targetDelayMilliseconds: UInt16 = 0, concealedFraction: UInt16 = 0,
+            queueingDelay: UInt16 = unknownQueueingDelay
         ) {
             self.highestSequence = highestSequence
             self.cumulativeLost = cumulativeLost
@@ -93,6 +99,18 @@ public struct ReceiverReport: Equatable, Sendable {
             self.playoutDelayMilliseconds = playoutDelayMilliseconds
             self.targetDelayMilliseconds = targetDelayMilliseconds
             self.concealedFraction = concealedFraction
+            self.queueingDelay = queueingDelay
+        }
+
+        public static let unknownQueueingDelay = UInt16.max
+        /// The one-way queueing delay, ms; nil when no packet arrived since the previous report.
+        public var queueingMilliseconds: Double? {
+            queueingDelay == Self.unknownQueueingDelay ? nil : Double(queueingDelay)
+        }
+        /// A measured delay as the wire carries it (saturating below the "unknown" value).
+        public static func queueingDelayField(_ milliseconds: Double?) -> UInt16 {
+            guard let milliseconds else { return unknownQueueingDelay }
+            return min(unknownQueueingDelay - 1, saturating16(milliseconds))
         }
 
         public var lossShare: Double { Double(fractionLost) / 256 }
@@ -165,6 +183,7 @@ public struct ReceiverReport: Equatable, Sendable {
             out.appendBigEndian(s.playoutDelayMilliseconds)
             out.appendBigEndian(s.targetDelayMilliseconds)
             out.appendBigEndian(s.concealedFraction)
+            out.appendBigEndian(s.queueingDelay)
         }
         return out
     }
@@ -212,7 +231,8 @@ public struct ReceiverReport: Equatable, Sendable {
                 interarrivalJitter: try reader.readUInt32("interarrival jitter"),
                 playoutDelayMilliseconds: try reader.readUInt16("playout delay"),
                 targetDelayMilliseconds: try reader.readUInt16("target delay"),
-                concealedFraction: try reader.readUInt16("concealed fraction"))
+                concealedFraction: try reader.readUInt16("concealed fraction"),
+                queueingDelay: try reader.readUInt16("queueing delay"))
         }
         return ReceiverReport(reporter: reporter, addressee: addressee, sentAt: sentAt, echo: echo, stream: stream)
     }

@@ -40,12 +40,40 @@ enum ReceiverReportComparison {
         }
         let heardThen = record.arrivals.filter { $0.arrivalTime <= last.at && $0.sequence <= last.highest }
         let rtts = taken.compactMap(\.roundTripMilliseconds)
+        let queueing = mapped.compactMap(\.stream.queueingMilliseconds)
         return .init(
             from: record.from, to: record.to, reports: mapped.count, packetsCompared: expected,
             reportedLossPercent: expected > 0 ? 100 * Double(reportedLost) / Double(expected) : 0,
             measuredLossPercent: expected > 0 ? 100 * Double(measuredLost) / Double(expected) : 0,
             reportedJitterMs: last.stream.jitterMilliseconds, measuredJitterMs: InterarrivalJitter.milliseconds(arrivals: heardThen),
-            roundTripMs: rtts.isEmpty ? nil : rtts.reduce(0, +) / Double(rtts.count), networkRoundTripMs: networkRoundTripMs)
+            roundTripMs: rtts.isEmpty ? nil : rtts.reduce(0, +) / Double(rtts.count), networkRoundTripMs: networkRoundTripMs,
+            reportedQueueingMs: queueing.isEmpty ? nil : queueing.reduce(0, +) / Double(queueing.count),
+            measuredQueueingMs: meanQueueing(record, arrivals: heardThen))
+    }
+
+    /// The mean, over `arrivals`, of each packet's network transit (SimNet's arrival less send
+    /// time) above the least transit of the 30 s before it: the queue the listener reports, from
+    /// the simulator's clock rather than the media timestamps. nil without arrivals.
+    static func meanQueueing(_ record: StreamRecord, arrivals: [ArrivalRecord]) -> Double? {
+        let sendTimes = Dictionary(record.sent.map { ($0.sequence, $0.sendTime) }, uniquingKeysWith: { a, _ in a })
+        let window = Double(QueueingDelay.baseWindowSeconds)
+        // A deque of (arrival second, transit), increasing transits: its head is the window's least.
+        var minima: [(at: Double, transit: Double)] = []
+        var head = 0
+        var sum = 0.0
+        var count = 0
+        for a in arrivals {
+            guard let sent = sendTimes[a.sequence] else { continue }
+            let transit = a.arrivalTime.milliseconds - sent.milliseconds
+            let at = a.arrivalTime.seconds
+            while minima.count > head, minima[minima.count - 1].transit >= transit { minima.removeLast() }
+            if head > minima.count { head = minima.count }
+            minima.append((at, transit))
+            while minima[head].at <= at - window { head += 1 }
+            sum += transit - minima[head].transit
+            count += 1
+        }
+        return count > 0 ? sum / Double(count) : nil
     }
 
     private struct Mapped {

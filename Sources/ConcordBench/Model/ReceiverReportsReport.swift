@@ -31,6 +31,11 @@ public struct ReceiverReportsReport: Codable, Sendable, Equatable {
         /// Mean transit of the reports talker → listener plus listener → talker, from SimNet's send
         /// and arrival times of the report datagrams; nil when none arrived one way.
         public var networkRoundTripMs: Double?
+        /// Mean of the one-way queueing delays the listener reported, and the bench's mean over the
+        /// same arrivals of each packet's transit above the least of the 30 s before it (from
+        /// SimNet's send and arrival times); nil without any.
+        public var reportedQueueingMs: Double?
+        public var measuredQueueingMs: Double?
 
         enum CodingKeys: String, CodingKey {
             case from, to, reports
@@ -41,6 +46,8 @@ public struct ReceiverReportsReport: Codable, Sendable, Equatable {
             case measuredJitterMs = "measured_jitter_ms"
             case roundTripMs = "round_trip_ms"
             case networkRoundTripMs = "network_round_trip_ms"
+            case reportedQueueingMs = "reported_queueing_ms"
+            case measuredQueueingMs = "measured_queueing_ms"
         }
     }
 

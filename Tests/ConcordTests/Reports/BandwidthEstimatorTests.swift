@@ -2,7 +2,7 @@ import Testing
 @testable import Concord
 
 /// The bandwidth estimator on synthetic report streams: one report a second, 50 packets each
-/// (20 ms frames), the round trip and loss as a path with a given queue would show them.
+/// (20 ms frames), the queueing delay and loss as a path with a given queue would show them.
 @Suite struct BandwidthEstimatorTests {
     struct Path {
         var estimator = BandwidthEstimator()
@@ -13,8 +13,7 @@ import Testing
         var estimates: [Double?] = []
 
         /// One report: of the `sent` packets of `bytes` each, the listener got `received`, found
-        /// `lost` missing, and the rest are still held back in a queue; the round trip is
-        /// 40 ms + `queue`.
+        /// `lost` missing, and the rest are still held back in a queue of `queue` ms.
         mutating func report(
             queue: Double, received: Int = 50, lost newlyLost: Int = 0, sent: Int = 50, bytes: Double = 150,
             wanted: Double = 60_000
@@ -25,7 +24,7 @@ import Testing
             let now = Instant(nanoseconds: Int64(second) * 1_000_000_000)
             estimator.take(
                 .init(
-                    roundTripMilliseconds: 40 + queue, sentAt: ReceiverReport.clock(now), highestSequence: highest,
+                    queueingMilliseconds: queue, sentAt: ReceiverReport.clock(now), highestSequence: highest,
                     cumulativeLost: lost, lossShare: Double(newlyLost) / Double(max(1, received + newlyLost)), meanWireBytes: bytes,
                     packetsSent: sent, sentSeconds: 1, packetsWhenTalking: 50, wantedBitsPerSecond: wanted),
                 at: now)
@@ -48,7 +47,7 @@ import Testing
         #expect(path.estimator.backOffs == 0)
     }
 
-    /// Jitter delays packets without holding them back: a round trip that climbs for three
+    /// Jitter delays packets without holding them back: a delay that climbs for three
     /// reports while every packet arrives, then falls, is not a queue the talker fills.
     @Test func delayWithoutHoldingBackIsNotOveruse() {
         var path = Path()
@@ -68,7 +67,7 @@ import Testing
         #expect(path.estimator.backOffs == 1)
     }
 
-    /// A talker in DTX silence filled no queue, whatever the round trip did.
+    /// A talker in DTX silence filled no queue, whatever the delay did.
     @Test func aPausedTalkerDoesNotBackOff() {
         var path = Path()
         for _ in 0..<5 { path.report(queue: 0) }
@@ -107,6 +106,17 @@ import Testing
         #expect(Set(last.map { $0 ?? 0 }).count == 1, "steady under the bottleneck: \(last)")
     }
 
+    /// A queue standing at twice the threshold, neither growing nor draining and losing
+    /// nothing (a talker just over a bottleneck with a deep buffer): overuse after four reports.
+    @Test func aHighStandingQueueIsOveruseAfterFourReports() {
+        var path = Path()
+        for _ in 0..<3 { path.report(queue: 0) }
+        for q in [240.0, 250, 245] { path.report(queue: q) }
+        #expect(path.estimator.backOffs == 0)
+        path.report(queue: 248)
+        #expect(path.estimator.backOffs == 1)
+    }
+
     /// A full drop-tail queue stands still but loses packets: that is overuse too.
     @Test func aFullQueueThatDropsIsOveruse() {
         var path = Path()
@@ -141,7 +151,7 @@ import Testing
         for (highest, lost, sentAt) in [(UInt32.max, UInt32.max, UInt32.max), (0, 0, 0), (7, UInt32.max, 1)] {
             estimator.take(
                 .init(
-                    roundTripMilliseconds: .infinity, sentAt: sentAt, highestSequence: highest, cumulativeLost: lost,
+                    queueingMilliseconds: .infinity, sentAt: sentAt, highestSequence: highest, cumulativeLost: lost,
                     meanWireBytes: .greatestFiniteMagnitude, wantedBitsPerSecond: 60_000),
                 at: now)
         }
@@ -181,29 +191,34 @@ import Testing
 
     @Test func thePrimaryFitsTheTightestListener() {
         let fitted = RateBudget.fit(
-            ProtectionPolicy.Setting(listeners: 2), estimates: [1: 100_000, 2: 46_000], primary: 32_000,
+            ProtectionPolicy.Setting(listeners: 2), estimates: [1: 100_000, 2: 54_000], primary: 32_000,
             copyBitrate: 16_000, frameMilliseconds: 20, sealed: true)
-        // 46 kbit/s less 28 kbit/s of headers.
-        #expect(fitted.bitrate == 18_000)
+        // 54 kbit/s less 28 kbit/s of headers.
+        #expect(fitted.bitrate == 26_000)
         #expect(fitted.packetMilliseconds == nil)
-        #expect(fitted.description == "none, 18 kbit/s")
+        #expect(fitted.description == "none, 26 kbit/s")
     }
 
     @Test func longerPacketsWhenHeadersWouldLeaveTooLittle() {
-        func fit(_ estimate: Double) -> ProtectionPolicy.Setting {
+        func fit(_ estimate: Double, now frames: Int = 1) -> ProtectionPolicy.Setting {
             RateBudget.fit(
                 ProtectionPolicy.Setting(listeners: 1), estimates: [1: estimate], primary: 32_000, copyBitrate: 16_000,
-                frameMilliseconds: 20, sealed: true)
+                frameMilliseconds: 20, sealed: true, currentFramesPerPacket: frames)
         }
-        // 40 kbit/s: 12 kbit/s left in 20 ms packets; 40 − 25 × 8 × 74 B = 25.2 in 40 ms ones.
-        #expect(fit(40_000).bitrate == 25_000 && fit(40_000).packetMilliseconds == 40)
-        #expect(fit(40_000).description == "none, 25 kbit/s in 40 ms packets")
-        #expect(RateBudget.wireBitsPerSecond(primary: 25_000, copies: 0, copyBitrate: 16_000, framesPerSecond: fps, framesPerPacket: 2, sealed: true) <= 40_000)
-        // 28 kbit/s: 13.2 kbit/s in 40 ms packets, 17.6 in 60 ms ones (16.7 × 8 × 78 B).
-        #expect(fit(28_000).bitrate == 17_000 && fit(28_000).packetMilliseconds == 60)
+        // 44 kbit/s: 16 kbit/s left in 20 ms packets; 44 − 25 × 8 × 74 B = 29.2 in 40 ms ones.
+        #expect(fit(44_000).bitrate == 29_000 && fit(44_000).packetMilliseconds == 40)
+        #expect(fit(44_000).description == "none, 29 kbit/s in 40 ms packets")
+        #expect(RateBudget.wireBitsPerSecond(primary: 29_000, copies: 0, copyBitrate: 16_000, framesPerSecond: fps, framesPerPacket: 2, sealed: true) <= 44_000)
+        // 34 kbit/s: 19.2 kbit/s in 40 ms packets, 23.6 in 60 ms ones (16.7 × 8 × 78 B): still
+        // below 24, so the longest.
+        #expect(fit(34_000).bitrate == 23_000 && fit(34_000).packetMilliseconds == 60)
         // Starved: the longest packet at Opus's floor.
         #expect(fit(1_000).bitrate == RateBudget.minimumBitrate && fit(1_000).packetMilliseconds == 60)
         // Room for the primary as configured: nothing changes.
         #expect(fit(70_000) == ProtectionPolicy.Setting(listeners: 1))
+        // 53 kbit/s leaves 25 in 20 ms packets: enough to start with, not enough to go back to
+        // from 40 ms ones (28 needed); 57 is.
+        #expect(fit(53_000).packetMilliseconds == nil && fit(53_000, now: 2).packetMilliseconds == 40)
+        #expect(fit(57_000, now: 2).packetMilliseconds == nil && fit(57_000, now: 2).bitrate == 29_000)
     }
 }

@@ -13,7 +13,8 @@ import SeededRandom
             ? ReceiverReport.Stream(
                 highestSequence: u32(), cumulativeLost: u32(), fractionLost: u8(), fractionDiscarded: u8(), burstDensity: u8(),
                 gapDensity: u8(), burstDurationMilliseconds: u16(), gapDurationMilliseconds: u16(), interarrivalJitter: u32(),
-                playoutDelayMilliseconds: u16(), targetDelayMilliseconds: u16(), concealedFraction: u16()) : nil
+                playoutDelayMilliseconds: u16(), targetDelayMilliseconds: u16(), concealedFraction: u16(),
+                queueingDelay: u16()) : nil
         return ReceiverReport(reporter: u32(), addressee: u32(), sentAt: u32(), echo: echo, stream: stream)
     }
 
@@ -22,7 +23,7 @@ import SeededRandom
         for _ in 0..<5_000 {
             let report = Self.randomReport(&rng)
             let bytes = report.serialize()
-            #expect(bytes.count == (report.stream == nil ? 24 : 50))
+            #expect(bytes.count == (report.stream == nil ? 24 : 52))
             #expect(try ReceiverReport.parse(bytes) == report)
             #expect(PacketType(of: bytes) == .receiverReport)
         }
@@ -35,14 +36,17 @@ import SeededRandom
             stream: .init(
                 highestSequence: 0x0001_FFFF, cumulativeLost: 7, fractionLost: 26, fractionDiscarded: 3, burstDensity: 128,
                 gapDensity: 5, burstDurationMilliseconds: 60, gapDurationMilliseconds: 0x1234, interarrivalJitter: 480,
-                playoutDelayMilliseconds: 45, targetDelayMilliseconds: 40, concealedFraction: 0x0100))
+                playoutDelayMilliseconds: 45, targetDelayMilliseconds: 40, concealedFraction: 0x0100, queueingDelay: 0x0203))
         #expect(
             report.serialize() == [
                 1, 5, 0x03, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
-                0, 1, 0xFF, 0xFF, 0, 0, 0, 7, 26, 3, 128, 5, 0, 60, 0x12, 0x34, 0, 0, 0x01, 0xE0, 0, 45, 0, 40, 0x01, 0x00,
+                0, 1, 0xFF, 0xFF, 0, 0, 0, 7, 26, 3, 128, 5, 0, 60, 0x12, 0x34, 0, 0, 0x01, 0xE0, 0, 45, 0, 40, 0x01, 0x00, 0x02, 0x03,
             ])
         #expect(report.stream!.jitterMilliseconds == 10)
         #expect(report.stream!.lossShare == 26.0 / 256)
+        #expect(report.stream!.queueingMilliseconds == 515)
+        #expect(ReceiverReport.Stream().queueingMilliseconds == nil, "unknown until measured")
+        #expect(ReceiverReport.Stream.queueingDelayField(1e9) == 65_534 && ReceiverReport.Stream.queueingDelayField(nil) == 65_535)
     }
 
     /// Every prefix of a valid report, and every longer string, is rejected: the length is exact.
