@@ -199,8 +199,7 @@ public final class VoiceSender {
         }
         previousFrameSent = !silent
         let bundled = held.map { VoicePacket.RedundantFrame(timestampOffset: offset(frameTimestamp, $0), payload: $0.payload) }
-        let packetFrames = held + [this]
-        held.removeAll(keepingCapacity: true)
+        statistics.payloadBytesSent += held.reduce(payload.count) { $0 + $1.payload.count }
 
         // Deepest copy first, each packet's frames oldest first; the nearest copies are kept
         // when they do not all fit.
@@ -219,16 +218,16 @@ public final class VoiceSender {
             if silent {
                 history.removeAll(keepingCapacity: true)
             } else {
-                history.append(packetFrames)
+                history.append(held + [this])
                 trimHistory()
             }
         }
+        held.removeAll(keepingCapacity: true)
         let packet = VoicePacket(
             senderID: senderID, sequenceNumber: sequenceNumber, timestamp: frameTimestamp, flags: flags,
             redundancy: redundancy, bundledFrames: bundled, payload: payload)
         sequenceNumber &+= 1
         statistics.packetsSent += 1
-        statistics.payloadBytesSent += packetFrames.reduce(0) { $0 + $1.payload.count }
         return packet
     }
 
