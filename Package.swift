@@ -110,11 +110,15 @@ let package = Package(
         // What crossed the network as a libpcap file, for the bench (virtual time) and the live client.
         .target(name: "PacketCapture", dependencies: ["Concord"]),
 
+        // The loopback relay's system calls that Swift's Glibc module does not export (ppoll, timer
+        // slack, real-time priority, kernel receive timestamps).
+        .target(name: "CRelayIO"),
         // The simulation driver: scenarios, SimNet ⇄ engine adapter, metrics, reports.
         .target(
             name: "ConcordBench",
             dependencies: [
                 "Concord", "AudioFiles", "SimNet", "FourierTransform", "PacketCapture", "SpeechQuality", "NetEqReference",
+                "CRelayIO",
             ]),
         .executableTarget(
             name: "concord-bench",

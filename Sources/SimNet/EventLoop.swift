@@ -50,6 +50,10 @@ public final class Simulator {
     /// Events waiting in the queue (including cancelled ones not yet popped).
     public var pendingEventCount: Int { heap.count }
 
+    /// The time of the earliest queued event (possibly a cancelled one), or `nil` when the queue
+    /// is empty: how long a driver that follows a real clock may sleep.
+    public var nextEventTime: SimTime? { heap.min.map { SimTime(nanoseconds: $0.time) } }
+
     /// Runs `action` at virtual time `time` (a time in the past runs at `now`).
     @discardableResult
     public func schedule(at time: SimTime, _ action: @escaping () -> Void) -> EventID {

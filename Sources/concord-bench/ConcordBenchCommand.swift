@@ -9,7 +9,7 @@ struct ConcordBenchCommand: ParsableCommand {
         discussion: "Runs in virtual time, as fast as the CPU allows; the same seed gives the same report (except wall-clock fields).",
         subcommands: [
             RunCommand.self, TraceCommand.self, SweepCommand.self, CompareCommand.self, RecordTraceCommand.self,
-            PresetsCommand.self, QualityCommand.self,
+            PresetsCommand.self, QualityCommand.self, RelayCommand.self,
         ],
         defaultSubcommand: RunCommand.self)
 }

@@ -32,6 +32,8 @@ struct JoinCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "UDP port (1 to 65535).") var port: Int = 7400
     @Option(name: .customLong("peer"), help: "A peer's ADDR:PORT to discover directly (repeatable).") var peers: [String] = []
     @Option(help: "Broadcast address for discovery (default with --network: the subnet's).") var broadcast: String?
+    @Option(help: "Address to tell peers instead of the bound one (a relay's, or a forwarded address); same port.")
+    var advertise: String?
 
     @Option(help: "The room's invite string (concord1-…).") var invite: String?
     @Option(help: "A passphrase for the room (stretched with scrypt, salted by the room id).") var passphrase: String?
@@ -74,6 +76,9 @@ struct JoinCommand: AsyncParsableCommand {
             throw ValidationError("--peer \(p): expected ADDR:PORT, e.g. 10.147.17.5:7400 or [fd00::1]:7400")
         }
         if let broadcast, IPv4Address(broadcast) == nil { throw ValidationError("--broadcast \(broadcast): not an IPv4 address") }
+        if let advertise, IPv4Address(advertise) == nil, RoomAddress.parseIPv6(advertise) == nil {
+            throw ValidationError("--advertise \(advertise): not an IPv4 or IPv6 address")
+        }
         if input != nil && inputWav != nil { throw ValidationError("give --input or --input-wav, not both") }
         if loop && inputWav == nil { throw ValidationError("--loop plays the --input-wav file again: give --input-wav FILE") }
         if output != nil && outputWav != nil { throw ValidationError("give --output or --output-wav, not both") }
@@ -129,6 +134,7 @@ struct JoinCommand: AsyncParsableCommand {
                 .apply(to: &networkConfiguration, port: port)
         }
         if let broadcast, let address = IPv4Address(broadcast) { networkConfiguration.broadcastAddress = .ipv4(address.rawValue, port: port) }
+        if let advertise { advertised = advertise }
 
         let (identity, created) = try store.loadOrCreateIdentity()
         if created { printError("created your identity in \(store.directory) (fingerprint \(identity.publicIdentity.fingerprint))") }

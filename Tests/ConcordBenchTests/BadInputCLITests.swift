@@ -102,6 +102,13 @@ import Testing
         (["record-trace", "--network", "4g", "--duration", "1", "--out", "$UNWRITABLE"], "--out $UNWRITABLE cannot be written"),
         (["record-trace", "--network", "4g", "--duration", "-1", "--out", "$OUT"], "--duration must be more than 0"),
         (["record-trace", "--network", "moon", "--duration", "1", "--out", "$OUT"], "unknown preset"),
+        // relay
+        (["relay", "$DIR/missing.json", "--duration", "1"], "cannot read file"),
+        (["relay", "$DIR/unknown-key.json", "--duration", "1"], "colour: unknown key"),
+        (["relay", "fixtures/two-person-lan.scenario.json", "--port", "0"], "--port 0: must be 1 to 65535"),
+        (["relay", "fixtures/two-person-lan.scenario.json", "--duration", "-1"], "--duration"),
+        (["relay", "fixtures/two-person-lan.scenario.json", "--duration", "1", "--stats-json", "$UNWRITABLE"], "--stats-json $UNWRITABLE"),
+        (["relay", "fixtures/two-person-lan.scenario.json", "--loss", "200", "--duration", "1"], "--loss must be within 0...100"),
         // presets
         (["presets", "--bogus"], "Unknown option '--bogus'"),
     ]

@@ -5,7 +5,8 @@ import Testing
 /// Every `concord-bench` and `simnet-bench` command in the README's shell blocks, run as the
 /// README writes it, from the repository root: the README may document only what works. Two
 /// changes keep a debug build to seconds — simulated time is capped at 3 s (`--duration`,
-/// `--seconds`, one seed per sweep value) and outputs go to a scratch folder — and `--quiet`
+/// `--seconds`, one seed per sweep value; a relay relays for a second on a random port) and
+/// outputs go to a scratch folder — and `--quiet`
 /// keeps progress lines out of the log. (`concord` commands need devices, ZeroTier or other
 /// clients; the namespace, three-client, ZeroTier CLI and device tests run those.)
 @Suite struct ReadmeCommandTests {
@@ -85,6 +86,12 @@ import Testing
             output = scratch.appendingPathComponent("trace.csv")
             if !replace("--out", with: { _ in output!.path }) { words += ["--out", output!.path] }
             _ = replace("--duration", with: cap)
+        case "relay":
+            // A second of relaying, on a port of its own.
+            if !replace("--duration", with: { _ in "1" }) { words += ["--duration", "1"] }
+            let port = "\(30_000 + Int.random(in: 0..<20_000))"
+            if !replace("--port", with: { _ in port }) { words += ["--port", port] }
+            if !words.contains("--quiet") { words.append("--quiet") }
         default:
             _ = replace("--seconds", with: { _ in "1" })
         }
@@ -103,6 +110,8 @@ import Testing
             #expect(trace.split(separator: "\n").count > 10, "\(log)")
         case "presets":
             #expect(log.contains("wifi") && log.contains("4g"), "\(log)")
+        case "relay":
+            #expect(log.contains("start each participant with") && log.contains("concord join"), "\(log)")
         default:
             #expect(!log.isEmpty)
         }

@@ -10,8 +10,8 @@ import Concord
 /// * `measured_ppm`, the same seen from the record alone, as a receiver could: the talker's rate
 ///   from the arrivals — a least-squares line through the fastest arrival of each second
 ///   (transit = arrival − timestamp / 48 kHz; the per-second minimum drops queueing and jitter,
-///   which a fit of every arrival would fold in) — over the listener's, from the median interval
-///   of its playout ticks. Null when the arrivals span less than `minimumSeconds`, where a few ms of
+///   which a fit of every arrival would fold in) — over the listener's, the median rate at which
+///   consecutive audible frames played (`listenerRate`). Null when the arrivals span less than `minimumSeconds`, where a few ms of
 ///   jitter would read as hundreds of ppm;
 /// * `expected_correction_ms` = configured drift × the stream's playout span: the net audio the
 ///   buffer must remove (positive) or insert (negative) over the stream;
@@ -57,15 +57,27 @@ public enum ClockDriftEstimate {
         return nominal * (1 - slope)
     }
 
-    /// Samples played per second: one frame per tick, ticks a median interval apart (gaps, where
-    /// the listener had no receiver for the talker, are skipped).
+    /// Samples played per second: the median, over consecutive frames that both played audio,
+    /// of the samples between their starts (a frame, plus what stretching added or removed while
+    /// it played) over the time between them. Silence is logged once per pull, not per frame,
+    /// and a gap (no receiver, a talk spurt's end) spans no known number of samples: intervals
+    /// that touch either are skipped.
     static func listenerRate(_ playout: [PlayoutEvent], frameSamples: Int) -> Double? {
         guard let first = playout.first, let last = playout.last,
             last.playoutTime.seconds - first.playoutTime.seconds >= minimumSeconds
         else { return nil }
-        let intervals = zip(playout, playout.dropFirst()).map { $1.playoutTime.seconds - $0.playoutTime.seconds }.sorted()
-        let median = intervals[intervals.count / 2]
-        return median > 0 ? Double(frameSamples) / median : nil
+        let nominalFrame = Double(frameSamples) / Double(AudioFormat.sampleRate)
+        var rates: [Double] = []
+        for (a, b) in zip(playout, playout.dropFirst()) where a.outcome != .silence && b.outcome != .silence {
+            let interval = b.playoutTime.seconds - a.playoutTime.seconds
+            let samples = Double(frameSamples + a.stretchedSamples)
+            // Twice a frame and more is a gap in the log, not a frame played.
+            guard interval > 0, interval < 2 * nominalFrame, samples > 0 else { continue }
+            rates.append(samples / interval)
+        }
+        guard rates.count >= 10 else { return nil }
+        rates.sort()
+        return rates[rates.count / 2]
     }
 
     /// The least-squares slope of y over x; nil for fewer than two distinct x.

@@ -115,6 +115,23 @@ import Testing
         if ppm < 0 { #expect(record.jitterBuffer.insertedSamplesForDeceleration > 0) }
     }
 
+    /// Speech with pauses, sent with DTX: the listener logs its silences once per 10 ms pull
+    /// and its frames every 20 ms (stretched or not), and the measured drift must read the
+    /// frames' rate, not the pulls' (it read −500 000 ppm on every such stream).
+    @Test(arguments: [0.0, 300, -800])
+    func theMeasuredDriftOfADTXTalkerIsItsClocks(ppm: Double) throws {
+        let file = try BenchFixtures.scenarioFile("""
+            {"duration_seconds": 30, "seed": 5, "codec": {"dtx": true}, "network": {"links": {"preset": "lan"}},
+             "participants": [{"name": "talker", "wav": "a.wav", "clock_ppm": \(ppm), "talk": [[0, 6], [9, 16], [20, 27]]},
+                              {"name": "listener"}]}
+            """)
+        let result = try Simulation(scenario: try ScenarioLoader.load(path: file)).run()
+        let record = try result.record(0)
+        #expect(record.playout.contains { $0.outcome == .silence })
+        let measured = try #require(StreamAnalyzer.analyze(record).report.clockDrift.measuredPPM)
+        #expect(abs(measured - ppm) < 30, "measured \(measured) ppm, configured \(ppm)")
+    }
+
     /// A continuous, speech-band signal (a 150 Hz buzz with harmonics, slowly modulated): Opus
     /// codes it without pauses, unlike speech.
     static func writeHum(to path: String) throws {

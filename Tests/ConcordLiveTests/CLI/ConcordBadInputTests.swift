@@ -53,6 +53,7 @@ import Glibc
         Case(arguments: ["join"], status: 64, message: "room"),
         Case(arguments: ["join", "r"], status: 64, message: "exactly one of --network NWID or --bind ADDR"),
         Case(arguments: ["join", "r", "--bind", "999.1.1.1"], status: 64, message: "not an IPv4 or IPv6 address"),
+        Case(arguments: ["join", "r", "--bind", "127.0.0.60", "--advertise", "relay"], status: 64, message: "--advertise relay: not an IPv4 or IPv6 address"),
         Case(arguments: ["join", "r", "--network", "zz"], status: 64, message: "not a ZeroTier network id"),
         Case(arguments: ["join", String(repeating: "r", count: 40), "--bind", "127.0.0.60"], status: 64, message: "1 to 32 bytes"),
         Case(arguments: ["join", "r", "--bind", "127.0.0.60", "--duration", "-1"], status: 64, message: "--duration -1.0: must be more than 0"),

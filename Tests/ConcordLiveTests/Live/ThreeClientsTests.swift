@@ -131,12 +131,13 @@ import Glibc
     }
 
     /// The talker's source as the listener's output timeline sees it: source sample n was
-    /// spoken at talkerFirstTick − F + n/48k (the first frame ends at the first tick); output
-    /// sample m was played at listenerFirstTick + m/48k. Shifting by the difference makes the
-    /// cross-correlation lag the mouth-to-ear latency itself.
+    /// spoken at talkerFirstTick − P + n/48k (the first pull of the input, P = 10 ms with
+    /// 20 ms frames, ends at the first tick); output sample m was played at
+    /// listenerFirstTick + m/48k. Shifting by the difference makes the cross-correlation lag
+    /// the mouth-to-ear latency itself.
     static func align(_ source: [Float], talkerFirstTick: Int64, listenerFirstTick: Int64) -> [Float] {
-        let frameNanoseconds: Int64 = 20_000_000
-        let offset = Int((Double(talkerFirstTick - frameNanoseconds - listenerFirstTick) * 48_000 / 1e9).rounded())
+        let pullNanoseconds = Int64(Participant.pullSamples(frameSamples: 960)) * 1_000_000_000 / 48_000
+        let offset = Int((Double(talkerFirstTick - pullNanoseconds - listenerFirstTick) * 48_000 / 1e9).rounded())
         if offset >= 0 { return [Float](repeating: 0, count: offset) + source }
         return Array(source.dropFirst(-offset))
     }
