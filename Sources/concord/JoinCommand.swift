@@ -56,6 +56,8 @@ struct JoinCommand: AsyncParsableCommand {
     @Option(help: "Write every datagram this client sends and receives to this libpcap file (for Wireshark).")
     var pcap: String?
     @Option(help: "Send this text message once joined (repeatable; for scripts).") var say: [String] = []
+    @Option(help: "Log every voice stream frame by frame into this folder (sent.csv, arrivals.csv, playout.csv; for the bench).")
+    var streamLog: String?
 
     @OptionGroup var logging: LoggingOptions
 
@@ -104,6 +106,7 @@ struct JoinCommand: AsyncParsableCommand {
         // Everything that can fail without the network is checked before joining anything:
         // the outputs (writable, room on the disk), the input, the configuration.
         let outputs = try Self.checkOutputs(outputWav: outputWav, summaryJson: summaryJson, duration: duration)
+        if let streamLog { try Self.createStreamLogFolder(streamLog) }
         let capture = try pcap.map(Self.createCapture)
         let port = UInt16(self.port)
         let store = try ConfigStore(environment: ProcessInfo.processInfo.environment)
@@ -153,6 +156,7 @@ struct JoinCommand: AsyncParsableCommand {
             identity: identity, knownKeys: knownKeys, codec: codec, network: networkConfiguration,
             advertisedHost: advertised, sweep: sweep)
         configuration.adaptiveProtection = !fec
+        configuration.streamLogDirectory = streamLog
         do {
             live = try await LiveRoom.start(
                 configuration,
@@ -227,6 +231,21 @@ struct JoinCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         return (wav, summary)
+    }
+
+    /// `--stream-log`: the folder, made now (with its parents) so that a path that cannot be one
+    /// fails before joining; the files are created when the engine starts.
+    static func createStreamLogFolder(_ path: String) throws {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            var status = stat()
+            if stat(prefix, &status) == 0, status.st_mode & S_IFMT == S_IFDIR { continue }
+            guard mkdir(prefix, 0o755) == 0 else {
+                printError("Cannot write --stream-log \(path): \(prefix): \(String(cString: strerror(errno))).")
+                throw ExitCode.failure
+            }
+        }
     }
 
     /// `--pcap`: checked like the other outputs, then created (its header written) before joining.

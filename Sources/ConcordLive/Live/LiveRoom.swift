@@ -38,6 +38,9 @@ public final class LiveRoom: @unchecked Sendable {
         /// Choose FEC and copies from the listeners' receiver reports (`ProtectionPolicy`)
         /// instead of the codec's fixed FEC setting.
         public var adaptiveProtection = false
+        /// Where to log every voice stream frame by frame (`concord join --stream-log`; see
+        /// `StreamLog`); nil: no log.
+        public var streamLogDirectory: String?
 
         public init(
             roomID: String, clientID: String, displayName: String = "", secret: RoomSecret, identity: Identity,
@@ -124,6 +127,7 @@ public final class LiveRoom: @unchecked Sendable {
     private var sweep: SubnetSweep?
     /// Exact copies of sealed broadcasts (the sweep's unicast copy and the broadcast itself).
     private var broadcastCopies = DuplicateFilter()
+    private let streamLog: StreamLog?
     /// Ticks after a longer gap than this are a resume from a pause (SIGSTOP, a suspended
     /// laptop): the socket's backlog is read before the room judges anyone's liveness.
     static let pauseThreshold = 0.5
@@ -193,6 +197,11 @@ public final class LiveRoom: @unchecked Sendable {
         self.inbox = inbox
         self.logger = logger
         sweep = configuration.sweep.map(SubnetSweep.init)
+        do {
+            streamLog = try configuration.streamLogDirectory.map { try StreamLog(directory: $0) }
+        } catch {
+            throw LiveRoomError.invalid("\(error)")
+        }
         security = SecureTransport(
             roomKey: RoomKey(secret: configuration.secret, roomID: configuration.roomID), identity: configuration.identity,
             clientID: configuration.clientID, sessionSalt: SecureTransport.randomSalt(), knownKeys: configuration.knownKeys,
@@ -218,6 +227,18 @@ public final class LiveRoom: @unchecked Sendable {
                 summary: LiveSummary(
                     roomID: configuration.roomID, clientID: configuration.clientID, address: "\(address)",
                     fingerprint: fingerprint)))
+        if let streamLog {
+            let client = client
+            client.onVoiceArrival = { [unowned client] arrival in
+                streamLog.noteArrival(arrival, peer: client.voicePeers.clientID(of: arrival.senderID) ?? "\(arrival.senderID)")
+            }
+            let record = { (receiver: VoiceReceiver) in receiver.recordsEvents = true }
+            client.participant.receivers.forEach(record)
+            client.participant.onReceiverAdded = record
+            client.participant.onReceiverRemoved = { [unowned client] receiver in
+                streamLog.notePlayout(receiver.takeEvents(), peer: client.voicePeers.clientID(of: receiver.peer) ?? "\(receiver.peer)")
+            }
+        }
         client.onProtectionChange = { [weak self] change in
             self?.published.withLock {
                 $0.summary.protectionChanges.append(
@@ -340,14 +361,22 @@ public final class LiveRoom: @unchecked Sendable {
             captured.append(contentsOf: frame)
             if captured.count >= frameSamples {
                 do {
-                    send(try client.capture(captured, now: now))
+                    let frame = try client.encode(captured, now: now)
+                    streamLog?.noteSent(frame, at: now) { [client] in client.voicePeers.clientID(of: $0) }
+                    send(client.send(frame, now: now))
                 } catch {
                     logger.error("encoding failed", metadata: ["error": "\(error)"])
                 }
                 captured.removeAll(keepingCapacity: true)
             }
             output.write(client.playout(now: now))
+            if let streamLog {
+                for r in client.participant.receivers where r.recordsEvents {
+                    streamLog.notePlayout(r.takeEvents(), peer: client.voicePeers.clientID(of: r.peer) ?? "\(r.peer)")
+                }
+            }
             if now >= nextSnapshotAt {
+                streamLog?.flush()
                 publish(now: now, inputLevel: input.level.peakDBFS)
                 nextSnapshotAt = now.advanced(byMilliseconds: 250)
             }
@@ -455,6 +484,7 @@ public final class LiveRoom: @unchecked Sendable {
 
     private func finish(now: Instant, leave: Bool) {
         if leave { send(client.leave(now: now)) }
+        streamLog?.flush()
         input.stop()
         do {
             try output.close()

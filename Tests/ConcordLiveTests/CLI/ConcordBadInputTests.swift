@@ -72,6 +72,7 @@ import Glibc
         Case(arguments: ["join", "r"] + bind + ["--output-wav", "/nonexistent-dir/out.wav"], status: 1, message: "Cannot write --output-wav /nonexistent-dir/out.wav: the directory /nonexistent-dir does not exist."),
         Case(arguments: ["join", "r"] + bind + ["--summary-json", "/proc/summary.json"], status: 1, message: "Cannot write --summary-json /proc/summary.json"),
         Case(arguments: ["join", "r"] + bind + ["--summary-json", "/tmp"], status: 1, message: "it is a directory"),
+        Case(arguments: ["join", "r"] + bind + ["--stream-log", "/proc/log"], status: 1, message: "Cannot write --stream-log /proc/log"),
         Case(arguments: ["join", "r"] + bind + ["--pcap", "/nonexistent-dir/x.pcap"], status: 1, message: "Cannot write --pcap /nonexistent-dir/x.pcap: the directory /nonexistent-dir does not exist."),
         Case(arguments: ["join", "r"] + bind + ["--pcap", "/proc/x.pcap"], status: 1, message: "Cannot write --pcap /proc/x.pcap"),
         Case(

@@ -39,8 +39,9 @@ import Testing
         for i in 0..<2 {
             var udp = UDPTransport.Configuration(bindHost: i == 0 ? "127.0.0.6" : "127.0.0.7", port: port)
             udp.discoveryPeers = [addresses[1 - i]]
-            let configuration = LiveRoom.Configuration(
+            var configuration = LiveRoom.Configuration(
                 roomID: "pair", clientID: names[i], secret: secret, identity: .generate(), network: udp)
+            configuration.streamLogDirectory = dir.appendingPathComponent("\(names[i]).log").path
             let input = WAVFileInput(samples: Self.talk(i == 0 ? 300 : 500, seconds: 6), frameSamples: 480)
             let output = WAVFileOutput(path: dir.appendingPathComponent("\(names[i]).wav").path)
             let logger = Logger(label: "test.\(names[i])")
@@ -73,11 +74,39 @@ import Testing
             #expect(s.peers.first?.fingerprint == summaries[1 - i].fingerprint, "the handshake proved the peer's identity")
         }
         #expect(summaries[1].messages.map(\.from) == ["ana"] && summaries[1].messages.map(\.text) == ["hello ben"])
+        // The stream logs: what ana sent to ben, ben received and played, on one clock.
+        let logs = try names.map { try StreamLogFiles(directory: dir.appendingPathComponent("\($0).log")) }
+        let sent = logs[0].sent.filter { $0.peer == "ben" }
+        let played = logs[1].playout.filter { $0.peer == "ana" && $0.timestamp != nil }
+        #expect(sent.count > 100 && played.count > 100, "\(sent.count) sent, \(played.count) played")
+        let arrivals = try String(contentsOf: dir.appendingPathComponent("ben.log/arrivals.csv"), encoding: .utf8)
+            .split(separator: "\n").dropFirst().filter { $0.hasPrefix("ana,") }
+        #expect(arrivals.count >= sent.count - 5, "\(arrivals.count) arrivals of \(sent.count) sent")
+        let sentAt = Dictionary(sent.compactMap { r in r.timestamp.map { ($0, r.nanoseconds) } }, uniquingKeysWith: { a, _ in a })
+        let waits = played.compactMap { r in r.timestamp.flatMap { sentAt[$0] }.map { Double(r.nanoseconds - $0) / 1e6 } }
+        #expect(waits.count > 100 && waits.allSatisfy { $0 > 0 && $0 < 300 }, "sent-to-played \(waits.min() ?? 0)…\(waits.max() ?? 0) ms")
         // Each output holds the other's tone: energy well above silence in its WAV.
         for i in 0..<2 {
             let heard = try WAVReader.readMono48k(path: dir.appendingPathComponent("\(names[i]).wav").path)
             let energy = heard.reduce(0) { $0 + Double($1 * $1) } / Double(max(1, heard.count))
             #expect(energy > 0.001, "\(names[i]) heard \(energy)")
+        }
+    }
+
+    @Test func aStreamLogThatCannotBeCreatedIsRefusedBeforeJoining() async throws {
+        let memory = InMemoryDatagramNetwork(clock: MonotonicClock.now)
+        var configuration = LiveRoom.Configuration(
+            roomID: "pair", clientID: "ana", secret: .generate(), identity: .generate(),
+            network: UDPTransport.Configuration(bindHost: "127.0.0.6", port: 7400))
+        configuration.streamLogDirectory = "/dev/null/log"
+        do {
+            _ = try await LiveRoom.start(
+                configuration, input: WAVFileInput(samples: [], frameSamples: 480),
+                output: WAVFileOutput(path: "/dev/null"), logger: Logger(label: "test")
+            ) { handler in memory.bind(.ipv4(0x7F00_0006, port: 7400), handler: handler) }
+            Issue.record("started with an unwritable stream log")
+        } catch {
+            #expect("\(error)".contains("Cannot write --stream-log /dev/null/log: Not a directory"), "\(error)")
         }
     }
 }

@@ -1,4 +1,5 @@
 import AudioFiles
+import Concord
 import ConcordBench
 import ConcordLive
 import ConcordTesting
@@ -13,7 +14,9 @@ import Glibc
 /// started with exactly the commands the relay prints, one of them killed (SIGKILL) mid-call:
 /// every listener hears the others, the survivors' rooms lose the dead member, and each
 /// stream's median mouth-to-ear latency is within one frame of what a virtual-time run of the
-/// same scenario and seed measures.
+/// same scenario and seed measures — measured both ways the bench measures a simulated stream:
+/// on the media timestamps (each client's `--stream-log`: when the talker encoded a frame, when
+/// the listener played it) and on the audio (cross-correlation of output and source).
 @Suite(.serialized) struct RelayRoomTests {
     static let names = ["ana", "ben", "cai"]
     static let seconds = 14.0
@@ -57,6 +60,7 @@ import Glibc
             #expect(arguments.contains("--client-id") && arguments.contains(Self.names[i]))
             arguments += [
                 "--summary-json", dir.appendingPathComponent("\(Self.names[i]).json").path,
+                "--stream-log", dir.appendingPathComponent("\(Self.names[i]).log").path,
                 "--duration", i == 2 ? "60" : "\(Self.seconds)",
             ]
             let home = dir.appendingPathComponent("home-\(i)").path
@@ -91,6 +95,29 @@ import Glibc
 
         // The same scenario and seed in virtual time.
         let simulated = try BenchRun.execute(try ScenarioLoader.load(path: scenario.path)).report
+        let logs = try Self.names.map { try StreamLogFiles(directory: dir.appendingPathComponent("\($0).log")) }
+        let lookahead = Double(try OpusEncoder(settings: OpusSettings()).lookaheadSamples) / 48
+        #expect(!logs[2].sent.isEmpty, "cai's log survives SIGKILL up to its last quarter second")
+        for l in 0..<2 {
+            for t in 0..<3 where t != l {
+                // Sample ts of a frame was spoken 20 ms before the talker encoded it; decoding
+                // delays it by the encoder's lookahead.
+                var spoken: [UInt32: Int64] = [:]
+                for row in logs[t].sent where row.peer == Self.names[l] {
+                    if let ts = row.timestamp { spoken[ts] = row.nanoseconds - 20_000_000 }
+                }
+                let latencies = logs[l].playout.filter { $0.peer == Self.names[t] }.compactMap { row -> Double? in
+                    guard let ts = row.timestamp, let mouth = spoken[ts] else { return nil }
+                    return Double(row.nanoseconds - mouth) / 1e6 + lookahead
+                }.sorted()
+                let stream = try #require(simulated.streams.first { $0.from == Self.names[t] && $0.to == Self.names[l] })
+                let predicted = try #require(stream.latencyMs?.p50)
+                try #require(latencies.count > 100, "\(Self.names[t])→\(Self.names[l]): \(latencies.count) frames played")
+                let live = latencies[latencies.count / 2]
+                print("relay \(Self.names[t])→\(Self.names[l]) (timestamps): live median \(String(format: "%.1f", live)) ms, simulated \(String(format: "%.1f", predicted)) ms, \(latencies.count) frames")
+                #expect(abs(live - predicted) <= 20, "\(Self.names[t])→\(Self.names[l]): live \(live) ms, simulated \(predicted) ms")
+            }
+        }
         for l in 0..<2 {
             let heard = try WAVReader.readMono48k(path: dir.appendingPathComponent("\(Self.names[l]).out.wav").path)
             for t in 0..<3 where t != l {
@@ -107,11 +134,35 @@ import Glibc
                 guard let live = latencies.dropFirst(latencies.count / 2).first else { continue }
                 let stream = try #require(simulated.streams.first { $0.from == Self.names[t] && $0.to == Self.names[l] })
                 let predicted = try #require(stream.latencyMs?.p50)
-                print("relay \(Self.names[t])→\(Self.names[l]): live median \(String(format: "%.1f", live)) ms, simulated \(String(format: "%.1f", predicted)) ms")
+                print("relay \(Self.names[t])→\(Self.names[l]) (audio): live median \(String(format: "%.1f", live)) ms, simulated \(String(format: "%.1f", predicted)) ms")
                 if t < 2 {
                     #expect(abs(live - predicted) <= 20, "\(Self.names[t])→\(Self.names[l]): live \(live) ms, simulated \(predicted) ms")
                 }
             }
         }
+    }
+}
+
+/// A client's `--stream-log` folder, read back.
+struct StreamLogFiles {
+    struct Row {
+        var peer: String
+        var timestamp: UInt32?
+        var nanoseconds: Int64
+    }
+    var sent: [Row]
+    var playout: [Row]
+
+    init(directory: URL) throws {
+        func rows(_ name: String, timestampColumn: Int, timeColumn: Int) throws -> [Row] {
+            let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+            return text.split(separator: "\n").dropFirst().compactMap { line in
+                let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+                guard fields.count > max(timestampColumn, timeColumn), let time = Int64(fields[timeColumn]) else { return nil }
+                return Row(peer: String(fields[0]), timestamp: UInt32(fields[timestampColumn]), nanoseconds: time)
+            }
+        }
+        sent = try rows("sent.csv", timestampColumn: 2, timeColumn: 3)
+        playout = try rows("playout.csv", timestampColumn: 2, timeColumn: 1)
     }
 }
