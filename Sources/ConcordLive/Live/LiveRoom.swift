@@ -128,6 +128,8 @@ public final class LiveRoom: @unchecked Sendable {
     /// Exact copies of sealed broadcasts (the sweep's unicast copy and the broadcast itself).
     private var broadcastCopies = DuplicateFilter()
     private let streamLog: StreamLog?
+    /// Samples played since the first tick (the stream log's track position).
+    private var samplesPlayed = 0
     /// Ticks after a longer gap than this are a resume from a pause (SIGSTOP, a suspended
     /// laptop): the socket's backlog is read before the room judges anyone's liveness.
     static let pauseThreshold = 0.5
@@ -236,7 +238,9 @@ public final class LiveRoom: @unchecked Sendable {
             client.participant.receivers.forEach(record)
             client.participant.onReceiverAdded = record
             client.participant.onReceiverRemoved = { [unowned client] receiver in
-                streamLog.notePlayout(receiver.takeEvents(), peer: client.voicePeers.clientID(of: receiver.peer) ?? "\(receiver.peer)")
+                let peer = client.voicePeers.clientID(of: receiver.peer) ?? "\(receiver.peer)"
+                streamLog.notePlayout(receiver.takeEvents(), peer: peer)
+                streamLog.noteStatistics(receiver.statistics, peer: peer, retired: true)
             }
         }
         client.onProtectionChange = { [weak self] change in
@@ -372,11 +376,19 @@ public final class LiveRoom: @unchecked Sendable {
             output.write(client.playout(now: now))
             if let streamLog {
                 for r in client.participant.receivers where r.recordsEvents {
-                    streamLog.notePlayout(r.takeEvents(), peer: client.voicePeers.clientID(of: r.peer) ?? "\(r.peer)")
+                    let peer = client.voicePeers.clientID(of: r.peer) ?? "\(r.peer)"
+                    streamLog.notePlayout(r.takeEvents(), peer: peer)
+                    streamLog.notePlayedAudio(r.frame, peer: peer, at: samplesPlayed)
                 }
             }
+            samplesPlayed += frame.count
             if now >= nextSnapshotAt {
-                streamLog?.flush()
+                if let streamLog {
+                    for r in client.participant.receivers {
+                        streamLog.noteStatistics(r.statistics, peer: client.voicePeers.clientID(of: r.peer) ?? "\(r.peer)")
+                    }
+                    streamLog.flush()
+                }
                 publish(now: now, inputLevel: input.level.peakDBFS)
                 nextSnapshotAt = now.advanced(byMilliseconds: 250)
             }
@@ -484,7 +496,12 @@ public final class LiveRoom: @unchecked Sendable {
 
     private func finish(now: Instant, leave: Bool) {
         if leave { send(client.leave(now: now)) }
-        streamLog?.flush()
+        if let streamLog {
+            for r in client.participant.receivers {
+                streamLog.noteStatistics(r.statistics, peer: client.voicePeers.clientID(of: r.peer) ?? "\(r.peer)")
+            }
+            streamLog.finish()
+        }
         input.stop()
         do {
             try output.close()

@@ -3,7 +3,9 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import AudioFiles
 import Concord
+import Foundation
 
 /// `concord join --stream-log DIR`: what this client sent, received and played of every voice
 /// stream, frame by frame, on the monotonic clock — the raw material the bench measures a
@@ -18,11 +20,17 @@ import Concord
 /// - `arrivals.csv`: `peer,sequence,timestamp,arrived_ns,bytes` — each voice datagram as it
 ///   arrived, before it was opened (duplicates and forgeries included);
 /// - `playout.csv`: `peer,played_ns,timestamp,outcome,buffer_delay_ms,target_ms,stretched_samples`
-///   — each frame the jitter buffer played (`PlayoutEvent`; an empty timestamp for concealment
-///   and silence).
+///   — each frame the jitter buffer played (`PlayoutEvent`: a concealed frame carries the
+///   timestamp of the frame it stands for, silence none).
 ///
-/// Lines are buffered and written at least every quarter second (`flush`), so a client killed
-/// mid-call leaves all but its last moments. Confined to the engine thread.
+/// Beside them, `track-PEER.wav` holds what this client played of each peer before mixing
+/// (48 kHz mono, sample 0 at the engine's first tick, silence while the peer had no receiver),
+/// and `statistics.json` each peer's jitter-buffer counters (`JitterBufferStatistics`, a list per
+/// peer: one per receiver it had, the last one current).
+///
+/// Lines and statistics are written at least every quarter second (`flush`), so a client killed
+/// mid-call leaves all but its last moments (its tracks, whose WAV headers are written when it
+/// leaves, do not survive a kill). Confined to the engine thread.
 final class StreamLog {
     enum Failure: Error, CustomStringConvertible {
         case cannotCreate(path: String, reason: String)
@@ -60,6 +68,9 @@ final class StreamLog {
     private let arrivals: File
     private let playout: File
     private(set) var writeFailed = false
+    private var tracks: [String: (writer: WAVWriter, written: Int)] = [:]
+    private var retiredStatistics: [String: [JitterBufferStatistics]] = [:]
+    private var currentStatistics: [String: JitterBufferStatistics] = [:]
 
     /// Creates `directory` (if needed) and the three files, each with its header.
     init(directory: String) throws(Failure) {
@@ -81,7 +92,7 @@ final class StreamLog {
         flush()
     }
 
-    deinit { flush() }
+    deinit { finish() }
 
     func noteSent(_ frame: VoiceClient.EncodedFrame, at now: Instant, names: (PeerID) -> String?) {
         guard frame.bytes != nil else { return }
@@ -107,8 +118,50 @@ final class StreamLog {
         }
     }
 
+    /// What this client played of `peer` in the pull that began `position` samples after its
+    /// first tick.
+    func notePlayedAudio(_ samples: [Float], peer: String, at position: Int) {
+        guard !writeFailed else { return }
+        if tracks[peer] == nil {
+            do {
+                let path = directory + "/track-" + Self.fileSafe(peer) + ".wav"
+                tracks[peer] = (try WAVWriter(path: path, sampleRate: AudioFormat.sampleRate, channels: 1), 0)
+            } catch {
+                writeFailed = true
+                return
+            }
+        }
+        guard let (writer, written) = tracks[peer] else { return }
+        do {
+            if written < position { try writer.write([Float](repeating: 0, count: position - written)) }
+            try writer.write(samples)
+            tracks[peer]?.written = max(written, position) + samples.count
+        } catch {
+            writeFailed = true
+        }
+    }
+
+    /// The jitter-buffer counters of `peer`'s receiver now (`retired`: a receiver released, whose
+    /// counters are final).
+    func noteStatistics(_ statistics: JitterBufferStatistics, peer: String, retired: Bool = false) {
+        if retired {
+            retiredStatistics[peer, default: []].append(statistics)
+            currentStatistics[peer] = nil
+        } else {
+            currentStatistics[peer] = statistics
+        }
+    }
+
+    /// Flushes and finalizes the tracks (the client is leaving).
+    func finish() {
+        flush()
+        for (_, track) in tracks { try? track.writer.close() }
+        tracks.removeAll()
+    }
+
     /// Writes what is buffered; a failed write (a full disk) is remembered, and logging stops.
     func flush() {
+        if !writeFailed { writeStatistics() }
         for file in [sent, arrivals, playout] where !file.pending.isEmpty {
             if writeFailed {
                 file.pending.removeAll(keepingCapacity: true)
@@ -116,6 +169,28 @@ final class StreamLog {
                 writeFailed = true
             }
         }
+    }
+
+    /// statistics.json, replaced whole (written beside it, then renamed).
+    private func writeStatistics() {
+        var all = retiredStatistics
+        for (peer, current) in currentStatistics { all[peer, default: []].append(current) }
+        guard !all.isEmpty else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let data = try? encoder.encode(all) else { return }
+        let path = directory + "/statistics.json"
+        do {
+            try data.write(to: URL(fileURLWithPath: path + ".new"))
+            if rename(path + ".new", path) != 0 { writeFailed = true }
+        } catch {
+            writeFailed = true
+        }
+    }
+
+    /// A client id as a file name: letters, digits, `-`, `_` and `.` kept, anything else as `_`.
+    static func fileSafe(_ name: String) -> String {
+        String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) ? $0 : "_" })
     }
 
     private static func append(_ file: File, _ line: String) {

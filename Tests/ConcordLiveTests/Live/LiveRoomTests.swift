@@ -77,14 +77,28 @@ import Testing
         // The stream logs: what ana sent to ben, ben received and played, on one clock.
         let logs = try names.map { try StreamLogFiles(directory: dir.appendingPathComponent("\($0).log")) }
         let sent = logs[0].sent.filter { $0.peer == "ben" }
-        let played = logs[1].playout.filter { $0.peer == "ana" && $0.timestamp != nil }
+        // Frames played from a packet (a concealed frame carries the timestamp of the frame it
+        // stands for, which may not have been sent yet when the buffer ran dry).
+        let played = logs[1].playout.filter { $0.peer == "ana" && $0.timestamp != nil && $0.fromPacket }
         #expect(sent.count > 100 && played.count > 100, "\(sent.count) sent, \(played.count) played")
         let arrivals = try String(contentsOf: dir.appendingPathComponent("ben.log/arrivals.csv"), encoding: .utf8)
             .split(separator: "\n").dropFirst().filter { $0.hasPrefix("ana,") }
         #expect(arrivals.count >= sent.count - 5, "\(arrivals.count) arrivals of \(sent.count) sent")
         let sentAt = Dictionary(sent.compactMap { r in r.timestamp.map { ($0, r.nanoseconds) } }, uniquingKeysWith: { a, _ in a })
         let waits = played.compactMap { r in r.timestamp.flatMap { sentAt[$0] }.map { Double(r.nanoseconds - $0) / 1e6 } }
-        #expect(waits.count > 100 && waits.allSatisfy { $0 > 0 && $0 < 300 }, "sent-to-played \(waits.min() ?? 0)…\(waits.max() ?? 0) ms")
+        // Never played before it was sent (how much later depends on the machine's load: a
+        // median of 9–16 ms alone, 160 ms beside the flood test).
+        #expect(waits.count > 100 && waits.allSatisfy { $0 > 0 }, "sent-to-played \(waits.min() ?? 0)…\(waits.max() ?? 0) ms")
+        // What ben played of ana alone, on ben's output timeline, and ben's counters for ana.
+        let track = try WAVReader.readMono48k(path: dir.appendingPathComponent("ben.log/track-ana.wav").path)
+        let mix = try WAVReader.readMono48k(path: dir.appendingPathComponent("ben.wav").path)
+        #expect(abs(track.count - mix.count) <= 960, "track \(track.count) samples, output \(mix.count)")
+        #expect(track.reduce(0) { $0 + Double($1 * $1) } / Double(max(1, track.count)) > 0.001, "ana's tone is in ben's track")
+        let statistics = try JSONDecoder().decode(
+            [String: [JitterBufferStatistics]].self, from: Data(contentsOf: dir.appendingPathComponent("ben.log/statistics.json")))
+        let received = statistics["ana"]?.reduce(0) { $0 + $1.packetsReceived } ?? 0
+        // Every packet the buffer took arrived; a few arrivals came before ben had a receiver for ana.
+        #expect(received > 100 && received <= arrivals.count, "\(received) packets in the buffer, \(arrivals.count) arrivals")
         // Each output holds the other's tone: energy well above silence in its WAV.
         for i in 0..<2 {
             let heard = try WAVReader.readMono48k(path: dir.appendingPathComponent("\(names[i]).wav").path)

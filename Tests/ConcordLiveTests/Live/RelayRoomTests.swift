@@ -106,7 +106,8 @@ import Glibc
                 for row in logs[t].sent where row.peer == Self.names[l] {
                     if let ts = row.timestamp { spoken[ts] = row.nanoseconds - 20_000_000 }
                 }
-                let latencies = logs[l].playout.filter { $0.peer == Self.names[t] }.compactMap { row -> Double? in
+                // As the bench: frames played from a packet (decoded or recovered).
+                let latencies = logs[l].playout.filter { $0.peer == Self.names[t] && $0.fromPacket }.compactMap { row -> Double? in
                     guard let ts = row.timestamp, let mouth = spoken[ts] else { return nil }
                     return Double(row.nanoseconds - mouth) / 1e6 + lookahead
                 }.sorted()
@@ -149,6 +150,8 @@ struct StreamLogFiles {
         var peer: String
         var timestamp: UInt32?
         var nanoseconds: Int64
+        /// playout.csv: the frame came from a packet (decoded, or recovered from FEC or a copy).
+        var fromPacket = false
     }
     var sent: [Row]
     var playout: [Row]
@@ -159,7 +162,10 @@ struct StreamLogFiles {
             return text.split(separator: "\n").dropFirst().compactMap { line in
                 let fields = line.split(separator: ",", omittingEmptySubsequences: false)
                 guard fields.count > max(timestampColumn, timeColumn), let time = Int64(fields[timeColumn]) else { return nil }
-                return Row(peer: String(fields[0]), timestamp: UInt32(fields[timestampColumn]), nanoseconds: time)
+                let outcome = fields.count > 3 ? String(fields[3]) : ""
+                return Row(
+                    peer: String(fields[0]), timestamp: UInt32(fields[timestampColumn]), nanoseconds: time,
+                    fromPacket: ["decoded", "recoveredFEC", "recoveredRedundancy"].contains(outcome))
             }
         }
         sent = try rows("sent.csv", timestampColumn: 2, timeColumn: 3)
