@@ -37,21 +37,10 @@ struct RelayCommand: ParsableCommand {
     }
 
     func run() throws {
-        var spec: Scenario
-        do {
-            spec = try ScenarioLoader.decode(path: scenario)
-        } catch {
-            throw BenchFailure(description: "\(error)")
-        }
+        var spec = try ScenarioOptions.decode(scenario)
         if let seed { spec.seed = seed }
         network.apply(to: &spec.network.links)
-        let resolved: ResolvedScenario
-        do {
-            resolved = try ScenarioResolver.resolve(
-                spec, file: scenario, baseDirectory: URL(fileURLWithPath: scenario).deletingLastPathComponent().path)
-        } catch {
-            throw BenchFailure(description: "\(error)")
-        }
+        let resolved = try ScenarioOptions.resolve(spec, file: scenario, baseDirectory: ScenarioOptions.baseDirectory(of: scenario))
         if let statsJson { try OutputCheck.prepareFile(statsJson, flag: "--stats-json") }
 
         let relay: LoopbackRelay

@@ -66,13 +66,9 @@ struct ScenarioOptions: ParsableArguments {
         let file: String
         let base: String
         if let path = scenario {
-            do {
-                spec = try ScenarioLoader.decode(path: path)
-            } catch {
-                throw BenchFailure(description: "\(error)")
-            }
+            spec = try Self.decode(path)
             file = path
-            base = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            base = Self.baseDirectory(of: path)
         } else {
             spec = Scenario()
             spec.name = "quick"
@@ -90,8 +86,24 @@ struct ScenarioOptions: ParsableArguments {
 
     func resolve(seed: UInt64?) throws -> ResolvedScenario {
         let (spec, file, base) = try specification(seed: seed)
+        return try Self.resolve(spec, file: file, baseDirectory: base)
+    }
+
+    /// A scenario file's specification; what is wrong with it as a `BenchFailure`.
+    static func decode(_ path: String) throws -> Scenario {
         do {
-            return try ScenarioResolver.resolve(spec, file: file, baseDirectory: base)
+            return try ScenarioLoader.decode(path: path)
+        } catch {
+            throw BenchFailure(description: "\(error)")
+        }
+    }
+
+    /// The folder a scenario file's relative paths (WAVs, traces) start from.
+    static func baseDirectory(of path: String) -> String { URL(fileURLWithPath: path).deletingLastPathComponent().path }
+
+    static func resolve(_ spec: Scenario, file: String, baseDirectory: String) throws -> ResolvedScenario {
+        do {
+            return try ScenarioResolver.resolve(spec, file: file, baseDirectory: baseDirectory)
         } catch {
             throw BenchFailure(description: "\(error)")
         }

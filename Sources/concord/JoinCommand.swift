@@ -56,7 +56,7 @@ struct JoinCommand: AsyncParsableCommand {
     @Option(help: "Write every datagram this client sends and receives to this libpcap file (for Wireshark).")
     var pcap: String?
     @Option(help: "Send this text message once joined (repeatable; for scripts).") var say: [String] = []
-    @Option(help: "Log every voice stream frame by frame into this folder (sent.csv, arrivals.csv, playout.csv; for the bench).")
+    @Option(help: "Log every voice stream into this folder for the bench: sent, arrivals and playout frame by frame (CSV), each member's track (WAV), jitter-buffer counters (JSON).")
     var streamLog: String?
 
     @OptionGroup var logging: LoggingOptions

@@ -232,13 +232,13 @@ public final class LiveRoom: @unchecked Sendable {
         if let streamLog {
             let client = client
             client.onVoiceArrival = { [unowned client] arrival in
-                streamLog.noteArrival(arrival, peer: client.voicePeers.clientID(of: arrival.senderID) ?? "\(arrival.senderID)")
+                streamLog.noteArrival(arrival, peer: client.voicePeers.logName(of: arrival.senderID))
             }
             let record = { (receiver: VoiceReceiver) in receiver.recordsEvents = true }
             client.participant.receivers.forEach(record)
             client.participant.onReceiverAdded = record
             client.participant.onReceiverRemoved = { [unowned client] receiver in
-                let peer = client.voicePeers.clientID(of: receiver.peer) ?? "\(receiver.peer)"
+                let peer = client.voicePeers.logName(of: receiver.peer)
                 streamLog.notePlayout(receiver.takeEvents(), peer: peer)
                 streamLog.noteStatistics(receiver.statistics, peer: peer, retired: true)
             }
@@ -376,7 +376,7 @@ public final class LiveRoom: @unchecked Sendable {
             output.write(client.playout(now: now))
             if let streamLog {
                 for r in client.participant.receivers where r.recordsEvents {
-                    let peer = client.voicePeers.clientID(of: r.peer) ?? "\(r.peer)"
+                    let peer = client.voicePeers.logName(of: r.peer)
                     streamLog.notePlayout(r.takeEvents(), peer: peer)
                     streamLog.notePlayedAudio(r.frame, peer: peer, at: samplesPlayed)
                 }
@@ -385,7 +385,7 @@ public final class LiveRoom: @unchecked Sendable {
             if now >= nextSnapshotAt {
                 if let streamLog {
                     for r in client.participant.receivers {
-                        streamLog.noteStatistics(r.statistics, peer: client.voicePeers.clientID(of: r.peer) ?? "\(r.peer)")
+                        streamLog.noteStatistics(r.statistics, peer: client.voicePeers.logName(of: r.peer))
                     }
                     streamLog.flush()
                 }
@@ -498,7 +498,7 @@ public final class LiveRoom: @unchecked Sendable {
         if leave { send(client.leave(now: now)) }
         if let streamLog {
             for r in client.participant.receivers {
-                streamLog.noteStatistics(r.statistics, peer: client.voicePeers.clientID(of: r.peer) ?? "\(r.peer)")
+                streamLog.noteStatistics(r.statistics, peer: client.voicePeers.logName(of: r.peer))
             }
             streamLog.finish()
         }
@@ -549,4 +549,9 @@ public final class LiveRoom: @unchecked Sendable {
     private static func hostPort(_ host: String, _ port: UInt16) -> String {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
+}
+
+extension VoicePeers {
+    /// A member's client id for the stream log; the voice id while its hello has not named it.
+    fileprivate func logName(of voiceID: PeerID) -> String { clientID(of: voiceID) ?? "\(voiceID)" }
 }
