@@ -131,6 +131,54 @@ struct OutputOptions: ParsableArguments {
         if let capture { print("capture: \(capture.path) (\(capture.recordCount) datagrams)") }
     }
 
+    /// Runs `scenario` with real clients (`LiveRun`), then in virtual time, and writes the live
+    /// report with its comparison; the virtual run's outputs go to `virtual/` beside it.
+    func runLiveAndReport(_ scenario: ResolvedScenario, client: String, port: UInt16, speechQuality: SpeechQualityScope) throws {
+        do {
+            try LiveRun.check(scenario, client: client)
+        } catch {
+            throw BenchFailure(description: "\(error)")
+        }
+        let directory = directory(for: scenario.name + "-live")
+        let spill = Simulation.spillBytes(scenario)
+        try OutputCheck.prepareDirectory(directory, flag: "--out", needsBytes: spill)
+        let terminal = isatty(STDERR_FILENO) == 1 && !quiet
+        if !quiet {
+            ProgressLine.write(
+                "running \(scenario.participants.count) concord clients live through the relay on port \(port) for \(shown(scenario.durationSeconds)) s\n")
+        }
+        let live: LiveRun.Outcome
+        do {
+            live = try LiveRun.execute(scenario, client: client, port: port, directory: directory, speechQuality: speechQuality) { seconds in
+                if terminal { ProgressLine.write(String(format: "\rlive %.0f/%.0f s", seconds, scenario.durationSeconds)) }
+            }
+        } catch {
+            if terminal { ProgressLine.write("\n") }
+            throw BenchFailure(description: "the live run failed: \(error)")
+        }
+        if terminal { ProgressLine.write("\n") }
+        let progress = ProgressLine(total: scenario.durationSeconds, quiet: quiet)
+        let virtual: BenchRun.Outcome
+        do {
+            virtual = try BenchRun.execute(scenario, speechQuality: speechQuality, progress: progress.update)
+        } catch {
+            progress.finish()
+            throw BenchFailure(description: "the virtual-time run failed: \(error)")
+        }
+        progress.finish()
+        var outcome = live
+        outcome.report.live = LiveComparisonReport(
+            live: live.report, virtual: virtual.report, frameMs: Double(scenario.codec.frameMilliseconds), relay: live.relay)
+        do {
+            try LiveRun.write(outcome, to: directory)
+            try BenchRun.write(virtual, to: directory + "/virtual")
+        } catch {
+            throw BenchFailure(description: "cannot write the results to \(directory): \(OutputCheck.sentence(error))")
+        }
+        print(ReportWriter.summary(outcome.report))
+        print("results: \(directory)/report.html (the virtual-time run: \(directory)/virtual/report.html)")
+    }
+
     private static func createCapture(_ path: String) throws -> PacketCaptureFile {
         do {
             return try PacketCaptureFile(path: path)

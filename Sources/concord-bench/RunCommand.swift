@@ -18,9 +18,31 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var speechQuality: SpeechQualityOptions
     @Option(help: "Write every datagram sent and received to this libpcap file (virtual time; see the README).")
     var pcap: String?
+    @Flag(help: "Run real `concord join` clients through the scenario's network as a loopback relay, in real time; compare with the virtual-time run.")
+    var live = false
+    @Option(help: "With --live: the concord program (default: the one beside concord-bench).") var client: String?
+    @Option(name: .customLong("relay-port"), parsing: .unconditional, help: "With --live: the UDP port of the clients and the relay.")
+    var relayPort: Int = 7400
+
+    func validate() throws {
+        if !live, client != nil { throw ValidationError("--client is for --live runs") }
+        if live, pcap != nil { throw ValidationError("--pcap records a virtual-time run; with --live, each client can write one (concord join --pcap)") }
+        guard (1...65_535).contains(relayPort) else { throw ValidationError("--relay-port \(relayPort): must be 1 to 65535") }
+    }
 
     func run() throws {
-        try output.runAndReport(try input.resolve(seed: output.seed), speechQuality: speechQuality.scope, pcap: pcap)
+        let scenario = try input.resolve(seed: output.seed)
+        if live {
+            try output.runLiveAndReport(
+                scenario, client: client ?? Self.siblingClient, port: UInt16(relayPort), speechQuality: speechQuality.scope)
+        } else {
+            try output.runAndReport(scenario, speechQuality: speechQuality.scope, pcap: pcap)
+        }
+    }
+
+    /// `concord` in the folder this program runs from (the build folder, or where both were installed).
+    static var siblingClient: String {
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("concord").path
     }
 }
 

@@ -50,6 +50,15 @@ struct JoinCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Frame duration in ms: 10 or 20.") var frameMs: Int = 20
     @Flag(help: "Opus in-band FEC at all times (default: FEC or copies of earlier frames as the listeners' reports ask, nothing at no loss).")
     var fec = false
+    @Flag(help: "No FEC and no copies at all, whatever the listeners report.") var noProtection = false
+    @Option(parsing: .unconditional, help: "With --fec: the loss % the encoder plans FEC for (1 to 100; default 10).")
+    var expectedLoss: Int?
+    @Option(parsing: .unconditional, help: "Opus complexity, 0 (least CPU) to 10.") var complexity: Int = 10
+    @Flag(help: "Opus DTX: send almost nothing while you are silent.") var dtx = false
+    @Option(name: .customLong("jb-min-ms"), parsing: .unconditional, help: "The jitter buffer's delay floor, ms (0 to its ceiling).")
+    var jitterMinMs: Int?
+    @Option(name: .customLong("jb-max-ms"), parsing: .unconditional, help: "The jitter buffer's delay ceiling, ms (0 to 10000; default 1000).")
+    var jitterMaxMs: Int?
 
     @Option(parsing: .unconditional, help: "Leave after this many seconds (headless runs; up to a week).") var duration: Double?
     @Option(help: "When leaving, write a JSON summary (views, messages, counters) here.") var summaryJson: String?
@@ -87,6 +96,17 @@ struct JoinCommand: AsyncParsableCommand {
         guard [10, 20].contains(frameMs) else { throw ValidationError("--frame-ms must be 10 or 20") }
         guard (1...65_535).contains(port) else { throw ValidationError("--port \(port): must be 1 to 65535") }
         guard (6_000...510_000).contains(bitrate) else { throw ValidationError("--bitrate \(bitrate): must be 6000 to 510000") }
+        if let expectedLoss {
+            guard fec else { throw ValidationError("--expected-loss sets what FEC plans for: give --fec with it") }
+            guard (1...100).contains(expectedLoss) else { throw ValidationError("--expected-loss \(expectedLoss): must be 1 to 100") }
+        }
+        if fec && noProtection { throw ValidationError("give --fec or --no-protection, not both") }
+        guard (0...10).contains(complexity) else { throw ValidationError("--complexity \(complexity): must be 0 to 10") }
+        do {
+            try jitterBufferSettings.validate()
+        } catch {
+            throw ValidationError("--jb-min-ms/--jb-max-ms: \(error)")
+        }
         if let duration, !(duration > 0 && duration <= Self.maximumDuration) {
             throw ValidationError("--duration \(duration): must be more than 0 and at most \(Int(Self.maximumDuration)) seconds (a week)")
         }
@@ -96,6 +116,16 @@ struct JoinCommand: AsyncParsableCommand {
     }
 
     static let maximumDuration = 7 * 86_400.0
+
+    /// The default adaptive buffer within the given bounds (its start-up delay kept inside them).
+    var jitterBufferSettings: JitterBufferSettings {
+        var settings = JitterBufferSettings()
+        if let jitterMinMs { settings.minimumDelayMilliseconds = jitterMinMs }
+        if let jitterMaxMs { settings.maximumDelayMilliseconds = jitterMaxMs }
+        settings.initialDelayMilliseconds = min(
+            max(settings.initialDelayMilliseconds, settings.minimumDelayMilliseconds), max(settings.maximumDelayMilliseconds, 0))
+        return settings
+    }
 
     var effectiveClientID: String {
         clientID ?? name ?? ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "client"
@@ -113,7 +143,8 @@ struct JoinCommand: AsyncParsableCommand {
         let knownKeys = try store.loadKnownKeys()
         let given = try ConfigStore.roomSecret(invite: invite, passphrase: passphrase, passphraseFile: passphraseFile, roomID: room)
 
-        let codec = OpusSettings.live(bitrate: bitrate, frameMilliseconds: frameMs, fec: fec)
+        let codec = OpusSettings.live(
+            bitrate: bitrate, frameMilliseconds: frameMs, fec: fec, expectedLossPercent: expectedLoss, complexity: complexity, dtx: dtx)
         // The devices deliver and take what the engine pulls, not whole codec frames.
         let frameSamples = Participant.pullSamples(frameSamples: codec.frameSamples)
         let inputDevice: any MeteredAudioSource =
@@ -153,9 +184,9 @@ struct JoinCommand: AsyncParsableCommand {
         let live: LiveRoom
         var configuration = LiveRoom.Configuration(
             roomID: room, clientID: effectiveClientID, displayName: name ?? effectiveClientID, secret: secret,
-            identity: identity, knownKeys: knownKeys, codec: codec, network: networkConfiguration,
+            identity: identity, knownKeys: knownKeys, codec: codec, jitterBuffer: jitterBufferSettings, network: networkConfiguration,
             advertisedHost: advertised, sweep: sweep)
-        configuration.adaptiveProtection = !fec
+        configuration.adaptiveProtection = !fec && !noProtection
         configuration.streamLogDirectory = streamLog
         do {
             live = try await LiveRoom.start(

@@ -23,6 +23,9 @@ import Testing
                 "long-room.json",
                 Data(#"{"room": {"id": "\#(String(repeating: "r", count: 40))"}, "participants": [{"name": "a", "wav": "\#(BenchFixtures.path("a.wav"))"}, {"name": "b"}]}"#.utf8))
             try write("plain-file", Data("not a folder".utf8))
+            try write(
+                "drift.json",
+                Data(#"{"participants": [{"name": "a", "wav": "\#(BenchFixtures.path("a.wav"))", "clock_ppm": 100}, {"name": "b"}]}"#.utf8))
         }
 
         /// A 48 kHz mono 16-bit WAV whose header announces `announcedSeconds` of audio but whose
@@ -109,6 +112,15 @@ import Testing
         (["relay", "fixtures/two-person-lan.scenario.json", "--duration", "-1"], "--duration"),
         (["relay", "fixtures/two-person-lan.scenario.json", "--duration", "1", "--stats-json", "$UNWRITABLE"], "--stats-json $UNWRITABLE"),
         (["relay", "fixtures/two-person-lan.scenario.json", "--loss", "200", "--duration", "1"], "--loss must be within 0...100"),
+        // run --live: what real clients cannot do is refused before anything starts
+        (["run", "--live", "$DIR/drift.json", "--out", "$OUT"], "participants[0].clock_ppm: real clients play on this machine's clock"),
+        (["run", "--live", "fixtures/two-person-lan.scenario.json", "--jitter-buffer", "neteq", "--out", "$OUT"], "jitter_buffer.mode"),
+        (["run", "--live", "fixtures/two-person-lan.scenario.json", "--frame-ms", "40", "--out", "$OUT"], "codec.frame_ms"),
+        (["run", "--live", "fixtures/two-person-lan.scenario.json", "--redundancy", "1", "--out", "$OUT"], "codec.redundancy"),
+        (["run", "--live", "fixtures/two-person-lan.scenario.json", "--client", "$DIR/plain-file", "--out", "$OUT"], "cannot run the client"),
+        (["run", "--live", "fixtures/two-person-lan.scenario.json", "--pcap", "$OUT/x.pcap"], "--pcap records a virtual-time run"),
+        (["run", "fixtures/two-person-lan.scenario.json", "--client", "concord"], "--client is for --live runs"),
+        (["run", "--live", "fixtures/two-person-lan.scenario.json", "--relay-port", "70000"], "--relay-port 70000: must be 1 to 65535"),
         // presets
         (["presets", "--bogus"], "Unknown option '--bogus'"),
     ]

@@ -82,6 +82,11 @@ import Testing
             }
             if !words.contains("--quiet") { words.append("--quiet") }
             _ = replace("--pcap") { scratch.appendingPathComponent(URL(fileURLWithPath: $0).lastPathComponent).path }
+            if words.contains("--live") {
+                // Real clients through a relay of its own: a port of its own too.
+                let port = "\(30_000 + Int.random(in: 0..<20_000))"
+                if !replace("--relay-port", with: { _ in port }) { words += ["--relay-port", port] }
+            }
         case "record-trace":
             output = scratch.appendingPathComponent("trace.csv")
             if !replace("--out", with: { _ in output!.path }) { words += ["--out", output!.path] }

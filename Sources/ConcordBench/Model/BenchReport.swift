@@ -33,9 +33,11 @@ public struct BenchReport: Codable, Sendable, Equatable {
     public var receiverReports: ReceiverReportsReport?
     /// Each talker's adaptations of its loss protection; nil (absent) when protection is fixed.
     public var protection: ProtectionReport?
+    /// A live run only: how it compares with the virtual-time run of the same scenario and seed.
+    public var live: LiveComparisonReport?
 
     enum CodingKeys: String, CodingKey {
-        case scenario, seed, network, streams, room, membership, security, protection
+        case scenario, seed, network, streams, room, membership, security, protection, live
         case jitterBuffer = "jitter_buffer"
         case scenarioEvents = "scenario_events"
         case receiverReports = "receiver_reports"

@@ -91,15 +91,16 @@ public final class LoopbackRelay: @unchecked Sendable {
     }
 
     /// Relays until `seconds` have passed (`nil`: until `stop()`), then returns what it did.
-    /// `progress` is called with the seconds elapsed about once a second.
-    public func run(for seconds: Double?, progress: ((Double) -> Void)? = nil) -> RelayStatistics {
+    /// `progress` is called with the seconds elapsed about once a second. `origin`: the
+    /// `CLOCK_MONOTONIC` instant (ns) that is the scenario's time 0 (default: now).
+    public func run(for seconds: Double?, origin: Int64? = nil, progress: ((Double) -> Void)? = nil) -> RelayStatistics {
         // Woken within a microsecond or two of the time asked, not the default 50 µs, and ahead
         // of the clients' threads when the cores are busy (where the system allows it: root, or
         // an RLIMIT_RTPRIO). The thread sleeps whenever nothing is due, so it cannot starve them.
         _ = concord_set_timer_slack_nanoseconds(1_000)
         statistics.realtimePriority = concord_set_realtime_priority(Self.realtimePriority) == 0
         let cpuStart = ThreadCPUMeter.threadNanoseconds()
-        startNanoseconds = Self.monotonicNanoseconds()
+        startNanoseconds = min(origin ?? .max, Self.monotonicNanoseconds())
         let end = seconds.map { Int64(($0 * 1e9).rounded()) } ?? .max
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
         defer { buffer.deallocate() }

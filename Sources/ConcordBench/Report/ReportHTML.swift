@@ -45,6 +45,7 @@ public enum ReportHTML {
         }
         html += RoomOverviewSection.html(report)
         html += summaryTable(report)
+        html += LiveComparisonSection.html(report.live)
         html += MembershipSection.html(report.membership)
         html += SecuritySection.html(report.security)
         html += ReceiverReportsSection.html(report.receiverReports)

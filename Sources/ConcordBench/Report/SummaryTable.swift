@@ -40,16 +40,23 @@ public enum SummaryTable {
             "room: \(room.participants) participants, \(room.streams) streams; latency mean \(ms(room.meanLatencyMs)) ms, "
                 + "worst p95 \(ms(room.worstP95LatencyMs)) ms; concealment \(percent(room.meanConcealmentRatio)); "
                 + "MOS mean \(number(room.meanMos, decimals: 2)), worst \(number(room.worstMos, decimals: 2))")
-        lines.append(
-            "\(number(report.simulatedSeconds, decimals: 1)) s simulated in \(number(report.simulationWallSeconds, decimals: 2)) s "
-                + "(\(number(report.speedFactor, decimals: 1))x real time), CPU \(number(report.cpuSeconds, decimals: 2)) s "
-                + "(codec \(number(report.cpuCodecSeconds, decimals: 2)) s, "
-                + "\(percent(report.cpuSeconds > 0 ? report.cpuCodecSeconds / report.cpuSeconds : 0))); "
-                + "with analysis and reports \(number(report.wallSeconds, decimals: 2)) s")
+        if report.live != nil {
+            lines.append(
+                "\(number(report.simulatedSeconds, decimals: 1)) s live; clients' and relay's CPU \(number(report.cpuSeconds, decimals: 2)) s; "
+                    + "with analysis \(number(report.wallSeconds, decimals: 2)) s")
+        } else {
+            lines.append(
+                "\(number(report.simulatedSeconds, decimals: 1)) s simulated in \(number(report.simulationWallSeconds, decimals: 2)) s "
+                    + "(\(number(report.speedFactor, decimals: 1))x real time), CPU \(number(report.cpuSeconds, decimals: 2)) s "
+                    + "(codec \(number(report.cpuCodecSeconds, decimals: 2)) s, "
+                    + "\(percent(report.cpuSeconds > 0 ? report.cpuCodecSeconds / report.cpuSeconds : 0))); "
+                    + "with analysis and reports \(number(report.wallSeconds, decimals: 2)) s")
+        }
         if let membership = MembershipSection.summary(report.membership) { lines.append(membership) }
         if let security = SecuritySection.summary(report.security) { lines.append(security) }
         if let reports = ReceiverReportsSection.summary(report.receiverReports) { lines.append(reports) }
         if let protection = ProtectionSection.summary(report.protection) { lines.append(protection) }
+        lines += LiveComparisonSection.summary(report.live)
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -26,19 +26,38 @@ public enum BenchRun {
         let wallStart = Date()
         let result = try Simulation(scenario: scenario, logger: logger, capture: capture).run(parallel: parallel, progress: progress)
         let simulationWall = Date().timeIntervalSince(wallStart)
-        let decision = speechQuality.decision(streams: result.records.count)
+        let analysed = try analyse(
+            count: result.records.count, record: result.record, scenario: scenario, parallel: parallel, speechQuality: speechQuality)
+        let streams = analysed.map(\.report)
+        let report = BenchReport(
+            scenario: scenario.name, seed: scenario.seed, simulatedSeconds: result.simulatedSeconds,
+            wallSeconds: Date().timeIntervalSince(wallStart), simulationWallSeconds: simulationWall, cpuSeconds: result.cpuSeconds,
+            cpuCodecSeconds: result.cpuCodecSeconds, network: scenario.networkSummary, jitterBuffer: scenario.jitterBufferSummary, streams: streams,
+            room: StreamAnalyzer.room(streams, participants: scenario.participants.count), membership: result.membership,
+            security: result.security, scenarioEvents: ScenarioEventReport.list(for: scenario),
+            receiverReports: result.receiverReports, protection: result.protection)
+        return Outcome(report: report, timelines: analysed.map(\.timeline), simulation: result)
+    }
+
+    /// Every stream's report and timeline; `record(i)` is called once per stream, from several
+    /// threads when `parallel`.
+    static func analyse(
+        count: Int, record: @Sendable (Int) throws -> StreamRecord, scenario: ResolvedScenario, parallel: Bool,
+        speechQuality: SpeechQualityScope
+    ) throws -> [(report: StreamReport, timeline: StreamTimeline)] {
+        let decision = speechQuality.decision(streams: count)
         let scorer: Swift.Result<SpeechQualityScorer, ViSQOLError>? =
             decision.score ? Swift.Result { () throws(ViSQOLError) in try SpeechQualityScorer() } : nil
         // One stream's track in memory per worker at a time: read back, analysed, scored, dropped.
         let slots = UncheckedSendable(
             UnsafeMutableBufferPointer<Swift.Result<(report: StreamReport, timeline: StreamTimeline), Error>>.allocate(
-                capacity: result.records.count))
+                capacity: count))
         defer { slots.value.deallocate() }
-        parallelFor(result.records.count, workers: parallel ? ProcessInfo.processInfo.activeProcessorCount : 1) { i in
+        parallelFor(count, workers: parallel ? ProcessInfo.processInfo.activeProcessorCount : 1) { i in
             slots.value.initializeElement(
                 at: i,
                 to: Swift.Result {
-                    let record = try result.record(i)
+                    let record = try record(i)
                     var analysed = StreamAnalyzer.analyze(
                         record, crossCorrelation: .init(), learningArrivals: SteadyState.learningArrivals(scenario.jitterBuffer))
                     switch scorer {
@@ -54,17 +73,8 @@ public enum BenchRun {
                     return analysed
                 })
         }
-        let outcomes = (0..<result.records.count).map { slots.value.moveElement(from: $0) }
-        let analysed = try outcomes.map { try $0.get() }
-        let streams = analysed.map(\.report)
-        let report = BenchReport(
-            scenario: scenario.name, seed: scenario.seed, simulatedSeconds: result.simulatedSeconds,
-            wallSeconds: Date().timeIntervalSince(wallStart), simulationWallSeconds: simulationWall, cpuSeconds: result.cpuSeconds,
-            cpuCodecSeconds: result.cpuCodecSeconds, network: scenario.networkSummary, jitterBuffer: scenario.jitterBufferSummary, streams: streams,
-            room: StreamAnalyzer.room(streams, participants: scenario.participants.count), membership: result.membership,
-            security: result.security, scenarioEvents: ScenarioEventReport.list(for: scenario),
-            receiverReports: result.receiverReports, protection: result.protection)
-        return Outcome(report: report, timelines: analysed.map(\.timeline), simulation: result)
+        let outcomes = (0..<count).map { slots.value.moveElement(from: $0) }
+        return try outcomes.map { try $0.get() }
     }
 
     /// Writes report.json/csv/html, the time series, the listeners' WAVs (the mix, and one track

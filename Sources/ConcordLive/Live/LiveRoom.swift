@@ -200,7 +200,9 @@ public final class LiveRoom: @unchecked Sendable {
         self.logger = logger
         sweep = configuration.sweep.map(SubnetSweep.init)
         do {
-            streamLog = try configuration.streamLogDirectory.map { try StreamLog(directory: $0) }
+            streamLog = try configuration.streamLogDirectory.map {
+                try StreamLog(directory: $0, frameSamples: configuration.codec.frameSamples)
+            }
         } catch {
             throw LiveRoomError.invalid("\(error)")
         }
@@ -336,7 +338,10 @@ public final class LiveRoom: @unchecked Sendable {
                 awaitBacklog()
                 now = max(MonotonicClock.now(), lastNow)
             }
-            if nextSnapshotAt == .zero { published.withLock { $0.summary.firstTickAtNanoseconds = now.nanoseconds } }
+            if nextSnapshotAt == .zero {
+                published.withLock { $0.summary.firstTickAtNanoseconds = now.nanoseconds }
+                streamLog?.noteFirstTick(at: now)
+            }
             // Double-buffered: the engine's empty array goes in, the filled one comes out, so a
             // tick allocates nothing once both have grown to the traffic's size.
             datagrams.removeAll(keepingCapacity: true)
@@ -386,6 +391,9 @@ public final class LiveRoom: @unchecked Sendable {
                 if let streamLog {
                     for r in client.participant.receivers {
                         streamLog.noteStatistics(r.statistics, peer: client.voicePeers.logName(of: r.peer))
+                    }
+                    if let node = client.node {
+                        streamLog.noteControlBytes(node.statistics.controlBytesSent + node.statistics.textBytesSent, at: now)
                     }
                     streamLog.flush()
                 }
@@ -483,6 +491,7 @@ public final class LiveRoom: @unchecked Sendable {
             published.withLock { $0.summary.messages.append(.init(from: m.origin, text: m.text)) }
         case let .viewChanged(view, _):
             published.withLock { $0.summary.viewChanges.append(.init(atNanoseconds: now.nanoseconds, view: view)) }
+            streamLog?.noteView(view, at: now)
         default:
             break
         }

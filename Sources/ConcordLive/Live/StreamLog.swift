@@ -11,7 +11,7 @@ import Foundation
 /// stream, frame by frame, on the monotonic clock — the raw material the bench measures a
 /// simulated stream with, so that a live run through the relay is measured the same way.
 ///
-/// Three CSV files with a header line; `peer` is the other member's client id, sequence numbers
+/// Four CSV files with a header line; `peer` is the other member's client id, sequence numbers
 /// and timestamps are the wire's (16 and 32 bits, wrapping), times are `CLOCK_MONOTONIC`
 /// nanoseconds (one clock for every process on the machine):
 /// - `sent.csv`: `peer,sequence,timestamp,sent_ns,bytes` — each voice datagram, per destination,
@@ -22,6 +22,13 @@ import Foundation
 /// - `playout.csv`: `peer,played_ns,timestamp,outcome,buffer_delay_ms,target_ms,stretched_samples`
 ///   — each frame the jitter buffer played (`PlayoutEvent`: a concealed frame carries the
 ///   timestamp of the frame it stands for, silence none).
+///
+/// - `room.csv`: `at_ns,event,value` — `first_tick` (the engine's first pull: sample 0 of the
+///   tracks, and of the microphone, which it had just filled), `first_sample` with the media
+///   timestamp of the microphone's first sample (frames encoded before anybody was there to send
+///   them to count), and `view` with the room's members (this client included,
+///   space-separated) at each change of its view, and `control_bytes` with the room protocol's
+///   and text messages' bytes sent so far, at each flush when it has grown.
 ///
 /// Beside them, `track-PEER.wav` holds what this client played of each peer before mixing
 /// (48 kHz mono, sample 0 at the engine's first tick, silence while the peer had no receiver),
@@ -67,14 +74,19 @@ final class StreamLog {
     private let sent: File
     private let arrivals: File
     private let playout: File
+    private let room: File
+    private let frameSamples: Int
+    /// Frames encoded before the first one with a timestamp (the encoder suppressed them).
+    private var framesBeforeFirstTimestamp: Int? = 0
     private(set) var writeFailed = false
     private var tracks: [String: (writer: WAVWriter, written: Int)] = [:]
     private var retiredStatistics: [String: [JitterBufferStatistics]] = [:]
     private var currentStatistics: [String: JitterBufferStatistics] = [:]
 
-    /// Creates `directory` (if needed) and the three files, each with its header.
-    init(directory: String) throws(Failure) {
+    /// Creates `directory` (if needed) and the four CSV files, each with its header.
+    init(directory: String, frameSamples: Int) throws(Failure) {
         self.directory = directory
+        self.frameSamples = frameSamples
         if mkdir(directory, 0o755) != 0 && errno != EEXIST {
             throw .cannotCreate(path: directory, reason: String(cString: strerror(errno)))
         }
@@ -89,12 +101,38 @@ final class StreamLog {
         sent = try create("sent.csv", "peer,sequence,timestamp,sent_ns,bytes")
         arrivals = try create("arrivals.csv", "peer,sequence,timestamp,arrived_ns,bytes")
         playout = try create("playout.csv", "peer,played_ns,timestamp,outcome,buffer_delay_ms,target_ms,stretched_samples")
+        room = try create("room.csv", "at_ns,event,value")
         flush()
     }
 
     deinit { finish() }
 
+    func noteFirstTick(at now: Instant) {
+        Self.append(room, "\(now.nanoseconds),first_tick,\n")
+    }
+
+    private var controlBytesNoted = 0
+
+    func noteControlBytes(_ bytes: Int, at now: Instant) {
+        guard bytes > controlBytesNoted else { return }
+        controlBytesNoted = bytes
+        Self.append(room, "\(now.nanoseconds),control_bytes,\(bytes)\n")
+    }
+
+    func noteView(_ members: [String], at now: Instant) {
+        Self.append(room, "\(now.nanoseconds),view,\(members.joined(separator: " "))\n")
+    }
+
     func noteSent(_ frame: VoiceClient.EncodedFrame, at now: Instant, names: (PeerID) -> String?) {
+        if let before = framesBeforeFirstTimestamp {
+            if frame.bytes == nil {
+                framesBeforeFirstTimestamp = before + 1
+            } else {
+                framesBeforeFirstTimestamp = nil
+                let first = frame.timestamp &- UInt32(truncatingIfNeeded: before * frameSamples)
+                Self.append(room, "\(now.nanoseconds),first_sample,\(first)\n")
+            }
+        }
         guard frame.bytes != nil else { return }
         for destination in frame.destinations {
             guard let peer = names(destination.peer) else { continue }
@@ -162,7 +200,7 @@ final class StreamLog {
     /// Writes what is buffered; a failed write (a full disk) is remembered, and logging stops.
     func flush() {
         if !writeFailed { writeStatistics() }
-        for file in [sent, arrivals, playout] where !file.pending.isEmpty {
+        for file in [sent, arrivals, playout, room] where !file.pending.isEmpty {
             if writeFailed {
                 file.pending.removeAll(keepingCapacity: true)
             } else if !file.writePending() {

@@ -1,5 +1,6 @@
 import AudioFiles
 import Concord
+import ConcordBench
 import ConcordLive
 import ConcordTesting
 import Foundation
@@ -75,17 +76,31 @@ import Testing
         }
         #expect(summaries[1].messages.map(\.from) == ["ana"] && summaries[1].messages.map(\.text) == ["hello ben"])
         // The stream logs: what ana sent to ben, ben received and played, on one clock.
-        let logs = try names.map { try StreamLogFiles(directory: dir.appendingPathComponent("\($0).log")) }
+        let logs = try names.map { try StreamLogFolder(directory: dir.appendingPathComponent("\($0).log").path) }
+        #expect(logs.allSatisfy { $0.malformedLines == 0 })
         let sent = logs[0].sent.filter { $0.peer == "ben" }
         // Frames played from a packet (a concealed frame carries the timestamp of the frame it
         // stands for, which may not have been sent yet when the buffer ran dry).
-        let played = logs[1].playout.filter { $0.peer == "ana" && $0.timestamp != nil && $0.fromPacket }
+        let played = logs[1].playout.filter {
+            $0.peer == "ana" && $0.timestamp != nil && [.decoded, .recoveredFEC, .recoveredRedundancy].contains($0.outcome)
+        }
         #expect(sent.count > 100 && played.count > 100, "\(sent.count) sent, \(played.count) played")
-        let arrivals = try String(contentsOf: dir.appendingPathComponent("ben.log/arrivals.csv"), encoding: .utf8)
-            .split(separator: "\n").dropFirst().filter { $0.hasPrefix("ana,") }
+        let arrivals = logs[1].arrivals.filter { $0.peer == "ana" }
         #expect(arrivals.count >= sent.count - 5, "\(arrivals.count) arrivals of \(sent.count) sent")
-        let sentAt = Dictionary(sent.compactMap { r in r.timestamp.map { ($0, r.nanoseconds) } }, uniquingKeysWith: { a, _ in a })
+        let sentAt = Dictionary(sent.map { ($0.timestamp, $0.nanoseconds) }, uniquingKeysWith: { a, _ in a })
         let waits = played.compactMap { r in r.timestamp.flatMap { sentAt[$0] }.map { Double(r.nanoseconds - $0) / 1e6 } }
+        // room.csv: the first tick, the microphone's first sample (before the first frame sent,
+        // as ana was alone at first), each view, the control traffic.
+        for (i, log) in logs.enumerated() {
+            let tick = try #require(log.firstTickNanoseconds, "\(names[i])")
+            let whole = log.views.first { $0.members == names }
+            #expect((whole?.nanoseconds ?? 0) > tick, "\(names[i]): \(log.views)")
+            #expect(log.controlBytesSent > 0)
+        }
+        let first = try #require(logs[0].firstSampleTimestamp)
+        let offsets: [UInt32] = sent.map { $0.timestamp &- first }
+        #expect(offsets.allSatisfy { $0 < 48_000 * 60 && $0 % 960 == 0 })
+        #expect(sent.first.map { $0.timestamp != first } == true, "frames were encoded before ben was there to hear them")
         // Never played before it was sent (how much later depends on the machine's load: a
         // median of 9–16 ms alone, 160 ms beside the flood test).
         #expect(waits.count > 100 && waits.allSatisfy { $0 > 0 }, "sent-to-played \(waits.min() ?? 0)…\(waits.max() ?? 0) ms")
@@ -94,9 +109,7 @@ import Testing
         let mix = try WAVReader.readMono48k(path: dir.appendingPathComponent("ben.wav").path)
         #expect(abs(track.count - mix.count) <= 960, "track \(track.count) samples, output \(mix.count)")
         #expect(track.reduce(0) { $0 + Double($1 * $1) } / Double(max(1, track.count)) > 0.001, "ana's tone is in ben's track")
-        let statistics = try JSONDecoder().decode(
-            [String: [JitterBufferStatistics]].self, from: Data(contentsOf: dir.appendingPathComponent("ben.log/statistics.json")))
-        let received = statistics["ana"]?.reduce(0) { $0 + $1.packetsReceived } ?? 0
+        let received = logs[1].statistics(of: "ana")?.packetsReceived ?? 0
         // Every packet the buffer took arrived; a few arrivals came before ben had a receiver for ana.
         #expect(received > 100 && received <= arrivals.count, "\(received) packets in the buffer, \(arrivals.count) arrivals")
         // Each output holds the other's tone: energy well above silence in its WAV.

@@ -95,7 +95,7 @@ import Glibc
 
         // The same scenario and seed in virtual time.
         let simulated = try BenchRun.execute(try ScenarioLoader.load(path: scenario.path)).report
-        let logs = try Self.names.map { try StreamLogFiles(directory: dir.appendingPathComponent("\($0).log")) }
+        let logs = try Self.names.map { try StreamLogFolder(directory: dir.appendingPathComponent("\($0).log").path) }
         let lookahead = Double(try OpusEncoder(settings: OpusSettings()).lookaheadSamples) / 48
         #expect(!logs[2].sent.isEmpty, "cai's log survives SIGKILL up to its last quarter second")
         for l in 0..<2 {
@@ -103,11 +103,9 @@ import Glibc
                 // Sample ts of a frame was spoken 20 ms before the talker encoded it; decoding
                 // delays it by the encoder's lookahead.
                 var spoken: [UInt32: Int64] = [:]
-                for row in logs[t].sent where row.peer == Self.names[l] {
-                    if let ts = row.timestamp { spoken[ts] = row.nanoseconds - 20_000_000 }
-                }
+                for row in logs[t].sent where row.peer == Self.names[l] { spoken[row.timestamp] = row.nanoseconds - 20_000_000 }
                 // As the bench: frames played from a packet (decoded or recovered).
-                let latencies = logs[l].playout.filter { $0.peer == Self.names[t] && $0.fromPacket }.compactMap { row -> Double? in
+                let latencies = logs[l].playout.filter { $0.peer == Self.names[t] && [.decoded, .recoveredFEC, .recoveredRedundancy].contains($0.outcome) }.compactMap { row -> Double? in
                     guard let ts = row.timestamp, let mouth = spoken[ts] else { return nil }
                     return Double(row.nanoseconds - mouth) / 1e6 + lookahead
                 }.sorted()
@@ -141,34 +139,5 @@ import Glibc
                 }
             }
         }
-    }
-}
-
-/// A client's `--stream-log` folder, read back.
-struct StreamLogFiles {
-    struct Row {
-        var peer: String
-        var timestamp: UInt32?
-        var nanoseconds: Int64
-        /// playout.csv: the frame came from a packet (decoded, or recovered from FEC or a copy).
-        var fromPacket = false
-    }
-    var sent: [Row]
-    var playout: [Row]
-
-    init(directory: URL) throws {
-        func rows(_ name: String, timestampColumn: Int, timeColumn: Int) throws -> [Row] {
-            let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
-            return text.split(separator: "\n").dropFirst().compactMap { line in
-                let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-                guard fields.count > max(timestampColumn, timeColumn), let time = Int64(fields[timeColumn]) else { return nil }
-                let outcome = fields.count > 3 ? String(fields[3]) : ""
-                return Row(
-                    peer: String(fields[0]), timestamp: UInt32(fields[timestampColumn]), nanoseconds: time,
-                    fromPacket: ["decoded", "recoveredFEC", "recoveredRedundancy"].contains(outcome))
-            }
-        }
-        sent = try rows("sent.csv", timestampColumn: 2, timeColumn: 3)
-        playout = try rows("playout.csv", timestampColumn: 2, timeColumn: 1)
     }
 }

@@ -1,0 +1,103 @@
+import Concord
+import Foundation
+
+/// A live run's stream logs as the bench's `StreamRecord`s, so that the same analysis measures
+/// real clients and simulated ones.
+///
+/// Time base: the run's origin (the relay's time 0) is time 0, as a simulation's start is.
+/// Media timestamps are unwrapped against the talker's first microphone sample (timestamp 0 of
+/// the record is that sample), sequence numbers against the first the talker sent the listener.
+enum LiveRecords {
+    /// One participant's side of a live run.
+    struct Participant {
+        var name: String
+        /// nil: its process never started (or left no log).
+        var log: StreamLogFolder?
+        /// What its microphone played, from the first sample the client captured.
+        var microphone: [Float]
+    }
+
+    /// Every directed stream the logs show anything of (a packet sent, received or a frame
+    /// played), talker-major as a simulation orders them.
+    static func build(
+        _ participants: [Participant], originNanoseconds: Int64, frameSamples: Int, lookaheadSamples: Int, totalSamples: Int
+    ) -> [StreamRecord] {
+        let rate = Double(AudioFormat.sampleRate)
+        let frameNanoseconds = Int64(frameSamples) * 1_000_000_000 / Int64(AudioFormat.sampleRate)
+        var records: [StreamRecord] = []
+        for talker in participants {
+            guard let talkerLog = talker.log else { continue }
+            let base = talkerLog.firstSampleTimestamp ?? talkerLog.sent.first?.timestamp ?? 0
+            func unwrap(_ timestamp: UInt32) -> Int64 { Int64(Int32(bitPattern: timestamp &- base)) }
+            // Sample `ts` of a frame encoded at `t` was spoken at t − frame + ts offset within the
+            // frame; the median over every packet sent is the talker's mouth clock.
+            let mouthOffsets = talkerLog.sent.map { row -> Double in
+                Double(row.nanoseconds - originNanoseconds - frameNanoseconds) - Double(unwrap(row.timestamp)) * 1e9 / rate
+            }.sorted()
+            let mouthOfZero: Int64
+            if !mouthOffsets.isEmpty {
+                mouthOfZero = Int64(mouthOffsets[mouthOffsets.count / 2].rounded())
+            } else if let tick = talkerLog.firstTickNanoseconds {
+                // The first pull had just been filled from the microphone.
+                let pull = Int64(Concord.Participant.pullSamples(frameSamples: frameSamples))
+                mouthOfZero = tick - originNanoseconds - pull * 1_000_000_000 / Int64(AudioFormat.sampleRate)
+            } else {
+                continue
+            }
+            let source = place(talker.microphone, atNanoseconds: mouthOfZero, totalSamples: totalSamples)
+            for listener in participants where listener.name != talker.name {
+                let sentRows = talkerLog.sent.filter { $0.peer == listener.name }
+                let arrivalRows = listener.log?.arrivals.filter { $0.peer == talker.name } ?? []
+                let playedRows = listener.log?.playout.filter { $0.peer == talker.name } ?? []
+                guard !sentRows.isEmpty || !arrivalRows.isEmpty || !playedRows.isEmpty else { continue }
+                // Both unwrapped from the first sequence number the talker sent this listener.
+                let reference = sentRows.first?.sequence ?? arrivalRows.first?.sequence ?? 0
+                var sequences = SequenceUnwrapper<UInt16>()
+                _ = sequences.unwrap(reference)
+                let sent = sentRows.map {
+                    SentPacketRecord(
+                        sequence: sequences.unwrap($0.sequence), timestamp: unwrap($0.timestamp),
+                        sendTime: Instant(nanoseconds: $0.nanoseconds - originNanoseconds), bytes: $0.bytes)
+                }
+                var arrivalSequences = SequenceUnwrapper<UInt16>()
+                _ = arrivalSequences.unwrap(reference)
+                let arrivals = arrivalRows.map {
+                    ArrivalRecord(
+                        sequence: arrivalSequences.unwrap($0.sequence), timestamp: unwrap($0.timestamp),
+                        arrivalTime: Instant(nanoseconds: $0.nanoseconds - originNanoseconds), bytes: $0.bytes)
+                }
+                let playout = playedRows.map { row -> PlayoutEvent in
+                    var event = PlayoutEvent(
+                        playoutTime: Instant(nanoseconds: row.nanoseconds - originNanoseconds), timestamp: row.timestamp.map(unwrap),
+                        outcome: row.outcome, bufferDelayMilliseconds: row.bufferDelayMilliseconds,
+                        targetDelayMilliseconds: row.targetDelayMilliseconds)
+                    event.stretchedSamples = row.stretchedSamples
+                    return event
+                }
+                var track = [Float](repeating: 0, count: totalSamples)
+                if let log = listener.log, let tick = log.firstTickNanoseconds, let played = log.track(of: talker.name) {
+                    track = place(played, atNanoseconds: tick - originNanoseconds, totalSamples: totalSamples)
+                }
+                records.append(
+                    StreamRecord(
+                        from: talker.name, to: listener.name, frameSamples: frameSamples, lookaheadSamples: lookaheadSamples,
+                        mouthTimeOfTimestampZero: Instant(nanoseconds: mouthOfZero), sent: sent, arrivals: arrivals,
+                        playout: playout, jitterBuffer: listener.log?.statistics(of: talker.name) ?? JitterBufferStatistics(),
+                        source: source, track: track))
+            }
+        }
+        return records
+    }
+
+    /// `signal` on the run's time line, its first sample at `nanoseconds`, cut to `totalSamples`.
+    static func place(_ signal: [Float], atNanoseconds nanoseconds: Int64, totalSamples: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: totalSamples)
+        let start = Int((Double(nanoseconds) * Double(AudioFormat.sampleRate) / 1e9).rounded())
+        for (i, sample) in signal.enumerated() {
+            let j = start + i
+            if j >= totalSamples { break }
+            if j >= 0 { out[j] = sample }
+        }
+        return out
+    }
+}
