@@ -133,7 +133,8 @@ struct OutputOptions: ParsableArguments {
 
     /// Runs `scenario` with real clients (`LiveRun`), then in virtual time, and writes the live
     /// report with its comparison; the virtual run's outputs go to `virtual/` beside it.
-    func runLiveAndReport(_ scenario: ResolvedScenario, client: String, port: UInt16, speechQuality: SpeechQualityScope) throws {
+    func runLiveAndReport(_ given: ResolvedScenario, client: String, port: UInt16, speechQuality: SpeechQualityScope) throws {
+        let scenario = LivePlan.asRun(given)
         do {
             try LiveRun.check(scenario, client: client)
         } catch {

@@ -75,11 +75,28 @@ public struct LivePlan: Sendable {
             arguments += ["--jb-max-ms", "\(scenario.jitterBuffer.maximumDelayMilliseconds)"]
         }
         engineArguments = arguments
-        roomID = scenario.roomID ?? scenario.name
+        roomID = Self.roomID(of: scenario)
         participants = scenario.participants.map { p in
             Participant(
                 name: p.name, startSeconds: p.joinSeconds, stopSeconds: p.crashSeconds ?? p.leaveSeconds, crashes: p.crashSeconds != nil)
         }
+    }
+}
+
+extension LivePlan {
+    /// Real clients always meet in a room: a scenario's own, else one named after the scenario
+    /// (or "live" when its name is too long for a room id).
+    static func roomID(of scenario: ResolvedScenario) -> String {
+        if let id = scenario.roomID { return id }
+        return scenario.name.utf8.count <= RoomMessage.maxIdentifierBytes ? scenario.name : "live"
+    }
+
+    /// `scenario` as the live mode runs it, for the virtual-time run it is compared with: in a
+    /// room (a fixed mesh has no room protocol, whose traffic and joins the live run has).
+    public static func asRun(_ scenario: ResolvedScenario) -> ResolvedScenario {
+        var s = scenario
+        s.roomID = roomID(of: scenario)
+        return s
     }
 }
 

@@ -41,5 +41,14 @@ import Testing
             ["relay", "fixtures/two-person-lan.scenario.json", "--port", "\(port)", "--duration", "1"], in: BenchFixtures.root)
         #expect(second.reason == .exit && second.status == 1, "\(second.output)")
         #expect(second.stderr.contains("relay: cannot bind 127.77.1.1:\(port): Address already in use"), "\(second.stderr)")
+        // A live run on that port stops there too, before any client has started.
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("concord-live-port-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let live = try BuiltProduct.concordBench.run(
+            ["run", "--live", "fixtures/two-person-lan.scenario.json", "--relay-port", "\(port)", "--out", out.path, "--quiet"],
+            in: BenchFixtures.root)
+        #expect(live.reason == .exit && live.status == 1, "\(live.output)")
+        #expect(live.stderr.contains("cannot bind 127.77.1.1:\(port): Address already in use"), "\(live.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("live/alice/client.log").path))
     }
 }
