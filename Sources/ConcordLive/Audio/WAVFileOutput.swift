@@ -1,12 +1,15 @@
 import AudioFiles
+import Dispatch
 import Concord
 import Synchronization
 
 /// A WAV file as a speaker: every frame written is appended to a 48 kHz mono WAV.
 ///
-/// Writes happen synchronously on the caller's (engine) thread, through libsndfile's own
-/// buffering: appending one 10 ms frame costs microseconds, and no frame is ever dropped for
-/// want of time. A failed write (disk full) is counted in `statistics.errors` and remembered;
+/// Writes happen in order on a serial queue of the file's own, never on the caller's (engine)
+/// thread: appending a 10 ms frame costs microseconds, but a busy disk's writeback once blocked
+/// `write` for over a second, and the engine must not wait for it. No frame is dropped for want
+/// of time (a stalled disk's backlog waits in memory); `close()` waits for every frame written
+/// before it. A failed write (disk full) is counted in `statistics.errors` and remembered;
 /// `close()` then throws it. `close()` finalises the header (sizes in the RIFF and data chunks),
 /// so call it on every exit path, including Ctrl-C, for a file other programs can read; until
 /// then the header claims no data.
@@ -17,6 +20,7 @@ import Synchronization
 public final class WAVFileOutput: AudioSink {
     public let path: String
     public let encoding: WAVWriter.Encoding
+    private let writer = DispatchQueue(label: "concord.wav-output")
 
     private enum File {
         case notOpened
@@ -38,6 +42,10 @@ public final class WAVFileOutput: AudioSink {
     }
 
     public func write(_ frame: [Float]) {
+        writer.async { [self] in append(frame) }
+    }
+
+    private func append(_ frame: [Float]) {
         let (path, encoding) = (self.path, self.encoding)
         state.withLock { state in
             let writer: WAVWriter
@@ -71,6 +79,7 @@ public final class WAVFileOutput: AudioSink {
         }
     }
 
+    /// What has reached the file so far (frames still queued are not counted yet).
     public var statistics: AudioDeviceStatistics { state.withLock { $0.statistics } }
 
     /// Finalises the header and closes the file (a file never written to is not created).
@@ -78,6 +87,12 @@ public final class WAVFileOutput: AudioSink {
     /// - Throws: the first failed write's (or creation's) `SoundFileError`, else the error
     ///   finalising the file. Later calls do nothing.
     public func close() throws(SoundFileError) {
+        writer.sync {}
+        try finalize()
+    }
+
+    /// Finalises the file with every queued frame written.
+    private func finalize() throws(SoundFileError) {
         let failure = state.withLock { state -> SoundFileError? in
             guard case .open(let writer) = state.file else {
                 state.file = .closed
@@ -97,6 +112,8 @@ public final class WAVFileOutput: AudioSink {
     }
 
     deinit {
-        try? close()
+        // Every queued write holds the file, so none is left; and this may run on the queue
+        // itself (the last write releasing it), where waiting for the queue would deadlock.
+        try? finalize()
     }
 }

@@ -6,6 +6,7 @@ import Darwin
 import AudioFiles
 import Concord
 import Foundation
+import Synchronization
 
 /// `concord join --stream-log DIR`: what this client sent, received and played of every voice
 /// stream, frame by frame, on the monotonic clock — the raw material the bench measures a
@@ -37,7 +38,8 @@ import Foundation
 ///
 /// Lines and statistics are written at least every quarter second (`flush`), so a client killed
 /// mid-call leaves all but its last moments (its tracks, whose WAV headers are written when it
-/// leaves, do not survive a kill). Confined to the engine thread.
+/// leaves, do not survive a kill). Called on the engine thread only; the files are written on a
+/// queue of their own (`writer`).
 final class StreamLog {
     enum Failure: Error, CustomStringConvertible {
         case cannotCreate(path: String, reason: String)
@@ -48,6 +50,8 @@ final class StreamLog {
         }
     }
 
+    /// One CSV file: lines gather in `pending` on the engine thread, and `flush` hands them to
+    /// the writer queue.
     private final class File {
         let descriptor: Int32
         var pending: [UInt8] = []
@@ -55,19 +59,25 @@ final class StreamLog {
         init(descriptor: Int32) { self.descriptor = descriptor }
         deinit { close(descriptor) }
 
-        /// Writes `pending` whole; `false` if the system refused.
-        func writePending() -> Bool {
-            defer { pending.removeAll(keepingCapacity: true) }
-            return pending.withUnsafeBytes { bytes in
+        /// Writes `bytes` whole to `descriptor`; `false` if the system refused.
+        static func write(_ bytes: [UInt8], to descriptor: Int32) -> Bool {
+            bytes.withUnsafeBytes { bytes in
                 var offset = 0
                 while offset < bytes.count {
-                    let n = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                    let n = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
                     if n <= 0 { return false }
                     offset += n
                 }
                 return true
             }
         }
+    }
+
+    /// What the writer queue owns: the tracks' WAV writers (used on it only) and whether a write
+    /// failed (read anywhere).
+    private final class Output: @unchecked Sendable {
+        var tracks: [String: WAVWriter] = [:]
+        let failed = Atomic<Bool>(false)
     }
 
     let directory: String
@@ -78,8 +88,15 @@ final class StreamLog {
     private let frameSamples: Int
     /// Frames encoded before the first one with a timestamp (the encoder suppressed them).
     private var framesBeforeFirstTimestamp: Int? = 0
-    private(set) var writeFailed = false
-    private var tracks: [String: (writer: WAVWriter, written: Int)] = [:]
+    /// Every file is written on this serial queue, never on the engine thread: in a live run of
+    /// eight clients, writeback on a busy disk blocked `write` for up to 1.4 s, and every
+    /// client's engine with it, at once. The engine thread only formats lines and hands over
+    /// buffers (what a stalled disk holds back waits in memory).
+    private let writer = DispatchQueue(label: "concord.stream-log")
+    private let output = Output()
+    var writeFailed: Bool { output.failed.load(ordering: .relaxed) }
+    /// Samples handed to each track's writer so far.
+    private var trackSamples: [String: Int] = [:]
     private var retiredStatistics: [String: [JitterBufferStatistics]] = [:]
     private var currentStatistics: [String: JitterBufferStatistics] = [:]
 
@@ -160,22 +177,24 @@ final class StreamLog {
     /// first tick.
     func notePlayedAudio(_ samples: [Float], peer: String, at position: Int) {
         guard !writeFailed else { return }
-        if tracks[peer] == nil {
+        let written = trackSamples[peer] ?? 0
+        trackSamples[peer] = max(written, position) + samples.count
+        let path = directory + "/track-" + Self.fileSafe(peer) + ".wav"
+        let output = self.output
+        writer.async {
             do {
-                let path = directory + "/track-" + Self.fileSafe(peer) + ".wav"
-                tracks[peer] = (try WAVWriter(path: path, sampleRate: AudioFormat.sampleRate, channels: 1), 0)
+                let writer: WAVWriter
+                if let open = output.tracks[peer] {
+                    writer = open
+                } else {
+                    writer = try WAVWriter(path: path, sampleRate: AudioFormat.sampleRate, channels: 1)
+                    output.tracks[peer] = writer
+                }
+                if written < position { try writer.write([Float](repeating: 0, count: position - written)) }
+                try writer.write(samples)
             } catch {
-                writeFailed = true
-                return
+                output.failed.store(true, ordering: .relaxed)
             }
-        }
-        guard let (writer, written) = tracks[peer] else { return }
-        do {
-            if written < position { try writer.write([Float](repeating: 0, count: position - written)) }
-            try writer.write(samples)
-            tracks[peer]?.written = max(written, position) + samples.count
-        } catch {
-            writeFailed = true
         }
     }
 
@@ -190,40 +209,52 @@ final class StreamLog {
         }
     }
 
-    /// Flushes and finalizes the tracks (the client is leaving).
+    /// Flushes, finalizes the tracks and waits for the writes (the client is leaving).
     func finish() {
         flush()
-        for (_, track) in tracks { try? track.writer.close() }
-        tracks.removeAll()
+        let output = self.output
+        writer.sync {
+            for (_, track) in output.tracks { try? track.close() }
+            output.tracks.removeAll()
+        }
     }
 
-    /// Writes what is buffered; a failed write (a full disk) is remembered, and logging stops.
+    /// Hands what is buffered to the writer queue; after a failed write (a full disk) logging stops.
     func flush() {
-        if !writeFailed { writeStatistics() }
-        for file in [sent, arrivals, playout, room] where !file.pending.isEmpty {
-            if writeFailed {
-                file.pending.removeAll(keepingCapacity: true)
-            } else if !file.writePending() {
-                writeFailed = true
+        if writeFailed {
+            for file in [sent, arrivals, playout, room] { file.pending.removeAll(keepingCapacity: true) }
+            return
+        }
+        let statistics = statisticsJSON()
+        let buffers = [sent, arrivals, playout, room].compactMap { file -> (Int32, [UInt8])? in
+            guard !file.pending.isEmpty else { return nil }
+            defer { file.pending.removeAll(keepingCapacity: true) }
+            return (file.descriptor, file.pending)
+        }
+        let (output, path) = (self.output, directory + "/statistics.json")
+        writer.async {
+            for (descriptor, bytes) in buffers where !File.write(bytes, to: descriptor) {
+                output.failed.store(true, ordering: .relaxed)
+            }
+            // Replaced whole: written beside it, then renamed.
+            guard let statistics else { return }
+            do {
+                try statistics.write(to: URL(fileURLWithPath: path + ".new"))
+                if rename(path + ".new", path) != 0 { output.failed.store(true, ordering: .relaxed) }
+            } catch {
+                output.failed.store(true, ordering: .relaxed)
             }
         }
     }
 
-    /// statistics.json, replaced whole (written beside it, then renamed).
-    private func writeStatistics() {
+    /// statistics.json's contents; nil before any peer had a receiver.
+    private func statisticsJSON() -> Data? {
         var all = retiredStatistics
         for (peer, current) in currentStatistics { all[peer, default: []].append(current) }
-        guard !all.isEmpty else { return }
+        guard !all.isEmpty else { return nil }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        guard let data = try? encoder.encode(all) else { return }
-        let path = directory + "/statistics.json"
-        do {
-            try data.write(to: URL(fileURLWithPath: path + ".new"))
-            if rename(path + ".new", path) != 0 { writeFailed = true }
-        } catch {
-            writeFailed = true
-        }
+        return try? encoder.encode(all)
     }
 
     /// A client id as a file name: letters, digits, `-`, `_` and `.` kept, anything else as `_`.

@@ -63,10 +63,12 @@ import Testing
         let output = WAVFileOutput(path: path, encoding: .float32)
         let frames = (0..<25).map { k in sine(count: 480, frequency: 300 + 10 * Double(k), amplitude: 0.8) }
         for frame in frames { output.write(frame) }
-        #expect(output.statistics.framesTransferred == 25)
+        // Written on the file's own queue: close() waits for every frame written before it.
         try output.close()
+        #expect(output.statistics.framesTransferred == 25)
         try output.close()  // idempotent
         output.write(frames[0])  // after close: dropped, counted
+        try output.close()
         #expect(output.statistics.overruns == 1)
         let back = try WAVReader.readMono48k(path: path)
         #expect(back == frames.flatMap { $0 })
