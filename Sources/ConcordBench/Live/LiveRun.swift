@@ -128,7 +128,8 @@ public enum LiveRun {
         }
         for c in clients {
             guard let process = c.process else { continue }
-            let deadline = Date().addingTimeInterval(10)
+            // Leaving finalizes WAVs and writes the summary: give a loaded machine time for it.
+            let deadline = Date().addingTimeInterval(30)
             while process.isRunning && Date() < deadline { usleep(20_000) }
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
