@@ -58,7 +58,8 @@ import Testing
             let id = try NetworkID(parsing: Self.nwid)
             // A restart: the network is OK with its address at once, the node offline for a while.
             fake.preJoin(Self.nwid, .ready(afterPolls: 0))
-            fake.restart(offlineFor: .milliseconds(1500))
+            // Offline for 4 s: in CI's wall-clock phase the first poll once came after 1.5 s.
+            fake.restart(offlineFor: .seconds(4))
             var progress: [ZeroTierJoinProgress] = []
             let joined = try await client.waitUntilReady(id, timeout: .seconds(20), pollInterval: .milliseconds(20)) {
                 progress.append($0)
