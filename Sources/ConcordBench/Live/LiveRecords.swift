@@ -50,21 +50,21 @@ enum LiveRecords {
                 let arrivalRows = listener.log?.arrivals.filter { $0.peer == talker.name } ?? []
                 let playedRows = listener.log?.playout.filter { $0.peer == talker.name } ?? []
                 guard !sentRows.isEmpty || !arrivalRows.isEmpty || !playedRows.isEmpty else { continue }
-                // Both unwrapped from the first sequence number the talker sent this listener.
                 let reference = sentRows.first?.sequence ?? arrivalRows.first?.sequence ?? 0
-                var sequences = SequenceUnwrapper<UInt16>()
-                _ = sequences.unwrap(reference)
-                let sent = sentRows.map {
-                    SentPacketRecord(
-                        sequence: sequences.unwrap($0.sequence), timestamp: unwrap($0.timestamp),
-                        sendTime: Instant(nanoseconds: $0.nanoseconds - originNanoseconds), bytes: $0.bytes)
+                // Both sides unwrapped alike, sequences from the first the talker sent this listener.
+                func unwrapped(_ rows: [StreamLogFolder.Packet]) -> [(sequence: Int64, timestamp: Int64, at: Instant, bytes: Int)] {
+                    var sequences = SequenceUnwrapper<UInt16>()
+                    _ = sequences.unwrap(reference)
+                    return rows.map {
+                        let at = Instant(nanoseconds: $0.nanoseconds - originNanoseconds)
+                        return (sequences.unwrap($0.sequence), unwrap($0.timestamp), at, $0.bytes)
+                    }
                 }
-                var arrivalSequences = SequenceUnwrapper<UInt16>()
-                _ = arrivalSequences.unwrap(reference)
-                let arrivals = arrivalRows.map {
-                    ArrivalRecord(
-                        sequence: arrivalSequences.unwrap($0.sequence), timestamp: unwrap($0.timestamp),
-                        arrivalTime: Instant(nanoseconds: $0.nanoseconds - originNanoseconds), bytes: $0.bytes)
+                let sent = unwrapped(sentRows).map {
+                    SentPacketRecord(sequence: $0.sequence, timestamp: $0.timestamp, sendTime: $0.at, bytes: $0.bytes)
+                }
+                let arrivals = unwrapped(arrivalRows).map {
+                    ArrivalRecord(sequence: $0.sequence, timestamp: $0.timestamp, arrivalTime: $0.at, bytes: $0.bytes)
                 }
                 let playout = playedRows.map { row -> PlayoutEvent in
                     var event = PlayoutEvent(

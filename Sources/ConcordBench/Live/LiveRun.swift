@@ -192,13 +192,7 @@ public enum LiveRun {
     /// does (the clients' own outputs are already in `live/`).
     public static func write(_ outcome: Outcome, to directory: String) throws {
         _ = try ReportWriter.write(report: outcome.report, timelines: outcome.timelines, to: directory)
-        var written: Set<String> = []
-        for record in outcome.records {
-            try WAVWriter.write(path: directory + "/" + BenchRun.trackFile(listener: record.to, talker: record.from), samples: record.track)
-            if written.insert(record.from).inserted {
-                try WAVWriter.write(path: directory + "/" + BenchRun.sourceFile(record.from), samples: record.source)
-            }
-        }
+        try BenchRun.writeStreams(outcome.records, track: { outcome.records[$0].track }, to: directory)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(outcome.relay).write(to: URL(fileURLWithPath: directory + "/relay.json"))

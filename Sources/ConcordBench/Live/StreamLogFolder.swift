@@ -79,9 +79,9 @@ public struct StreamLogFolder: Sendable {
                 return Packet(peer: String(f[0]), sequence: sequence, timestamp: timestamp, nanoseconds: ns, bytes: bytes)
             }
         }
-        sent = try packets("sent.csv")
-        arrivals = try packets("arrivals.csv")
-        playout = try lines("playout.csv").compactMap { f in
+        sent = try packets(StreamLogFiles.sent)
+        arrivals = try packets(StreamLogFiles.arrivals)
+        playout = try lines(StreamLogFiles.playout).compactMap { f in
             guard f.count == 7, let ns = Int64(f[1]), f[2].isEmpty || UInt32(f[2]) != nil,
                 let outcome = PlayoutOutcome(rawValue: String(f[3])), f[4].isEmpty || Double(f[4]) != nil,
                 let target = Double(f[5]), let stretched = Int(f[6])
@@ -94,7 +94,7 @@ public struct StreamLogFolder: Sendable {
                 targetDelayMilliseconds: target, stretchedSamples: stretched)
         }
         var views: [ViewChange] = []
-        for f in try lines("room.csv", required: false) {
+        for f in try lines(StreamLogFiles.room, required: false) {
             guard f.count == 3, let ns = Int64(f[0]) else {
                 malformed += 1
                 continue
@@ -118,7 +118,7 @@ public struct StreamLogFolder: Sendable {
             }
         }
         self.views = views
-        let statisticsPath = directory + "/statistics.json"
+        let statisticsPath = directory + "/" + StreamLogFiles.statistics
         if let data = FileManager.default.contents(atPath: statisticsPath) {
             do {
                 statistics = try JSONDecoder().decode([String: [JitterBufferStatistics]].self, from: data)
@@ -134,8 +134,7 @@ public struct StreamLogFolder: Sendable {
     /// What the client played of `peer` before mixing, sample 0 at its first tick; nil when the
     /// file is missing or unreadable (a client killed mid-call never finalizes its tracks).
     public func track(of peer: String) -> [Float]? {
-        let safe = String(peer.map { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) ? $0 : "_" })
-        return try? WAVReader.readMono48k(path: directory + "/track-" + safe + ".wav")
+        try? WAVReader.readMono48k(path: directory + "/" + StreamLogFiles.track(of: peer))
     }
 
     /// The peer's counters over every receiver the client had for it.

@@ -86,14 +86,17 @@ public enum BenchRun {
         for (j, name) in simulation.mixNames.enumerated() {
             try WAVWriter.write(path: dir.appendingPathComponent("\(fileSafe(name)).mix.wav").path, samples: try simulation.mix(j))
         }
-        for (i, record) in simulation.records.enumerated() {
-            try WAVWriter.write(
-                path: dir.appendingPathComponent(trackFile(listener: record.to, talker: record.from)).path,
-                samples: try simulation.track(i))
-        }
+        try writeStreams(simulation.records, track: simulation.track, to: directory)
+    }
+
+    /// Writes each stream's track (`track(i)` for `records[i]`) and each talker's source once.
+    static func writeStreams(_ records: [StreamRecord], track: (Int) throws -> [Float], to directory: String) throws {
         var written: Set<String> = []
-        for record in simulation.records where written.insert(record.from).inserted {
-            try WAVWriter.write(path: dir.appendingPathComponent(sourceFile(record.from)).path, samples: record.source)
+        for (i, record) in records.enumerated() {
+            try WAVWriter.write(path: directory + "/" + trackFile(listener: record.to, talker: record.from), samples: try track(i))
+            if written.insert(record.from).inserted {
+                try WAVWriter.write(path: directory + "/" + sourceFile(record.from), samples: record.source)
+            }
         }
     }
 

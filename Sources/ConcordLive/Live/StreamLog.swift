@@ -115,10 +115,10 @@ final class StreamLog {
             file.pending.append(contentsOf: (header + "\n").utf8)
             return file
         }
-        sent = try create("sent.csv", "peer,sequence,timestamp,sent_ns,bytes")
-        arrivals = try create("arrivals.csv", "peer,sequence,timestamp,arrived_ns,bytes")
-        playout = try create("playout.csv", "peer,played_ns,timestamp,outcome,buffer_delay_ms,target_ms,stretched_samples")
-        room = try create("room.csv", "at_ns,event,value")
+        sent = try create(StreamLogFiles.sent, "peer,sequence,timestamp,sent_ns,bytes")
+        arrivals = try create(StreamLogFiles.arrivals, "peer,sequence,timestamp,arrived_ns,bytes")
+        playout = try create(StreamLogFiles.playout, "peer,played_ns,timestamp,outcome,buffer_delay_ms,target_ms,stretched_samples")
+        room = try create(StreamLogFiles.room, "at_ns,event,value")
         flush()
     }
 
@@ -179,7 +179,7 @@ final class StreamLog {
         guard !writeFailed else { return }
         let written = trackSamples[peer] ?? 0
         trackSamples[peer] = max(written, position) + samples.count
-        let path = directory + "/track-" + Self.fileSafe(peer) + ".wav"
+        let path = directory + "/" + StreamLogFiles.track(of: peer)
         let output = self.output
         writer.async {
             do {
@@ -231,7 +231,7 @@ final class StreamLog {
             defer { file.pending.removeAll(keepingCapacity: true) }
             return (file.descriptor, file.pending)
         }
-        let (output, path) = (self.output, directory + "/statistics.json")
+        let (output, path) = (self.output, directory + "/" + StreamLogFiles.statistics)
         writer.async {
             for (descriptor, bytes) in buffers where !File.write(bytes, to: descriptor) {
                 output.failed.store(true, ordering: .relaxed)
@@ -255,11 +255,6 @@ final class StreamLog {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return try? encoder.encode(all)
-    }
-
-    /// A client id as a file name: letters, digits, `-`, `_` and `.` kept, anything else as `_`.
-    static func fileSafe(_ name: String) -> String {
-        String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) ? $0 : "_" })
     }
 
     private static func append(_ file: File, _ line: String) {
