@@ -61,6 +61,23 @@ let package = Package(
                 .linkedLibrary("tg_owt"), .linkedLibrary("absl_strings"), .linkedLibrary("absl_throw_delegate"),
                 .linkedLibrary("absl_bad_optional_access"), .linkedLibrary("opus"),
             ]),
+        // WebRTC's audio processing module (AEC3, noise suppression, AGC2) and voice activity
+        // detector from the same library, behind a C API; the capture path of the bench's
+        // participants and of the live client.
+        .target(
+            name: "CAudioProcessing",
+            cxxSettings: [
+                .unsafeFlags(["-I/usr/include/tg_owt"]),
+                .define("WEBRTC_POSIX"), .define("WEBRTC_LINUX"), .define("WEBRTC_LIBRARY_IMPL"),
+                .define("WEBRTC_ENABLE_PROTOBUF", to: "0"), .define("WEBRTC_APM_DEBUG_DUMP", to: "0"),
+                .define("RTC_DISABLE_TRACE_EVENTS"),
+            ],
+            linkerSettings: [
+                .linkedLibrary("tg_owt"), .linkedLibrary("absl_strings"), .linkedLibrary("absl_throw_delegate"),
+                .linkedLibrary("absl_bad_optional_access"),
+            ]),
+        // The engine's `CaptureProcessor` over it.
+        .target(name: "CaptureProcessing", dependencies: ["Concord", "CAudioProcessing"]),
         // NetEq as a `StreamPlayout` of the engine, for the bench alone.
         .target(name: "NetEqReference", dependencies: ["Concord", "CNetEq"]),
 
@@ -189,6 +206,10 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
+        // The echo canceller and the rest against rooms made with the bench's acoustics.
+        .testTarget(
+            name: "CaptureProcessingTests",
+            dependencies: ["CaptureProcessing", "Concord", "ConcordBench", "AudioFiles", "SpeechQuality"]),
         .testTarget(name: "SecurityTests", dependencies: ["Concord", "ConcordTesting", "SimNet", "SeededRandom"]),
         // Fixtures are read from the source tree (#filePath), like ConcordTests'.
         .testTarget(

@@ -23,6 +23,11 @@ public final class Participant {
     public private(set) var mix: [Float]
     /// When true, `encode` encodes and sends nothing; peers hear a pause, not loss.
     public var muted = false
+    /// Echo cancellation and the rest, between the microphone and the encoder; nil: none.
+    /// Its chunk must divide `pullSamples` and `frameSamples`.
+    public private(set) var captureProcessor: (any CaptureProcessor)?
+    /// What the processor made of the last captured frame; nil without one.
+    public private(set) var lastCapture: CaptureAnalysis?
     /// Called with a receiver just before it is released (its final statistics and events).
     public var onReceiverRemoved: ((VoiceReceiver) -> Void)?
     /// Called with each new receiver before it plays (a driver may set `recordsEvents`).
@@ -97,6 +102,20 @@ public final class Participant {
 
     public func setGain(_ gain: Float, for peer: PeerID) { mixer.setGain(gain, for: peer) }
 
+    /// Puts `processor` on the capture path (nil takes it off).
+    public func setCaptureProcessor(_ processor: (any CaptureProcessor)?) throws(CaptureProcessorError) {
+        if let processor {
+            let chunk = processor.chunkSamples
+            guard chunk > 0, pullSamples % chunk == 0, frameSamples % chunk == 0 else {
+                throw CaptureProcessorError(
+                    description: "audio processing works on \(chunk)-sample chunks; pulls of \(pullSamples) and frames of "
+                        + "\(frameSamples) samples are not whole multiples (use 10 ms frames or longer)")
+            }
+        }
+        captureProcessor = processor
+        lastCapture = nil
+    }
+
     /// Encodes one captured frame for every peer: the voice datagram, or nil when nothing is sent
     /// (muted, no peers, or the encoder suppressed the frame).
     public func encode(_ frame: [Float]) throws -> [UInt8]? {
@@ -105,6 +124,10 @@ public final class Participant {
 
     /// `encode`, before serializing: the packet with every copy the sender makes.
     public func encodePacket(_ frame: [Float]) throws -> VoicePacket? {
+        var frame = frame
+        // Processed even when nothing is sent: the echo canceller keeps its estimate of the
+        // room, and the level is shown while muted.
+        if let captureProcessor { lastCapture = captureProcessor.processCapture(&frame) }
         guard !muted, !receivers.isEmpty else {
             sender.skipFrame()
             return nil
@@ -142,5 +165,12 @@ public final class Participant {
         // starts at +0.0 and a sum is -0.0 only when both terms are): skipping it is free.
         for receiver in receivers where !receiver.frameIsSilence { mixer.add(receiver.frame, from: receiver.peer, to: &mix) }
         mixer.finish(&mix)
+        captureProcessor?.analyzeRender(mix)
     }
+}
+
+/// A capture processor that cannot work with a participant's frames.
+public struct CaptureProcessorError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(description: String) { self.description = description }
 }
