@@ -148,7 +148,7 @@ let package = Package(
         .target(
             name: "ConcordLive",
             dependencies: [
-                "Concord", "AudioFiles", "CPortAudio", "IPAddress", "PacketCapture",
+                "Concord", "AudioFiles", "CPortAudio", "IPAddress", "PacketCapture", "CaptureProcessing",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -156,7 +156,7 @@ let package = Package(
             ]),
         .executableTarget(
             name: "concord",
-            dependencies: ["ConcordLive", "PacketCapture", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["ConcordLive", "PacketCapture", "CaptureProcessing", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // What every test uses, as swift-nio ships NIOEmbedded: a room of voice clients over SimNet,
         // an in-memory datagram network, the built executables, and stand-ins for what the test machines cannot run — the ZeroTier One

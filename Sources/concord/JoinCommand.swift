@@ -1,4 +1,5 @@
 import ArgumentParser
+import CaptureProcessing
 import Concord
 import ConcordLive
 import Dispatch
@@ -45,6 +46,11 @@ struct JoinCommand: AsyncParsableCommand {
     @Flag(help: "With --input-wav: play the file again each time it ends.") var loop = false
     @Option(help: "Output sound device: index or name.") var output: String?
     @Option(help: "Write what you hear to this WAV file (48 kHz mono) instead of a device.") var outputWav: String?
+
+    @Flag(help: "Do not cancel the echo of your loudspeaker in your microphone (with headphones).") var noEchoCancel = false
+    @Flag(help: "Do not suppress steady background noise in your microphone.") var noNoiseSuppression = false
+    @Flag(help: "Adapt your microphone's gain to a steady speech level (off by default: it also lifts what is left of the echo).")
+    var agc = false
 
     @Option(parsing: .unconditional, help: "Opus bitrate, bits per second (6000 to 510000).") var bitrate: Int = 32_000
     @Option(parsing: .unconditional, help: "Frame duration in ms: 10 or 20.") var frameMs: Int = 20
@@ -117,6 +123,20 @@ struct JoinCommand: AsyncParsableCommand {
 
     static let maximumDuration = 7 * 86_400.0
 
+    /// WebRTC's processing as the flags ask; nil when every part is off.
+    var captureProcessing: WebRTCAudioProcessor.Settings? {
+        let settings = WebRTCAudioProcessor.Settings(echoCancellation: !noEchoCancel, noiseSuppression: !noNoiseSuppression, gainControl: agc)
+        return settings.echoCancellation || settings.noiseSuppression || settings.gainControl ? settings : nil
+    }
+
+    /// The input's and the output's latencies as PortAudio reports them; 0 for files (no
+    /// acoustic path, nothing to align).
+    static func deviceDelayMilliseconds(input: any MeteredAudioSource, output: any AudioSink) -> Int {
+        guard let input = input as? PortAudioInput, let output = output as? PortAudioOutput else { return 0 }
+        let seconds = input.latency + output.latency
+        return seconds.isFinite && seconds > 0 ? Int(min(seconds, 1) * 1000) : 0
+    }
+
     /// The default adaptive buffer within the given bounds (its start-up delay kept inside them).
     var jitterBufferSettings: JitterBufferSettings {
         var settings = JitterBufferSettings()
@@ -188,6 +208,8 @@ struct JoinCommand: AsyncParsableCommand {
             advertisedHost: advertised, sweep: sweep)
         configuration.adaptiveProtection = !fec && !noProtection
         configuration.streamLogDirectory = streamLog
+        configuration.captureProcessing = captureProcessing
+        configuration.deviceDelayMilliseconds = Self.deviceDelayMilliseconds(input: inputDevice, output: outputDevice)
         do {
             live = try await LiveRoom.start(
                 configuration,

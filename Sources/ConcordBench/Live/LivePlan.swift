@@ -60,6 +60,8 @@ public struct LivePlan: Sendable {
         if !scenario.sealed { throw unsupported("sealed", "concord join always seals its datagrams") }
 
         var arguments = ["--bitrate", "\(codec.bitrate)", "--frame-ms", "\(codec.frameMilliseconds)", "--complexity", "\(codec.complexity)"]
+        // The simulated participants' microphones go to the encoder as they are.
+        arguments += ["--no-echo-cancel", "--no-noise-suppression"]
         if codec.dtx { arguments.append("--dtx") }
         if !scenario.adaptiveProtection {
             if codec.inbandFEC {

@@ -1,3 +1,4 @@
+import CaptureProcessing
 import Concord
 import Foundation
 import Logging
@@ -41,6 +42,12 @@ public final class LiveRoom: @unchecked Sendable {
         /// Where to log every voice stream frame by frame (`concord join --stream-log`; see
         /// `StreamLog`); nil: no log.
         public var streamLogDirectory: String?
+        /// Echo cancellation, noise suppression and gain control on the microphone
+        /// (`WebRTCAudioProcessor`); nil: the microphone goes to the encoder as it is.
+        public var captureProcessing: WebRTCAudioProcessor.Settings?
+        /// The sound devices' latencies (input + output, ms), the echo canceller's first guess of
+        /// the delay from the loudspeaker to the microphone; 0: unknown.
+        public var deviceDelayMilliseconds = 0
 
         public init(
             roomID: String, clientID: String, displayName: String = "", secret: RoomSecret, identity: Identity,
@@ -217,6 +224,15 @@ public final class LiveRoom: @unchecked Sendable {
                 ? ProtectionPolicy(copyBitrate: ProtectionPolicy.copyBitrate(forPrimary: configuration.codec.bitrate)) : nil,
             membership: .room(RoomNode(settings: configuration.roomSettings, seed: seed.next(), logger: logger)),
             sealing: .paired(security), logger: logger)
+        if let settings = configuration.captureProcessing {
+            do {
+                let processor = try WebRTCAudioProcessor(settings)
+                processor.deviceDelayMilliseconds = configuration.deviceDelayMilliseconds
+                try client.participant.setCaptureProcessor(processor)
+            } catch {
+                throw LiveRoomError.invalid("audio processing: \(error)")
+            }
+        }
         startedAt = MonotonicClock.now()
         let fingerprint = configuration.identity.publicIdentity.fingerprint
         viewModel = LiveViewModel(

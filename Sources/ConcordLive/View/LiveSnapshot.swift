@@ -108,6 +108,8 @@ public struct LiveSnapshot: Sendable, Equatable {
     /// The fixed parts of the latency estimate (``LatencyEstimate``), for the view's legend.
     public var frameMilliseconds: Double
     public var codecLookaheadMilliseconds: Double
+    /// What the capture processing made of the microphone; nil without processing.
+    public var capture: CaptureFigures?
     /// What this client spends on loss protection now ("none", "FEC 5 %", "1 copy"…), when it
     /// adapts it to its listeners' reports; nil with a fixed setting.
     public var protection: String?

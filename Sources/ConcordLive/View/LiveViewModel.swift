@@ -1,3 +1,4 @@
+import CaptureProcessing
 import Concord
 
 /// The live view's state, built from the voice client on the engine thread: what the user
@@ -97,6 +98,12 @@ struct LiveViewModel {
             codecLookaheadMilliseconds: builder.codecLookaheadMilliseconds)
         var withProtection = snapshot
         withProtection.protection = client.sendSetting.map { "\($0)" }
+        if let processor = client.participant.captureProcessor as? WebRTCAudioProcessor {
+            let last = client.participant.lastCapture
+            withProtection.capture = CaptureFigures(
+                sentLevelDBFS: Float(last?.outputLevelDBFS ?? -100), echoCancellation: processor.settings.echoCancellation,
+                echoDelayMilliseconds: last?.echoDelayMilliseconds, voiceDetected: last?.voiceDetected ?? false)
+        }
         return (withProtection, peers)
     }
 }

@@ -109,6 +109,19 @@ private func hasControlCharacters(_ line: String) -> Bool {
         }
     }
 
+    @Test func theInputLineShowsWhatIsSentAndWhetherTheEchoIsCancelled() {
+        var snapshot = busySnapshot()
+        snapshot.muted = false
+        let line = { LiveViewRenderer.render(snapshot, width: 200, height: 40).first { $0.hasPrefix("in  ") } ?? "" }
+        #expect(line() == "in  ▮▮▮▮▮▯▯▯ −23 dB")
+        snapshot.capture = CaptureFigures(sentLevelDBFS: -31, echoCancellation: true)
+        #expect(line() == "in  ▮▮▮▮▮▯▯▯ −23 dB  sent −31 dB  echo canceller on (no echo heard yet)")
+        snapshot.capture = CaptureFigures(sentLevelDBFS: -31, echoCancellation: true, echoDelayMilliseconds: 48)
+        #expect(line() == "in  ▮▮▮▮▮▯▯▯ −23 dB  sent −31 dB  echo cancelled (path 48 ms)")
+        snapshot.capture = CaptureFigures(sentLevelDBFS: -31, echoCancellation: false)
+        #expect(line() == "in  ▮▮▮▮▮▯▯▯ −23 dB  sent −31 dB")
+    }
+
     @Test func speakingMarkerAndKeyChangedFlagAreInTheRightRows() {
         let lines = LiveViewRenderer.render(busySnapshot(), width: 200, height: 40)
         let bob = lines.first { $0.contains(bobFingerprint) }

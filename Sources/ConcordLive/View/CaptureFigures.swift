@@ -1,0 +1,21 @@
+import Concord
+
+/// The capture path as the view shows it: the level that is sent, and whether the echo
+/// canceller has found the echo.
+public struct CaptureFigures: Sendable, Equatable {
+    /// Level of what is encoded, after processing.
+    public var sentLevelDBFS: Float
+    /// The echo canceller is on.
+    public var echoCancellation: Bool
+    /// The delay the canceller found from the loudspeaker to the microphone; nil before it found one.
+    public var echoDelayMilliseconds: Int?
+    /// The processed frame holds voice.
+    public var voiceDetected: Bool
+
+    public init(sentLevelDBFS: Float, echoCancellation: Bool, echoDelayMilliseconds: Int? = nil, voiceDetected: Bool = false) {
+        self.sentLevelDBFS = sentLevelDBFS
+        self.echoCancellation = echoCancellation
+        self.echoDelayMilliseconds = echoDelayMilliseconds
+        self.voiceDetected = voiceDetected
+    }
+}
