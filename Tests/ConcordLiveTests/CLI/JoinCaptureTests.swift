@@ -30,6 +30,8 @@ import Testing
                     "--output-wav", dir.appendingPathComponent("\(names[i]).wav").path,
                 ]
                 if i == 0 { arguments += ["--pcap", pcap, "--summary-json", summary] }
+                // The capture path's options run too: ana processes as by default, ben adds gain control.
+                if i == 1 { arguments.append("--agc") }
                 let environment = ["CONCORD_HOME": dir.appendingPathComponent("home-\(i)").path, "PATH": "/usr/bin:/bin"]
                 group.addTask { (i, try await BuiltProduct.concord.run(arguments, environment: environment)) }
             }
