@@ -135,7 +135,7 @@ let package = Package(
             name: "ConcordBench",
             dependencies: [
                 "Concord", "AudioFiles", "SimNet", "FourierTransform", "PacketCapture", "SpeechQuality", "NetEqReference",
-                "CRelayIO",
+                "CRelayIO", "CaptureProcessing",
             ]),
         .executableTarget(
             name: "concord-bench",

@@ -115,6 +115,7 @@ import Testing
         // run --live: what real clients cannot do is refused before anything starts
         (["run", "--live", "$DIR/drift.json", "--out", "$OUT"], "participants[0].clock_ppm: real clients play on this machine's clock"),
         (["run", "--live", "fixtures/two-person-lan.scenario.json", "--jitter-buffer", "neteq", "--out", "$OUT"], "jitter_buffer.mode"),
+        (["run", "--live", "fixtures/two-person-laptop-echo.scenario.json", "--out", "$OUT"], "participants[0].acoustics: real clients capture from WAV files"),
         (["run", "--live", "fixtures/two-person-lan.scenario.json", "--frame-ms", "40", "--out", "$OUT"], "codec.frame_ms"),
         (["run", "--live", "fixtures/two-person-lan.scenario.json", "--redundancy", "1", "--out", "$OUT"], "codec.redundancy"),
         (["run", "--live", "fixtures/two-person-lan.scenario.json", "--client", "$DIR/plain-file", "--out", "$OUT"], "cannot run the client"),

@@ -28,6 +28,11 @@ public struct LivePlan: Sendable {
                 "participants[\(i)].clock_ppm",
                 "real clients play on this machine's clock; the live mode cannot give one a sound card that drifts")
         }
+        for (i, p) in scenario.participants.enumerated() where p.acoustics != nil {
+            throw unsupported(
+                "participants[\(i)].acoustics",
+                "real clients capture from WAV files; the live mode cannot put a room between one's output and its input")
+        }
         if scenario.jitterBufferKind == .neteq {
             throw unsupported("jitter_buffer.mode", "neteq runs only in the simulator (concord join plays with Concord's buffer)")
         }
@@ -60,8 +65,11 @@ public struct LivePlan: Sendable {
         if !scenario.sealed { throw unsupported("sealed", "concord join always seals its datagrams") }
 
         var arguments = ["--bitrate", "\(codec.bitrate)", "--frame-ms", "\(codec.frameMilliseconds)", "--complexity", "\(codec.complexity)"]
-        // The simulated participants' microphones go to the encoder as they are.
-        arguments += ["--no-echo-cancel", "--no-noise-suppression"]
+        // The scenario's capture processing, as concord join's flags (by default it would process).
+        let processing = scenario.audioProcessing
+        if processing?.echoCancellation != true { arguments.append("--no-echo-cancel") }
+        if processing?.noiseSuppression != true { arguments.append("--no-noise-suppression") }
+        if processing?.gainControl == true { arguments.append("--agc") }
         if codec.dtx { arguments.append("--dtx") }
         if !scenario.adaptiveProtection {
             if codec.inbandFEC {

@@ -33,11 +33,14 @@ public struct BenchReport: Codable, Sendable, Equatable {
     public var receiverReports: ReceiverReportsReport?
     /// Each talker's adaptations of its loss protection; nil (absent) when protection is fixed.
     public var protection: ProtectionReport?
+    /// Echo and noise at the microphones and what the capture processing left; nil (absent)
+    /// when no participant has a room.
+    public var acoustics: AcousticsReport?
     /// A live run only: how it compares with the virtual-time run of the same scenario and seed.
     public var live: LiveComparisonReport?
 
     enum CodingKeys: String, CodingKey {
-        case scenario, seed, network, streams, room, membership, security, protection, live
+        case scenario, seed, network, streams, room, membership, security, protection, live, acoustics
         case jitterBuffer = "jitter_buffer"
         case scenarioEvents = "scenario_events"
         case receiverReports = "receiver_reports"
@@ -55,7 +58,7 @@ public struct BenchReport: Codable, Sendable, Equatable {
         scenario: String, seed: UInt64, simulatedSeconds: Double, wallSeconds: Double, simulationWallSeconds: Double? = nil,
         cpuSeconds: Double, cpuCodecSeconds: Double, network: String, jitterBuffer: String, streams: [StreamReport], room: RoomReport,
         membership: MembershipReport? = nil, security: SecurityReport? = nil, scenarioEvents: [ScenarioEventReport]? = nil,
-        receiverReports: ReceiverReportsReport? = nil, protection: ProtectionReport? = nil
+        receiverReports: ReceiverReportsReport? = nil, protection: ProtectionReport? = nil, acoustics: AcousticsReport? = nil
     ) {
         self.scenario = scenario
         self.seed = seed
@@ -76,6 +79,7 @@ public struct BenchReport: Codable, Sendable, Equatable {
         self.scenarioEvents = scenarioEvents
         self.receiverReports = receiverReports
         self.protection = protection
+        self.acoustics = acoustics
     }
 }
 

@@ -50,6 +50,7 @@ public enum ReportHTML {
         html += SecuritySection.html(report.security)
         html += ReceiverReportsSection.html(report.receiverReports)
         html += ProtectionSection.html(report.protection)
+        html += AcousticsSection.html(report.acoustics)
         html += cdfSection(report, byStream)
         html += streamSections(report, byStream)
         html += """

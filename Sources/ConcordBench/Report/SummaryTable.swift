@@ -56,6 +56,7 @@ public enum SummaryTable {
         if let security = SecuritySection.summary(report.security) { lines.append(security) }
         if let reports = ReceiverReportsSection.summary(report.receiverReports) { lines.append(reports) }
         if let protection = ProtectionSection.summary(report.protection) { lines.append(protection) }
+        if let acoustics = AcousticsSection.summary(report.acoustics) { lines.append(acoustics) }
         lines += LiveComparisonSection.summary(report.live)
         return lines.joined(separator: "\n") + "\n"
     }

@@ -1,3 +1,4 @@
+import CaptureProcessing
 import AudioFiles
 import Concord
 import Foundation
@@ -19,6 +20,18 @@ public struct ResolvedScenario: Sendable {
         public var crashSeconds: Double?
         /// Its sound card clock's error in parts per million (`AudioClock`).
         public var clockPPM: Double = 0
+        /// Its loudspeaker's echo and its room's noise at its microphone; nil: neither.
+        public var acoustics: Acoustics?
+    }
+
+    /// `AcousticsSpec` checked, files found.
+    public struct Acoustics: Sendable, Equatable {
+        public var echoDelayMilliseconds: Double
+        public var echoGainDB: Double
+        public var rt60Seconds: Double
+        public var impulseResponsePath: String?
+        public var noisePath: String?
+        public var snrDB: Double
     }
 
     public enum Event: Sendable {
@@ -73,6 +86,8 @@ public struct ResolvedScenario: Sendable {
     public var roomID: String?
     /// Every datagram sealed (see `Scenario.sealed`).
     public var sealed: Bool = true
+    /// WebRTC's processing on every microphone; nil: none.
+    public var audioProcessing: WebRTCAudioProcessor.Settings?
 }
 
 /// The jitter buffer and decoder of every received stream.
@@ -247,6 +262,9 @@ public enum ScenarioResolver {
                 }
                 resolved.clockPPM = ppm
             }
+            if let a = p.acoustics {
+                resolved.acoustics = try acoustics(a, field: "\(field).acoustics", fail: fail, baseDirectory: baseDirectory)
+            }
             participants.append(resolved)
         }
         func participant(_ name: String?, _ field: String) throws(ScenarioError) -> Int {
@@ -312,7 +330,56 @@ public enum ScenarioResolver {
             jitterBuffer: jitterBuffer, jitterBufferKind: jitterBufferKind, participants: participants,
             defaultConditions: defaultConditions,
             linkConditions: links, events: events, networkSummary: s.network.summary,
-            roomID: try roomID(s, fail: fail), sealed: s.sealed)
+            roomID: try roomID(s, fail: fail), sealed: s.sealed,
+            // Every part off is no processor at all (the module would still high-pass filter).
+            audioProcessing: s.audioProcessing.flatMap {
+                $0.echoCancellation || $0.noiseSuppression || $0.gainControl
+                    ? WebRTCAudioProcessor.Settings(
+                        echoCancellation: $0.echoCancellation, noiseSuppression: $0.noiseSuppression, gainControl: $0.gainControl)
+                    : nil
+            })
+    }
+
+    /// The longest echo delay and reverberation a scenario may give a room (the simulation keeps
+    /// the loudspeaker's history that long, and convolves with the whole tail).
+    public static let maxEchoDelayMilliseconds = 1_000.0
+    public static let maxRT60Milliseconds = 2_000.0
+
+    private static func acoustics(
+        _ a: AcousticsSpec, field: String, fail: (String, String) -> ScenarioError, baseDirectory: String
+    ) throws(ScenarioError) -> ResolvedScenario.Acoustics {
+        // At least one pull: the simulated devices hand over 10 ms at a time, as PortAudio's do,
+        // and a frame's echo must have been played before the frame is captured.
+        guard a.echoDelayMs.isFinite, (10...maxEchoDelayMilliseconds).contains(a.echoDelayMs) else {
+            throw fail("\(field).echo_delay_ms", "\(a.echoDelayMs) is outside 10…\(Int(maxEchoDelayMilliseconds)) ms")
+        }
+        guard a.echoGainDB.isFinite, (-60...20).contains(a.echoGainDB) else {
+            throw fail("\(field).echo_gain_db", "\(a.echoGainDB) is outside −60…20 dB")
+        }
+        guard a.rt60Ms.isFinite, (10...maxRT60Milliseconds).contains(a.rt60Ms) else {
+            throw fail("\(field).rt60_ms", "\(a.rt60Ms) is outside 10…\(Int(maxRT60Milliseconds)) ms")
+        }
+        if let snr = a.snrDB {
+            guard a.noise != nil else { throw fail("\(field).snr_db", "sets the level of a noise: give noise with it") }
+            guard snr.isFinite, (-10...60).contains(snr) else { throw fail("\(field).snr_db", "\(snr) is outside −10…60 dB") }
+        }
+        func file(_ name: String?, _ key: String) throws(ScenarioError) -> String? {
+            guard let name else { return nil }
+            let path = name.hasPrefix("/") ? name : URL(fileURLWithPath: baseDirectory).appendingPathComponent(name).path
+            do {
+                let info = try WAVReader.info(path: path)
+                guard info.frames > 0 else { throw fail("\(field).\(key)", "\(path) holds no samples") }
+            } catch let error as ScenarioError {
+                throw error
+            } catch {
+                throw fail("\(field).\(key)", "\(error)")
+            }
+            return path
+        }
+        return ResolvedScenario.Acoustics(
+            echoDelayMilliseconds: a.echoDelayMs, echoGainDB: a.echoGainDB, rt60Seconds: a.rt60Ms / 1000,
+            impulseResponsePath: try file(a.impulseResponse, "impulse_response"), noisePath: try file(a.noise, "noise"),
+            snrDB: a.snrDB ?? 20)
     }
 
     private static func roomID(_ s: Scenario, fail: (String, String) -> ScenarioError) throws(ScenarioError) -> String? {

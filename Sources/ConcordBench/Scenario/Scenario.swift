@@ -17,6 +17,8 @@ public struct Scenario: Codable, Sendable, Equatable {
     /// Seal every datagram as a real client does (pair sessions, `SecureTransport`); false
     /// runs the plain protocol, to measure what security costs.
     public var sealed: Bool = true
+    /// Echo cancellation and the rest on every participant's microphone; absent: none.
+    public var audioProcessing: AudioProcessingSpec?
 
     public init() {}
 
@@ -24,6 +26,7 @@ public struct Scenario: Codable, Sendable, Equatable {
         case name, seed, codec, network, participants, room, sealed
         case durationSeconds = "duration_seconds"
         case jitterBuffer = "jitter_buffer"
+        case audioProcessing = "audio_processing"
     }
 
     public init(from decoder: Decoder) throws {
@@ -37,6 +40,7 @@ public struct Scenario: Codable, Sendable, Equatable {
         participants = try c.decode([ParticipantSpec].self, forKey: .participants)
         room = try c.decodeIfPresent(RoomSpec.self, forKey: .room)
         sealed = try c.decodeIfPresent(Bool.self, forKey: .sealed) ?? sealed
+        audioProcessing = try c.decodeIfPresent(AudioProcessingSpec.self, forKey: .audioProcessing)
     }
 }
 
@@ -324,9 +328,11 @@ public struct ParticipantSpec: Codable, Sendable, Equatable {
     /// How fast this participant's sound card clock runs, in parts per million (−1000…1000;
     /// default 0): its capture and playout follow it, as real devices drift.
     public var clockPPM: Double?
+    /// Its loudspeaker's echo and the noise at its microphone; absent: neither.
+    public var acoustics: AcousticsSpec?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, wav, loop, talk
+        case name, wav, loop, talk, acoustics
         case startSeconds = "start_seconds"
         case joinSeconds = "join_seconds"
         case leaveSeconds = "leave_seconds"
@@ -353,6 +359,7 @@ public struct ParticipantSpec: Codable, Sendable, Equatable {
         leaveSeconds = try c.decodeIfPresent(Double.self, forKey: .leaveSeconds)
         crashSeconds = try c.decodeIfPresent(Double.self, forKey: .crashSeconds)
         clockPPM = try c.decodeIfPresent(Double.self, forKey: .clockPPM)
+        acoustics = try c.decodeIfPresent(AcousticsSpec.self, forKey: .acoustics)
     }
 }
 

@@ -71,7 +71,8 @@ public enum ScenarioLoader {
 
     /// The objects of the schema and the keys each allows.
     private indirect enum Schema {
-        case scenario, codec, jitterBuffer, network, link, gilbertElliott, perLink, event, participant, room
+        case scenario, codec, jitterBuffer, network, link, gilbertElliott, perLink, event, participant, room, acoustics
+        case audioProcessing
 
         var keys: Set<String> {
             switch self {
@@ -85,6 +86,8 @@ public enum ScenarioLoader {
             case .event: return Set(NetworkEventSpec.CodingKeys.allCases.map(\.rawValue))
             case .participant: return Set(ParticipantSpec.CodingKeys.allCases.map(\.rawValue))
             case .room: return Set(RoomSpec.CodingKeys.allCases.map(\.rawValue))
+            case .acoustics: return Set(AcousticsSpec.CodingKeys.allCases.map(\.rawValue))
+            case .audioProcessing: return Set(AudioProcessingSpec.CodingKeys.allCases.map(\.rawValue))
             }
         }
 
@@ -96,6 +99,8 @@ public enum ScenarioLoader {
             case (.scenario, "network"): return .network
             case (.scenario, "participants"): return .participant
             case (.scenario, "room"): return .room
+            case (.scenario, "audio_processing"): return .audioProcessing
+            case (.participant, "acoustics"): return .acoustics
             case (.network, "links"): return .link
             case (.network, "per_link"): return .perLink
             case (.network, "events"): return .event

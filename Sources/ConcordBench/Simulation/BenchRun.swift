@@ -35,7 +35,7 @@ public enum BenchRun {
             cpuCodecSeconds: result.cpuCodecSeconds, network: scenario.networkSummary, jitterBuffer: scenario.jitterBufferSummary, streams: streams,
             room: StreamAnalyzer.room(streams, participants: scenario.participants.count), membership: result.membership,
             security: result.security, scenarioEvents: ScenarioEventReport.list(for: scenario),
-            receiverReports: result.receiverReports, protection: result.protection)
+            receiverReports: result.receiverReports, protection: result.protection, acoustics: result.acoustics)
         return Outcome(report: report, timelines: analysed.map(\.timeline), simulation: result)
     }
 

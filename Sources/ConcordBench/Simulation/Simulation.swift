@@ -1,3 +1,4 @@
+import CaptureProcessing
 import AudioFiles
 import Concord
 import Foundation
@@ -40,6 +41,8 @@ public final class Simulation {
         /// The listeners' receiver reports beside the bench's own figures.
         public var receiverReports: ReceiverReportsReport
         public var protection: ProtectionReport?
+        /// Echo and noise at the microphones, when a participant has a room.
+        public var acoustics: AcousticsReport?
         /// The tracks and mixes on disk, as each listener's clock played them: record i's track is
         /// signal `recordSignals[i].signal`, participant j's mix is signal `firstMixSignal + j`.
         let signals: SpilledSignals
@@ -114,6 +117,16 @@ public final class Simulation {
         let sources = try speech(spokenSamples: spokenSamples, totalSamples: totalSamples)
         let clocks = s.participants.map { AudioClock(ppm: $0.clockPPM) }
         let microphones = try zip(clocks, sources).map { clock, source in try clock.recording(of: source) }
+        // Rooms: each participant's loudspeaker back into its microphone, and its room's noise.
+        let pullSamples = Concord.Participant.pullSamples(frameSamples: F)
+        let acousticPaths: [AcousticPath?] = try s.participants.indices.map { i in
+            try s.participants[i].acoustics.map {
+                try AcousticPath(
+                    $0, seed: s.seed &+ UInt64(i) &* 0x9E37_79B9_7F4A_7C15, speechPower: AcousticPath.activeSpeechPower(sources[i]),
+                    totalSamples: clocks[i].samples(inReferenceSamples: totalSamples), block: pullSamples)
+            }
+        }
+        let acousticFrames = acousticPaths.map { $0.map { _ in AcousticFrameLog() } }
 
         // The network.
         let simulator = Simulator()
@@ -161,6 +174,7 @@ public final class Simulation {
                 copyBitrate: s.copyBitrate, protection: protection, playout: playout, membership: membership, sealing: sealing, logger: logger)
             client.participant.codecObserver = meter
             client.participant.muted = s.participants[i].wavPath == nil  // a listener only
+            if let settings = s.audioProcessing { try client.participant.setCaptureProcessor(WebRTCAudioProcessor(settings)) }
             return client
         }
         let recorder = try StreamRecorder(
@@ -202,12 +216,25 @@ public final class Simulation {
         let silence = [Float](repeating: 0, count: F)
         let frames = FramePipeline(
             count: count, frameSamples: F, totalSamples: totalSamples, phases: phases, clocks: clocks, workers: workers,
-            pipelined: workers > 1 && rooms == nil && !s.adaptiveProtection, simulator: simulator,
+            // A room's echo depends on what was played, which the previous window's ticks decide.
+            pipelined: workers > 1 && rooms == nil && !s.adaptiveProtection && !acousticPaths.contains { $0 != nil },
+            simulator: simulator,
             encode: { i, position, now in
                 if rooms?.crashed.contains(i) == true { return .success(nil) }
                 let microphone = microphones[i]
-                let frame = position > microphone.count ? silence : Array(microphone[(position - F)..<position])
-                return Swift.Result { try clients[i].encode(frame, now: now) }
+                var frame = position > microphone.count ? silence : Array(microphone[(position - F)..<position])
+                guard let path = acousticPaths[i], let log = acousticFrames[i] else {
+                    return Swift.Result { try clients[i].encode(frame, now: now) }
+                }
+                let voice = AcousticFrameLog.power(frame)
+                let added = path.microphone(&frame, from: position - F)
+                let encoded: FramePipeline.Encoded = Swift.Result { try clients[i].encode(frame, now: now) }
+                log.frames.append(
+                    .init(
+                        seconds: now.seconds, voice: voice, echo: added.echoPower / Double(F), noise: added.noisePower / Double(F),
+                        encoded: clients[i].participant.lastCapture.map { pow(10, $0.outputLevelDBFS / 10) }
+                            ?? AcousticFrameLog.power(frame)))
+                return encoded
             },
             tick: { i, position, now, encoded in
                 let client = clients[i]
@@ -231,6 +258,7 @@ public final class Simulation {
                     let pulled = { [self] (now: Instant) in
                         if rooms?.crashed.contains(i) == true { return }
                         self.playout(client.participant, now: now, workers: workers, pipelined: rooms == nil && workers > 1)
+                        acousticPaths[i]?.play(client.participant.mix, at: at)
                         recorder.notePlayout(of: client.participant, listener: i, at: at)
                     }
                     if k == 0 {
@@ -297,6 +325,16 @@ public final class Simulation {
             receiverReports: receiverReports,
             protection: s.adaptiveProtection
                 ? ProtectionReport.make(scenario: s, changes: protectionLog.changes, runSeconds: s.durationSeconds) : nil,
+            acoustics: acousticPaths.contains { $0 != nil }
+                ? AcousticsReport(
+                    processing: s.audioProcessing.map(AcousticsReport.describe) ?? "none",
+                    participants: s.participants.indices.compactMap { i in
+                        acousticFrames[i].map {
+                            AcousticsReport.participant(
+                                name: s.participants[i].name, echoGainDB: s.participants[i].acoustics!.echoGainDB, frames: $0.frames,
+                                frameSeconds: Double(F) / Double(rate))
+                        }
+                    }) : nil,
             signals: recorder.signals, recordSignals: recordSignals, firstMixSignal: recorder.streamCount,
             clocks: clocks, length: totalSamples)
     }

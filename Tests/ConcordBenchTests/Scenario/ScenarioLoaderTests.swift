@@ -22,7 +22,7 @@ enum BenchFixtures {
 }
 
 @Suite struct ScenarioLoaderTests {
-    @Test(arguments: ["two-person-lan", "four-person-wifi-loss", "eight-person-partition", "eight-person-continuous", "two-person-loss-steps", "two-person-bottleneck", "two-person-uplink-bottleneck"])
+    @Test(arguments: ["two-person-lan", "four-person-wifi-loss", "eight-person-partition", "eight-person-continuous", "two-person-loss-steps", "two-person-bottleneck", "two-person-uplink-bottleneck", "two-person-laptop-echo"])
     func exampleScenariosLoad(name: String) throws {
         let s = try ScenarioLoader.load(path: BenchFixtures.path("\(name).scenario.json"))
         #expect(s.name == name)

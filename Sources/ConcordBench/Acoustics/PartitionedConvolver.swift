@@ -1,0 +1,72 @@
+import FourierTransform
+
+/// A signal that arrives block by block through a long impulse response, at a cost per block of
+/// two FFTs and one complex multiply-add per partition whatever the response's length: uniformly
+/// partitioned overlap-save. The response is cut into partitions of one block; each block's
+/// spectrum is kept for as many blocks as there are partitions, and each output block sums every
+/// partition's spectrum times the spectrum of the input that many blocks back.
+struct PartitionedConvolver {
+    let block: Int
+    /// FFT length: a power of two of at least 2 × block − 1, so that the last `block` outputs of
+    /// each circular convolution are the linear ones.
+    let size: Int
+    private var partitions: [ComplexBuffer]
+    /// The input's spectra, newest at `newest`, going back one block per slot.
+    private var spectra: [ComplexBuffer]
+    private var newest = 0
+    /// The last `size` input samples.
+    private var window: [Double]
+    private var fft = FFT()
+
+    init(impulse: [Float], block: Int) {
+        self.block = block
+        size = FFT.nextPowerOfTwo(atLeast: 2 * block)
+        let count = max(1, (impulse.count + block - 1) / block)
+        var fft = FFT()
+        var partitions: [ComplexBuffer] = []
+        for j in 0..<count {
+            var h = ComplexBuffer(count: size)
+            for i in 0..<block where j * block + i < impulse.count { h.real[i] = Double(impulse[j * block + i]) }
+            fft.radix2(&h, inverse: false)
+            partitions.append(h)
+        }
+        self.partitions = partitions
+        self.fft = fft
+        spectra = [ComplexBuffer](repeating: ComplexBuffer(count: size), count: count)
+        window = [Double](repeating: 0, count: size)
+    }
+
+    /// The next `block` outputs, for the next `block` inputs (a shorter input is padded with zeros).
+    mutating func process(_ input: ArraySlice<Float>) -> [Float] {
+        window.removeFirst(block)
+        for i in 0..<block { window.append(i < input.count ? Double(input[input.startIndex + i]) : 0) }
+        var x = ComplexBuffer(count: size)
+        x.real = window
+        fft.radix2(&x, inverse: false)
+        newest = (newest + 1) % spectra.count
+        spectra[newest] = x
+        var y = ComplexBuffer(count: size)
+        y.real.withUnsafeMutableBufferPointer { yr in
+            y.imaginary.withUnsafeMutableBufferPointer { yi in
+                for j in 0..<partitions.count {
+                    let h = partitions[j]
+                    let s = spectra[(newest - j + spectra.count) % spectra.count]
+                    h.real.withUnsafeBufferPointer { hr in
+                        h.imaginary.withUnsafeBufferPointer { hi in
+                            s.real.withUnsafeBufferPointer { sr in
+                                s.imaginary.withUnsafeBufferPointer { si in
+                                    for k in 0..<size {
+                                        yr[k] += sr[k] * hr[k] - si[k] * hi[k]
+                                        yi[k] += sr[k] * hi[k] + si[k] * hr[k]
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        fft.radix2(&y, inverse: true)
+        return (size - block..<size).map { Float(y.real[$0]) }
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+
+/// The participants' rooms in the reports: how much echo and noise reached each microphone and
+/// what the capture processing left of it (`AcousticsReport` defines each figure).
+enum AcousticsSection {
+    static func html(_ r: AcousticsReport?) -> String {
+        guard let r, !r.participants.isEmpty else { return "" }
+        func f(_ v: Double?, _ format: String = "%.1f") -> String { v.map { String(format: format, $0) } ?? "—" }
+        let rows = r.participants.map { p in
+            "<tr><td>\(escapeHTML(p.name))</td><td class=\"num\">\(f(p.echoGainDB))</td>"
+                + "<td class=\"num\">\(f(p.singleTalkSeconds))</td><td class=\"num\">\(f(p.doubleTalkSeconds))</td>"
+                + "<td class=\"num\">\(f(p.echoReturnLossEnhancementDB))</td><td class=\"num\">\(f(p.convergenceSeconds, "%.2f"))</td>"
+                + "<td class=\"num\">\(f(p.residualEchoDBFSP95))</td><td class=\"num\">\(f(p.residualEchoDBFSMax))</td>"
+                + "<td class=\"num\">\(f(p.noiseReductionDB))</td></tr>"
+        }.joined(separator: "\n")
+        return """
+            <section>
+            <h2>Echo and noise</h2>
+            <p>\(escapeHTML(summary(r) ?? ""))</p>
+            <p>Each listed participant's loudspeaker reaches its own microphone through its room; single talk is echo without the
+            participant's voice, ERLE the echo against what was encoded then (from 2 s after the first echo), convergence the time
+            to the first 0.5 s of single talk at 30 dB, the residual what was encoded during single talk.</p>
+            <table><thead><tr><th>participant</th><th>echo gain (dB)</th><th>single talk (s)</th><th>double talk (s)</th>
+            <th>ERLE (dB)</th><th>convergence (s)</th><th>residual p95 (dBFS)</th><th>residual max (dBFS)</th>
+            <th>noise reduction (dB)</th></tr></thead>
+            <tbody>\(rows)</tbody></table>
+            </section>
+
+            """
+    }
+
+    static func summary(_ r: AcousticsReport?) -> String? {
+        guard let r, !r.participants.isEmpty else { return nil }
+        let parts = r.participants.map { p in
+            var text = "\(p.name) ERLE \(p.echoReturnLossEnhancementDB.map { String(format: "%.1f dB", $0) } ?? "—")"
+            if let max = p.residualEchoDBFSMax { text += String(format: ", residual ≤ %.1f dBFS", max) }
+            if let c = p.convergenceSeconds { text += String(format: ", converged in %.2f s", c) }
+            if let n = p.noiseReductionDB { text += String(format: ", noise reduced %.1f dB", n) }
+            return text
+        }
+        return "echo and noise (processing: \(r.processing)): " + parts.joined(separator: "; ")
+    }
+}

@@ -1,0 +1,90 @@
+import AudioFiles
+import Concord
+import Foundation
+import SeededRandom
+import Testing
+@testable import ConcordBench
+
+/// Participants' rooms in the simulation: the echo and noise reach the microphone as the
+/// scenario says, and the report measures what the capture processing leaves.
+@Suite struct AcousticsTests {
+    @Test func theStreamingConvolutionIsTheConvolution() {
+        var random = SplitMix64(seed: 5)
+        let signal = (0..<5_000).map { _ in Float(random.unit() * 2 - 1) }
+        let impulse = (0..<1_700).map { i in Float((random.unit() * 2 - 1) * exp(-Double(i) / 400)) }
+        let direct = RoomImpulseResponse.convolve(signal, with: impulse)
+        var convolver = PartitionedConvolver(impulse: impulse, block: 480)
+        var streamed: [Float] = []
+        for start in stride(from: 0, to: signal.count, by: 480) {
+            streamed += convolver.process(signal[start..<min(signal.count, start + 480)])
+        }
+        let error = zip(direct, streamed).map { abs($0 - $1) }.max() ?? 1
+        #expect(error < 1e-4, "largest difference \(error)")
+    }
+
+    @Test func theSyntheticRoomHasUnitEnergyAndDecaysByItsReverberationTime() {
+        let room = RoomImpulseResponse.synthetic(rt60Seconds: 0.3, seconds: 0.6, seed: 1)
+        let energy = room.reduce(0.0) { $0 + Double($1) * Double($1) }
+        #expect(abs(energy - 1) < 1e-4)
+        // 60 dB in 0.3 s: the energy of 50 ms windows 0.3 s apart differs by about 60 dB.
+        func window(_ seconds: Double) -> Double {
+            let start = Int(seconds * 48_000)
+            return room[start..<start + 2_400].reduce(0.0) { $0 + Double($1) * Double($1) }
+        }
+        let drop = 10 * log10(window(0.05) / window(0.35))
+        #expect(drop > 54 && drop < 66, "\(drop) dB")
+    }
+
+    static func scenario(processing: Bool) throws -> ResolvedScenario {
+        try ScenarioLoader.load(
+            path: BenchFixtures.scenarioFile("""
+                {"duration_seconds": 12, "seed": 2, "network": {"links": {"delay_ms": 20}},
+                 "audio_processing": {"echo_cancellation": \(processing), "noise_suppression": \(processing)},
+                 "participants": [
+                   {"name": "alice", "wav": "a.wav", "talk": [[0, 4]],
+                    "acoustics": {"echo_delay_ms": 40, "rt60_ms": 200, "noise": "\(BenchFixtures.path("fan-noise.wav"))", "snr_db": 25}},
+                   {"name": "bob", "wav": "b.wav", "talk": [[3, 12]]}]}
+                """))
+    }
+
+    /// Without processing what is encoded is what the microphone heard: the report must read no
+    /// enhancement and no noise reduction (the independent check of its arithmetic). With
+    /// WebRTC's, both are clearly positive.
+    @Test func theReportMeasuresWhatTheProcessingLeaves() throws {
+        let off = try #require(try BenchRun.execute(Self.scenario(processing: false)).report.acoustics?.participants.first)
+        let on = try #require(try BenchRun.execute(Self.scenario(processing: true)).report.acoustics?.participants.first)
+        print("without processing: \(off)\nwith: \(on)")
+        #expect(off.name == "alice")
+        #expect(off.singleTalkSeconds > 5)
+        #expect(abs(try #require(off.echoReturnLossEnhancementDB)) < 0.5)
+        #expect(abs(try #require(off.noiseReductionDB)) < 0.5)
+        #expect(try #require(on.echoReturnLossEnhancementDB) > 15)
+        #expect(try #require(on.noiseReductionDB) > 6)
+    }
+
+    @Test(arguments: [
+        (#""echo_delay_ms": 5"#, "participants[0].acoustics.echo_delay_ms"),
+        (#""echo_gain_db": 30"#, "participants[0].acoustics.echo_gain_db"),
+        (#""rt60_ms": 5000"#, "participants[0].acoustics.rt60_ms"),
+        (#""snr_db": 20"#, "participants[0].acoustics.snr_db"),
+        (#""noise": "missing.wav""#, "participants[0].acoustics.noise"),
+        (#""noise": "s.json""#, "participants[0].acoustics.noise"),
+        (#""impulse_response": "missing.wav""#, "participants[0].acoustics.impulse_response"),
+        (#""echo_dely_ms": 40"#, "participants[0].acoustics.echo_dely_ms"),
+    ])
+    func aRoomThatCannotBeBuiltIsRejectedWithItsField(_ field: String, _ path: String) throws {
+        let file = try BenchFixtures.scenarioFile("""
+            {"participants": [{"name": "a", "wav": "a.wav", "acoustics": {\(field)}}, {"name": "b", "wav": "b.wav"}]}
+            """)
+        let error = #expect(throws: ScenarioError.self) { try ScenarioLoader.load(path: file) }
+        #expect(error?.field == path, "\(String(describing: error))")
+    }
+
+    @Test func anUnknownProcessingKeyIsRejected() throws {
+        let file = try BenchFixtures.scenarioFile("""
+            {"audio_processing": {"echo_cancelation": true}, "participants": [{"name": "a", "wav": "a.wav"}]}
+            """)
+        let error = #expect(throws: ScenarioError.self) { try ScenarioLoader.load(path: file) }
+        #expect(error?.field == "audio_processing.echo_cancelation", "\(String(describing: error))")
+    }
+}
