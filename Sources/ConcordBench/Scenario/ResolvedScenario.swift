@@ -344,6 +344,8 @@ public enum ScenarioResolver {
     /// the loudspeaker's history that long, and convolves with the whole tail).
     public static let maxEchoDelayMilliseconds = 1_000.0
     public static let maxRT60Milliseconds = 2_000.0
+    /// A noise recording is looped; ten minutes of it is more than any room needs in memory.
+    public static let maxNoiseSeconds = 600.0
 
     private static func acoustics(
         _ a: AcousticsSpec, field: String, fail: (String, String) -> ScenarioError, baseDirectory: String
@@ -363,12 +365,15 @@ public enum ScenarioResolver {
             guard a.noise != nil else { throw fail("\(field).snr_db", "sets the level of a noise: give noise with it") }
             guard snr.isFinite, (-10...60).contains(snr) else { throw fail("\(field).snr_db", "\(snr) is outside −10…60 dB") }
         }
-        func file(_ name: String?, _ key: String) throws(ScenarioError) -> String? {
+        func file(_ name: String?, _ key: String, maxSeconds: Double) throws(ScenarioError) -> String? {
             guard let name else { return nil }
             let path = name.hasPrefix("/") ? name : URL(fileURLWithPath: baseDirectory).appendingPathComponent(name).path
             do {
                 let info = try WAVReader.info(path: path)
                 guard info.frames > 0 else { throw fail("\(field).\(key)", "\(path) holds no samples") }
+                guard info.duration <= maxSeconds else {
+                    throw fail("\(field).\(key)", "\(path) is \(info.duration) s long; at most \(Int(maxSeconds)) s")
+                }
             } catch let error as ScenarioError {
                 throw error
             } catch {
@@ -378,7 +383,8 @@ public enum ScenarioResolver {
         }
         return ResolvedScenario.Acoustics(
             echoDelayMilliseconds: a.echoDelayMs, echoGainDB: a.echoGainDB, rt60Seconds: a.rt60Ms / 1000,
-            impulseResponsePath: try file(a.impulseResponse, "impulse_response"), noisePath: try file(a.noise, "noise"),
+            impulseResponsePath: try file(a.impulseResponse, "impulse_response", maxSeconds: maxRT60Milliseconds / 1000),
+            noisePath: try file(a.noise, "noise", maxSeconds: maxNoiseSeconds),
             snrDB: a.snrDB ?? 20)
     }
 

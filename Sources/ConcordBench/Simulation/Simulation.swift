@@ -1,5 +1,5 @@
-import CaptureProcessing
 import AudioFiles
+import CaptureProcessing
 import Concord
 import Foundation
 import Logging
@@ -329,11 +329,10 @@ public final class Simulation {
                 ? AcousticsReport(
                     processing: s.audioProcessing.map(AcousticsReport.describe) ?? "none",
                     participants: s.participants.indices.compactMap { i in
-                        acousticFrames[i].map {
-                            AcousticsReport.participant(
-                                name: s.participants[i].name, echoGainDB: s.participants[i].acoustics!.echoGainDB, frames: $0.frames,
-                                frameSeconds: Double(F) / Double(rate))
-                        }
+                        guard let acoustics = s.participants[i].acoustics, let log = acousticFrames[i] else { return nil }
+                        return AcousticsReport.participant(
+                            name: s.participants[i].name, echoGainDB: acoustics.echoGainDB, frames: log.frames,
+                            frameSeconds: Double(F) / Double(rate))
                     }) : nil,
             signals: recorder.signals, recordSignals: recordSignals, firstMixSignal: recorder.streamCount,
             clocks: clocks, length: totalSamples)

@@ -70,6 +70,7 @@ import Testing
         (#""noise": "missing.wav""#, "participants[0].acoustics.noise"),
         (#""noise": "s.json""#, "participants[0].acoustics.noise"),
         (#""impulse_response": "missing.wav""#, "participants[0].acoustics.impulse_response"),
+        (#""impulse_response": "a.wav""#, "participants[0].acoustics.impulse_response"),
         (#""echo_dely_ms": 40"#, "participants[0].acoustics.echo_dely_ms"),
     ])
     func aRoomThatCannotBeBuiltIsRejectedWithItsField(_ field: String, _ path: String) throws {
