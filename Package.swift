@@ -35,9 +35,9 @@ let package = Package(
         .systemLibrary(
             name: "CSampleRate", pkgConfig: "samplerate",
             providers: [.apt(["libsamplerate0-dev"]), .brew(["libsamplerate"])]),
-        .systemLibrary(
-            name: "CPortAudio", pkgConfig: "portaudio-2.0",
-            providers: [.apt(["portaudio19-dev"]), .brew(["portaudio"])]),
+        // No pkgConfig: portaudio-2.0.pc hands out -pthread, which SwiftPM refuses with a warning
+        // on every build; the header is in /usr/include and the module map links the library.
+        .systemLibrary(name: "CPortAudio", providers: [.apt(["portaudio19-dev"]), .brew(["portaudio"])]),
         // The time-scale modification libraries Concord's own stretcher is measured against
         // (time-stretch-bench); neither ships a pkg-config file for its C interface.
         .systemLibrary(name: "CSonic", providers: [.apt(["libsonic-dev"])]),
@@ -183,7 +183,7 @@ let package = Package(
         .testTarget(
             name: "ConcordBenchTests",
             dependencies: [
-                "ConcordBench", "AudioFiles", "ConcordTesting", "SeededRandom", "NetEqReference",
+                "ConcordBench", "AudioFiles", "ConcordTesting", "SeededRandom", "NetEqReference", "SpeechQuality",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         // Room protocol tests run the engine's room state machines over SimNet.

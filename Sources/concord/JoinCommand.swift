@@ -60,7 +60,8 @@ struct JoinCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "With --fec: the loss % the encoder plans FEC for (1 to 100; default 10).")
     var expectedLoss: Int?
     @Option(parsing: .unconditional, help: "Opus complexity, 0 (least CPU) to 10.") var complexity: Int = 10
-    @Flag(help: "Opus DTX: send almost nothing while you are silent.") var dtx = false
+    @Flag(help: "Opus DTX: send almost nothing while you are silent (with audio processing on, its voice detector decides).")
+    var dtx = false
     @Option(name: .customLong("jb-min-ms"), parsing: .unconditional, help: "The jitter buffer's delay floor, ms (0 to its ceiling).")
     var jitterMinMs: Int?
     @Option(name: .customLong("jb-max-ms"), parsing: .unconditional, help: "The jitter buffer's delay ceiling, ms (0 to 10000; default 1000).")

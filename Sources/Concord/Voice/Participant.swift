@@ -28,6 +28,10 @@ public final class Participant {
     public private(set) var captureProcessor: (any CaptureProcessor)?
     /// What the processor made of the last captured frame; nil without one.
     public private(set) var lastCapture: CaptureAnalysis?
+    /// The processor's voice decisions with a hangover; never speaking without a processor.
+    /// Under DTX, a frame captured while it says silence is encoded as digital silence, so the
+    /// encoder stops sending in pauses rather than sending the room's noise and any echo left.
+    public private(set) var voiceActivity: VoiceActivity
     /// Called with a receiver just before it is released (its final statistics and events).
     public var onReceiverRemoved: ((VoiceReceiver) -> Void)?
     /// Called with each new receiver before it plays (a driver may set `recordsEvents`).
@@ -63,6 +67,7 @@ public final class Participant {
         self.pullSamples = Self.pullSamples(frameSamples: codec.frameSamples)
         self.mixer = Mixer(frameSamples: pullSamples)
         self.mix = [Float](repeating: 0, count: pullSamples)
+        self.voiceActivity = VoiceActivity(frameSamples: codec.frameSamples)
         self.logger = logger
     }
 
@@ -114,6 +119,7 @@ public final class Participant {
         }
         captureProcessor = processor
         lastCapture = nil
+        voiceActivity = VoiceActivity(frameSamples: frameSamples)
     }
 
     /// Encodes one captured frame for every peer: the voice datagram, or nil when nothing is sent
@@ -127,7 +133,14 @@ public final class Participant {
         var frame = frame
         // Processed even when nothing is sent: the echo canceller keeps its estimate of the
         // room, and the level is shown while muted.
-        if let captureProcessor { lastCapture = captureProcessor.processCapture(&frame) }
+        if let captureProcessor {
+            let analysis = captureProcessor.processCapture(&frame)
+            lastCapture = analysis
+            voiceActivity.note(voiceDetected: analysis.voiceDetected)
+            if sender.encoder.settings.dtx && !voiceActivity.isSpeaking {
+                for i in frame.indices { frame[i] = 0 }
+            }
+        }
         guard !muted, !receivers.isEmpty else {
             sender.skipFrame()
             return nil

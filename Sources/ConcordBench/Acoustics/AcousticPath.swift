@@ -94,6 +94,7 @@ final class AcousticPath {
 /// participant's encodes only (one at a time), read once the run is over.
 final class AcousticFrameLog: @unchecked Sendable {
     var frames: [AcousticsReport.Frame] = []
+    var doubleTalk = AcousticsReport.DoubleTalk()
 
     static func power(_ frame: [Float]) -> Double {
         frame.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(max(1, frame.count))

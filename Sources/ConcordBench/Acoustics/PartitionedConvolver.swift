@@ -16,6 +16,8 @@ struct PartitionedConvolver {
     private var newest = 0
     /// The last `size` input samples.
     private var window: [Double]
+    /// Where each block's output is summed (kept, so a block allocates nothing but its result).
+    private var sum: ComplexBuffer
     private var fft = FFT()
 
     init(impulse: [Float], block: Int) {
@@ -34,20 +36,28 @@ struct PartitionedConvolver {
         self.fft = fft
         spectra = [ComplexBuffer](repeating: ComplexBuffer(count: size), count: count)
         window = [Double](repeating: 0, count: size)
+        sum = ComplexBuffer(count: size)
     }
 
     /// The next `block` outputs, for the next `block` inputs (a shorter input is padded with zeros).
     mutating func process(_ input: ArraySlice<Float>) -> [Float] {
-        window.removeFirst(block)
-        for i in 0..<block { window.append(i < input.count ? Double(input[input.startIndex + i]) : 0) }
-        var x = ComplexBuffer(count: size)
-        x.real = window
-        fft.radix2(&x, inverse: false)
+        let (size, block) = (size, block)
+        window.withUnsafeMutableBufferPointer { w in
+            for i in 0..<(size - block) { w[i] = w[i + block] }
+            for i in 0..<block { w[size - block + i] = i < input.count ? Double(input[input.startIndex + i]) : 0 }
+        }
         newest = (newest + 1) % spectra.count
-        spectra[newest] = x
-        var y = ComplexBuffer(count: size)
-        y.real.withUnsafeMutableBufferPointer { yr in
-            y.imaginary.withUnsafeMutableBufferPointer { yi in
+        spectra[newest].real.withUnsafeMutableBufferPointer { r in
+            window.withUnsafeBufferPointer { w in for k in 0..<size { r[k] = w[k] } }
+        }
+        spectra[newest].imaginary.withUnsafeMutableBufferPointer { i in for k in 0..<size { i[k] = 0 } }
+        fft.radix2(&spectra[newest], inverse: false)
+        sum.real.withUnsafeMutableBufferPointer { yr in
+            sum.imaginary.withUnsafeMutableBufferPointer { yi in
+                for k in 0..<size {
+                    yr[k] = 0
+                    yi[k] = 0
+                }
                 for j in 0..<partitions.count {
                     let h = partitions[j]
                     let s = spectra[(newest - j + spectra.count) % spectra.count]
@@ -66,7 +76,7 @@ struct PartitionedConvolver {
                 }
             }
         }
-        fft.radix2(&y, inverse: true)
-        return (size - block..<size).map { Float(y.real[$0]) }
+        fft.radix2(&sum, inverse: true)
+        return (size - block..<size).map { Float(sum.real[$0]) }
     }
 }

@@ -1,5 +1,7 @@
 import CaptureProcessing
+import Concord
 import Foundation
+import SpeechQuality
 
 /// What each participant's room put into its microphone and what its capture processing left,
 /// measured frame by frame from the parts the simulation added (its own voice, the echo of its
@@ -13,6 +15,12 @@ import Foundation
 /// * Residual: the encoded level of those single-talk frames, p95 and max (dBFS, per frame).
 /// * Noise reduction: over frames with neither voice nor echo above −60 dBFS (nor in the frame
 ///   before), noise power against encoded power.
+/// * Voice detection: the share of frames with the participant's voice above −50 dBFS that the
+///   processor called voice, and of single-talk frames it called voice (echo mistaken for speech:
+///   it would light the speaking indicator and, under DTX, be sent).
+/// * Double talk: frames with the participant's voice above −60 dBFS and echo above −50 dBFS;
+///   their processed audio, runs joined, scored by ViSQOL against the voice alone (and the
+///   microphone's, unprocessed, for comparison).
 public struct AcousticsReport: Codable, Sendable, Equatable {
     public struct Participant: Codable, Sendable, Equatable {
         public var name: String
@@ -27,6 +35,14 @@ public struct AcousticsReport: Codable, Sendable, Equatable {
         public var residualEchoDBFSMax: Double?
         /// nil without noise, or without moments of noise alone.
         public var noiseReductionDB: Double?
+        /// nil without processing, or without frames of that kind.
+        public var voiceDetectedInSpeech: Double?
+        public var voiceDetectedInSingleTalk: Double?
+        /// ViSQOL MOS of the near end's voice in double talk, processed and as the microphone had
+        /// it; nil without processing or double talk (`doubleTalkNotScored` says why).
+        public var doubleTalkMOS: Double?
+        public var doubleTalkMOSUnprocessed: Double?
+        public var doubleTalkNotScored: String?
 
         enum CodingKeys: String, CodingKey {
             case name
@@ -38,12 +54,27 @@ public struct AcousticsReport: Codable, Sendable, Equatable {
             case residualEchoDBFSP95 = "residual_echo_dbfs_p95"
             case residualEchoDBFSMax = "residual_echo_dbfs_max"
             case noiseReductionDB = "noise_reduction_db"
+            case voiceDetectedInSpeech = "voice_detected_in_speech"
+            case voiceDetectedInSingleTalk = "voice_detected_in_single_talk"
+            case doubleTalkMOS = "double_talk_mos"
+            case doubleTalkMOSUnprocessed = "double_talk_mos_unprocessed"
+            case doubleTalkNotScored = "double_talk_not_scored"
         }
     }
 
     /// "webrtc: echo cancellation, noise suppression" or "none".
     public var processing: String
     public var participants: [Participant]
+    /// The processing's CPU time per participant and 10 ms of audio, and against Opus's (every
+    /// participant's encodes and decodes); nil without processing.
+    public var processingMicrosecondsPer10ms: Double?
+    public var processingShareOfCodecCPU: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case processing, participants
+        case processingMicrosecondsPer10ms = "processing_us_per_10ms"
+        case processingShareOfCodecCPU = "processing_share_of_codec_cpu"
+    }
 
     /// One captured frame's parts (powers: mean square over the frame).
     struct Frame {
@@ -52,15 +83,30 @@ public struct AcousticsReport: Codable, Sendable, Equatable {
         var echo: Double
         var noise: Double
         var encoded: Double
+        /// What the processor decided; nil without one.
+        var voiceDetected: Bool?
     }
 
-    static func participant(name: String, echoGainDB: Double, frames: [Frame], frameSeconds: Double) -> Participant {
-        func dB(_ power: Double) -> Double { power > 1e-12 ? 10 * log10(power) : -120 }
+    /// The near end's voice in double talk, runs of frames joined: alone, as the microphone had
+    /// it, and processed.
+    struct DoubleTalk {
+        var voice: [Float] = []
+        var microphone: [Float] = []
+        var processed: [Float] = []
+    }
+
+    static func dB(_ power: Double) -> Double { power > 1e-12 ? 10 * log10(power) : -120 }
+
+    static func isDoubleTalk(voice: Double, echo: Double) -> Bool { dB(voice) > -60 && dB(echo) > -50 }
+
+    static func participant(
+        name: String, echoGainDB: Double, frames: [Frame], frameSeconds: Double, doubleTalkScores: DoubleTalkScores? = nil
+    ) -> Participant {
         // What is encoded lags the microphone by the processing's own delay (15 ms with WebRTC's):
         // a frame counts as without voice only if the frame before it was too.
         let silent = frames.indices.map { i in dB(frames[i].voice) <= -60 && (i == 0 || dB(frames[i - 1].voice) <= -60) }
         let single = frames.indices.filter { dB(frames[$0].echo) > -50 && silent[$0] }.map { frames[$0] }
-        let double = frames.filter { dB($0.voice) > -60 && dB($0.echo) > -50 }
+        let double = frames.filter { isDoubleTalk(voice: $0.voice, echo: $0.echo) }
         var report = Participant(
             name: name, echoGainDB: echoGainDB, singleTalkSeconds: Double(single.count) * frameSeconds,
             doubleTalkSeconds: Double(double.count) * frameSeconds)
@@ -90,7 +136,42 @@ public struct AcousticsReport: Codable, Sendable, Equatable {
         if !quiet.isEmpty {
             report.noiseReductionDB = dB(quiet.reduce(0) { $0 + $1.noise }) - dB(quiet.reduce(0) { $0 + $1.encoded })
         }
+        func share(_ frames: [Frame]) -> Double? {
+            let decided = frames.compactMap(\.voiceDetected)
+            return decided.isEmpty ? nil : Double(decided.filter { $0 }.count) / Double(decided.count)
+        }
+        report.voiceDetectedInSpeech = share(frames.filter { dB($0.voice) > -50 })
+        report.voiceDetectedInSingleTalk = share(single)
+        report.doubleTalkMOS = doubleTalkScores?.processed
+        report.doubleTalkMOSUnprocessed = doubleTalkScores?.unprocessed
+        report.doubleTalkNotScored = doubleTalkScores?.notScored
         return report
+    }
+
+    /// ViSQOL's view of `DoubleTalk`.
+    struct DoubleTalkScores {
+        var processed: Double?
+        var unprocessed: Double?
+        var notScored: String?
+    }
+
+    /// Under 2 s of double talk is too little for ViSQOL's patches to say much: not scored.
+    static func score(_ doubleTalk: DoubleTalk, with visqol: ViSQOL) -> DoubleTalkScores {
+        let seconds = Double(doubleTalk.voice.count) / Double(AudioFormat.sampleRate)
+        guard seconds >= 2 else {
+            return DoubleTalkScores(notScored: String(format: "%.1f s of double talk, under the 2 s scored", seconds))
+        }
+        let limit = ViSQOL.maximumSeconds * AudioFormat.sampleRate
+        let voice = Array(doubleTalk.voice.prefix(limit))
+        do {
+            let processed = try visqol.score(
+                reference: voice, degraded: Array(doubleTalk.processed.prefix(limit)), sampleRate: AudioFormat.sampleRate)
+            let unprocessed = try visqol.score(
+                reference: voice, degraded: Array(doubleTalk.microphone.prefix(limit)), sampleRate: AudioFormat.sampleRate)
+            return DoubleTalkScores(processed: processed.mos, unprocessed: unprocessed.mos)
+        } catch {
+            return DoubleTalkScores(notScored: error.description)
+        }
     }
 }
 

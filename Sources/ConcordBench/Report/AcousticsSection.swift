@@ -11,7 +11,10 @@ enum AcousticsSection {
                 + "<td class=\"num\">\(f(p.singleTalkSeconds))</td><td class=\"num\">\(f(p.doubleTalkSeconds))</td>"
                 + "<td class=\"num\">\(f(p.echoReturnLossEnhancementDB))</td><td class=\"num\">\(f(p.convergenceSeconds, "%.2f"))</td>"
                 + "<td class=\"num\">\(f(p.residualEchoDBFSP95))</td><td class=\"num\">\(f(p.residualEchoDBFSMax))</td>"
-                + "<td class=\"num\">\(f(p.noiseReductionDB))</td></tr>"
+                + "<td class=\"num\">\(f(p.noiseReductionDB))</td>"
+                + "<td class=\"num\">\(f(p.voiceDetectedInSpeech.map { $0 * 100 }, "%.0f"))</td>"
+                + "<td class=\"num\">\(f(p.voiceDetectedInSingleTalk.map { $0 * 100 }, "%.0f"))</td>"
+                + "<td class=\"num\">\(f(p.doubleTalkMOS, "%.2f"))</td><td class=\"num\">\(f(p.doubleTalkMOSUnprocessed, "%.2f"))</td></tr>"
         }.joined(separator: "\n")
         return """
             <section>
@@ -19,10 +22,13 @@ enum AcousticsSection {
             <p>\(escapeHTML(summary(r) ?? ""))</p>
             <p>Each listed participant's loudspeaker reaches its own microphone through its room; single talk is echo without the
             participant's voice, ERLE the echo against what was encoded then (from 2 s after the first echo), convergence the time
-            to the first 0.5 s of single talk at 30 dB, the residual what was encoded during single talk.</p>
+            to the first 0.5 s of single talk at 30 dB, the residual what was encoded during single talk. Voice detected: the share
+            of frames of the participant's own speech, and of single talk (echo taken for speech), that the processor called voice.
+            Double talk MOS: ViSQOL of the participant's voice during double talk, processed and as the microphone had it.</p>
             <table><thead><tr><th>participant</th><th>echo gain (dB)</th><th>single talk (s)</th><th>double talk (s)</th>
             <th>ERLE (dB)</th><th>convergence (s)</th><th>residual p95 (dBFS)</th><th>residual max (dBFS)</th>
-            <th>noise reduction (dB)</th></tr></thead>
+            <th>noise reduction (dB)</th><th>voice detected in speech (%)</th><th>voice detected in single talk (%)</th>
+            <th>double talk MOS</th><th>double talk MOS unprocessed</th></tr></thead>
             <tbody>\(rows)</tbody></table>
             </section>
 
@@ -36,8 +42,16 @@ enum AcousticsSection {
             if let max = p.residualEchoDBFSMax { text += String(format: ", residual ≤ %.1f dBFS", max) }
             if let c = p.convergenceSeconds { text += String(format: ", converged in %.2f s", c) }
             if let n = p.noiseReductionDB { text += String(format: ", noise reduced %.1f dB", n) }
+            if let d = p.doubleTalkMOS {
+                text += String(format: ", double talk MOS %.2f (unprocessed %.2f)", d, p.doubleTalkMOSUnprocessed ?? .nan)
+            }
+            if let v = p.voiceDetectedInSingleTalk { text += String(format: ", echo taken for voice %.0f%%", v * 100) }
             return text
         }
-        return "echo and noise (processing: \(r.processing)): " + parts.joined(separator: "; ")
+        var line = "echo and noise (processing: \(r.processing)): " + parts.joined(separator: "; ")
+        if let us = r.processingMicrosecondsPer10ms, let share = r.processingShareOfCodecCPU {
+            line += String(format: "; processing %.0f µs per 10 ms (%.0f%% of codec CPU)", us, share * 100)
+        }
+        return line
     }
 }

@@ -6,6 +6,7 @@ import Logging
 import NetEqReference
 import PacketCapture
 import SimNet
+import SpeechQuality
 
 /// The simulation driver: runs a scenario's participants — the real engine — over SimNet in
 /// virtual time, with WAV files as microphones, and records everything the metrics need.
@@ -127,6 +128,7 @@ public final class Simulation {
             }
         }
         let acousticFrames = acousticPaths.map { $0.map { _ in AcousticFrameLog() } }
+        let processors = try s.participants.map { _ in try s.audioProcessing.map { MeasuredCaptureProcessor(try WebRTCAudioProcessor($0)) } }
 
         // The network.
         let simulator = Simulator()
@@ -174,7 +176,7 @@ public final class Simulation {
                 copyBitrate: s.copyBitrate, protection: protection, playout: playout, membership: membership, sealing: sealing, logger: logger)
             client.participant.codecObserver = meter
             client.participant.muted = s.participants[i].wavPath == nil  // a listener only
-            if let settings = s.audioProcessing { try client.participant.setCaptureProcessor(WebRTCAudioProcessor(settings)) }
+            if let processor = processors[i] { try client.participant.setCaptureProcessor(processor) }
             return client
         }
         let recorder = try StreamRecorder(
@@ -227,13 +229,21 @@ public final class Simulation {
                     return Swift.Result { try clients[i].encode(frame, now: now) }
                 }
                 let voice = AcousticFrameLog.power(frame)
+                let spoken = processors[i] != nil ? frame : []
                 let added = path.microphone(&frame, from: position - F)
                 let encoded: FramePipeline.Encoded = Swift.Result { try clients[i].encode(frame, now: now) }
+                let echo = added.echoPower / Double(F)
+                let capture = clients[i].participant.lastCapture
                 log.frames.append(
                     .init(
-                        seconds: now.seconds, voice: voice, echo: added.echoPower / Double(F), noise: added.noisePower / Double(F),
-                        encoded: clients[i].participant.lastCapture.map { pow(10, $0.outputLevelDBFS / 10) }
-                            ?? AcousticFrameLog.power(frame)))
+                        seconds: now.seconds, voice: voice, echo: echo, noise: added.noisePower / Double(F),
+                        encoded: capture.map { pow(10, $0.outputLevelDBFS / 10) } ?? AcousticFrameLog.power(frame),
+                        voiceDetected: capture?.voiceDetected))
+                if let processor = processors[i], AcousticsReport.isDoubleTalk(voice: voice, echo: echo) {
+                    log.doubleTalk.voice += spoken
+                    log.doubleTalk.microphone += processor.lastInput
+                    log.doubleTalk.processed += processor.lastOutput
+                }
                 return encoded
             },
             tick: { i, position, now, encoded in
@@ -326,16 +336,41 @@ public final class Simulation {
             protection: s.adaptiveProtection
                 ? ProtectionReport.make(scenario: s, changes: protectionLog.changes, runSeconds: s.durationSeconds) : nil,
             acoustics: acousticPaths.contains { $0 != nil }
-                ? AcousticsReport(
-                    processing: s.audioProcessing.map(AcousticsReport.describe) ?? "none",
-                    participants: s.participants.indices.compactMap { i in
-                        guard let acoustics = s.participants[i].acoustics, let log = acousticFrames[i] else { return nil }
-                        return AcousticsReport.participant(
-                            name: s.participants[i].name, echoGainDB: acoustics.echoGainDB, frames: log.frames,
-                            frameSeconds: Double(F) / Double(rate))
-                    }) : nil,
+                ? acousticsReport(
+                    s, logs: acousticFrames, processors: processors, codecSeconds: meter.codecSeconds, frameSeconds: Double(F) / Double(rate))
+                : nil,
             signals: recorder.signals, recordSignals: recordSignals, firstMixSignal: recorder.streamCount,
             clocks: clocks, length: totalSamples)
+    }
+
+    private func acousticsReport(
+        _ s: ResolvedScenario, logs: [AcousticFrameLog?], processors: [MeasuredCaptureProcessor?], codecSeconds: Double,
+        frameSeconds: Double
+    ) -> AcousticsReport {
+        let visqol = Swift.Result { () throws(ViSQOLError) in try ViSQOL() }
+        var report = AcousticsReport(
+            processing: s.audioProcessing.map(AcousticsReport.describe) ?? "none",
+            participants: s.participants.indices.compactMap { i in
+                guard let acoustics = s.participants[i].acoustics, let log = logs[i] else { return nil }
+                var scores: AcousticsReport.DoubleTalkScores?
+                if processors[i] != nil {
+                    switch visqol {
+                    case .success(let visqol): scores = AcousticsReport.score(log.doubleTalk, with: visqol)
+                    case .failure(let error): scores = .init(notScored: error.description)
+                    }
+                }
+                return AcousticsReport.participant(
+                    name: s.participants[i].name, echoGainDB: acoustics.echoGainDB, frames: log.frames, frameSeconds: frameSeconds,
+                    doubleTalkScores: scores)
+            })
+        let measured = processors.compactMap { $0 }
+        if !measured.isEmpty {
+            let seconds = Double(measured.reduce(0) { $0 + $1.cpuNanoseconds }) / 1e9
+            let chunks = Double(measured.reduce(0) { $0 + $1.capturedSamples }) / Double(AudioFormat.samples(milliseconds: 10))
+            report.processingMicrosecondsPer10ms = chunks > 0 ? seconds * 1e6 / chunks : nil
+            report.processingShareOfCodecCPU = codecSeconds > 0 ? seconds / codecSeconds : nil
+        }
+        return report
     }
 
     /// What every participant says over the whole run, in reference time: its WAV placed and

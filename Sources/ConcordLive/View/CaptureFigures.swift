@@ -1,7 +1,7 @@
 import Concord
 
-/// The capture path as the view shows it: the level that is sent, and whether the echo
-/// canceller has found the echo.
+/// The capture path as the view shows it: the level that is sent, whether you are speaking, and
+/// whether the echo canceller has found the echo.
 public struct CaptureFigures: Sendable, Equatable {
     /// Level of what is encoded, after processing.
     public var sentLevelDBFS: Float
@@ -9,13 +9,13 @@ public struct CaptureFigures: Sendable, Equatable {
     public var echoCancellation: Bool
     /// The delay the canceller found from the loudspeaker to the microphone; nil before it found one.
     public var echoDelayMilliseconds: Int?
-    /// The processed frame holds voice.
-    public var voiceDetected: Bool
+    /// The voice detector hears you speak (with its hangover), on what is sent.
+    public var speaking: Bool
 
-    public init(sentLevelDBFS: Float, echoCancellation: Bool, echoDelayMilliseconds: Int? = nil, voiceDetected: Bool = false) {
+    public init(sentLevelDBFS: Float, echoCancellation: Bool, echoDelayMilliseconds: Int? = nil, speaking: Bool = false) {
         self.sentLevelDBFS = sentLevelDBFS
         self.echoCancellation = echoCancellation
         self.echoDelayMilliseconds = echoDelayMilliseconds
-        self.voiceDetected = voiceDetected
+        self.speaking = speaking
     }
 }

@@ -201,6 +201,7 @@ public enum LiveViewRenderer {
         var line = "in  \(levelBar(level)) \(decibels(level))"
         if let capture = s.capture {
             line += "  sent \(decibels(capture.sentLevelDBFS))"
+            if capture.speaking { line += "  ● speaking" }
             if capture.echoCancellation {
                 line += capture.echoDelayMilliseconds.map { "  echo cancelled (path \($0) ms)" } ?? "  echo canceller on (no echo heard yet)"
             }

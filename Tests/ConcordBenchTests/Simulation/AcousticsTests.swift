@@ -2,6 +2,7 @@ import AudioFiles
 import Concord
 import Foundation
 import SeededRandom
+import SpeechQuality
 import Testing
 @testable import ConcordBench
 
@@ -60,6 +61,45 @@ import Testing
         #expect(abs(try #require(off.noiseReductionDB)) < 0.5)
         #expect(try #require(on.echoReturnLossEnhancementDB) > 15)
         #expect(try #require(on.noiseReductionDB) > 6)
+        // Without processing there is no voice decision, no processed double talk and no CPU to count.
+        #expect(off.voiceDetectedInSpeech == nil && off.doubleTalkMOS == nil && off.doubleTalkNotScored == nil)
+        #expect(try #require(on.voiceDetectedInSpeech) > 0.8)
+        // About 1 s of double talk here (3–4 s): too little to score, and said so.
+        #expect(on.doubleTalkMOS == nil)
+        #expect(on.doubleTalkNotScored?.contains("under the 2 s scored") == true, "\(String(describing: on.doubleTalkNotScored))")
+        let report = try #require(try BenchRun.execute(Self.scenario(processing: true)).report.acoustics)
+        #expect(try #require(report.processingMicrosecondsPer10ms) > 0)
+        #expect(try #require(report.processingShareOfCodecCPU) > 0)
+    }
+
+    /// The voice shares count frames as the definitions say, from the processor's decisions.
+    @Test func voiceDetectionSharesCountSpeechAndSingleTalkFrames() {
+        func frame(_ i: Int, voice: Double, echo: Double, detected: Bool) -> AcousticsReport.Frame {
+            .init(seconds: Double(i) * 0.02, voice: voice, echo: echo, noise: 0, encoded: 1e-6, voiceDetected: detected)
+        }
+        // 10 frames of speech (9 detected), then 2 quiet ones, then 20 of echo alone (5 detected).
+        var frames = (0..<10).map { frame($0, voice: 1e-2, echo: 0, detected: $0 != 0) }
+        frames += (10..<12).map { frame($0, voice: 0, echo: 0, detected: false) }
+        frames += (12..<32).map { frame($0, voice: 0, echo: 1e-3, detected: $0 % 4 == 0) }
+        let p = AcousticsReport.participant(name: "a", echoGainDB: 0, frames: frames, frameSeconds: 0.02)
+        #expect(p.voiceDetectedInSpeech == 0.9)
+        #expect(p.voiceDetectedInSingleTalk == 0.25)
+    }
+
+    /// The double-talk score is ViSQOL's: the voice itself scores near the top, the voice under
+    /// loud noise clearly lower.
+    @Test func doubleTalkIsScoredAgainstTheVoiceAlone() throws {
+        let voice = try WAVReader.readMono48k(path: BenchFixtures.path("b.wav")).prefix(4 * 48_000).map { $0 }
+        var seed: UInt64 = 3
+        let noisy = voice.map { sample -> Float in
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return sample + Float(Int64(bitPattern: seed) >> 40) / Float(1 << 23) * 0.1
+        }
+        let scores = AcousticsReport.score(.init(voice: voice, microphone: noisy, processed: voice), with: try ViSQOL())
+        #expect(try #require(scores.processed) > 4.5)
+        #expect(try #require(scores.unprocessed) < 3.5)
+        let short = AcousticsReport.score(.init(voice: Array(voice.prefix(48_000)), microphone: [], processed: []), with: try ViSQOL())
+        #expect(short.processed == nil && short.notScored != nil)
     }
 
     @Test(arguments: [

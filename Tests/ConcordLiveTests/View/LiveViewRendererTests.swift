@@ -120,6 +120,8 @@ private func hasControlCharacters(_ line: String) -> Bool {
         #expect(line() == "in  ▮▮▮▮▮▯▯▯ −23 dB  sent −31 dB  echo cancelled (path 48 ms)")
         snapshot.capture = CaptureFigures(sentLevelDBFS: -31, echoCancellation: false)
         #expect(line() == "in  ▮▮▮▮▮▯▯▯ −23 dB  sent −31 dB")
+        snapshot.capture = CaptureFigures(sentLevelDBFS: -31, echoCancellation: true, echoDelayMilliseconds: 48, speaking: true)
+        #expect(line() == "in  ▮▮▮▮▮▯▯▯ −23 dB  sent −31 dB  ● speaking  echo cancelled (path 48 ms)")
     }
 
     @Test func speakingMarkerAndKeyChangedFlagAreInTheRightRows() {
