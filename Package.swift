@@ -23,6 +23,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // The local web page (`concord join --web`): Hummingbird 2 with its WebSocket support.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // C libraries, found through pkg-config; see each module.modulemap and shim.h.
@@ -154,9 +159,26 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),
+        // The client's local web page: one more view of `LiveRoom`'s snapshot and commands, served
+        // on loopback with a token.
+        .target(
+            name: "ConcordWeb",
+            dependencies: [
+                "ConcordLive",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ]),
         .executableTarget(
             name: "concord",
-            dependencies: ["ConcordLive", "PacketCapture", "CaptureProcessing", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: [
+                "ConcordLive", "ConcordWeb", "PacketCapture", "CaptureProcessing",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
 
         // What every test uses, as swift-nio ships NIOEmbedded: a room of voice clients over SimNet,
         // an in-memory datagram network, the built executables, and stand-ins for what the test machines cannot run — the ZeroTier One
@@ -192,6 +214,8 @@ let package = Package(
         .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "Concord", "ConcordTesting"]),
         // ConcordLive against an in-process fake of the ZeroTier One service (NIO HTTP server on 127.0.0.1),
         // real UDP sockets on loopback, and three `concord join` processes talking in real time.
+        .testTarget(
+            name: "ConcordWebTests", dependencies: ["ConcordWeb", "ConcordLive", "Concord", "ConcordTesting"]),
         .testTarget(
             name: "ConcordLiveTests",
             dependencies: [

@@ -2,6 +2,7 @@ import ArgumentParser
 import CaptureProcessing
 import Concord
 import ConcordLive
+import ConcordWeb
 import Dispatch
 import Foundation
 import Logging
@@ -60,6 +61,11 @@ struct JoinCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "With --fec: the loss % the encoder plans FEC for (1 to 100; default 10).")
     var expectedLoss: Int?
     @Option(parsing: .unconditional, help: "Opus complexity, 0 (least CPU) to 10.") var complexity: Int = 10
+    @Flag(
+        help: ArgumentHelp(
+            "Also show the room on a local web page: its address (127.0.0.1, a random port and a secret token) is printed, and opened in your browser when there is a desktop."
+        ))
+    var web = false
     @Flag(help: "Opus DTX: send almost nothing while you are silent (with audio processing on, its voice detector decides).")
     var dtx = false
     @Option(name: .customLong("jb-min-ms"), parsing: .unconditional, help: "The jitter buffer's delay floor, ms (0 to its ceiling).")
@@ -232,12 +238,14 @@ struct JoinCommand: AsyncParsableCommand {
         if let duration {
             DispatchQueue.global().asyncAfter(deadline: .now() + duration) { live.requestLeave() }
         }
+        let page = web ? try await Self.startPage(of: live) : nil
         let view = Self.startView(of: live, invite: secret.inviteString, showInvite: secretWasGenerated)
         live.submitWhenJoined(say.map { .say($0) })
 
         await live.waitUntilFinished()
         // The terminal is back to the shell's before anything else is printed.
         view.stop()
+        await page?.stop()
         signals.forEach { $0.cancel() }
         let summary = live.summary
         try? store.saveKnownKeys(summary.knownKeys)
@@ -346,6 +354,35 @@ struct JoinCommand: AsyncParsableCommand {
                 timer.cancel()
             }
         }
+    }
+
+    /// Serves the room's page and prints its address (the terminal view shows what was printed
+    /// once it closes, and `/invite`-like access is not needed: the address is the key).
+    static func startPage(of live: LiveRoom) async throws -> WebServer.Running {
+        let server = WebServer(snapshot: { live.snapshot }, submit: { live.submit($0) })
+        let running: WebServer.Running
+        do {
+            running = try await server.start()
+        } catch {
+            throw WebServerError(description: "--web: the page's server could not start: \(error)")
+        }
+        printError("the room's page (keep this address to yourself: it is the key): \(running.url)")
+        openInBrowser(running.url)
+        return running
+    }
+
+    /// On a desktop (a display to show a browser on), asks it to open `url`; elsewhere nothing.
+    static func openInBrowser(_ url: String) {
+        let environment = ProcessInfo.processInfo.environment
+        guard environment["DISPLAY"] != nil || environment["WAYLAND_DISPLAY"] != nil,
+            FileManager.default.isExecutableFile(atPath: "/usr/bin/xdg-open")
+        else { return }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/xdg-open")
+        process.arguments = [url]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try? process.run()
     }
 
     static func startView(of live: LiveRoom, invite: String, showInvite: Bool) -> RunningView {
