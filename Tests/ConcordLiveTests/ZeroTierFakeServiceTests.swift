@@ -104,13 +104,15 @@ import Testing
     }
 
     @Test func theNodeIsOfflineForAWhileAfterStartAndTheRootsHaveNoPathMeanwhile() async throws {
-        try await withFakeService(fakeOptions { $0.offlineAfterStart = .seconds(2) }) { fake in
+        // 5 s offline: the two requests below must both land inside it, also on a loaded machine
+        // (with 2 s, the second came after it once in CI's wall-clock phase).
+        try await withFakeService(fakeOptions { $0.offlineAfterStart = .seconds(5) }) { fake in
             let early = try Self.object(try await rawRequest(port: fake.port, "GET", "/status", token: fake.token).body)
             #expect(early["online"] as? Bool == false)
             let peers = try JSONSerialization.jsonObject(with: Data(try await rawRequest(port: fake.port, "GET", "/peer", token: fake.token).body.utf8)) as? [[String: Any]]
             #expect(peers?.count == 4)
             #expect(peers?.allSatisfy { $0["role"] as? String == "PLANET" && ($0["paths"] as? [Any])?.isEmpty == true } == true)
-            try await Task.sleep(for: .milliseconds(2100))
+            try await Task.sleep(for: .milliseconds(5100))
             let later = try Self.object(try await rawRequest(port: fake.port, "GET", "/status", token: fake.token).body)
             #expect(later["online"] as? Bool == true)
         }
