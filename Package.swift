@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "time-stretch-bench", targets: ["time-stretch-bench"]),
         .executable(name: "concord", targets: ["concord"]),
         .library(name: "ConcordTesting", targets: ["ConcordTesting"]),
+        .library(name: "ConcordWebProtocol", targets: ["ConcordWebProtocol"]),
         .executable(name: "fake-zerotier-one", targets: ["fake-zerotier-one"]),
     ],
     dependencies: [
@@ -161,10 +162,12 @@ let package = Package(
             ]),
         // The client's local web page: one more view of `LiveRoom`'s snapshot and commands, served
         // on loopback with a token.
+        // What a page may send, parsed with nothing else linked in (fuzzed), and who may open it.
+        .target(name: "ConcordWebProtocol"),
         .target(
             name: "ConcordWeb",
             dependencies: [
-                "ConcordLive",
+                "ConcordLive", "ConcordWebProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -215,7 +218,7 @@ let package = Package(
         // ConcordLive against an in-process fake of the ZeroTier One service (NIO HTTP server on 127.0.0.1),
         // real UDP sockets on loopback, and three `concord join` processes talking in real time.
         .testTarget(
-            name: "ConcordWebTests", dependencies: ["ConcordWeb", "ConcordLive", "Concord", "ConcordTesting"]),
+            name: "ConcordWebTests", dependencies: ["ConcordWeb", "ConcordWebProtocol", "ConcordLive", "Concord", "ConcordTesting"]),
         .testTarget(
             name: "ConcordLiveTests",
             dependencies: [

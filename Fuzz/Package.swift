@@ -17,6 +17,8 @@ let package = Package(
         .executableTarget(name: "fuzz-room-message", dependencies: ["FuzzDriver", .product(name: "Concord", package: "Concord")]),
         .executableTarget(name: "fuzz-secure-transport", dependencies: ["FuzzDriver", .product(name: "Concord", package: "Concord")]),
         .executableTarget(name: "fuzz-receiver-report", dependencies: ["FuzzDriver", .product(name: "Concord", package: "Concord")]),
+        .executableTarget(
+            name: "fuzz-page-command", dependencies: ["FuzzDriver", .product(name: "ConcordWebProtocol", package: "Concord")]),
         // Not a fuzz target: `swift run -c release --package-path Fuzz seal-bench`.
         .executableTarget(name: "seal-bench", dependencies: [.product(name: "Concord", package: "Concord")]),
         // Not a fuzz target: `swift run -c release --package-path Fuzz handshake-flood-bench`.

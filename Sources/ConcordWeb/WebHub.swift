@@ -1,4 +1,5 @@
 import ConcordLive
+import ConcordWebProtocol
 import Foundation
 import ServiceLifecycle
 
@@ -15,6 +16,7 @@ actor WebHub: Service {
 
     private let snapshot: Snapshot
     private let submit: Submit
+    private let invite: String?
     private let interval: Duration
     private var pages: [Int: AsyncStream<String>.Continuation] = [:]
     private var nextPage = 0
@@ -25,9 +27,10 @@ actor WebHub: Service {
         return encoder
     }()
 
-    init(snapshot: @escaping Snapshot, submit: @escaping Submit, interval: Duration = .milliseconds(250)) {
+    init(snapshot: @escaping Snapshot, submit: @escaping Submit, invite: String?, interval: Duration = .milliseconds(250)) {
         self.snapshot = snapshot
         self.submit = submit
+        self.invite = invite
         self.interval = interval
     }
 
@@ -47,15 +50,24 @@ actor WebHub: Service {
 
     func close(_ id: Int) { pages.removeValue(forKey: id)?.finish() }
 
-    /// A command from a page; nil when it was handed on, else why not (sent back to that page).
+    /// A command from a page; what to answer that page alone (JSON), if anything: why the
+    /// command was refused, or the invite it asked for.
     func handle(_ text: String) -> String? {
-        switch WebCommand.parse(text) {
+        switch PageCommand.parse(text) {
+        case .success(.invite):
+            guard let invite else { return Self.reply(["error": "this client has no invite to show"]) }
+            return Self.reply(["invite": invite])
         case .success(let command):
-            submit(command)
+            submit(LiveCommand(command))
             return nil
         case .failure(let error):
-            return error.description
+            return Self.reply(["error": error.description])
         }
+    }
+
+    private static func reply(_ fields: [String: String]) -> String {
+        let data = (try? JSONEncoder().encode(fields)) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
     }
 
     func run() async throws {
@@ -84,5 +96,19 @@ actor WebHub: Service {
         // Every field is a plain value: encoding cannot fail.
         let data = (try? encoder.encode(WebSnapshot(snapshot()))) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension LiveCommand {
+    /// A page's command as the terminal view would have typed it (`invite` is answered by the hub).
+    init(_ command: PageCommand) {
+        switch command {
+        case .say(let text): self = .say(text)
+        case .mute: self = .mute
+        case .unmute: self = .unmute
+        case .volume(let member, let percent): self = .volume(member: member, gain: Float(percent / 100))
+        case .invite: self = .showInvite
+        case .leave: self = .leave
+        }
     }
 }

@@ -77,7 +77,13 @@ enum WebPage {
       <input id="text" type="text" autocomplete="off" maxlength="1000" placeholder="a message to the room">
       <button type="submit">Send</button>
     </form>
-    <p><button id="leave" type="button" class="secondary">Leave the room</button></p>
+    <p><button id="showInvite" type="button" class="secondary">Invite someone</button>
+      <button id="leave" type="button" class="secondary">Leave the room</button></p>
+    <div id="invitePanel" hidden>
+      <label for="invite" class="dim">Others join with this invite (it is the room's key: send it privately)</label>
+      <form id="inviteForm"><input id="invite" type="text" readonly><button id="copyInvite" type="submit">Copy</button>
+      <button id="hideInvite" type="button" class="secondary">Hide</button></form>
+    </div>
   </section>
 </main>
 <script>
@@ -149,6 +155,7 @@ function connect() {
   socket.onmessage = (event) => {
     const data = JSON.parse(event.data);
     if (data.error) { $("status").textContent = data.error; return; }
+    if (data.invite) { $("invite").value = data.invite; $("invitePanel").hidden = false; $("invite").select(); return; }
     draw(data);
   };
   socket.onclose = () => {
@@ -165,6 +172,17 @@ $("say").addEventListener("submit", (event) => {
 });
 $("mute").addEventListener("click", () => send({command: last && last.muted ? "unmute" : "mute"}));
 $("leave").addEventListener("click", () => send({command: "leave"}));
+// The invite is asked for, never pushed: it stays out of the snapshots and off the screen until wanted.
+$("showInvite").addEventListener("click", () => send({command: "invite"}));
+$("hideInvite").addEventListener("click", () => { $("invitePanel").hidden = true; $("invite").value = ""; });
+$("inviteForm").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const text = $("invite").value;
+  const copied = () => { $("copyInvite").textContent = "Copied"; setTimeout(() => { $("copyInvite").textContent = "Copy"; }, 2000); };
+  $("invite").select();
+  if (navigator.clipboard) navigator.clipboard.writeText(text).then(copied, () => { if (document.execCommand("copy")) copied(); });
+  else if (document.execCommand("copy")) copied();
+});
 connect();
 </script>
 </body>

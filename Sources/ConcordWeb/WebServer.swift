@@ -1,4 +1,5 @@
 import ConcordLive
+import ConcordWebProtocol
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -19,10 +20,10 @@ public struct WebServer: Sendable {
 
     public init(
         access: WebAccess = WebAccess(), snapshot: @escaping @Sendable () -> LiveSnapshot,
-        submit: @escaping @Sendable (LiveCommand) -> Void, logger: Logger = Logger(label: "concord.web")
+        submit: @escaping @Sendable (LiveCommand) -> Void, invite: String? = nil, logger: Logger = Logger(label: "concord.web")
     ) {
         self.access = access
-        hub = WebHub(snapshot: snapshot, submit: submit)
+        hub = WebHub(snapshot: snapshot, submit: submit, invite: invite)
         self.logger = logger
     }
 
@@ -119,12 +120,9 @@ public struct WebServer: Sendable {
                 for await text in snapshots { try await outbound.writeTextMessage(text) }
             }
             group.addTask {
-                for try await message in inbound.messages(maxSize: WebCommand.maximumBytes) {
+                for try await message in inbound.messages(maxSize: PageCommand.maximumBytes) {
                     guard case .text(let text) = message else { continue }
-                    if let refusal = await hub.handle(text) {
-                        let reply = (try? JSONEncoder().encode(["error": refusal])).map { String(decoding: $0, as: UTF8.self) }
-                        try await outbound.writeTextMessage(reply ?? "{}")
-                    }
+                    if let reply = await hub.handle(text) { try await outbound.writeTextMessage(reply) }
                 }
             }
             // Whichever ends first (the page left, or the server is stopping) ends the page.

@@ -238,7 +238,7 @@ struct JoinCommand: AsyncParsableCommand {
         if let duration {
             DispatchQueue.global().asyncAfter(deadline: .now() + duration) { live.requestLeave() }
         }
-        let page = web ? try await Self.startPage(of: live) : nil
+        let page = web ? try await Self.startPage(of: live, invite: secret.inviteString) : nil
         let view = Self.startView(of: live, invite: secret.inviteString, showInvite: secretWasGenerated)
         live.submitWhenJoined(say.map { .say($0) })
 
@@ -357,9 +357,9 @@ struct JoinCommand: AsyncParsableCommand {
     }
 
     /// Serves the room's page and prints its address (the terminal view shows what was printed
-    /// once it closes, and `/invite`-like access is not needed: the address is the key).
-    static func startPage(of live: LiveRoom) async throws -> WebServer.Running {
-        let server = WebServer(snapshot: { live.snapshot }, submit: { live.submit($0) })
+    /// once it closes). The page shows the invite when asked, as `/invite` does.
+    static func startPage(of live: LiveRoom, invite: String) async throws -> WebServer.Running {
+        let server = WebServer(snapshot: { live.snapshot }, submit: { live.submit($0) }, invite: invite)
         let running: WebServer.Running
         do {
             running = try await server.start()

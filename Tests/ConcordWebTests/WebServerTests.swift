@@ -1,4 +1,5 @@
 import ConcordLive
+import ConcordWebProtocol
 import Foundation
 import Synchronization
 import Testing
@@ -18,6 +19,8 @@ import Testing
         return s
     }()
 
+    static let invite = "concord1-test-invite"
+
     /// A running server and what its pages submitted.
     final class Submitted: Sendable {
         let commands = Mutex<[LiveCommand]>([])
@@ -31,7 +34,9 @@ import Testing
 
         init() async throws {
             let submitted = submitted
-            let server = WebServer(snapshot: { WebServerTests.snapshot }, submit: { command in submitted.withLock { $0.append(command) } })
+            let server = WebServer(
+                snapshot: { WebServerTests.snapshot }, submit: { command in submitted.withLock { $0.append(command) } },
+                invite: WebServerTests.invite)
             token = server.access.token
             running = try await server.start()
         }
@@ -126,6 +131,17 @@ import Testing
             return nil
         }
         #expect(reply?.contains("unknown command") == true, "\(reply ?? "nothing")")
+        // The invite goes to the page that asks, never into the snapshots every page gets.
+        #expect(!first.contains(Self.invite))
+        let invite = try await offThePool { () -> String? in
+            connection.sendTextFrame(#"{"command": "invite"}"#)
+            for _ in 0..<10 {
+                if let frame = connection.readTextFrame(), frame.hasPrefix(#"{"invite""#) { return frame }
+            }
+            return nil
+        }
+        #expect(invite == #"{"invite":"\#(Self.invite)"}"#)
+        #expect(await harness.commands(waitingFor: 3).count == 3)
         await harness.running.stop()
     }
 
@@ -143,16 +159,22 @@ import Testing
     }
 
     @Test func commandsAreTheTerminalViewsAndAnythingElseIsRefusedWithAReason() throws {
-        #expect(try WebCommand.parse(#"{"command":"say","text":"x"}"#).get() == .say("x"))
-        #expect(try WebCommand.parse(#"{"command":"unmute"}"#).get() == .unmute)
-        #expect(try WebCommand.parse(#"{"command":"leave"}"#).get() == .leave)
-        #expect(try WebCommand.parse(#"{"command":"volume","member":"ben","percent":0}"#).get() == .volume(member: "ben", gain: 0))
+        #expect(try PageCommand.parse(#"{"command":"say","text":"x"}"#).get() == .say("x"))
+        #expect(try PageCommand.parse(#"{"command":"unmute"}"#).get() == .unmute)
+        #expect(try PageCommand.parse(#"{"command":"leave"}"#).get() == .leave)
+        #expect(try PageCommand.parse(#"{"command":"invite"}"#).get() == .invite)
+        // Fuzzing found it: spaces and a combining mark are something to send.
+        #expect(try PageCommand.parse("{\"command\":\"say\",\"text\":\"  \u{6D7}\"}").get() == .say("  \u{6D7}"))
+        let silence = try PageCommand.parse(#"{"command":"volume","member":"ben","percent":0}"#).get()
+        #expect(silence == .volume(member: "ben", percent: 0))
+        #expect(LiveCommand(silence) == .volume(member: "ben", gain: 0))
+        #expect(PageCommand.maximumVolumePercent == Double(LiveCommand.maximumVolumePercent))
         for bad in [
             "", "not json", "[]", #"{"cmd":"say"}"#, #"{"command":"say"}"#, #"{"command":"say","text":"  "}"#,
-            #"{"command":"volume","member":"ben","percent":401}"#, #"{"command":"volume","member":"ben","percent":-1}"#,
+            #"{"command":"say","text":"\u2003\n\t"}"#, #"{"command":"volume","member":"ben","percent":401}"#, #"{"command":"volume","member":"ben","percent":-1}"#,
             #"{"command":"volume","percent":50}"#, #"{"command":"help"}"#, String(repeating: "x", count: 5000),
         ] {
-            guard case .failure(let error) = WebCommand.parse(bad) else {
+            guard case .failure(let error) = PageCommand.parse(bad) else {
                 Issue.record("accepted \(bad.prefix(60))")
                 continue
             }

@@ -6,7 +6,8 @@ Chromium. Checks: both pages show the other member; ana's page shows ben speakin
 typed on ana's page appears on ben's; after ana mutes herself and turns ben down to 0 % on her
 page, ben's page stops showing her speaking, and both output WAVs fall silent from then on; a
 wrong token gets 403 and a WebSocket from another origin is refused. Saves a screenshot of
-ana's page at 1280x800 as docs/web-page.png. Exits 1 on any failure.
+ana's page at 1280x800 as docs/web-page.png; ben's "Invite someone" shows the invite ana printed
+(and only after asking). Exits 1 on any failure.
 """
 import json
 import math
@@ -73,7 +74,7 @@ def start_clients(workdir):
             if not found:
                 raise SystemExit(f"ana printed no invite:\n{open(log.name).read()}")
             invite = found.group(1)
-        clients.append({"name": name, "proc": proc, "url": url.group(0), "log": log.name})
+        clients.append({"name": name, "proc": proc, "url": url.group(0), "log": log.name, "invite": invite})
     return clients
 
 
@@ -137,6 +138,12 @@ def main():
         box.send_keys("hello from ana's page", Keys.ENTER)
         check(wait_for(lambda: any("hello from ana's page" in m for m in state(b)["messages"]), 10),
               "a message typed on ana's page appears on ben's")
+
+        check(b.find_element(By.ID, "invite").get_attribute("value") == "", "the invite is not on ben's page until asked for")
+        b.find_element(By.ID, "showInvite").click()
+        shown = wait_for(lambda: b.find_element(By.ID, "invite").get_attribute("value"), 5)
+        check(shown == ben["invite"], f"ben's page shows the room's invite on request ({(shown or '')[:16]}…)")
+        b.find_element(By.ID, "hideInvite").click()
 
         os.makedirs(os.path.join(ROOT, "docs"), exist_ok=True)
         a.save_screenshot(os.path.join(ROOT, "docs", "web-page.png"))

@@ -21,12 +21,19 @@ final class MeasuredCaptureProcessor: CaptureProcessor {
     }
 
     func processCapture(_ frame: inout [Float]) -> CaptureAnalysis {
-        lastInput = frame
+        // Copied into buffers of their own, kept between frames: assigning `frame` would share
+        // its storage and make the processor's in-place write allocate a new one every frame.
+        Self.copy(frame, into: &lastInput)
         capturedSamples += frame.count
         let start = ThreadCPUMeter.threadNanoseconds()
         let analysis = processor.processCapture(&frame)
         cpuNanoseconds &+= ThreadCPUMeter.threadNanoseconds() &- start
-        lastOutput = frame
+        Self.copy(frame, into: &lastOutput)
         return analysis
+    }
+
+    private static func copy(_ frame: [Float], into buffer: inout [Float]) {
+        buffer.removeAll(keepingCapacity: true)
+        buffer.append(contentsOf: frame)
     }
 }
