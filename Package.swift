@@ -167,7 +167,8 @@ let package = Package(
         .target(
             name: "ConcordWeb",
             dependencies: [
-                "ConcordLive", "ConcordWebProtocol",
+                "ConcordLive", "ConcordWebProtocol", "Concord", "CaptureProcessing",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

@@ -1,6 +1,6 @@
 /// The page: one self-contained document (no fonts, scripts or styles from anywhere else). It
-/// draws what each snapshot says and sends the commands the terminal view has; it decides
-/// nothing itself.
+/// draws what each state says — a room's snapshot, or `concord ui`'s lobby — and sends the
+/// commands; it decides nothing itself.
 enum WebPage {
     static let html = #"""
 <!doctype html>
@@ -12,6 +12,7 @@ enum WebPage {
 <style>
   :root { --bg: #101418; --panel: #1b2128; --text: #e8edf2; --dim: #a9b4bf; --accent: #5cc8ff; --warn: #ffb347; --bad: #ff6b6b; --ok: #5be37d; }
   * { box-sizing: border-box; }
+  [hidden] { display: none !important; }
   body { margin: 0; font: 15px/1.45 system-ui, sans-serif; background: var(--bg); color: var(--text); }
   header { padding: 12px 20px; background: var(--panel); display: flex; gap: 24px; align-items: baseline; flex-wrap: wrap; }
   header h1 { font-size: 18px; margin: 0; }
@@ -39,10 +40,60 @@ enum WebPage {
   input[type=text] { flex: 1; font: inherit; padding: 6px 10px; border-radius: 6px; border: 1px solid #3a444e; background: var(--bg); color: var(--text); }
   input[type=range] { width: 110px; }
   .dim { color: var(--dim); }
-  #status { color: var(--warn); }
+  #status, #lobbyStatus { color: var(--warn); }
+  #lobbyView main { grid-template-columns: minmax(0, 1fr); max-width: 960px; }
+  #lobbyView section { overflow-x: auto; }
+  .field { display: grid; grid-template-columns: 9em 1fr; gap: 8px; align-items: center; margin: 6px 0; }
+  .field input[type=text], .field input[type=password], select { font: inherit; padding: 6px 10px; border-radius: 6px; border: 1px solid #3a444e; background: var(--bg); color: var(--text); }
+  fieldset { border: 1px solid #2c343d; border-radius: 6px; margin: 8px 0; }
+  #notice { color: var(--accent); }
 </style>
 </head>
 <body>
+<div id="lobbyView" hidden>
+<header>
+  <h1>Concord</h1>
+  <span>you: <strong id="lobbyName"></strong> <span class="dim" id="lobbyFingerprint"></span></span>
+  <span id="lobbyStatus" role="status"></span>
+</header>
+<main>
+  <section aria-labelledby="networks-title">
+    <h2 id="networks-title">ZeroTier networks</h2>
+    <p id="zeroTierProblem" class="warn" hidden></p>
+    <table>
+      <thead><tr><th>network</th><th>name</th><th>status</th><th>addresses</th><th></th></tr></thead>
+      <tbody id="networks"></tbody>
+    </table>
+    <ul id="joiningNetworks" class="dim" aria-live="polite"></ul>
+    <form id="joinNetworkForm">
+      <label for="networkID" class="dim" style="align-self:center">Join</label>
+      <input id="networkID" type="text" autocomplete="off" maxlength="16" placeholder="network id, 16 hex digits">
+      <button type="submit">Join network</button>
+    </form>
+  </section>
+  <section aria-labelledby="room-form-title">
+    <h2 id="room-form-title">Join or create a room</h2>
+    <form id="roomForm" style="display:block">
+      <div class="field"><label for="roomID">Room</label><input id="roomID" type="text" maxlength="32" required></div>
+      <div class="field"><label for="yourName">Your name</label><input id="yourName" type="text" maxlength="32"></div>
+      <div class="field"><label for="where">On</label><select id="where"></select></div>
+      <div class="field" id="bindField"><label for="bindAddress">Address</label><input id="bindAddress" type="text" placeholder="an address of this machine, e.g. 127.0.0.5"></div>
+      <div class="field"><label for="peers">Peers</label><input id="peers" type="text" placeholder="optional: ADDR:PORT, comma-separated"></div>
+      <fieldset><legend class="dim">The room's key</legend>
+        <label><input type="radio" name="secret" value="new" checked> a new room</label>
+        <label><input type="radio" name="secret" value="invite"> an invite</label>
+        <label><input type="radio" name="secret" value="passphrase"> a passphrase</label>
+        <div class="field" id="secretField" hidden><label for="secretText" id="secretLabel">Invite</label><input id="secretText" type="password" autocomplete="off"></div>
+      </fieldset>
+      <div class="field"><label for="inputDevice">Microphone</label><select id="inputDevice"></select></div>
+      <div class="field"><label for="outputDevice">Speaker</label><select id="outputDevice"></select></div>
+      <p><button id="joinRoom" type="submit">Join the room</button> <span id="starting" class="dim" aria-live="polite"></span></p>
+    </form>
+    <p id="notice" role="status"></p>
+  </section>
+</main>
+</div>
+<div id="roomView">
 <header>
   <h1>Concord · <span id="room">…</span></h1>
   <span>you: <strong id="you"></strong> <span class="dim" id="fingerprint"></span></span>
@@ -86,6 +137,7 @@ enum WebPage {
     </div>
   </section>
 </main>
+</div>
 <script>
 "use strict";
 const token = new URLSearchParams(location.search).get("token") || "";
@@ -149,12 +201,92 @@ function draw(s) {
   if (atBottom) list.scrollTop = list.scrollHeight;
 }
 
+// The lobby (`concord ui` before a room): redrawn only where its data changed, so that what is
+// being typed or chosen in the forms stays put.
+const drawn = {};
+function changed(key, value) { const json = JSON.stringify(value); if (drawn[key] === json) return false; drawn[key] = json; return true; }
+function options(select, items) {
+  const keep = select.value;
+  select.replaceChildren(...items.map(([value, label]) => { const o = document.createElement("option"); o.value = value; o.textContent = label; return o; }));
+  if (items.some(([value]) => value === keep)) select.value = keep;
+}
+function drawLobby(l) {
+  $("lobbyName").textContent = l.name;
+  $("lobbyFingerprint").textContent = l.fingerprint;
+  if (!$("yourName").value && document.activeElement !== $("yourName")) $("yourName").value = l.name;
+  $("zeroTierProblem").hidden = !l.zeroTierProblem;
+  $("zeroTierProblem").textContent = l.zeroTierProblem || "";
+  if (changed("networks", l.networks)) {
+    $("networks").replaceChildren(...l.networks.map((n) => {
+      const tr = document.createElement("tr"); tr.dataset.network = n.id;
+      for (const text of [n.id, n.name || "—", n.status, n.addresses.join(", ") || "—"]) { const td = document.createElement("td"); td.textContent = text; tr.appendChild(td); }
+      const td = document.createElement("td"); const b = document.createElement("button"); b.type = "button"; b.className = "secondary";
+      b.textContent = "Leave"; b.setAttribute("aria-label", "leave network " + n.id);
+      b.addEventListener("click", () => send({command: "leaveNetwork", network: n.id}));
+      td.appendChild(b); tr.appendChild(td);
+      return tr;
+    }));
+    const ready = l.networks.filter((n) => n.ipv4);
+    const wasBind = $("where").value === "bind" && !$("bindAddress").value;
+    options($("where"), [...ready.map((n) => ["zt:" + n.id, "ZeroTier " + (n.name || n.id) + " (" + n.ipv4 + ")"]), ["bind", "an address of this machine"]]);
+    // A network that has just become ready is the likely choice, unless an address was typed.
+    if (wasBind && ready.length) $("where").value = "zt:" + ready[0].id;
+    $("bindField").hidden = $("where").value !== "bind";
+  }
+  if (changed("joining", l.joiningNetworks)) {
+    $("joiningNetworks").replaceChildren(...l.joiningNetworks.map((j) => { const li = document.createElement("li"); li.textContent = j.text; li.dataset.network = j.network; return li; }));
+  }
+  if (changed("devices", [l.inputs, l.outputs, l.fixedInput, l.fixedOutput])) {
+    options($("inputDevice"), l.fixedInput ? [["", l.fixedInput]] : [["", "the default"], ...l.inputs.map((d) => [d, d])]);
+    options($("outputDevice"), l.fixedOutput ? [["", l.fixedOutput]] : [["", "the default"], ...l.outputs.map((d) => [d, d])]);
+  }
+  $("starting").textContent = l.startingRoom ? "joining " + l.startingRoom + ": " + (l.startingProgress || "") : "";
+  $("joinRoom").disabled = !!l.startingRoom;
+  $("notice").textContent = l.notice || "";
+}
+function secretChoice() { return document.querySelector('input[name=secret]:checked').value; }
+for (const radio of document.querySelectorAll('input[name=secret]')) {
+  radio.addEventListener("change", () => {
+    const choice = secretChoice();
+    $("secretField").hidden = choice === "new";
+    $("secretLabel").textContent = choice === "invite" ? "Invite" : "Passphrase";
+  });
+}
+$("where").addEventListener("change", () => { $("bindField").hidden = $("where").value !== "bind"; });
+$("joinNetworkForm").addEventListener("submit", (event) => {
+  event.preventDefault();
+  send({command: "joinNetwork", network: $("networkID").value.trim().toLowerCase()});
+  $("networkID").value = "";
+});
+$("roomForm").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const request = {command: "joinRoom", room: $("roomID").value.trim()};
+  const name = $("yourName").value.trim(); if (name) request.name = name;
+  const where = $("where").value;
+  if (where.startsWith("zt:")) request.network = where.slice(3); else request.bind = $("bindAddress").value.trim();
+  const peers = $("peers").value.split(",").map((p) => p.trim()).filter((p) => p); if (peers.length) request.peers = peers;
+  const choice = secretChoice();
+  if (choice !== "new") request[choice] = $("secretText").value.trim();
+  if ($("inputDevice").value) request.input = $("inputDevice").value;
+  if ($("outputDevice").value) request.output = $("outputDevice").value;
+  $("secretText").value = "";
+  send(request);
+});
+function show(lobby) {
+  if ($("lobbyView").hidden === !lobby) return;
+  $("lobbyView").hidden = !lobby; $("roomView").hidden = lobby;
+  for (const key of Object.keys(drawn)) delete drawn[key];
+}
+
 function connect() {
   socket = new WebSocket("ws://" + location.host + "/ws?token=" + encodeURIComponent(token));
   socket.onopen = () => { $("status").textContent = ""; };
   socket.onmessage = (event) => {
     const data = JSON.parse(event.data);
-    if (data.error) { $("status").textContent = data.error; return; }
+    if (data.error) { $("status").textContent = data.error; $("lobbyStatus").textContent = data.error; return; }
+    if (data.lobby) { show(true); drawLobby(data.lobby); return; }
+    show(false);
+    $("lobbyStatus").textContent = "";
     if (data.invite) { $("invite").value = data.invite; $("invitePanel").hidden = false; $("invite").select(); return; }
     draw(data);
   };

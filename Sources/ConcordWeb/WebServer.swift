@@ -18,12 +18,17 @@ public struct WebServer: Sendable {
     private let hub: WebHub
     private let logger: Logger
 
+    /// The page of one joined room: the terminal view's snapshot and commands, and its invite on request.
     public init(
         access: WebAccess = WebAccess(), snapshot: @escaping @Sendable () -> LiveSnapshot,
         submit: @escaping @Sendable (LiveCommand) -> Void, invite: String? = nil, logger: Logger = Logger(label: "concord.web")
     ) {
+        self.init(access: access, model: RoomPage(snapshot: snapshot, submit: submit, invite: invite), logger: logger)
+    }
+
+    public init(access: WebAccess = WebAccess(), model: any PageModel, logger: Logger = Logger(label: "concord.web")) {
         self.access = access
-        hub = WebHub(snapshot: snapshot, submit: submit, invite: invite)
+        hub = WebHub(model: model)
         self.logger = logger
     }
 

@@ -136,14 +136,6 @@ struct JoinCommand: AsyncParsableCommand {
         return settings.echoCancellation || settings.noiseSuppression || settings.gainControl ? settings : nil
     }
 
-    /// The input's and the output's latencies as PortAudio reports them; 0 for files (no
-    /// acoustic path, nothing to align).
-    static func deviceDelayMilliseconds(input: any MeteredAudioSource, output: any AudioSink) -> Int {
-        guard let input = input as? PortAudioInput, let output = output as? PortAudioOutput else { return 0 }
-        let seconds = input.latency + output.latency
-        return seconds.isFinite && seconds > 0 ? Int(min(seconds, 1) * 1000) : 0
-    }
-
     /// The default adaptive buffer within the given bounds (its start-up delay kept inside them).
     var jitterBufferSettings: JitterBufferSettings {
         var settings = JitterBufferSettings()
@@ -216,7 +208,7 @@ struct JoinCommand: AsyncParsableCommand {
         configuration.adaptiveProtection = !fec && !noProtection
         configuration.streamLogDirectory = streamLog
         configuration.captureProcessing = captureProcessing
-        configuration.deviceDelayMilliseconds = Self.deviceDelayMilliseconds(input: inputDevice, output: outputDevice)
+        configuration.deviceDelayMilliseconds = LiveRoom.deviceDelayMilliseconds(input: inputDevice, output: outputDevice)
         do {
             live = try await LiveRoom.start(
                 configuration,

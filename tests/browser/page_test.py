@@ -22,8 +22,7 @@ import urllib.error
 import urllib.request
 import wave
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+from common import browser, check, failures, wait_for
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -31,24 +30,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 CONCORD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".build/debug/concord"))
 FIXTURES = os.path.join(ROOT, "fixtures")
 RUN_SECONDS = 16
-failures = []
-
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what, flush=True)
-    if not ok:
-        failures.append(what)
-    return ok
-
-
-def wait_for(condition, seconds, step=0.1):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(step)
-    return None
 
 
 def start_clients(workdir):
@@ -76,14 +57,6 @@ def start_clients(workdir):
             invite = found.group(1)
         clients.append({"name": name, "proc": proc, "url": url.group(0), "log": log.name, "invite": invite})
     return clients
-
-
-def browser():
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,800"]:
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(executable_path="/usr/bin/chromedriver"), options=options)
 
 
 def state(driver):

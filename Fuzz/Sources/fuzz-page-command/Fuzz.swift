@@ -14,6 +14,14 @@ import FuzzDriver
             if member.isEmpty || !(0...PageCommand.maximumVolumePercent).contains(percent) {
                 fatalError("accepted volume \(percent) for \"\(member)\"")
             }
+        case .success(.joinRoom(let request)):
+            let max = PageCommand.RoomRequest.maximumIdentifierBytes
+            if request.room.isEmpty || request.room.utf8.count > max || (request.network == nil) == (request.bind == nil) {
+                fatalError("accepted a room request that names no room or no one place: \(request)")
+            }
+            if let network = request.network, network.utf8.count != 16 { fatalError("accepted network id \(network)") }
+        case .success(.joinNetwork(let id)), .success(.leaveNetwork(let id)):
+            if id.utf8.count != 16 || id != id.lowercased() { fatalError("accepted network id \(id)") }
         case .success: break
         case .failure(let error):
             if error.description.isEmpty { fatalError("a refusal without a reason") }

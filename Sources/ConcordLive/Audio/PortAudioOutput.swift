@@ -76,3 +76,13 @@ public final class PortAudioOutput: AudioSink {
         try? close()
     }
 }
+
+extension LiveRoom {
+    /// The input's and the output's latencies as PortAudio reports them; 0 for files (no
+    /// acoustic path, nothing to align). The echo canceller's first guess at the echo's delay.
+    public static func deviceDelayMilliseconds(input: any MeteredAudioSource, output: any AudioSink) -> Int {
+        guard let input = input as? PortAudioInput, let output = output as? PortAudioOutput else { return 0 }
+        let seconds = input.latency + output.latency
+        return seconds.isFinite && seconds > 0 ? Int(min(seconds, 1) * 1000) : 0
+    }
+}
