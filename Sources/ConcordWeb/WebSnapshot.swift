@@ -61,7 +61,7 @@ struct WebSnapshot: Encodable, Equatable {
         muted = s.muted
         inputLevelDBFS = finite(s.inputLevelDBFS)
         sentLevelDBFS = finite(s.capture?.sentLevelDBFS)
-        speaking = s.capture?.speaking ?? false
+        speaking = s.youAreSpeaking
         echoCancellation = s.capture?.echoCancellation ?? false
         echoPathMs = s.capture?.echoDelayMilliseconds
         protection = s.protection

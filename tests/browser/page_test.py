@@ -22,7 +22,7 @@ import urllib.error
 import urllib.request
 import wave
 
-from common import browser, check, failures, wait_for
+from common import browser, check, failures, lowest_contrast, wait_for
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -68,6 +68,7 @@ def state(driver):
           speaking: rows.filter(r => r.firstChild.dataset.speaking === 'yes').map(r => r.dataset.member),
           messages: [...document.querySelectorAll('#messages li')].map(li => li.textContent),
           muteLabel: document.getElementById('mute').textContent,
+          youSpeaking: document.getElementById('speaking').classList.contains('on'),
           phase: document.getElementById('phase').textContent,
         };""")
 
@@ -106,6 +107,7 @@ def main():
         check(wait_for(lambda: "ana" in state(b)["members"], 15), "ben's page lists ana")
         check(wait_for(lambda: "ben" in state(a)["speaking"], 10), "ana's page shows ben speaking (his file talks)")
         check(wait_for(lambda: "ana" in state(b)["speaking"], 10), "ben's page shows ana speaking")
+        check(wait_for(lambda: state(a)["youSpeaking"], 10), "ana's page shows her own microphone hearing speech (no processing: by level)")
 
         box = a.find_element(By.ID, "text")
         box.send_keys("hello from ana's page", Keys.ENTER)
@@ -117,6 +119,9 @@ def main():
         shown = wait_for(lambda: b.find_element(By.ID, "invite").get_attribute("value"), 5)
         check(shown == ben["invite"], f"ben's page shows the room's invite on request ({(shown or '')[:16]}…)")
         b.find_element(By.ID, "hideInvite").click()
+
+        ratio, where = lowest_contrast(a)
+        check(ratio >= 4.5, f"every text on the room's page has contrast 4.5:1 or more (WCAG AA; lowest {ratio:.1f}:1, {where})")
 
         os.makedirs(os.path.join(ROOT, "docs"), exist_ok=True)
         a.save_screenshot(os.path.join(ROOT, "docs", "web-page.png"))

@@ -1,9 +1,12 @@
 """`concord ui` in a real browser: networks and rooms managed from the page.
 
 A fake ZeroTier One service (`fake-zerotier-one`, assigning 127.0.0.1/24 so that the room works on
-loopback) and `concord ui` for ana, with the fixtures' speech as her microphone and a WAV file as
-her speaker; her page in headless Chromium. Through the page: join the ZeroTier network (its wait
-is shown, then it is listed with its address), create a room on it, ask for the invite; ben joins
+loopback), a JACK server with its dummy backend (a sound card paced at 48 kHz, the one clocked
+device a machine without a sound card can have; ALSA pointed at its null plugin), and `concord ui`
+for ana; her page in headless Chromium. Through the page: join the ZeroTier network (its wait is
+shown, then it is listed with its address), choose JACK's device as microphone and speaker (the
+room opens it: its ports appear in the JACK server, and go when the room is left), create a room
+on the network, ask for the invite; ben joins
 with that invite from the command line (`concord join`); the page lists ben and shows him speaking;
 a message typed on it reaches ben; Leave returns to the networks, and the network is left.
 A wrong token gets 403. Saves a screenshot of the lobby at 1280x800 as docs/web-ui-lobby.png.
@@ -19,7 +22,7 @@ import time
 import urllib.error
 import urllib.request
 
-from common import browser, check, failures, wait_for
+from common import browser, check, failures, lowest_contrast, wait_for
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
@@ -70,13 +73,25 @@ def main():
         if not ready.startswith("ready"):
             raise SystemExit(f"fake-zerotier-one did not start: {ready!r}")
 
+        jack = f"concord-ui-{os.getpid()}"
+        procs.append(subprocess.Popen(["jackd", "--no-realtime", "-n", jack, "-d", "dummy", "-r", "48000", "-p", "480",
+                                       "-C", "2", "-P", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                      env={"PATH": "/usr/bin:/bin", "JACK_NO_AUDIO_RESERVATION": "1"}))
+        if subprocess.run(["jack_wait", "-s", jack, "-w", "-t", "10"], capture_output=True).returncode != 0:
+            raise SystemExit("the JACK dummy server did not start")
+        alsa = os.path.join(workdir, "asound.conf")
+        with open(alsa, "w") as f:
+            f.write('pcm.concord_null {\n type null\n}\npcm.!default {\n type plug\n slave.pcm "concord_null"\n}\n')
+
         ana_log = os.path.join(workdir, "ana.log")
-        env = {"PATH": "/usr/bin:/bin", "CONCORD_HOME": os.path.join(workdir, "home-ana"), "ZEROTIER_HOME": zt_home}
-        ana = subprocess.Popen([CONCORD, "ui", "--name", "ana", "--port", str(port), "--loop",
-                                "--no-echo-cancel", "--no-noise-suppression",
-                                "--input-wav", os.path.join(FIXTURES, "a.wav"),
-                                "--output-wav", os.path.join(workdir, "ana.out.wav")],
+        env = {"PATH": "/usr/bin:/bin", "CONCORD_HOME": os.path.join(workdir, "home-ana"), "ZEROTIER_HOME": zt_home,
+               "ALSA_CONFIG_PATH": alsa, "JACK_DEFAULT_SERVER": jack, "JACK_NO_AUDIO_RESERVATION": "1"}
+        ana = subprocess.Popen([CONCORD, "ui", "--name", "ana", "--port", str(port),
+                                "--no-echo-cancel", "--no-noise-suppression"],
                                stdout=open(ana_log, "w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+
+        def jack_ports():
+            return subprocess.run(["jack_lsp", "-s", jack], capture_output=True, text=True).stdout.split()
         procs.append(ana)
         url = wait_for(lambda: re.search(r"http://127\.0\.0\.1:\d+/\?token=[0-9a-f]{32}", open(ana_log).read()), 20)
         if not url:
@@ -88,7 +103,8 @@ def main():
         check(wait_for(lambda: lobby(driver)["shown"], 10), "the page opens on the lobby (no room yet)")
         check(wait_for(lambda: lobby(driver)["networks"] == [] and lobby(driver)["where"] == ["bind"], 10),
               "no networks joined: a room can only be on an address")
-        check(lobby(driver)["input"] == ["file " + os.path.join(FIXTURES, "a.wav")], "the microphone is the --input-wav file")
+        devices = lobby(driver)["input"]
+        check(devices[0] == "the default" and "system" in devices, f"the microphones PortAudio finds are offered ({devices})")
 
         # Join the network from the page; the wait is shown while the fake withholds its configuration.
         driver.find_element(By.ID, "networkID").send_keys(NETWORK, Keys.ENTER)
@@ -99,9 +115,13 @@ def main():
         check(wait_for(lambda: f"zt:{NETWORK}" in lobby(driver)["where"], 5), "a room can be created on it")
 
         # A new room on the network.
+        ratio, where = lowest_contrast(driver)
+        check(ratio >= 4.5, f"every text in the lobby has contrast 4.5:1 or more (WCAG AA; lowest {ratio:.1f}:1, {where})")
         os.makedirs(os.path.join(ROOT, "docs"), exist_ok=True)
         driver.save_screenshot(os.path.join(ROOT, "docs", "web-ui-lobby.png"))
         driver.find_element(By.ID, "roomID").send_keys("ui-room")
+        Select(driver.find_element(By.ID, "inputDevice")).select_by_value("system")
+        Select(driver.find_element(By.ID, "outputDevice")).select_by_value("system")
         check(Select(driver.find_element(By.ID, "where")).first_selected_option.get_attribute("value") == f"zt:{NETWORK}",
               "the ready network is chosen for the room")
         check(not driver.find_element(By.ID, "bindAddress").is_displayed()
@@ -110,6 +130,9 @@ def main():
         driver.find_element(By.ID, "joinRoom").click()
         check(wait_for(lambda: room(driver)["shown"] and room(driver)["room"] == "ui-room", 20),
               f"the page turns into the room's ({lobby(driver)['notice'] or lobby(driver)['status']})")
+
+        ports = wait_for(lambda: [p for p in jack_ports() if p.startswith("PortAudio")], 5)
+        check(bool(ports), f"the room opened the chosen JACK device ({ports})")
 
         driver.find_element(By.ID, "showInvite").click()
         invite = wait_for(lambda: driver.find_element(By.ID, "invite").get_attribute("value"), 5)
@@ -138,6 +161,8 @@ def main():
         back = wait_for(lambda: lobby(driver)["shown"] and "You left ui-room" in lobby(driver)["notice"], 30)
         if not check(back, f"Leave returns the page to the networks, saying the room was left ({time.monotonic() - clicked:.1f} s)"):
             print(f"  lobby {lobby(driver)}\n  room {room(driver)}\n  log:\n{open(ana_log).read()[-3000:]}", flush=True)
+
+        check(wait_for(lambda: not [p for p in jack_ports() if p.startswith("PortAudio")], 5), "and closed it on leaving")
 
         ben.wait(timeout=30)
         check(ben.returncode == 0, f"ben exits 0 (log {ben_log})")

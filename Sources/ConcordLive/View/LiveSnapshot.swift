@@ -110,6 +110,13 @@ public struct LiveSnapshot: Sendable, Equatable {
     public var codecLookaheadMilliseconds: Double
     /// What the capture processing made of the microphone; nil without processing.
     public var capture: CaptureFigures?
+
+    /// Whether your microphone hears you speaking: the voice detector's decision with processing
+    /// on; without it, the level rule members are shown by (louder than −45 dBFS), which a loud
+    /// room also passes.
+    public var youAreSpeaking: Bool {
+        capture?.speaking ?? ((inputLevelDBFS ?? -.infinity) > LiveSnapshotBuilder.speakingThresholdDBFS)
+    }
     /// What this client spends on loss protection now ("none", "FEC 5 %", "1 copy"…), when it
     /// adapts it to its listeners' reports; nil with a fixed setting.
     public var protection: String?

@@ -199,12 +199,10 @@ public enum LiveViewRenderer {
     private static func inputLevelLine(_ s: LiveSnapshot) -> String {
         guard let level = s.inputLevelDBFS else { return "in  no input device" }
         var line = "in  \(levelBar(level)) \(decibels(level))"
-        if let capture = s.capture {
-            line += "  sent \(decibels(capture.sentLevelDBFS))"
-            if capture.speaking { line += "  ● speaking" }
-            if capture.echoCancellation {
-                line += capture.echoDelayMilliseconds.map { "  echo cancelled (path \($0) ms)" } ?? "  echo canceller on (no echo heard yet)"
-            }
+        if let capture = s.capture { line += "  sent \(decibels(capture.sentLevelDBFS))" }
+        if s.youAreSpeaking { line += "  ● speaking" }
+        if let capture = s.capture, capture.echoCancellation {
+            line += capture.echoDelayMilliseconds.map { "  echo cancelled (path \($0) ms)" } ?? "  echo canceller on (no echo heard yet)"
         }
         return s.muted ? line + "  (muted: not sent)" : line
     }

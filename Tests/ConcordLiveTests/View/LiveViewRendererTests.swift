@@ -113,7 +113,12 @@ private func hasControlCharacters(_ line: String) -> Bool {
         var snapshot = busySnapshot()
         snapshot.muted = false
         let line = { LiveViewRenderer.render(snapshot, width: 200, height: 40).first { $0.hasPrefix("in  ") } ?? "" }
-        #expect(line() == "in  ▮▮▮▮▮▯▯▯ −23 dB")
+        // Without processing, speaking is the level rule members are shown by (above −45 dBFS).
+        #expect(line() == "in  ▮▮▮▮▮▯▯▯ −23 dB  ● speaking")
+        snapshot.inputLevelDBFS = -50
+        #expect(line() == "in  ▮▯▯▯▯▯▯▯ −50 dB")
+        snapshot.inputLevelDBFS = -23
+        // With it, the voice detector decides, however loud the input.
         snapshot.capture = CaptureFigures(sentLevelDBFS: -31, echoCancellation: true)
         #expect(line() == "in  ▮▮▮▮▮▯▯▯ −23 dB  sent −31 dB  echo canceller on (no echo heard yet)")
         snapshot.capture = CaptureFigures(sentLevelDBFS: -31, echoCancellation: true, echoDelayMilliseconds: 48)
