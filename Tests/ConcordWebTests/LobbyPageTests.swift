@@ -119,4 +119,30 @@ import Testing
         // The room's output file was written while in it.
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("out.wav").path))
     }
+
+    @Test func twoPagesMeetInARoomByPassphraseAndABadInviteIsRefusedWithItsReason() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let port = UInt16(40_000 + Int.random(in: 0..<20_000))
+        let noService = directory.appendingPathComponent("no-zerotier").path
+        let ana = try Self.lobby(zeroTierHome: noService, port: port, directory: directory.appendingPathComponent("ana"))
+        let ben = try Self.lobby(zeroTierHome: noService, port: port, directory: directory.appendingPathComponent("ben"))
+
+        #expect(await ana.handle(.joinRoom(.init(room: "r", bind: "127.0.0.98", invite: "concord1-not-an-invite"))) == nil)
+        let refused = try await Self.waitFor(ana) { (($0["lobby"] as? [String: Any])?["notice"] as? String) != nil }
+        let notice = try #require((refused["lobby"] as? [String: Any])?["notice"] as? String)
+        #expect(notice.hasPrefix("Could not join r: ") && notice.contains("invite"), "\(notice)")
+
+        let phrase = "correct horse battery staple"
+        #expect(await ana.handle(.joinRoom(.init(room: "r", name: "ana", bind: "127.0.0.98", peers: ["127.0.0.99:\(port)"], passphrase: phrase))) == nil)
+        #expect(await ben.handle(.joinRoom(.init(room: "r", name: "ben", bind: "127.0.0.99", peers: ["127.0.0.98:\(port)"], passphrase: phrase))) == nil)
+        for (page, other) in [(ana, "ben"), (ben, "ana")] {
+            let state = try await Self.waitFor(page) { (($0["members"] as? [[String: Any]]) ?? []).contains { $0["clientID"] as? String == other } }
+            let members = (state["members"] as? [[String: Any]]) ?? []
+            #expect(members.contains { $0["clientID"] as? String == other && $0["fingerprint"] as? String != nil }, "\(state)")
+        }
+        await ana.leaveRoom()
+        await ben.leaveRoom()
+        #expect((try await Self.state(ana))["lobby"] != nil)
+    }
 }
