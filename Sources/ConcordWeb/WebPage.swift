@@ -16,13 +16,17 @@ enum WebPage {
   body { margin: 0; font: 15px/1.45 system-ui, sans-serif; background: var(--bg); color: var(--text); }
   header { padding: 12px 20px; background: var(--panel); display: flex; gap: 24px; align-items: baseline; flex-wrap: wrap; }
   header h1 { font-size: 18px; margin: 0; }
-  main { display: grid; grid-template-columns: minmax(0, 3fr) minmax(280px, 2fr); gap: 16px; padding: 16px 20px; }
+  main { display: grid; grid-template-columns: minmax(0, 1fr) minmax(260px, 320px); gap: 16px; padding: 16px 20px; }
+  @media (max-width: 1000px) { main { grid-template-columns: minmax(0, 1fr); } }
   section { background: var(--panel); border-radius: 8px; padding: 12px 16px; }
   h2 { font-size: 15px; margin: 0 0 8px; color: var(--dim); font-weight: 600; }
   table { width: 100%; border-collapse: collapse; }
-  th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid #2c343d; }
+  th, td { text-align: left; padding: 6px 5px; border-bottom: 1px solid #2c343d; }
   th { color: var(--dim); font-weight: 500; font-size: 13px; }
   td.num { text-align: right; font-variant-numeric: tabular-nums; }
+  td { white-space: nowrap; }
+  td.dim { font-size: 13px; }
+  .tablewrap { overflow-x: auto; }
   .dot { display: inline-block; width: 10px; height: 10px; border-radius: 50%; background: #3a444e; margin-right: 6px; }
   .dot.on { background: var(--ok); box-shadow: 0 0 6px var(--ok); }
   .warn { color: #1b1200; background: var(--warn); padding: 6px 10px; border-radius: 6px; font-weight: 700; margin: 8px 0; }
@@ -37,12 +41,11 @@ enum WebPage {
   #messages .notice { color: var(--dim); font-style: italic; }
   #messages .error { color: var(--bad); }
   form { display: flex; gap: 8px; margin-top: 10px; }
-  input[type=text] { flex: 1; font: inherit; padding: 6px 10px; border-radius: 6px; border: 1px solid #3a444e; background: var(--bg); color: var(--text); }
-  input[type=range] { width: 110px; }
+  input[type=text] { flex: 1; min-width: 0; font: inherit; padding: 6px 10px; border-radius: 6px; border: 1px solid #3a444e; background: var(--bg); color: var(--text); }
+  input[type=range] { width: 90px; }
   .dim { color: var(--dim); }
   #status, #lobbyStatus { color: var(--warn); }
   #lobbyView main { grid-template-columns: minmax(0, 1fr); max-width: 960px; }
-  #lobbyView section { overflow-x: auto; }
   .field { display: grid; grid-template-columns: 9em 1fr; gap: 8px; align-items: center; margin: 6px 0; }
   .field input[type=text], .field input[type=password], select { font: inherit; padding: 6px 10px; border-radius: 6px; border: 1px solid #3a444e; background: var(--bg); color: var(--text); }
   fieldset { border: 1px solid #2c343d; border-radius: 6px; margin: 8px 0; }
@@ -60,10 +63,10 @@ enum WebPage {
   <section aria-labelledby="networks-title">
     <h2 id="networks-title">ZeroTier networks</h2>
     <p id="zeroTierProblem" class="warn" hidden></p>
-    <table>
+    <div class="tablewrap"><table>
       <thead><tr><th>network</th><th>name</th><th>status</th><th>addresses</th><th></th></tr></thead>
       <tbody id="networks"></tbody>
-    </table>
+    </table></div>
     <ul id="joiningNetworks" class="dim" aria-live="polite"></ul>
     <form id="joinNetworkForm">
       <label for="networkID" class="dim" style="align-self:center">Join</label>
@@ -113,11 +116,13 @@ enum WebPage {
     <section aria-labelledby="members-title" style="margin-top:16px">
       <h2 id="members-title">People in the room</h2>
       <div id="keyWarnings"></div>
-      <table>
-        <thead><tr><th>name</th><th>fingerprint</th><th>status</th><th class="num">latency ms</th><th class="num">loss %</th>
-        <th class="num">concealed %</th><th class="num">round trip ms</th><th>volume</th></tr></thead>
+      <div class="tablewrap"><table>
+        <thead><tr><th>name</th><th>fingerprint</th><th>status</th><th class="num" title="mouth-to-ear estimate">latency ms</th>
+        <th class="num" title="of their voice, here">loss %</th><th class="num" title="of your voice, as they report it">their loss %</th>
+        <th class="num">concealed %</th><th class="num" title="jitter buffer delay">buffer ms</th><th class="num">round trip ms</th>
+        <th class="num">level dB</th><th>volume</th></tr></thead>
         <tbody id="members"></tbody>
-      </table>
+      </table></div>
     </section>
   </div>
   <section aria-labelledby="messages-title">
@@ -153,7 +158,8 @@ function row(m) {
   const tr = document.createElement("tr");
   const cells = [
     [(m.speaking ? "● " : "") + m.name, ""], [m.fingerprint || "…", "dim"], [m.status, ""],
-    [fmt(m.latencyMs), "num"], [fmt(m.lossPercent, 1), "num"], [fmt(m.concealedPercent, 1), "num"], [fmt(m.roundTripMs), "num"],
+    [fmt(m.latencyMs), "num"], [fmt(m.lossPercent, 1), "num"], [fmt(m.outboundLossPercent, 1), "num"],
+    [fmt(m.concealedPercent, 1), "num"], [fmt(m.jitterBufferMs), "num"], [fmt(m.roundTripMs), "num"], [fmt(m.levelDBFS), "num"],
   ];
   for (const [text, cls] of cells) { const td = document.createElement("td"); td.textContent = text; if (cls) td.className = cls; tr.appendChild(td); }
   tr.firstChild.dataset.speaking = m.speaking ? "yes" : "no";

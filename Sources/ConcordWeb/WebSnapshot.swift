@@ -16,6 +16,8 @@ struct WebSnapshot: Encodable, Equatable {
         var volumePercent: Double
         var levelDBFS: Double?
         var lossPercent: Double
+        /// What this member reports losing of your voice (its receiver reports).
+        var outboundLossPercent: Double?
         var concealedPercent: Double?
         var roundTripMs: Double?
         var jitterBufferMs: Double?
@@ -70,7 +72,7 @@ struct WebSnapshot: Encodable, Equatable {
                 clientID: m.clientID, name: m.displayName, address: m.address, fingerprint: m.fingerprint,
                 keyChanged: m.keyChanged, status: m.status, speaking: m.speaking, muted: m.muted,
                 volumePercent: Double(m.volume) * 100, levelDBFS: finite(m.levelDBFS), lossPercent: m.voice.lossPercent,
-                concealedPercent: finite(m.voice.concealedPercent), roundTripMs: finite(m.voice.rttMs),
+                outboundLossPercent: finite(m.voice.outboundLossPercent), concealedPercent: finite(m.voice.concealedPercent), roundTripMs: finite(m.voice.rttMs),
                 jitterBufferMs: finite(m.voice.jitterBufferDelayMs), latencyMs: finite(m.voice.latencyEstimate?.totalMs))
         }
         messages = s.messages.suffix(200).map { m in

@@ -69,6 +69,7 @@ def state(driver):
           messages: [...document.querySelectorAll('#messages li')].map(li => li.textContent),
           muteLabel: document.getElementById('mute').textContent,
           youSpeaking: document.getElementById('speaking').classList.contains('on'),
+          figures: Object.fromEntries(rows.map(r => [r.dataset.member, [...r.children].slice(3, 10).map(td => td.textContent)])),
           phase: document.getElementById('phase').textContent,
         };""")
 
@@ -107,6 +108,9 @@ def main():
         check(wait_for(lambda: "ana" in state(b)["members"], 15), "ben's page lists ana")
         check(wait_for(lambda: "ben" in state(a)["speaking"], 10), "ana's page shows ben speaking (his file talks)")
         check(wait_for(lambda: "ana" in state(b)["speaking"], 10), "ben's page shows ana speaking")
+        figures = wait_for(lambda: (lambda f: f if f and all(v != "—" for i, v in enumerate(f) if i != 2) else None)(
+            state(a)["figures"].get("ben")), 10)
+        check(bool(figures), f"ben's row shows latency, loss, concealment, buffer, round trip and level ({figures or state(a)['figures']})")
         check(wait_for(lambda: state(a)["youSpeaking"], 10), "ana's page shows her own microphone hearing speech (no processing: by level)")
 
         box = a.find_element(By.ID, "text")
