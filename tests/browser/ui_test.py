@@ -186,9 +186,15 @@ def main():
     finally:
         if driver:
             driver.quit()
-        for p in procs:
+        # SIGTERM first: a JACK server killed outright leaves its shared memory and registry
+        # behind in /dev/shm, and the next JACK server on the machine fails to start.
+        for p in reversed(procs):
             if p.poll() is None:
-                p.kill()
+                p.terminate()
+                try:
+                    p.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    p.kill()
     if failures:
         print(f"{len(failures)} check(s) failed", flush=True)
         sys.exit(1)
