@@ -83,7 +83,7 @@ let package = Package(
                 .linkedLibrary("absl_bad_optional_access"),
             ]),
         // The engine's `CaptureProcessor` over it.
-        .target(name: "CaptureProcessing", dependencies: ["Concord", "CAudioProcessing"]),
+        .target(name: "CaptureProcessing", dependencies: ["Concord", "CAudioProcessing", "FourierTransform"]),
         // NetEq as a `StreamPlayout` of the engine, for the bench alone.
         .target(name: "NetEqReference", dependencies: ["Concord", "CNetEq"]),
 

@@ -33,10 +33,40 @@ public final class WebRTCAudioProcessor: CaptureProcessor {
     /// Calls the module refused (its error code is not otherwise actionable: the chunk passes
     /// unprocessed).
     public private(set) var errors = 0
+    /// Whether the microphone hears the loudspeaker (with echo cancellation on).
+    public var echoPresence: EchoPresence.State { presence.state }
     private let module: OpaquePointer
-    private var chunk: [Float]
+    /// The same processing without the echo canceller, whose output is sent while `presence`
+    /// finds that the microphone does not hear the loudspeaker: AEC3 would hold the near end
+    /// down for its first 4–6 s of far-end speech even then (its transparent mode needs 6 s).
+    private let bypass: OpaquePointer?
+    private var presence = EchoPresence()
+    /// The chain whose output was sent last: true for `bypass`.
+    private var bypassing = false
+    /// `bypass`'s output is delayed by this much so that switching chains neither repeats nor
+    /// drops audio: the echo canceller's own delay (`bypassAlignmentSamples`).
+    private var bypassDelay: [Float]
+    private var bypassChunk: [Float]
+
+    /// The echo canceller delays the microphone by 384 samples (8.0 ms: two of its 4 ms blocks) more than the rest alone
+    /// (cross-correlation of the two chains' outputs on speech, `EchoBypassTests`).
+    static let bypassAlignmentSamples = 384
 
     public init(_ settings: Settings = .init()) throws(AudioProcessingError) {
+        self.settings = settings
+        module = try Self.makeModule(settings)
+        if settings.echoCancellation {
+            var plain = settings
+            plain.echoCancellation = false
+            bypass = try Self.makeModule(plain)
+        } else {
+            bypass = nil
+        }
+        bypassDelay = [Float](repeating: 0, count: Self.bypassAlignmentSamples)
+        bypassChunk = [Float](repeating: 0, count: chunkSamples)
+    }
+
+    private static func makeModule(_ settings: Settings) throws(AudioProcessingError) -> OpaquePointer {
         var text = [CChar](repeating: 0, count: 256)
         let made = concord_apm_create(
             concord_apm_settings(
@@ -46,12 +76,13 @@ public final class WebRTCAudioProcessor: CaptureProcessor {
         guard let made else {
             throw AudioProcessingError(description: String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
-        self.settings = settings
-        module = made
-        chunk = [Float](repeating: 0, count: chunkSamples)
+        return made
     }
 
-    deinit { concord_apm_destroy(module) }
+    deinit {
+        concord_apm_destroy(module)
+        if let bypass { concord_apm_destroy(bypass) }
+    }
 
     /// A trailing part shorter than a chunk is left out (`Participant.setCaptureProcessor`
     /// refuses pulls and frames that are not whole chunks).
@@ -59,6 +90,7 @@ public final class WebRTCAudioProcessor: CaptureProcessor {
         pull.withUnsafeBufferPointer { samples in
             for start in stride(from: 0, to: samples.count - chunkSamples + 1, by: chunkSamples) {
                 if concord_apm_analyze_render(module, samples.baseAddress! + start) != 0 { errors += 1 }
+                if bypass != nil { presence.noteRender(UnsafeBufferPointer(rebasing: samples[start..<start + chunkSamples])) }
             }
         }
     }
@@ -73,16 +105,96 @@ public final class WebRTCAudioProcessor: CaptureProcessor {
         let delay = Int32(clamping: deviceDelayMilliseconds)
         frame.withUnsafeMutableBufferPointer { samples in
             for start in stride(from: 0, to: samples.count - chunkSamples + 1, by: chunkSamples) {
-                if concord_apm_process_capture(module, samples.baseAddress! + start, delay, &state) != 0 { errors += 1 }
-                voice = voice || state.voice_detected != 0
-                input += Self.power(state.input_level_dbfs)
-                output += Self.power(state.output_level_dbfs)
+                let chunk = UnsafeMutableBufferPointer(rebasing: samples[start..<start + chunkSamples])
+                var chosen = concord_apm_state()
+                if let bypass {
+                    presence.noteCapture(UnsafeBufferPointer(chunk))
+                    var plainState = concord_apm_state()
+                    // While an echo is heard the plain chain's output is not used: it rests (and
+                    // starts cold, its noise estimate relearnt in a few hundred ms, in the rare
+                    // case that the echo goes away).
+                    if presence.state != .echo || bypassing {
+                        bypassChunk.withUnsafeMutableBufferPointer { copy in
+                            _ = copy.initialize(fromContentsOf: chunk)
+                            if concord_apm_process_capture(bypass, copy.baseAddress!, delay, &plainState) != 0 { errors += 1 }
+                        }
+                        alignBypass()
+                    }
+                    if concord_apm_process_capture(module, chunk.baseAddress!, delay, &state) != 0 { errors += 1 }
+                    let wanted = presence.state == .noEcho
+                    bypassChunk.withUnsafeBufferPointer { plain in
+                        Self.choose(into: chunk, cancelled: chunk, plain: plain, from: bypassing, to: wanted)
+                    }
+                    bypassing = wanted
+                    chosen = wanted ? plainState : state
+                    chosen.input_level_dbfs = state.input_level_dbfs
+                } else {
+                    if concord_apm_process_capture(module, chunk.baseAddress!, delay, &state) != 0 { errors += 1 }
+                    chosen = state
+                }
+                voice = voice || chosen.voice_detected != 0
+                input += Self.power(chosen.input_level_dbfs)
+                output += Self.power(Self.levelDBFS(UnsafeBufferPointer(chunk)))
             }
         }
+        let heard: Bool? =
+            switch presence.state {
+            case _ where bypass == nil: nil
+            case .undecided: nil
+            case .echo: true
+            case .noEcho: false
+            }
         return CaptureAnalysis(
             voiceDetected: voice, inputLevelDBFS: Self.dbfs(input / Double(chunks)), outputLevelDBFS: Self.dbfs(output / Double(chunks)),
             echoReturnLossEnhancementDB: state.echo_return_loss_enhancement_db >= 0 ? state.echo_return_loss_enhancement_db : nil,
-            echoDelayMilliseconds: state.delay_ms >= 0 ? Int(state.delay_ms) : nil)
+            // AEC3 reports a delay even where there is no echo at all (0 or 16 ms): only where one is heard.
+            echoDelayMilliseconds: heard == true && state.delay_ms >= 0 ? Int(state.delay_ms) : nil,
+            echoHeard: heard)
+    }
+
+    /// `bypassChunk` delayed by `bypassAlignmentSamples` (less than a chunk), in place.
+    private func alignBypass() {
+        let delay = bypassDelay.count, n = bypassChunk.count
+        guard delay > 0, delay < n else { return }
+        bypassChunk.withUnsafeMutableBufferPointer { chunk in
+            bypassDelay.withUnsafeMutableBufferPointer { held in
+                // held = the last `delay` samples of the previous chunk. Rotate: the chunk's tail
+                // becomes the new held part, the old held part the chunk's head.
+                for i in 0..<delay { swap(&chunk[n - delay + i], &held[i]) }
+                // chunk = [c0 ..< c(n-delay)] [old held]; want [old held] [c0 ..< c(n-delay)]: rotate right by `delay`.
+                var low = 0, high = n - 1
+                while low < high { chunk.swapAt(low, high); low += 1; high -= 1 }
+                low = 0; high = delay - 1
+                while low < high { chunk.swapAt(low, high); low += 1; high -= 1 }
+                low = delay; high = n - 1
+                while low < high { chunk.swapAt(low, high); low += 1; high -= 1 }
+            }
+        }
+    }
+
+    /// The cancelled or the plain chain's chunk into `output`, crossfaded over the chunk where
+    /// the choice changes.
+    private static func choose(
+        into output: UnsafeMutableBufferPointer<Float>, cancelled: UnsafeMutableBufferPointer<Float>, plain: UnsafeBufferPointer<Float>,
+        from wasPlain: Bool, to isPlain: Bool
+    ) {
+        let n = output.count
+        for i in 0..<n {
+            let toPlain: Float
+            switch (wasPlain, isPlain) {
+            case (false, false): toPlain = 0
+            case (true, true): toPlain = 1
+            case (false, true): toPlain = Float(i + 1) / Float(n)
+            case (true, false): toPlain = 1 - Float(i + 1) / Float(n)
+            }
+            output[i] = cancelled[i] * (1 - toPlain) + plain[i] * toPlain
+        }
+    }
+
+    private static func levelDBFS(_ chunk: UnsafeBufferPointer<Float>) -> Double {
+        var energy = 0.0
+        for value in chunk { energy += Double(value) * Double(value) }
+        return dbfs(energy / Double(max(1, chunk.count)))
     }
 
     private static func power(_ dbfs: Double) -> Double { dbfs <= -100 ? 0 : pow(10, dbfs / 10) }

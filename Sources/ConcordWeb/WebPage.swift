@@ -185,7 +185,8 @@ function draw(s) {
   $("level").style.width = level === null || level === undefined ? "0%" : Math.max(0, Math.min(100, (level + 60) / 60 * 100)) + "%";
   $("levelText").textContent = level === null || level === undefined ? "no input device" : fmt(level) + " dB" + (s.sentLevelDBFS !== undefined && s.sentLevelDBFS !== null ? ", sent " + fmt(s.sentLevelDBFS) + " dB" : "");
   $("speaking").classList.toggle("on", !!s.speaking);
-  $("echo").textContent = s.echoCancellation ? (s.echoPathMs !== undefined && s.echoPathMs !== null ? "echo cancelled (path " + s.echoPathMs + " ms)" : "echo canceller on") : "";
+  $("echo").textContent = !s.echoCancellation ? "" : s.echoHeard === false ? "no echo heard (canceller bypassed)"
+    : s.echoHeard === true ? (s.echoPathMs != null ? "echo cancelled (path " + s.echoPathMs + " ms)" : "echo cancelled") : "echo canceller on";
   $("mute").textContent = s.muted ? "Unmute" : "Mute";
   $("mute").setAttribute("aria-pressed", s.muted ? "true" : "false");
   const warnings = $("keyWarnings"); warnings.replaceChildren();

@@ -44,6 +44,7 @@ struct WebSnapshot: Encodable, Equatable {
     var speaking: Bool
     var echoCancellation: Bool
     var echoPathMs: Int?
+    var echoHeard: Bool?
     var protection: String?
     var members: [Member]
     var messages: [Message]
@@ -66,6 +67,7 @@ struct WebSnapshot: Encodable, Equatable {
         speaking = s.youAreSpeaking
         echoCancellation = s.capture?.echoCancellation ?? false
         echoPathMs = s.capture?.echoDelayMilliseconds
+        echoHeard = s.capture?.echoHeard
         protection = s.protection
         members = s.members.map { m in
             Member(

@@ -26,15 +26,19 @@ public struct CaptureAnalysis: Sendable, Equatable {
     /// return loss enhancement (dB) and the delay it found from loudspeaker to microphone (ms).
     public var echoReturnLossEnhancementDB: Double?
     public var echoDelayMilliseconds: Int?
+    /// Whether the microphone hears the loudspeaker at all: nil while undecided or unknown (no
+    /// echo canceller); false where the canceller is bypassed.
+    public var echoHeard: Bool?
 
     public init(
         voiceDetected: Bool, inputLevelDBFS: Double, outputLevelDBFS: Double, echoReturnLossEnhancementDB: Double? = nil,
-        echoDelayMilliseconds: Int? = nil
+        echoDelayMilliseconds: Int? = nil, echoHeard: Bool? = nil
     ) {
         self.voiceDetected = voiceDetected
         self.inputLevelDBFS = inputLevelDBFS
         self.outputLevelDBFS = outputLevelDBFS
         self.echoReturnLossEnhancementDB = echoReturnLossEnhancementDB
         self.echoDelayMilliseconds = echoDelayMilliseconds
+        self.echoHeard = echoHeard
     }
 }

@@ -9,13 +9,17 @@ public struct CaptureFigures: Sendable, Equatable {
     public var echoCancellation: Bool
     /// The delay the canceller found from the loudspeaker to the microphone; nil before it found one.
     public var echoDelayMilliseconds: Int?
+    /// Whether the microphone hears the loudspeaker: nil while undecided; false where the
+    /// canceller is bypassed (headphones, a file as the microphone).
+    public var echoHeard: Bool?
     /// The voice detector hears you speak (with its hangover), on what is sent.
     public var speaking: Bool
 
-    public init(sentLevelDBFS: Float, echoCancellation: Bool, echoDelayMilliseconds: Int? = nil, speaking: Bool = false) {
+    public init(sentLevelDBFS: Float, echoCancellation: Bool, echoDelayMilliseconds: Int? = nil, echoHeard: Bool? = nil, speaking: Bool = false) {
         self.sentLevelDBFS = sentLevelDBFS
         self.echoCancellation = echoCancellation
         self.echoDelayMilliseconds = echoDelayMilliseconds
+        self.echoHeard = echoHeard
         self.speaking = speaking
     }
 }

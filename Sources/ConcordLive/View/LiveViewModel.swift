@@ -102,7 +102,7 @@ struct LiveViewModel {
             let last = client.participant.lastCapture
             withProtection.capture = CaptureFigures(
                 sentLevelDBFS: Float(last?.outputLevelDBFS ?? -100), echoCancellation: processor.settings.echoCancellation,
-                echoDelayMilliseconds: last?.echoDelayMilliseconds, speaking: client.participant.voiceActivity.isSpeaking)
+                echoDelayMilliseconds: last?.echoDelayMilliseconds, echoHeard: last?.echoHeard, speaking: client.participant.voiceActivity.isSpeaking)
         }
         return (withProtection, peers)
     }

@@ -202,7 +202,12 @@ public enum LiveViewRenderer {
         if let capture = s.capture { line += "  sent \(decibels(capture.sentLevelDBFS))" }
         if s.youAreSpeaking { line += "  ● speaking" }
         if let capture = s.capture, capture.echoCancellation {
-            line += capture.echoDelayMilliseconds.map { "  echo cancelled (path \($0) ms)" } ?? "  echo canceller on (no echo heard yet)"
+            switch (capture.echoHeard, capture.echoDelayMilliseconds) {
+            case (false, _): line += "  no echo heard (canceller bypassed)"
+            case (true, let delay?): line += "  echo cancelled (path \(delay) ms)"
+            case (true, nil): line += "  echo cancelled"
+            case (nil, _): line += "  echo canceller on (no echo heard yet)"
+            }
         }
         return s.muted ? line + "  (muted: not sent)" : line
     }

@@ -121,11 +121,13 @@ private func hasControlCharacters(_ line: String) -> Bool {
         // With it, the voice detector decides, however loud the input.
         snapshot.capture = CaptureFigures(sentLevelDBFS: -31, echoCancellation: true)
         #expect(line() == "in  ▮▮▮▮▮▯▯▯ −23 dB  sent −31 dB  echo canceller on (no echo heard yet)")
-        snapshot.capture = CaptureFigures(sentLevelDBFS: -31, echoCancellation: true, echoDelayMilliseconds: 48)
+        snapshot.capture = CaptureFigures(sentLevelDBFS: -31, echoCancellation: true, echoDelayMilliseconds: 48, echoHeard: true)
         #expect(line() == "in  ▮▮▮▮▮▯▯▯ −23 dB  sent −31 dB  echo cancelled (path 48 ms)")
+        snapshot.capture = CaptureFigures(sentLevelDBFS: -31, echoCancellation: true, echoHeard: false)
+        #expect(line() == "in  ▮▮▮▮▮▯▯▯ −23 dB  sent −31 dB  no echo heard (canceller bypassed)")
         snapshot.capture = CaptureFigures(sentLevelDBFS: -31, echoCancellation: false)
         #expect(line() == "in  ▮▮▮▮▮▯▯▯ −23 dB  sent −31 dB")
-        snapshot.capture = CaptureFigures(sentLevelDBFS: -31, echoCancellation: true, echoDelayMilliseconds: 48, speaking: true)
+        snapshot.capture = CaptureFigures(sentLevelDBFS: -31, echoCancellation: true, echoDelayMilliseconds: 48, echoHeard: true, speaking: true)
         #expect(line() == "in  ▮▮▮▮▮▯▯▯ −23 dB  sent −31 dB  ● speaking  echo cancelled (path 48 ms)")
     }
 

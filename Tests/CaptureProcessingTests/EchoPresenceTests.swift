@@ -1,0 +1,68 @@
+import CaptureProcessing
+import Foundation
+import Testing
+
+/// The echo-presence detector on the laptop-like room of `EchoRoom` and on a microphone that
+/// does not hear the loudspeaker (headphones), with the fixtures' speech. Its thresholds were
+/// chosen on a.wav as the far end against b.wav and c.wav; d.wav as the far end (against a.wav
+/// and b.wav) was held out and is tested on its own.
+@Suite struct EchoPresenceTests {
+    /// Feeds the room 10 ms at a time; the chunk (from the start) at which each state was first reached.
+    static func run(_ room: EchoRoom) -> (echoAt: Int?, noEchoAt: Int?, last: EchoPresence) {
+        var presence = EchoPresence()
+        let mic = room.microphone
+        var echoAt: Int?
+        var noEchoAt: Int?
+        for (k, start) in stride(from: 0, to: room.far.count - 479, by: 480).enumerated() {
+            room.far[start..<start + 480].withUnsafeBufferPointer { presence.noteRender($0) }
+            mic[start..<start + 480].withUnsafeBufferPointer { presence.noteCapture($0) }
+            if ProcessInfo.processInfo.environment["ECHO_DEBUG"] != nil, k % 20 == 0 {
+                print("t \(k * 10) ms c \(presence.coherence) lag \(presence.delayMilliseconds) n \(presence.evidenceChunks) \(presence.state)")
+            }
+            if presence.state == .echo, echoAt == nil { echoAt = k }
+            if presence.state == .noEcho, noEchoAt == nil { noEchoAt = k }
+        }
+        return (echoAt, noEchoAt, presence)
+    }
+
+    /// The chunk at which the far end first speaks (−40 dBFS or more).
+    static func firstSpeech(_ far: [Float]) -> Int {  // −40 dBFS: a.wav breathes at −50 first
+        Array(stride(from: 0, to: far.count - 479, by: 480)).firstIndex { EchoRoom.dbfs(far[$0..<$0 + 480]) >= -40 } ?? 0
+    }
+
+    @Test(arguments: ["a.wav", "d.wav"]) func anEchoIsHeardWithinHalfASecondOfFarEndSpeech(far name: String) throws {
+        let far = try EchoRoom.speech(name)
+        for gain in [0.0, -12, -24] {
+            let room = EchoRoom(far: far, seconds: 8, gainDB: gain)
+            let (echoAt, noEchoAt, last) = Self.run(room)
+            let after = echoAt.map { $0 - Self.firstSpeech(room.far) }
+            print("\(name) echo at \(gain) dB: found \(after.map { "\($0 * 10) ms" } ?? "never") after far-end speech; coherence \(last.coherence), delay \(last.delayMilliseconds) ms")
+            #expect(after != nil && after! <= 50, "gain \(gain) dB")
+            #expect(noEchoAt == nil)
+            #expect(last.state == .echo)
+        }
+    }
+
+    @Test(arguments: [("a.wav", "b.wav"), ("a.wav", "c.wav"), ("d.wav", "a.wav"), ("d.wav", "b.wav")])
+    func anEchoUnderTheNearEndsOwnVoiceIsStillHeard(far: String, near: String) throws {
+        do {
+            let room = EchoRoom(far: try EchoRoom.speech(far), near: try EchoRoom.speech(near), seconds: 8, gainDB: -6)
+            let (echoAt, noEchoAt, last) = Self.run(room)
+            print("double talk, far \(far), near \(near): echo found at \(echoAt.map { "\($0 * 10) ms" } ?? "never"); coherence \(last.coherence)")
+            #expect(echoAt != nil && echoAt! - Self.firstSpeech(room.far) <= 100)
+            #expect(noEchoAt == nil)
+        }
+    }
+
+    @Test(arguments: [("a.wav", "b.wav"), ("a.wav", "c.wav"), ("d.wav", "a.wav"), ("d.wav", "b.wav")])
+    func aMicrophoneThatDoesNotHearTheLoudspeakerIsNeverTakenForEcho(far name: String, near: String) throws {
+        let far = try EchoRoom.speech(name)
+        do {
+            let room = EchoRoom(far: far, near: try EchoRoom.speech(near), seconds: 8, gainDB: -300)
+            let (echoAt, noEchoAt, last) = Self.run(room)
+            print("no echo, far \(name), near \(near): decided no echo at \(noEchoAt.map { "\(($0 - Self.firstSpeech(room.far)) * 10) ms after far-end speech" } ?? "never"); coherence \(last.coherence)")
+            #expect(echoAt == nil)
+            #expect(noEchoAt != nil && noEchoAt! - Self.firstSpeech(room.far) <= 150)
+        }
+    }
+}
