@@ -11,10 +11,10 @@ import Foundation
 /// the question directly. An echo is the loudspeaker's signal through a linear path, so in each
 /// frequency band the microphone's spectrum is, at the path's delay, a fixed multiple of the
 /// loudspeaker's: their magnitude-squared coherence is high. Two independent voices have a
-/// coherence near the estimator's bias (about 4.5/n after n overlapping frames) at every delay. Energy
-/// envelopes could not separate the two: speech's syllable rhythm makes two talkers' envelopes
-/// correlate at 0.5–0.7 by chance, while the envelope of an echo under double talk followed the
-/// loudspeaker at only 0.38 (measured on the fixtures).
+/// coherence near the estimator's bias (about 4.5/n after n overlapping frames) at every
+/// delay. Energy envelopes could not separate the two: speech's syllable rhythm makes two
+/// talkers' envelopes correlate at 0.5–0.7 by chance, while the envelope of an echo under double
+/// talk followed the loudspeaker at only 0.38 (measured on the fixtures).
 ///
 /// Work: 16 kHz (a 3-sample mean of 48 kHz), 64 ms Hann frames every 10 ms, coherence averaged
 /// over 200–4000 Hz, at every delay of 0–500 ms in 10 ms steps, statistics updated only where
@@ -50,14 +50,14 @@ public struct EchoPresence: Sendable {
     /// `echoBias`/n after n frames), and below which, after `chunksToDecide` active chunks, it
     /// does not. Measured on a.wav as the far end against b.wav and c.wav (the tuning speech):
     /// independent talkers read about 4.5/n (0.06 at n = 68, 0.023 at 200); the laptop-like
-    /// room's echo 0.46–0.58, under double talk at −6 dB 0.14–0.19.
+    /// room's echo 0.46–0.6, under double talk at −6 dB 0.13–0.19 (held-out d.wav alike).
     static let echoThreshold = 0.1
     static let echoBias = 8.0
     static let independentBias = 4.5
     static let noEchoThreshold = 0.07
     static let chunksToDecide = 60
-    /// Once an echo was heard, this many active chunks without one (10 s: double talk lowers the
-    /// coherence, headphones plugged in take it away) before deciding there is none.
+    /// Once an echo was heard, this many chunks (10 s) of readings without one before deciding
+    /// there is none: double talk lowers the coherence, headphones plugged in take it away.
     static let chunksToForgetEcho = 1000
 
     private var fft = FFT()
@@ -130,9 +130,12 @@ public struct EchoPresence: Sendable {
         let read = captureChunks % 5 == 0
         for lag in 0..<min(Self.lags, renderChunks) {
             let slot = (newest - lag + Self.lags) % Self.lags
-            guard renderActive[slot] else { continue }
-            counts[lag] += 1
-            let weight = max(1 / counts[lag], 1 / Self.memoryChunks)
+            // Every delay's statistics are read, also those whose loudspeaker frame was silent
+            // now (they keep what they learnt); only frames where it played update them.
+            let update = renderActive[slot]
+            guard update || read, update || counts[lag] > 0 else { continue }
+            if update { counts[lag] += 1 }
+            let weight = update ? max(1 / counts[lag], 1 / Self.memoryChunks) : 0
             let x = slot * bins, s = lag * bins
             var sum = 0.0
             renderReal.withUnsafeBufferPointer { xr in
@@ -146,11 +149,13 @@ public struct EchoPresence: Sendable {
                                             for k in 0..<bins {
                                                 let ar = xr[x + k], ai = xi[x + k]
                                                 let br = yr[first + k], bi = yi[first + k]
-                                                // Y·conj(X)
-                                                cr[s + k] += weight * (br * ar + bi * ai - cr[s + k])
-                                                ci[s + k] += weight * (bi * ar - br * ai - ci[s + k])
-                                                rp[s + k] += weight * (ar * ar + ai * ai - rp[s + k])
-                                                cp[s + k] += weight * (br * br + bi * bi - cp[s + k])
+                                                if update {
+                                                    // Y·conj(X)
+                                                    cr[s + k] += weight * (br * ar + bi * ai - cr[s + k])
+                                                    ci[s + k] += weight * (bi * ar - br * ai - ci[s + k])
+                                                    rp[s + k] += weight * (ar * ar + ai * ai - rp[s + k])
+                                                    cp[s + k] += weight * (br * br + bi * bi - cp[s + k])
+                                                }
                                                 let denominator = rp[s + k] * cp[s + k]
                                                 if read && denominator > 1e-30 {
                                                     sum += (cr[s + k] * cr[s + k] + ci[s + k] * ci[s + k]) / denominator
@@ -193,7 +198,6 @@ public struct EchoPresence: Sendable {
                 state = .noEcho
             }
         case .echo:
-            guard renderActive[newest] else { return }
             quietEchoChunks = coherence < Self.noEchoThreshold ? quietEchoChunks + 5 : 0
             if quietEchoChunks >= Self.chunksToForgetEcho { state = .noEcho }
         }

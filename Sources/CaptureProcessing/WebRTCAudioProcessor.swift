@@ -47,9 +47,10 @@ public final class WebRTCAudioProcessor: CaptureProcessor {
     /// drops audio: the echo canceller's own delay (`bypassAlignmentSamples`).
     private var bypassDelay: [Float]
     private var bypassChunk: [Float]
+    private var bypassRested = false
 
-    /// The echo canceller delays the microphone by 384 samples (8.0 ms: two of its 4 ms blocks) more than the rest alone
-    /// (cross-correlation of the two chains' outputs on speech, `EchoBypassTests`).
+    /// The echo canceller delays the microphone by 384 samples (8.0 ms: two of its 4 ms blocks)
+    /// more than the rest alone (cross-correlation of the two chains' outputs, `EchoBypassTests`).
     static let bypassAlignmentSamples = 384
 
     public init(_ settings: Settings = .init()) throws(AudioProcessingError) {
@@ -114,11 +115,18 @@ public final class WebRTCAudioProcessor: CaptureProcessor {
                     // starts cold, its noise estimate relearnt in a few hundred ms, in the rare
                     // case that the echo goes away).
                     if presence.state != .echo || bypassing {
+                        if bypassRested {
+                            // Its delay line holds the last chunk before the rest: not this one's past.
+                            for i in bypassDelay.indices { bypassDelay[i] = 0 }
+                            bypassRested = false
+                        }
                         bypassChunk.withUnsafeMutableBufferPointer { copy in
                             _ = copy.initialize(fromContentsOf: chunk)
                             if concord_apm_process_capture(bypass, copy.baseAddress!, delay, &plainState) != 0 { errors += 1 }
                         }
                         alignBypass()
+                    } else {
+                        bypassRested = true
                     }
                     if concord_apm_process_capture(module, chunk.baseAddress!, delay, &state) != 0 { errors += 1 }
                     let wanted = presence.state == .noEcho

@@ -40,6 +40,8 @@ import Testing
             #expect(after != nil && after! <= 50, "gain \(gain) dB")
             #expect(noEchoAt == nil)
             #expect(last.state == .echo)
+            // Well above the "no echo" reading, pauses included: 10 s of such readings would end the echo.
+            #expect(last.coherence >= 0.3)
         }
     }
 
@@ -51,6 +53,7 @@ import Testing
             print("double talk, far \(far), near \(near): echo found at \(echoAt.map { "\($0 * 10) ms" } ?? "never"); coherence \(last.coherence)")
             #expect(echoAt != nil && echoAt! - Self.firstSpeech(room.far) <= 100)
             #expect(noEchoAt == nil)
+            #expect(last.coherence >= 0.1)
         }
     }
 
