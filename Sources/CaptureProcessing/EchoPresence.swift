@@ -18,8 +18,11 @@ import Foundation
 ///
 /// Work: 16 kHz (a 3-sample mean of 48 kHz), 64 ms Hann frames every 10 ms, coherence averaged
 /// over 200–4000 Hz, at every delay of 0–500 ms in 10 ms steps, statistics updated only where
-/// the loudspeaker played something at that delay. Pure Swift, no allocation per chunk.
-public struct EchoPresence: Sendable {
+/// the loudspeaker played something at that delay. Pure Swift; its memory is allocated once.
+///
+/// A class, not a struct: it owns that memory (its statistics are 51 delays × 4 spectra, 200 kB),
+/// and the processor that holds it belongs to one thread.
+public final class EchoPresence {
     public enum State: Sendable, Equatable {
         /// Not enough of the far end heard yet to say.
         case undecided
@@ -28,7 +31,7 @@ public struct EchoPresence: Sendable {
     }
 
     public private(set) var state = State.undecided
-    /// The band-mean coherence at the best delay, and that delay (ms), as of the last chunk.
+    /// The band-mean coherence at the best delay, and that delay (ms), as of the last reading.
     public private(set) var coherence = 0.0
     public private(set) var delayMilliseconds = 0
     /// Frames of far-end activity behind `coherence` at that delay.
@@ -42,9 +45,12 @@ public struct EchoPresence: Sendable {
     static let lastBin = 4000 * frame / 16_000
     static var bins: Int { lastBin - firstBin + 1 }
     /// The statistics forget with a time constant of 2 s of far-end activity.
-    static let memoryChunks = 200.0
+    static let memoryChunks: Float = 200
     /// A loudspeaker chunk below this (dBFS, at 16 kHz) says nothing about an echo.
     static let activeRenderDBFS = -50.0
+    /// The statistics are updated every chunk; reading them (a division per band and delay) every
+    /// fifth is often enough for a decision that takes a second.
+    static let readEvery = 5
 
     /// Coherence at or above which the microphone hears the loudspeaker (and above the bias of
     /// `echoBias`/n after n frames), and below which, after `chunksToDecide` active chunks, it
@@ -61,27 +67,30 @@ public struct EchoPresence: Sendable {
     static let chunksToForgetEcho = 1000
 
     private var fft = FFT()
-    private var window: [Double]
+    private let window: [Double]
+    /// cos and sin of 2πk/`frame` for the bands' bins k.
+    private let twiddleCosines: [Double]
+    private let twiddleSines: [Double]
     /// The last `frame` samples at 16 kHz, oldest first, of each side.
     private var renderSamples: [Double]
     private var captureSamples: [Double]
     /// 48 kHz samples carried over to the next chunk when a call is not a multiple of 3.
     private var renderCarry: [Double] = []
     private var captureCarry: [Double] = []
-    /// The loudspeaker's spectra of the last `lags` chunks, newest at `newest`, and whether each was active.
-    private var renderReal: [Double]
-    private var renderImaginary: [Double]
+    private var buffer: ComplexBuffer
+    /// The loudspeaker's band spectra (real parts, then imaginary) of the last `lags` chunks, the
+    /// newest in slot `newest`, and whether each was active.
+    private let renderSpectra: UnsafeMutableBufferPointer<Float>
     private var renderActive: [Bool]
     private var newest = 0
     private var renderChunks = 0
+    /// The microphone's band spectrum of this chunk, laid out as one of `renderSpectra`'s slots.
+    private let captureSpectrum: UnsafeMutableBufferPointer<Float>
     private var captureChunks = 0
-    /// Per lag: cross-spectrum, both power spectra, and the number of frames behind them.
-    private var crossReal: [Double]
-    private var crossImaginary: [Double]
-    private var renderPower: [Double]
-    private var capturePower: [Double]
-    private var counts: [Double]
-    private var buffer: ComplexBuffer
+    /// Per lag: cross-spectrum (real, imaginary), the loudspeaker's and the microphone's power,
+    /// each `bins` long; and the number of frames behind them.
+    private let statistics: UnsafeMutableBufferPointer<Float>
+    private var counts: [Float]
     private var quietEchoChunks = 0
 
     public init() {
@@ -89,92 +98,64 @@ public struct EchoPresence: Sendable {
         window = (0..<frame).map { 0.5 - 0.5 * cos(2 * Double.pi * Double($0) / Double(frame)) }
         renderSamples = [Double](repeating: 0, count: frame)
         captureSamples = [Double](repeating: 0, count: frame)
-        let zeros = [Double](repeating: 0, count: Self.bins * Self.lags)
-        renderReal = zeros
-        renderImaginary = zeros
+        buffer = ComplexBuffer(count: frame / 2)
+        let angles = (Self.firstBin...Self.lastBin).map { 2 * Double.pi * Double($0) / Double(frame) }
+        twiddleCosines = angles.map { cos($0) }
+        twiddleSines = angles.map { sin($0) }
+        renderSpectra = .allocate(capacity: 2 * Self.bins * Self.lags)
+        renderSpectra.initialize(repeating: 0)
         renderActive = Array(repeating: false, count: Self.lags)
-        crossReal = zeros
-        crossImaginary = zeros
-        renderPower = zeros
-        capturePower = zeros
+        captureSpectrum = .allocate(capacity: 2 * Self.bins)
+        captureSpectrum.initialize(repeating: 0)
+        statistics = .allocate(capacity: 4 * Self.bins * Self.lags)
+        statistics.initialize(repeating: 0)
         counts = Array(repeating: 0, count: Self.lags)
-        buffer = ComplexBuffer(count: frame)
+    }
+
+    deinit {
+        renderSpectra.deallocate()
+        captureSpectrum.deallocate()
+        statistics.deallocate()
     }
 
     /// What the loudspeaker plays, in 10 ms chunks at 48 kHz (a chunk of 480 samples).
-    public mutating func noteRender(_ chunk: UnsafeBufferPointer<Float>) {
+    public func noteRender(_ chunk: UnsafeBufferPointer<Float>) {
         Self.decimate(chunk, carry: &renderCarry, into: &renderSamples)
         let level = Self.levelDBFS(renderSamples, last: Self.hop)
-        spectrum(of: renderSamples)
         newest = (newest + 1) % Self.lags
-        for k in 0..<Self.bins {
-            renderReal[newest * Self.bins + k] = buffer.real[Self.firstBin + k]
-            renderImaginary[newest * Self.bins + k] = buffer.imaginary[Self.firstBin + k]
-        }
+        bandSpectrum(of: renderSamples, into: slot(newest, of: renderSpectra, size: 2 * Self.bins))
         renderActive[newest] = level >= Self.activeRenderDBFS
         renderChunks += 1
     }
 
     /// What the microphone captured, 10 ms at 48 kHz, after the render chunks played before it.
-    public mutating func noteCapture(_ chunk: UnsafeBufferPointer<Float>) {
+    public func noteCapture(_ chunk: UnsafeBufferPointer<Float>) {
         Self.decimate(chunk, carry: &captureCarry, into: &captureSamples)
-        spectrum(of: captureSamples)
-        let bins = Self.bins, first = Self.firstBin
+        bandSpectrum(of: captureSamples, into: captureSpectrum)
+        captureChunks += 1
+        let read = captureChunks % Self.readEvery == 0
         var best = 0.0
         var bestExcess = -Double.infinity
         var bestLag = 0
-        var bestCount = 0.0
-        captureChunks += 1
-        // The statistics follow every chunk; reading them (a division per band and delay) every
-        // fifth is often enough for a decision that takes a second.
-        let read = captureChunks % 5 == 0
+        var bestCount: Float = 0
+        let capture = UnsafeBufferPointer(captureSpectrum)
         for lag in 0..<min(Self.lags, renderChunks) {
-            let slot = (newest - lag + Self.lags) % Self.lags
-            // Every delay's statistics are read, also those whose loudspeaker frame was silent
-            // now (they keep what they learnt); only frames where it played update them.
-            let update = renderActive[slot]
-            guard update || read, update || counts[lag] > 0 else { continue }
-            if update { counts[lag] += 1 }
-            let weight = update ? max(1 / counts[lag], 1 / Self.memoryChunks) : 0
-            let x = slot * bins, s = lag * bins
-            var sum = 0.0
-            renderReal.withUnsafeBufferPointer { xr in
-                renderImaginary.withUnsafeBufferPointer { xi in
-                    buffer.real.withUnsafeBufferPointer { yr in
-                        buffer.imaginary.withUnsafeBufferPointer { yi in
-                            crossReal.withUnsafeMutableBufferPointer { cr in
-                                crossImaginary.withUnsafeMutableBufferPointer { ci in
-                                    renderPower.withUnsafeMutableBufferPointer { rp in
-                                        capturePower.withUnsafeMutableBufferPointer { cp in
-                                            for k in 0..<bins {
-                                                let ar = xr[x + k], ai = xi[x + k]
-                                                let br = yr[first + k], bi = yi[first + k]
-                                                if update {
-                                                    // Y·conj(X)
-                                                    cr[s + k] += weight * (br * ar + bi * ai - cr[s + k])
-                                                    ci[s + k] += weight * (bi * ar - br * ai - ci[s + k])
-                                                    rp[s + k] += weight * (ar * ar + ai * ai - rp[s + k])
-                                                    cp[s + k] += weight * (br * br + bi * bi - cp[s + k])
-                                                }
-                                                let denominator = rp[s + k] * cp[s + k]
-                                                if read && denominator > 1e-30 {
-                                                    sum += (cr[s + k] * cr[s + k] + ci[s + k] * ci[s + k]) / denominator
-                                                }
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+            let at = (newest - lag + Self.lags) % Self.lags
+            let lagStatistics = slot(lag, of: statistics, size: 4 * Self.bins)
+            // Only frames where the loudspeaker played update a delay's statistics; every delay
+            // is read, also those whose loudspeaker frame is silent now (they keep what they learnt).
+            if renderActive[at] {
+                counts[lag] += 1
+                let render = UnsafeBufferPointer(slot(at, of: renderSpectra, size: 2 * Self.bins))
+                Self.update(lagStatistics, render: render, capture: capture, weight: max(1 / counts[lag], 1 / Self.memoryChunks))
             }
-            guard read else { continue }
-            let mean = sum / Double(bins)
-            // Ranked by the excess over the bias: a lag that has seen few frames reads high by chance
-            // (one frame reads 1 in every band).
-            if mean - Self.independentBias / counts[lag] > bestExcess {
-                bestExcess = mean - Self.independentBias / counts[lag]
+            guard read, counts[lag] > 0 else { continue }
+            let mean = Self.meanCoherence(UnsafeBufferPointer(lagStatistics))
+            // Ranked by the excess over the bias: a lag that has seen few frames reads high by
+            // chance (one frame reads 1 in every band).
+            let excess = mean - Self.independentBias / Double(counts[lag])
+            if excess > bestExcess {
+                bestExcess = excess
                 best = mean
                 bestLag = lag
                 bestCount = counts[lag]
@@ -187,7 +168,43 @@ public struct EchoPresence: Sendable {
         decide()
     }
 
-    private mutating func decide() {
+    private func slot(_ index: Int, of storage: UnsafeMutableBufferPointer<Float>, size: Int) -> UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(rebasing: storage[index * size..<(index + 1) * size])
+    }
+
+    /// One frame into a lag's exponentially weighted statistics: the cross-spectrum Y·conj(X)
+    /// and both power spectra. No branch inside, so that it vectorises.
+    private static func update(
+        _ statistics: UnsafeMutableBufferPointer<Float>, render: UnsafeBufferPointer<Float>, capture: UnsafeBufferPointer<Float>,
+        weight: Float
+    ) {
+        let n = bins
+        guard let s = statistics.baseAddress, let x = render.baseAddress, let y = capture.baseAddress else { return }
+        let crossReal = s, crossImaginary = s + n, renderPower = s + 2 * n, capturePower = s + 3 * n
+        let xr = x, xi = x + n, yr = y, yi = y + n
+        for k in 0..<n {
+            let ar = xr[k], ai = xi[k], br = yr[k], bi = yi[k]
+            crossReal[k] += weight * (br * ar + bi * ai - crossReal[k])
+            crossImaginary[k] += weight * (bi * ar - br * ai - crossImaginary[k])
+            renderPower[k] += weight * (ar * ar + ai * ai - renderPower[k])
+            capturePower[k] += weight * (br * br + bi * bi - capturePower[k])
+        }
+    }
+
+    /// The magnitude-squared coherence averaged over the bands of one lag's statistics.
+    private static func meanCoherence(_ statistics: UnsafeBufferPointer<Float>) -> Double {
+        let n = bins
+        guard let s = statistics.baseAddress else { return 0 }
+        var sum: Float = 0
+        for k in 0..<n {
+            let denominator = s[2 * n + k] * s[3 * n + k]
+            let cross = s[k] * s[k] + s[n + k] * s[n + k]
+            sum += denominator > 1e-30 ? cross / denominator : 0
+        }
+        return Double(sum) / Double(n)
+    }
+
+    private func decide() {
         let decided = evidenceChunks >= Self.chunksToDecide
         switch state {
         case .undecided, .noEcho:
@@ -203,13 +220,43 @@ public struct EchoPresence: Sendable {
         }
     }
 
-    /// The windowed spectrum of the last frame into `buffer`.
-    private mutating func spectrum(of samples: [Double]) {
-        for i in 0..<Self.frame {
-            buffer.real[i] = samples[i] * window[i]
-            buffer.imaginary[i] = 0
+    /// The windowed spectrum of the last frame, the bands of interest of it into `band` (real
+    /// parts, then imaginary). The frame is real, so it is transformed as a complex signal of
+    /// half its length (even samples real, odd imaginary) and the two halves' spectra separated
+    /// after: half the work of a full-length transform.
+    private func bandSpectrum(of samples: [Double], into band: UnsafeMutableBufferPointer<Float>) {
+        let half = Self.frame / 2
+        // A local, whose two arrays can be open at once (a class's property cannot).
+        var buffer = ComplexBuffer(count: 0)
+        swap(&buffer, &self.buffer)
+        defer { swap(&buffer, &self.buffer) }
+        samples.withUnsafeBufferPointer { x in
+            buffer.real.withUnsafeMutableBufferPointer { re in
+                buffer.imaginary.withUnsafeMutableBufferPointer { im in
+                    for n in 0..<half {
+                        re[n] = x[2 * n] * window[2 * n]
+                        im[n] = x[2 * n + 1] * window[2 * n + 1]
+                    }
+                }
+            }
         }
         fft.radix2(&buffer, inverse: false)
+        let bins = Self.bins, first = Self.firstBin
+        buffer.real.withUnsafeBufferPointer { re in
+            buffer.imaginary.withUnsafeBufferPointer { im in
+                for i in 0..<bins {
+                    let k = first + i
+                    // Z[k] = E[k] + i·O[k] with E, O the spectra of the even and odd samples;
+                    // X[k] = E[k] + e^{−2πik/N}·O[k].
+                    let ar = re[k], ai = im[k], br = re[half - k], bi = im[half - k]
+                    let evenReal = (ar + br) / 2, evenImaginary = (ai - bi) / 2
+                    let oddReal = (ai + bi) / 2, oddImaginary = (br - ar) / 2
+                    let c = twiddleCosines[i], s = twiddleSines[i]
+                    band[i] = Float(evenReal + c * oddReal + s * oddImaginary)
+                    band[bins + i] = Float(evenImaginary + c * oddImaginary - s * oddReal)
+                }
+            }
+        }
     }
 
     /// 48 kHz to 16 kHz by the mean of each 3 samples, appended to the end of `samples` (the

@@ -40,7 +40,7 @@ public final class WebRTCAudioProcessor: CaptureProcessor {
     /// finds that the microphone does not hear the loudspeaker: AEC3 would hold the near end
     /// down for its first 4–6 s of far-end speech even then (its transparent mode needs 6 s).
     private let bypass: OpaquePointer?
-    private var presence = EchoPresence()
+    private let presence = EchoPresence()
     /// The chain whose output was sent last: true for `bypass`.
     private var bypassing = false
     /// `bypass`'s output is delayed by this much so that switching chains neither repeats nor
@@ -131,7 +131,7 @@ public final class WebRTCAudioProcessor: CaptureProcessor {
                     if concord_apm_process_capture(module, chunk.baseAddress!, delay, &state) != 0 { errors += 1 }
                     let wanted = presence.state == .noEcho
                     bypassChunk.withUnsafeBufferPointer { plain in
-                        Self.choose(into: chunk, cancelled: chunk, plain: plain, from: bypassing, to: wanted)
+                        Self.choose(into: chunk, plain: plain, from: bypassing, to: wanted)
                     }
                     bypassing = wanted
                     chosen = wanted ? plainState : state
@@ -180,22 +180,21 @@ public final class WebRTCAudioProcessor: CaptureProcessor {
         }
     }
 
-    /// The cancelled or the plain chain's chunk into `output`, crossfaded over the chunk where
-    /// the choice changes.
+    /// `chunk` (the cancelled chain's output) replaced by the plain chain's, crossfaded over the
+    /// chunk where the choice changes.
     private static func choose(
-        into output: UnsafeMutableBufferPointer<Float>, cancelled: UnsafeMutableBufferPointer<Float>, plain: UnsafeBufferPointer<Float>,
-        from wasPlain: Bool, to isPlain: Bool
+        into chunk: UnsafeMutableBufferPointer<Float>, plain: UnsafeBufferPointer<Float>, from wasPlain: Bool, to isPlain: Bool
     ) {
-        let n = output.count
-        for i in 0..<n {
-            let toPlain: Float
-            switch (wasPlain, isPlain) {
-            case (false, false): toPlain = 0
-            case (true, true): toPlain = 1
-            case (false, true): toPlain = Float(i + 1) / Float(n)
-            case (true, false): toPlain = 1 - Float(i + 1) / Float(n)
+        let n = chunk.count
+        switch (wasPlain, isPlain) {
+        case (false, false): return
+        case (true, true): _ = chunk.update(fromContentsOf: plain)
+        case (false, true), (true, false):
+            for i in 0..<n {
+                let fadeIn = Float(i + 1) / Float(n)
+                let toPlain = isPlain ? fadeIn : 1 - fadeIn
+                chunk[i] = chunk[i] * (1 - toPlain) + plain[i] * toPlain
             }
-            output[i] = cancelled[i] * (1 - toPlain) + plain[i] * toPlain
         }
     }
 

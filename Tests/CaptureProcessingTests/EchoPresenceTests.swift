@@ -9,7 +9,7 @@ import Testing
 @Suite struct EchoPresenceTests {
     /// Feeds the room 10 ms at a time; the chunk (from the start) at which each state was first reached.
     static func run(_ room: EchoRoom) -> (echoAt: Int?, noEchoAt: Int?, last: EchoPresence) {
-        var presence = EchoPresence()
+        let presence = EchoPresence()
         let mic = room.microphone
         var echoAt: Int?
         var noEchoAt: Int?
