@@ -16,15 +16,16 @@ struct RoomPage: PageModel {
         case .joinNetwork, .leaveNetwork, .joinRoom:
             return .refused("this page belongs to the room `concord join` joined; `concord ui` manages networks and rooms")
         case .say, .mute, .unmute, .volume, .leave:
-            submit(LiveCommand(command))
+            if let live = LiveCommand(command) { submit(live) }
             return nil
         }
     }
 }
 
 extension LiveCommand {
-    /// A page's room command as the terminal view would have typed it.
-    init(_ command: PageCommand) {
+    /// A page's room command as the terminal view would have typed it; nil for the lobby's
+    /// commands, which no room takes.
+    init?(_ command: PageCommand) {
         switch command {
         case .say(let text): self = .say(text)
         case .mute: self = .mute
@@ -32,7 +33,7 @@ extension LiveCommand {
         case .volume(let member, let percent): self = .volume(member: member, gain: Float(percent / 100))
         case .leave: self = .leave
         case .invite: self = .showInvite
-        case .joinNetwork, .leaveNetwork, .joinRoom: self = .help
+        case .joinNetwork, .leaveNetwork, .joinRoom: return nil
         }
     }
 }

@@ -244,8 +244,8 @@ function drawLobby(l) {
     $("joiningNetworks").replaceChildren(...l.joiningNetworks.map((j) => { const li = document.createElement("li"); li.textContent = j.text; li.dataset.network = j.network; return li; }));
   }
   if (changed("devices", [l.inputs, l.outputs, l.fixedInput, l.fixedOutput])) {
-    options($("inputDevice"), l.fixedInput ? [["", l.fixedInput]] : [["", "the default"], ...l.inputs.map((d) => [d, d])]);
-    options($("outputDevice"), l.fixedOutput ? [["", l.fixedOutput]] : [["", "the default"], ...l.outputs.map((d) => [d, d])]);
+    options($("inputDevice"), l.fixedInput ? [["", l.fixedInput]] : [["", "the default"], ...l.inputs.map((d) => [String(d.index), d.name])]);
+    options($("outputDevice"), l.fixedOutput ? [["", l.fixedOutput]] : [["", "the default"], ...l.outputs.map((d) => [String(d.index), d.name])]);
   }
   $("starting").textContent = l.startingRoom ? "joining " + l.startingRoom + ": " + (l.startingProgress || "") : "";
   $("joinRoom").disabled = !!l.startingRoom;

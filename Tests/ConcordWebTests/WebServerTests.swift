@@ -168,6 +168,8 @@ import Testing
         let silence = try PageCommand.parse(#"{"command":"volume","member":"ben","percent":0}"#).get()
         #expect(silence == .volume(member: "ben", percent: 0))
         #expect(LiveCommand(silence) == .volume(member: "ben", gain: 0))
+        #expect(LiveCommand(.joinNetwork("8056c2e21c000001")) == nil)
+        #expect(LiveCommand(.joinRoom(.init(room: "standup"))) == nil)
         #expect(PageCommand.maximumVolumePercent == Double(LiveCommand.maximumVolumePercent))
         for bad in [
             "", "not json", "[]", #"{"cmd":"say"}"#, #"{"command":"say"}"#, #"{"command":"say","text":"  "}"#,

@@ -120,8 +120,8 @@ def main():
         os.makedirs(os.path.join(ROOT, "docs"), exist_ok=True)
         driver.save_screenshot(os.path.join(ROOT, "docs", "web-ui-lobby.png"))
         driver.find_element(By.ID, "roomID").send_keys("ui-room")
-        Select(driver.find_element(By.ID, "inputDevice")).select_by_value("system")
-        Select(driver.find_element(By.ID, "outputDevice")).select_by_value("system")
+        Select(driver.find_element(By.ID, "inputDevice")).select_by_visible_text("system")
+        Select(driver.find_element(By.ID, "outputDevice")).select_by_visible_text("system")
         check(Select(driver.find_element(By.ID, "where")).first_selected_option.get_attribute("value") == f"zt:{NETWORK}",
               "the ready network is chosen for the room")
         check(not driver.find_element(By.ID, "bindAddress").is_displayed()

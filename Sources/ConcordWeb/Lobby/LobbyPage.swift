@@ -108,7 +108,7 @@ public actor LobbyPage: PageModel {
             return .invite(room.invite)
         case (.say, .joined(let room)), (.mute, .joined(let room)), (.unmute, .joined(let room)), (.volume, .joined(let room)),
             (.leave, .joined(let room)):
-            room.live.submit(LiveCommand(command))
+            if let live = LiveCommand(command) { room.live.submit(live) }
             return nil
         case (.joinNetwork(let id), _):
             return startJoining(network: id)

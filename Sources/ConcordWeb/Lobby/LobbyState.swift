@@ -14,6 +14,12 @@ struct LobbyState: Encodable, Equatable {
         var ipv4: String?
     }
 
+    /// A sound device offered in a menu. The page sends back its PortAudio index, not its name:
+    /// two devices may share a name, and a name may be a number.
+    struct Device: Encodable, Equatable {
+        var index: Int
+        var name: String
+    }
     struct Progress: Encodable, Equatable {
         var network: String
         var text: String
@@ -30,9 +36,9 @@ struct LobbyState: Encodable, Equatable {
     var startingProgress: String?
     /// What happened last (a network joined or left, a room left, why a join failed).
     var notice: String?
-    /// Device choices, by name; empty when a file stands in (`fixedInput`, `fixedOutput`).
-    var inputs: [String]
-    var outputs: [String]
+    /// Device choices; empty when a file stands in (`fixedInput`, `fixedOutput`).
+    var inputs: [Device]
+    var outputs: [Device]
     var fixedInput: String?
     var fixedOutput: String?
 
@@ -62,8 +68,8 @@ struct LobbyState: Encodable, Equatable {
         startingRoom = starting?.room
         startingProgress = starting?.progress
         self.notice = notice
-        inputs = fixedInput == nil ? devices.filter { $0.maxInputChannels > 0 }.map(\.name) : []
-        outputs = fixedOutput == nil ? devices.filter { $0.maxOutputChannels > 0 }.map(\.name) : []
+        inputs = fixedInput == nil ? devices.filter { $0.maxInputChannels > 0 }.map { Device(index: $0.index, name: $0.name) } : []
+        outputs = fixedOutput == nil ? devices.filter { $0.maxOutputChannels > 0 }.map { Device(index: $0.index, name: $0.name) } : []
         self.fixedInput = fixedInput
         self.fixedOutput = fixedOutput
     }
