@@ -72,6 +72,27 @@ import Testing
         #expect(try #require(report.processingShareOfCodecCPU) > 0)
     }
 
+    /// A weaker echo (−10 dB) that first arrives under the near end's voice, in fan noise: the
+    /// echo-presence detector read such double talk at 0.05–0.09 and, with an echo floor of 0.1,
+    /// decided "no echo" and bypassed the canceller for the whole call (ERLE 2.0 dB on
+    /// `two-person-laptop-echo` at −10 dB: bob's voice went back to him). It must be cancelled.
+    @Test func aWeakEchoThatStartsInDoubleTalkIsCancelled() throws {
+        let scenario = try ScenarioLoader.load(
+            path: BenchFixtures.scenarioFile("""
+                {"duration_seconds": 14, "seed": 1, "network": {"links": {"delay_ms": 20}},
+                 "audio_processing": {"echo_cancellation": true, "noise_suppression": true},
+                 "participants": [
+                   {"name": "alice", "wav": "a.wav", "talk": [[0, 7], [12, 14]],
+                    "acoustics": {"echo_delay_ms": 40, "echo_gain_db": -10, "rt60_ms": 300,
+                                  "noise": "\(BenchFixtures.path("fan-noise.wav"))", "snr_db": 25}},
+                   {"name": "bob", "wav": "b.wav", "start_seconds": 0.5, "talk": [[5, 12]]}]}
+                """))
+        let alice = try #require(try BenchRun.execute(scenario).report.acoustics?.participants.first)
+        print("weak echo from double talk: \(alice)")
+        // 10.1 dB with the floor at 0.05, 3.3 with it at 0.1.
+        #expect(try #require(alice.echoReturnLossEnhancementDB) > 7)
+    }
+
     /// The voice shares count frames as the definitions say, from the processor's decisions.
     @Test func voiceDetectionSharesCountSpeechAndSingleTalkFrames() {
         func frame(_ i: Int, voice: Double, echo: Double, detected: Bool) -> AcousticsReport.Frame {
