@@ -18,6 +18,9 @@ import SpeechQuality
 /// * Voice detection: the share of frames with the participant's voice above −50 dBFS that the
 ///   processor called voice, and of single-talk frames it called voice (echo mistaken for speech:
 ///   it would light the speaking indicator and, under DTX, be sent).
+/// * Echo heard: with echo cancellation, the time from the first echo to the first frame the
+///   processor said it hears one (`EchoPresence`), and the share of the frames with echo above
+///   −50 dBFS in which it said it hears none — and so sent them past the canceller.
 /// * Double talk: frames with the participant's voice above −60 dBFS and echo above −50 dBFS;
 ///   their processed audio, runs joined, scored by ViSQOL against the voice alone (and the
 ///   microphone's, unprocessed, for comparison).
@@ -43,6 +46,9 @@ public struct AcousticsReport: Codable, Sendable, Equatable {
         public var doubleTalkMOS: Double?
         public var doubleTalkMOSUnprocessed: Double?
         public var doubleTalkNotScored: String?
+        /// nil without echo cancellation; `echoHeardAfterSeconds` also nil when never heard.
+        public var echoHeardAfterSeconds: Double?
+        public var echoBypassedShare: Double?
 
         enum CodingKeys: String, CodingKey {
             case name
@@ -59,6 +65,8 @@ public struct AcousticsReport: Codable, Sendable, Equatable {
             case doubleTalkMOS = "double_talk_mos"
             case doubleTalkMOSUnprocessed = "double_talk_mos_unprocessed"
             case doubleTalkNotScored = "double_talk_not_scored"
+            case echoHeardAfterSeconds = "echo_heard_after_seconds"
+            case echoBypassedShare = "echo_bypassed_share"
         }
     }
 
@@ -85,6 +93,8 @@ public struct AcousticsReport: Codable, Sendable, Equatable {
         var encoded: Double
         /// What the processor decided; nil without one.
         var voiceDetected: Bool?
+        /// Whether it hears its loudspeaker; nil without echo cancellation, or undecided.
+        var echoHeard: Bool? = nil
     }
 
     /// The near end's voice in double talk, runs of frames joined: alone, as the microphone had
@@ -142,6 +152,11 @@ public struct AcousticsReport: Codable, Sendable, Equatable {
         }
         report.voiceDetectedInSpeech = share(frames.filter { dB($0.voice) > -50 })
         report.voiceDetectedInSingleTalk = share(single)
+        let echoing = frames.filter { dB($0.echo) > -50 }
+        if frames.contains(where: { $0.echoHeard != nil }), let first = echoing.first {
+            report.echoHeardAfterSeconds = frames.first { $0.echoHeard == true }.map { max(0, $0.seconds - first.seconds) }
+            report.echoBypassedShare = Double(echoing.filter { $0.echoHeard == false }.count) / Double(echoing.count)
+        }
         report.doubleTalkMOS = doubleTalkScores?.processed
         report.doubleTalkMOSUnprocessed = doubleTalkScores?.unprocessed
         report.doubleTalkNotScored = doubleTalkScores?.notScored

@@ -238,7 +238,7 @@ public final class Simulation {
                     .init(
                         seconds: now.seconds, voice: voice, echo: echo, noise: added.noisePower / Double(F),
                         encoded: capture.map { pow(10, $0.outputLevelDBFS / 10) } ?? AcousticFrameLog.power(frame),
-                        voiceDetected: capture?.voiceDetected))
+                        voiceDetected: capture?.voiceDetected, echoHeard: capture?.echoHeard))
                 if let processor = processors[i], AcousticsReport.isDoubleTalk(voice: voice, echo: echo) {
                     log.doubleTalk.voice += spoken
                     log.doubleTalk.microphone += processor.lastInput

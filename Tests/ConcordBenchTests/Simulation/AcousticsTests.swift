@@ -64,6 +64,10 @@ import Testing
         // Without processing there is no voice decision, no processed double talk and no CPU to count.
         #expect(off.voiceDetectedInSpeech == nil && off.doubleTalkMOS == nil && off.doubleTalkNotScored == nil)
         #expect(try #require(on.voiceDetectedInSpeech) > 0.8)
+        // Echo alone from 4 s: heard at once, nothing sent past the canceller.
+        #expect(off.echoHeardAfterSeconds == nil && off.echoBypassedShare == nil)
+        #expect(try #require(on.echoHeardAfterSeconds) < 1)
+        #expect(try #require(on.echoBypassedShare) < 0.05)
         // About 1 s of double talk here (3–4 s): too little to score, and said so.
         #expect(on.doubleTalkMOS == nil)
         #expect(on.doubleTalkNotScored?.contains("under the 2 s scored") == true, "\(String(describing: on.doubleTalkNotScored))")
@@ -91,6 +95,8 @@ import Testing
         print("weak echo from double talk: \(alice)")
         // 10.1 dB with the floor at 0.05, 3.3 with it at 0.1.
         #expect(try #require(alice.echoReturnLossEnhancementDB) > 7)
+        #expect(alice.echoHeardAfterSeconds != nil)
+        #expect(try #require(alice.echoBypassedShare) < 0.5)
     }
 
     /// The voice shares count frames as the definitions say, from the processor's decisions.
@@ -105,6 +111,27 @@ import Testing
         let p = AcousticsReport.participant(name: "a", echoGainDB: 0, frames: frames, frameSeconds: 0.02)
         #expect(p.voiceDetectedInSpeech == 0.9)
         #expect(p.voiceDetectedInSingleTalk == 0.25)
+    }
+
+    /// The detector's decisions count over the frames with echo: undecided frames are neither
+    /// heard nor bypassed; without echo cancellation there are no such figures.
+    @Test func echoHeardAndBypassedCountTheDetectorsDecisions() {
+        func frame(_ i: Int, echo: Double, heard: Bool?) -> AcousticsReport.Frame {
+            .init(seconds: Double(i) * 0.02, voice: 0, echo: echo, noise: 0, encoded: 1e-6, voiceDetected: false, echoHeard: heard)
+        }
+        // 5 quiet frames (no echo yet), then 40 with echo: 10 undecided, 10 "no echo", 20 heard.
+        var frames = (0..<5).map { frame($0, echo: 0, heard: nil) }
+        frames += (5..<45).map { i in frame(i, echo: 1e-3, heard: i < 15 ? nil : i < 25 ? false : true) }
+        let p = AcousticsReport.participant(name: "a", echoGainDB: 0, frames: frames, frameSeconds: 0.02)
+        #expect(p.echoBypassedShare == 0.25)
+        #expect(abs(p.echoHeardAfterSeconds! - 0.4) < 1e-9)
+        let never = AcousticsReport.participant(
+            name: "a", echoGainDB: 0, frames: frames.map { var f = $0; f.echoHeard = f.echoHeard.map { _ in false }; return f },
+            frameSeconds: 0.02)
+        #expect(never.echoHeardAfterSeconds == nil && never.echoBypassedShare == 0.75)
+        let without = AcousticsReport.participant(
+            name: "a", echoGainDB: 0, frames: frames.map { var f = $0; f.echoHeard = nil; return f }, frameSeconds: 0.02)
+        #expect(without.echoHeardAfterSeconds == nil && without.echoBypassedShare == nil)
     }
 
     /// The double-talk score is ViSQOL's: the voice itself scores near the top, the voice under
