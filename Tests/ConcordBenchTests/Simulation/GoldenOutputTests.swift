@@ -12,6 +12,13 @@ import Testing
 ///
 /// Debug and release builds write the same bytes (no fast-math anywhere: the same float
 /// operations in the same order), so the debug binary the tests build is a fair judge.
+///
+/// Machines differ, though: the same commit wrote other WAV bytes (sources identical, what was
+/// decoded not) on a second machine of this project's kind (an AVX-512 Xeon) than where the
+/// digests were first recorded — something under the engine dispatches on the CPU (not glibc's
+/// libm: its hwcaps tunables changed nothing). So a scenario may have several recorded sets,
+/// `NAME.sha256` and `NAME.LABEL.sha256` (recorded with `CONCORD_GOLDEN_SET=LABEL`), and the
+/// output must match one of them exactly; a change to the engine's bytes matches none.
 @Suite struct GoldenOutputTests {
     static let seed = "7"
 
@@ -36,20 +43,34 @@ import Testing
                 + (seconds.map { ["--duration", $0] } ?? []), in: BenchFixtures.root)
         try #require(run.status == 0, "\(run.output)")
         let digests = try Self.digests(of: out)
-        let goldenFile = BenchFixtures.root.appendingPathComponent("fixtures/golden/\(name).sha256")
+        let goldenDirectory = BenchFixtures.root.appendingPathComponent("fixtures/golden")
+        let label = ProcessInfo.processInfo.environment["CONCORD_GOLDEN_SET"].map { ".\($0)" } ?? ""
+        let goldenFile = goldenDirectory.appendingPathComponent("\(name)\(label).sha256")
         if ProcessInfo.processInfo.environment["CONCORD_RECORD_GOLDEN"] == "1" {
             try FileManager.default.createDirectory(
                 at: goldenFile.deletingLastPathComponent(), withIntermediateDirectories: true)
             try digests.map { "\($0.digest)  \($0.file)\n" }.joined().write(to: goldenFile, atomically: true, encoding: .utf8)
             return
         }
-        let golden = try String(contentsOf: goldenFile, encoding: .utf8).split(separator: "\n").map { line in
-            let parts = line.split(separator: " ", maxSplits: 1)
-            return (digest: String(parts[0]), file: parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : "")
+        let sets = try FileManager.default.contentsOfDirectory(atPath: goldenDirectory.path)
+            .filter { $0 == "\(name).sha256" || ($0.hasPrefix("\(name).") && $0.hasSuffix(".sha256") && $0.split(separator: ".").count == 3) }
+            .sorted()
+        try #require(!sets.isEmpty, "no golden digests for \(name)")
+        var closest: (set: String, changed: [String])?
+        for set in sets {
+            let golden = try String(contentsOf: goldenDirectory.appendingPathComponent(set), encoding: .utf8).split(separator: "\n").map { line in
+                let parts = line.split(separator: " ", maxSplits: 1)
+                return (digest: String(parts[0]), file: parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : "")
+            }
+            guard digests.map(\.file) == golden.map(\.file) else {
+                if closest == nil { closest = (set, ["the files written differ"]) }
+                continue
+            }
+            let changed = zip(digests, golden).filter { $0.0.digest != $0.1.digest }.map(\.0.file)
+            if changed.isEmpty { return }
+            if changed.count < closest?.changed.count ?? Int.max { closest = (set, changed) }
         }
-        #expect(digests.map(\.file) == golden.map(\.file), "the files written differ")
-        let changed = zip(digests, golden).filter { $0.0.file == $0.1.file && $0.0.digest != $0.1.digest }.map(\.0.file)
-        #expect(changed.isEmpty, "\(name): \(changed.joined(separator: ", ")) changed")
+        Issue.record("\(name): matches none of \(sets.joined(separator: ", ")); against \(closest?.set ?? "?"): \(closest?.changed.joined(separator: ", ") ?? "") changed")
     }
 
     /// SHA-256 of each output file, by name; report.json's is of its canonical form without the
