@@ -169,7 +169,8 @@ struct OutputOptions: ParsableArguments {
         progress.finish()
         var outcome = live
         outcome.report.live = LiveComparisonReport(
-            live: live.report, virtual: virtual.report, frameMs: Double(scenario.codec.frameMilliseconds), relay: live.relay)
+            live: live.report, virtual: virtual.report, frameMs: Double(scenario.codec.frameMilliseconds), relay: live.relay,
+            engineStallMs: live.engineStallMs)
         do {
             try LiveRun.write(outcome, to: directory)
             try BenchRun.write(virtual, to: directory + "/virtual")

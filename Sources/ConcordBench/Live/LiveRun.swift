@@ -21,6 +21,8 @@ public enum LiveRun {
         public var timelines: [StreamTimeline]
         public var records: [StreamRecord]
         public var relay: RelayStatistics
+        /// Each client's longest engine stall, ms (from its stream log; `EngineTiming`).
+        public var engineStallMs: [String: Double]
     }
 
     /// A participant's process while the run lasts.
@@ -185,7 +187,11 @@ public enum LiveRun {
             room: StreamAnalyzer.room(streams, participants: scenario.participants.count),
             membership: LiveMembership.report(members, scenario: scenario, originNanoseconds: origin, endNanoseconds: origin + end),
             scenarioEvents: ScenarioEventReport.list(for: scenario))
-        return Outcome(report: report, timelines: analysed.map(\.timeline), records: records, relay: relayStatistics.value.value)
+        var stalls: [String: Double] = [:]
+        for p in participants { if let log = p.log { stalls[p.name] = log.longestStallMilliseconds } }
+        return Outcome(
+            report: report, timelines: analysed.map(\.timeline), records: records, relay: relayStatistics.value.value,
+            engineStallMs: stalls)
     }
 
     /// Writes the report and each stream's track and each talker's source as `BenchRun.write`

@@ -33,6 +33,12 @@ public struct StreamLogFolder: Sendable {
         public var members: [String]
     }
 
+    public struct Stall: Sendable, Equatable {
+        public var nanoseconds: Int64
+        /// How late the tick came, ms.
+        public var milliseconds: Double
+    }
+
     public struct Failure: Error, CustomStringConvertible {
         public var path: String
         public var reason: String
@@ -49,6 +55,9 @@ public struct StreamLogFolder: Sendable {
     /// The media timestamp of the microphone's first sample.
     public var firstSampleTimestamp: UInt32?
     public var views: [ViewChange]
+    /// Ticks of the client's engine that came more than a device pull late, in order.
+    public var stalls: [Stall] = []
+    public var longestStallMilliseconds: Double { stalls.map(\.milliseconds).max() ?? 0 }
     /// The room protocol's and text messages' bytes sent, at the last flush.
     public var controlBytesSent = 0
     /// Per peer, one entry per receiver the client had for it, the last one current.
@@ -94,6 +103,7 @@ public struct StreamLogFolder: Sendable {
                 targetDelayMilliseconds: target, stretchedSamples: stretched)
         }
         var views: [ViewChange] = []
+        var stalls: [Stall] = []
         for f in try lines(StreamLogFiles.room, required: false) {
             guard f.count == 3, let ns = Int64(f[0]) else {
                 malformed += 1
@@ -113,11 +123,18 @@ public struct StreamLogFolder: Sendable {
                     continue
                 }
                 controlBytesSent = max(controlBytesSent, bytes)
+            case "stall":
+                guard let ms = Double(f[2]), ms.isFinite, ms >= 0 else {
+                    malformed += 1
+                    continue
+                }
+                stalls.append(Stall(nanoseconds: ns, milliseconds: ms))
             case "view": views.append(ViewChange(nanoseconds: ns, members: f[2].split(separator: " ").map(String.init)))
             default: malformed += 1
             }
         }
         self.views = views
+        self.stalls = stalls
         let statisticsPath = directory + "/" + StreamLogFiles.statistics
         if let data = FileManager.default.contents(atPath: statisticsPath) {
             do {

@@ -11,6 +11,13 @@ public struct LiveComparisonReport: Codable, Sendable, Equatable {
         public var latencyDifferenceMs: Double?
         /// |difference| ≤ one codec frame.
         public var latencyWithinFrame: Bool?
+        /// The longest delay this stream met outside the simulated network, ms: a stall of its
+        /// talker's or its listener's engine (`EngineTiming`), or the relay's latest forward. A
+        /// jitter buffer rightly deepens after such a spike, so live latency may exceed the
+        /// virtual run's by that much (never more, and never fall short by more than a frame).
+        public var stallMs: Double
+        /// −frame ≤ difference ≤ frame + `stallMs`.
+        public var latencyWithinAllowance: Bool?
         /// The same from the audio (cross-correlation), ms.
         public var latencyXcorrLiveMs: Double?
         public var latencyXcorrVirtualMs: Double?
@@ -30,6 +37,8 @@ public struct LiveComparisonReport: Codable, Sendable, Equatable {
             case latencyVirtualMs = "latency_virtual_ms"
             case latencyDifferenceMs = "latency_difference_ms"
             case latencyWithinFrame = "latency_within_frame"
+            case stallMs = "stall_ms"
+            case latencyWithinAllowance = "latency_within_allowance"
             case latencyXcorrLiveMs = "latency_xcorr_live_ms"
             case latencyXcorrVirtualMs = "latency_xcorr_virtual_ms"
             case concealmentLive = "concealment_live"
@@ -69,8 +78,12 @@ public struct LiveComparisonReport: Codable, Sendable, Equatable {
     /// The relay's scheduling error, ms (how late each datagram left against its due time).
     public var relaySchedulingErrorP50Ms: Double?
     public var relaySchedulingErrorP99Ms: Double?
-    /// Streams with latency within a frame / with a latency on both sides.
+    /// The longest stall of each participant's engine, ms (participants that ran a client).
+    public var engineStallMs: [String: Double]
+    /// Streams with latency within a frame / within the allowance for stalls / with a latency on
+    /// both sides.
     public var latencyWithinFrame: Int
+    public var latencyWithinAllowance: Int
     public var latencyCompared: Int
 
     enum CodingKeys: String, CodingKey {
@@ -79,13 +92,19 @@ public struct LiveComparisonReport: Codable, Sendable, Equatable {
         case relaySchedulingErrorP50Ms = "relay_scheduling_error_p50_ms"
         case relaySchedulingErrorP99Ms = "relay_scheduling_error_p99_ms"
         case latencyWithinFrame = "latency_within_frame"
+        case latencyWithinAllowance = "latency_within_allowance"
         case latencyCompared = "latency_compared"
+        case engineStallMs = "engine_stall_ms"
     }
 
     /// `live` against `virtual`, stream by stream (matched by talker and listener) and event by
     /// event (matched by name and order).
-    public init(live: BenchReport, virtual: BenchReport, frameMs: Double, relay: RelayStatistics) {
+    public init(
+        live: BenchReport, virtual: BenchReport, frameMs: Double, relay: RelayStatistics, engineStallMs: [String: Double]
+    ) {
         self.frameMs = frameMs
+        self.engineStallMs = engineStallMs
+        let relayLateness = relay.schedulingErrorMaxMs ?? 0
         streams = live.streams.map { l in
             let v = virtual.streams.first { $0.from == l.from && $0.to == l.to }
             let a = l.latencyMs?.p50
@@ -95,9 +114,11 @@ public struct LiveComparisonReport: Codable, Sendable, Equatable {
             let cv = v?.concealmentRatio ?? 0
             let withinFactor =
                 max(cl, cv) < Self.concealmentFloor || (min(cl, cv) > 0 && max(cl, cv) / min(cl, cv) <= Self.concealmentFactorLimit)
+            let stall = max(engineStallMs[l.from] ?? 0, engineStallMs[l.to] ?? 0, relayLateness)
             return Stream(
                 from: l.from, to: l.to, latencyLiveMs: a, latencyVirtualMs: b, latencyDifferenceMs: difference,
-                latencyWithinFrame: difference.map { abs($0) <= frameMs }, latencyXcorrLiveMs: l.latencyXcorrMs?.p50,
+                latencyWithinFrame: difference.map { abs($0) <= frameMs }, stallMs: stall,
+                latencyWithinAllowance: difference.map { $0 >= -frameMs && $0 <= frameMs + stall }, latencyXcorrLiveMs: l.latencyXcorrMs?.p50,
                 latencyXcorrVirtualMs: v?.latencyXcorrMs?.p50, concealmentLive: cl, concealmentVirtual: cv,
                 concealmentWithinFactor: withinFactor, lossLive: l.packetLoss, lossVirtual: v?.packetLoss ?? 0,
                 mosLive: l.quality?.visqolMos, mosVirtual: v?.quality?.visqolMos)
@@ -116,5 +137,6 @@ public struct LiveComparisonReport: Codable, Sendable, Equatable {
         relaySchedulingErrorP99Ms = relay.schedulingErrorP99Ms
         latencyCompared = streams.filter { $0.latencyWithinFrame != nil }.count
         latencyWithinFrame = streams.filter { $0.latencyWithinFrame == true }.count
+        latencyWithinAllowance = streams.filter { $0.latencyWithinAllowance == true }.count
     }
 }

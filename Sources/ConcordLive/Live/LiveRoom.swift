@@ -137,6 +137,7 @@ public final class LiveRoom: @unchecked Sendable {
     private let streamLog: StreamLog?
     /// Samples played since the first tick (the stream log's track position).
     private var samplesPlayed = 0
+    private var timing = EngineTiming()
     /// Ticks after a longer gap than this are a resume from a pause (SIGSTOP, a suspended
     /// laptop): the socket's backlog is read before the room judges anyone's liveness.
     static let pauseThreshold = 0.5
@@ -147,7 +148,11 @@ public final class LiveRoom: @unchecked Sendable {
         group: any EventLoopGroup, logger: Logger
     ) async throws -> LiveRoom {
         try await start(configuration, input: input, output: output, logger: logger) { handler in
-            try await UDPTransport.bind(configuration.network, group: group, logger: logger, onDatagram: handler)
+            let transport = try await UDPTransport.bind(configuration.network, group: group, logger: logger, onDatagram: handler)
+            // The event loop stamps arrivals, and a stamp taken late is a delay spike to the
+            // jitter buffer: it joins the engine thread in the real-time class where allowed.
+            transport.eventLoop.execute { _ = EngineTiming.promoteCurrentThread() }
+            return transport
         }
     }
 
@@ -344,12 +349,23 @@ public final class LiveRoom: @unchecked Sendable {
         var frame = [Float](repeating: 0, count: Participant.pullSamples(frameSamples: frameSamples))
         var captured: [Float] = []
         captured.reserveCapacity(frameSamples)
+        // Audio runs in the real-time class where the system allows it, as audio threads should.
+        timing.realtimePriority = EngineTiming.promoteCurrentThread()
+        logger.info("engine thread", metadata: ["real-time priority": "\(timing.realtimePriority)"])
+        let pullNanoseconds = Int64(frame.count) * 1_000_000_000 / Int64(AudioFormat.sampleRate)
+        var previousTick: Instant?
         while true {
             guard input.read(into: &frame) else {
                 logger.notice("input ended; leaving")
                 break
             }
             now = max(MonotonicClock.now(), lastNow)
+            if let previousTick,
+                let late = timing.noteTick(intervalNanoseconds: now.nanoseconds - previousTick.nanoseconds, pullNanoseconds: pullNanoseconds)
+            {
+                streamLog?.noteStall(milliseconds: late, at: now)
+            }
+            previousTick = now
             if now.seconds - lastNow.seconds > Self.pauseThreshold {
                 awaitBacklog()
                 now = max(MonotonicClock.now(), lastNow)
@@ -550,6 +566,7 @@ public final class LiveRoom: @unchecked Sendable {
             $0.summary.datagramsSent = sent
             $0.summary.inboxOverflowDrops = inboxOverflowDrops
             $0.summary.duplicateDatagrams = broadcastCopies.duplicates
+            $0.summary.engineTiming = timing
             // Every member seen, as last seen: one who left (or this client's own leaving,
             // which empties the list) keeps its figures.
             for peer in peers {

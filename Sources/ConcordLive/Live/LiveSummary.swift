@@ -78,6 +78,8 @@ public struct LiveSummary: Codable, Sendable, Equatable {
     /// Exact copies of sealed broadcasts and handshakes dropped before opening (a broadcast
     /// heard both by broadcast and by the subnet sweep's unicast copy).
     public var duplicateDatagrams = 0
+    /// How punctually the engine ticked (stalls of the thread or the process).
+    public var engineTiming = EngineTiming()
     /// True once the client left and finalized its output.
     public var left = false
     /// Pinned identities after the session (saved to the config by the CLI; not in the JSON).
@@ -95,6 +97,7 @@ public struct LiveSummary: Codable, Sendable, Equatable {
         case datagramsSent = "datagrams_sent"
         case inboxOverflowDrops = "inbox_overflow_drops"
         case duplicateDatagrams = "duplicate_datagrams"
+        case engineTiming = "engine_timing"
     }
 
     public init(roomID: String, clientID: String, address: String, fingerprint: String) {

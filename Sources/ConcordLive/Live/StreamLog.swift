@@ -29,7 +29,8 @@ import Synchronization
 ///   timestamp of the microphone's first sample (frames encoded before anybody was there to send
 ///   them to count), and `view` with the room's members (this client included,
 ///   space-separated) at each change of its view, and `control_bytes` with the room protocol's
-///   and text messages' bytes sent so far, at each flush when it has grown.
+///   and text messages' bytes sent so far, at each flush when it has grown, and `stall` with how
+///   late (ms) each tick was that came more than a device pull late (`EngineTiming`).
 ///
 /// Beside them, `track-PEER.wav` holds what this client played of each peer before mixing
 /// (48 kHz mono, sample 0 at the engine's first tick, silence while the peer had no receiver),
@@ -134,6 +135,10 @@ final class StreamLog {
         guard bytes > controlBytesNoted else { return }
         controlBytesNoted = bytes
         Self.append(room, "\(now.nanoseconds),control_bytes,\(bytes)\n")
+    }
+
+    func noteStall(milliseconds: Double, at now: Instant) {
+        Self.append(room, "\(now.nanoseconds),stall,\(String(format: "%.3f", milliseconds))\n")
     }
 
     func noteView(_ members: [String], at now: Instant) {

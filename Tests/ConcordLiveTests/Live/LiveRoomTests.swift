@@ -92,6 +92,9 @@ import Testing
         // room.csv: the first tick, the microphone's first sample (before the first frame sent,
         // as ana was alone at first), each view, the control traffic.
         for (i, log) in logs.enumerated() {
+            // Stalls of the engine, if the machine made any, in the log and the summary alike.
+            #expect(summaries[i].engineTiming.ticks > 100)
+            #expect(log.longestStallMilliseconds <= summaries[i].engineTiming.longestStallMs + 0.001, "\(log.stalls)")
             let tick = try #require(log.firstTickNanoseconds, "\(names[i])")
             let whole = log.views.first { $0.members == names }
             #expect((whole?.nanoseconds ?? 0) > tick, "\(names[i]): \(log.views)")

@@ -40,11 +40,16 @@ import Testing
             #expect(s.latencyXcorrWindows >= 3, "\(s.from)->\(s.to): \(s.latencyXcorrWindows) windows")
         }
         #expect(report.streams.filter { $0.from == "cai" && $0.to != "cai" }.allSatisfy { $0.packetsReceived > 100 })
-        // Live and simulated latency agree within a frame on every stream measured both ways.
+        // Live and simulated latency agree within a frame on every stream measured both ways —
+        // plus, where the machine stalled a client's engine or the relay, that stall (a loaded
+        // CI machine stalled one client by ~60 ms and its buffers rightly held the spike).
         #expect(live.latencyCompared >= 4, "\(live.streams)")
-        for s in live.streams where s.latencyWithinFrame != nil {
-            #expect(s.latencyWithinFrame == true, "\(s.from)->\(s.to): live \(s.latencyLiveMs ?? 0) ms, virtual \(s.latencyVirtualMs ?? 0) ms")
+        for s in live.streams where s.latencyWithinAllowance != nil {
+            #expect(
+                s.latencyWithinAllowance == true,
+                "\(s.from)->\(s.to): live \(s.latencyLiveMs ?? 0) ms, virtual \(s.latencyVirtualMs ?? 0) ms, stall \(s.stallMs) ms")
         }
+        #expect(live.engineStallMs.keys.sorted() == ["ana", "ben", "cai"], "every client's log carries its engine's timing")
         // The room noticed the crash; the comparison lists every membership event of both runs.
         let crash = try #require(report.membership?.convergence.first { $0.event == "crash cai" }, "\(String(describing: report.membership))")
         #expect(crash.convergedAfterMs != nil)

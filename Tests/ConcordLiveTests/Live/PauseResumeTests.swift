@@ -54,6 +54,9 @@ import Glibc
         for (i, s) in summaries.enumerated() {
             print("pause: \(Self.names[i]) views: " + s.viewChanges.map { String(format: "%+.2f", Double($0.atNanoseconds - pausedAt.nanoseconds) / 1e9) + " \($0.view)" }.joined(separator: ", "))
         }
+        // The paused engine measured its own stall: about as long as the pause.
+        let paused = summaries[2].engineTiming
+        #expect(paused.stalls >= 1 && paused.longestStallMs > 3_500, "\(Self.names[2]): \(paused)")
         // The healthy pair: once both are in each other's views, never out again (until the
         // calls end, 4 s after the resume).
         let callsEnd = resumedAt.nanoseconds + 3_500_000_000

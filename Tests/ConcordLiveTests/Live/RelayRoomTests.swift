@@ -101,6 +101,12 @@ import Glibc
         let logs = try Self.names.map { try StreamLogFolder(directory: dir.appendingPathComponent("\($0).log").path) }
         let lookahead = Double(try OpusEncoder(settings: OpusSettings()).lookaheadSamples) / 48
         #expect(!logs[2].sent.isEmpty, "cai's log survives SIGKILL up to its last quarter second")
+        // Where the machine stalled an engine or the relay, buffers rightly deepen by up to that
+        // stall (`LiveComparisonReport.Stream.stallMs`): the live figure may exceed the
+        // prediction by that much more.
+        func stall(_ t: Int, _ l: Int) -> Double {
+            max(logs[t].longestStallMilliseconds, logs[l].longestStallMilliseconds, statistics.schedulingErrorMaxMs ?? 0)
+        }
         for l in 0..<2 {
             for t in 0..<3 where t != l {
                 // Sample ts of a frame was spoken 20 ms before the talker encoded it; decoding
@@ -117,20 +123,23 @@ import Glibc
                 try #require(latencies.count > 100, "\(Self.names[t])→\(Self.names[l]): \(latencies.count) frames played")
                 let live = latencies[latencies.count / 2]
                 print("relay \(Self.names[t])→\(Self.names[l]) (timestamps): live median \(String(format: "%.1f", live)) ms, simulated \(String(format: "%.1f", predicted)) ms, \(latencies.count) frames")
-                #expect(abs(live - predicted) <= 20, "\(Self.names[t])→\(Self.names[l]): live \(live) ms, simulated \(predicted) ms")
+                #expect(
+                    live - predicted >= -20 && live - predicted <= 20 + stall(t, l),
+                    "\(Self.names[t])→\(Self.names[l]): live \(live) ms, simulated \(predicted) ms, stall \(stall(t, l)) ms")
             }
         }
         for l in 0..<2 {
             let heard = try WAVReader.readMono48k(path: dir.appendingPathComponent("\(Self.names[l]).out.wav").path)
+            let tracks = HeardTracks(folder: dir.appendingPathComponent("\(Self.names[l]).log").path)
+            let mixed = try tracks.mixCorrelation(output: heard, peers: Self.names.filter { $0 != Self.names[l] })
+            #expect(mixed > 0.9, "\(Self.names[l])'s output is the mix of what it played of the others: ρ \(mixed)")
             for t in 0..<3 where t != l {
                 // cai's own first tick is unknown (its summary died with it): its clients' start
                 // time is the nearest, within the processes' start-up spread.
                 let talkerTick = t < 2 ? summaries[t].firstTickAtNanoseconds! : summaries.compactMap(\.firstTickAtNanoseconds).min()!
                 let spoken = try WAVReader.readMono48k(path: ThreeClientsTests.fixtures.appendingPathComponent(["a.wav", "b.wav", "c.wav"][t]).path)
-                let aligned = ThreeClientsTests.align(
-                    spoken, talkerFirstTick: talkerTick, listenerFirstTick: summaries[l].firstTickAtNanoseconds!)
-                let windows = CrossCorrelationLatency.analyze(source: aligned, track: heard, settings: .init(hopSeconds: 0.5))
-                    .filter(\.accepted)
+                let windows = try tracks.windows(
+                    of: Self.names[t], source: spoken, talkerFirstTick: talkerTick, listenerFirstTick: summaries[l].firstTickAtNanoseconds!)
                 #expect(windows.count >= 3, "\(Self.names[l]) hears \(Self.names[t]): \(windows.count) windows")
                 let latencies = windows.map(\.latencyMilliseconds).sorted()
                 guard let live = latencies.dropFirst(latencies.count / 2).first else { continue }
@@ -138,7 +147,9 @@ import Glibc
                 let predicted = try #require(stream.latencyMs?.p50)
                 print("relay \(Self.names[t])→\(Self.names[l]) (audio): live median \(String(format: "%.1f", live)) ms, simulated \(String(format: "%.1f", predicted)) ms")
                 if t < 2 {
-                    #expect(abs(live - predicted) <= 20, "\(Self.names[t])→\(Self.names[l]): live \(live) ms, simulated \(predicted) ms")
+                    #expect(
+                        live - predicted >= -20 && live - predicted <= 20 + stall(t, l),
+                        "\(Self.names[t])→\(Self.names[l]): live \(live) ms, simulated \(predicted) ms, stall \(stall(t, l)) ms")
                 }
             }
         }

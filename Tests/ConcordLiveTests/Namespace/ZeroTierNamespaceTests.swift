@@ -63,17 +63,18 @@ import Testing
         }
 
         let invite = RoomSecret.generate().inviteString
-        var clients: [(process: RunningProcess, output: String, summary: String)] = []
+        var clients: [(process: RunningProcess, output: String, summary: String, streamLog: String)] = []
         let startedAt = MonotonicClock.now()
         for (i, host) in lab.hosts.enumerated() {
             let output = dir.appendingPathComponent("\(Self.names[i]).wav").path
             let summary = dir.appendingPathComponent("\(Self.names[i]).json").path
+            let streamLog = dir.appendingPathComponent("\(Self.names[i]).log").path
             let process = lab.process(
                 in: host, BuiltProduct.concord.path,
                 [
                     "join", "standup", "--network", Self.network, "--name", Self.names[i], "--invite", invite,
                     "--input-wav", ThreeClientsTests.fixtures.appendingPathComponent(Self.sources[i]).path,
-                    "--output-wav", output, "--summary-json", summary, "--say", "hello from \(Self.names[i])",
+                    "--output-wav", output, "--summary-json", summary, "--stream-log", streamLog, "--say", "hello from \(Self.names[i])",
                     "--duration", "\(Self.seconds)",
                     // All three talk at once from files: no room, no echo, and the echo canceller
                     // would hold each near end down through the unbroken triple talk.
@@ -83,7 +84,7 @@ import Testing
                     "ZEROTIER_HOME": dir.appendingPathComponent("zt-\(i)").path,
                     "CONCORD_HOME": dir.appendingPathComponent("home-\(i)").path, "PATH": "/usr/bin:/bin",
                 ])
-            clients.append((try RunningProcess(starting: process), output, summary))
+            clients.append((try RunningProcess(starting: process), output, summary, streamLog))
         }
         for c in clients { c.process.finish() }
         var exitedCleanly = true
@@ -118,18 +119,20 @@ import Testing
             #expect(s.view(at: end) == everyone, "\(Self.names[i]) saw \(String(describing: s.view(at: end)))")
         }
 
-        // Everyone hears the other two (cross-correlation of the source against the output).
+        // Everyone hears the other two: cross-correlation of each talker's source against what the
+        // listener played of it (`HeardTracks`), and the output is the mix of those.
         for l in 0..<3 {
             let heard = try WAVReader.readMono48k(path: clients[l].output)
+            let tracks = HeardTracks(folder: clients[l].streamLog)
+            let others = (0..<3).filter { $0 != l }.map { Self.names[$0] }
+            let mixed = try tracks.mixCorrelation(output: heard, peers: others)
+            #expect(mixed > 0.9, "\(Self.names[l])'s output is the mix of what it played of \(others): ρ \(mixed)")
             for t in 0..<3 where t != l {
                 let spoken = try WAVReader.readMono48k(
                     path: ThreeClientsTests.fixtures.appendingPathComponent(Self.sources[t]).path)
-                let aligned = ThreeClientsTests.align(
-                    spoken, talkerFirstTick: summaries[t].firstTickAtNanoseconds!,
+                let windows = try tracks.windows(
+                    of: Self.names[t], source: spoken, talkerFirstTick: summaries[t].firstTickAtNanoseconds!,
                     listenerFirstTick: summaries[l].firstTickAtNanoseconds!)
-                let windows = CrossCorrelationLatency.analyze(
-                    source: aligned, track: heard, settings: .init(hopSeconds: 0.5)
-                ).filter(\.accepted)
                 let latencies = windows.map(\.latencyMilliseconds).sorted()
                 let median = latencies.isEmpty ? .nan : latencies[latencies.count / 2]
                 print("netns \(Self.names[t])→\(Self.names[l]): \(windows.count) windows, median latency \(String(format: "%.1f", median)) ms")
