@@ -10,14 +10,14 @@ struct RoomPage: PageModel {
     func pageState() async -> String { WebSnapshot(snapshot()).pageJSON }
 
     func handle(_ command: PageCommand) async -> PageReply? {
-        switch command {
-        case .invite:
+        switch LiveCommand(command) {
+        case .showInvite?:
             return invite.map(PageReply.invite) ?? .refused("this client has no invite to show")
-        case .joinNetwork, .leaveNetwork, .joinRoom:
-            return .refused("this page belongs to the room `concord join` joined; `concord ui` manages networks and rooms")
-        case .say, .mute, .unmute, .volume, .leave:
-            if let live = LiveCommand(command) { submit(live) }
+        case let live?:
+            submit(live)
             return nil
+        case nil:
+            return .refused("this page belongs to the room `concord join` joined; `concord ui` manages networks and rooms")
         }
     }
 }

@@ -117,10 +117,11 @@ public struct AcousticsReport: Codable, Sendable, Equatable {
         let silent = frames.indices.map { i in dB(frames[i].voice) <= -60 && (i == 0 || dB(frames[i - 1].voice) <= -60) }
         let single = frames.indices.filter { dB(frames[$0].echo) > -50 && silent[$0] }.map { frames[$0] }
         let double = frames.filter { isDoubleTalk(voice: $0.voice, echo: $0.echo) }
+        let echoing = frames.filter { dB($0.echo) > -50 }
         var report = Participant(
             name: name, echoGainDB: echoGainDB, singleTalkSeconds: Double(single.count) * frameSeconds,
             doubleTalkSeconds: Double(double.count) * frameSeconds)
-        if let first = frames.first(where: { dB($0.echo) > -50 }) {
+        if let first = echoing.first {
             let settled = single.filter { $0.seconds >= first.seconds + 2 }
             if !settled.isEmpty {
                 report.echoReturnLossEnhancementDB =
@@ -152,7 +153,6 @@ public struct AcousticsReport: Codable, Sendable, Equatable {
         }
         report.voiceDetectedInSpeech = share(frames.filter { dB($0.voice) > -50 })
         report.voiceDetectedInSingleTalk = share(single)
-        let echoing = frames.filter { dB($0.echo) > -50 }
         if frames.contains(where: { $0.echoHeard != nil }), let first = echoing.first {
             report.echoHeardAfterSeconds = frames.first { $0.echoHeard == true }.map { max(0, $0.seconds - first.seconds) }
             report.echoBypassedShare = Double(echoing.filter { $0.echoHeard == false }.count) / Double(echoing.count)

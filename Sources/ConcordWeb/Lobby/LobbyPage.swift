@@ -103,13 +103,13 @@ public actor LobbyPage: PageModel {
     }
 
     public func handle(_ command: PageCommand) async -> PageReply? {
-        switch (command, phase) {
-        case (.invite, .joined(let room)):
-            return .invite(room.invite)
-        case (.say, .joined(let room)), (.mute, .joined(let room)), (.unmute, .joined(let room)), (.volume, .joined(let room)),
-            (.leave, .joined(let room)):
-            if let live = LiveCommand(command) { room.live.submit(live) }
+        // The room's own commands, while in one.
+        if case .joined(let room) = phase, let live = LiveCommand(command) {
+            if case .showInvite = live { return .invite(room.invite) }
+            room.live.submit(live)
             return nil
+        }
+        switch (command, phase) {
         case (.joinNetwork(let id), _):
             return startJoining(network: id)
         case (.leaveNetwork(let id), .lobby):

@@ -68,8 +68,11 @@ struct LobbyState: Encodable, Equatable {
         startingRoom = starting?.room
         startingProgress = starting?.progress
         self.notice = notice
-        inputs = fixedInput == nil ? devices.filter { $0.maxInputChannels > 0 }.map { Device(index: $0.index, name: $0.name) } : []
-        outputs = fixedOutput == nil ? devices.filter { $0.maxOutputChannels > 0 }.map { Device(index: $0.index, name: $0.name) } : []
+        func choices(_ capable: (AudioDeviceInfo) -> Bool) -> [Device] {
+            devices.filter(capable).map { Device(index: $0.index, name: $0.name) }
+        }
+        inputs = fixedInput == nil ? choices { $0.maxInputChannels > 0 } : []
+        outputs = fixedOutput == nil ? choices { $0.maxOutputChannels > 0 } : []
         self.fixedInput = fixedInput
         self.fixedOutput = fixedOutput
     }
