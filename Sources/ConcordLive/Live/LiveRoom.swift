@@ -257,11 +257,17 @@ public final class LiveRoom: @unchecked Sendable {
             client.onVoiceArrival = { [unowned client] arrival in
                 streamLog.noteArrival(arrival, peer: client.voicePeers.logName(of: arrival.senderID))
             }
-            let record = { (receiver: VoiceReceiver) in receiver.recordsEvents = true }
+            // Each stream's name as it began: by the time a stream is retired its member has left
+            // the voice peers, and its last counters would go under a number.
+            var names: [PeerID: String] = [:]
+            let record = { [unowned client] (receiver: VoiceReceiver) in
+                receiver.recordsEvents = true
+                names[receiver.peer] = client.voicePeers.logName(of: receiver.peer)
+            }
             client.participant.receivers.forEach(record)
             client.participant.onReceiverAdded = record
             client.participant.onReceiverRemoved = { [unowned client] receiver in
-                let peer = client.voicePeers.logName(of: receiver.peer)
+                let peer = names.removeValue(forKey: receiver.peer) ?? client.voicePeers.logName(of: receiver.peer)
                 streamLog.notePlayout(receiver.takeEvents(), peer: peer)
                 streamLog.noteStatistics(receiver.statistics, peer: peer, retired: true)
             }

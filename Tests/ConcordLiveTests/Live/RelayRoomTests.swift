@@ -101,6 +101,11 @@ import Glibc
         let logs = try Self.names.map { try StreamLogFolder(directory: dir.appendingPathComponent("\($0).log").path) }
         let lookahead = Double(try OpusEncoder(settings: OpusSettings()).lookaheadSamples) / 48
         #expect(!logs[2].sent.isEmpty, "cai's log survives SIGKILL up to its last quarter second")
+        // cai's stream, retired when the room dropped it, keeps its name in the survivors' counters.
+        for l in 0..<2 {
+            #expect(Set(logs[l].statistics.keys) == Set(Self.names.filter { $0 != Self.names[l] }), "\(logs[l].statistics.keys)")
+            #expect((logs[l].statistics["cai"]?.count ?? 0) >= 1)
+        }
         // Where the machine stalled an engine or the relay, buffers rightly deepen by up to that
         // stall (`LiveComparisonReport.Stream.stallMs`): the live figure may exceed the
         // prediction by that much more.
