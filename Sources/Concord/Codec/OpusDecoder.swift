@@ -27,9 +27,18 @@ public final class OpusDecoder {
         try run(packet, fec: false, into: output, operation: "decode")
     }
 
-    /// Packet-loss concealment: synthesises one frame for a packet that never came.
+    /// Packet-loss concealment: synthesises audio for a packet that never came — a frame, or
+    /// `output.count` samples when that is less and a whole number of 2.5 ms steps (libopus
+    /// conceals in such steps; the next decode carries on from where it stopped).
     public func conceal(into output: UnsafeMutableBufferPointer<Float>) throws(CodecError) -> Int {
-        try run(nil, fec: false, into: output, operation: "conceal")
+        let step = AudioFormat.sampleRate / 400
+        guard output.count < frameSamples else { return try run(nil, fec: false, into: output, operation: "conceal") }
+        guard output.count >= step, output.count % step == 0 else {
+            throw .wrongFrameLength(expected: frameSamples, got: output.count)
+        }
+        let decoded = opus_decode_float(state, nil, 0, output.baseAddress!, Int32(output.count), 0)
+        try CodecError.check(decoded, "conceal")
+        return Int(decoded)
     }
 
     /// Recovers the frame *before* `nextPacket` from the in-band FEC (LBRR) data it carries.

@@ -4,8 +4,9 @@ public enum PlayoutDecision: Equatable, Sendable {
     case decode([UInt8])
     /// The frame is lost; rebuild it from the in-band FEC of this (the next) packet.
     case decodeFEC(next: [UInt8])
-    /// Packet-loss concealment.
-    case conceal
+    /// Packet-loss concealment of this many samples: a whole frame, or less where a later frame
+    /// is already here and the delay allows playing it sooner (see `JitterBuffer`).
+    case conceal(samples: Int)
     /// Play silence.
     case silence
 }
@@ -39,6 +40,11 @@ public enum PlayoutDecision: Equatable, Sendable {
 /// nothing has arrived yet the buffer conceals *without* moving on, so a late packet (a delay
 /// spike) is still played and the delay grows instead of the audio breaking twice. Each
 /// concealment made while waiting then stands in for one lost frame if later packets turn up.
+/// When a later frame *is* here, the lost one is concealed only as long as the frames behind it
+/// then still play at `shortenedConcealmentFloor` of the target or more, half a frame at least
+/// (NetEq merges into the next packet after one 10 ms expand on the same condition): the frames
+/// behind play sooner, the playout stretches back up to the target where the audio allows, and
+/// less of the stream is synthetic.
 ///
 /// Decoding and stretching are the caller's job (`JitterBufferPlayout`): this type only stores
 /// and decides, which keeps it testable without a codec.
@@ -340,7 +346,8 @@ public struct JitterBuffer {
             if next.timestamp == lost + Int64(frameSamples), next.sequence != nil, next.flags.contains(.fec) {
                 return emit(.recoveredFEC, at: playsAt, timestamp: lost, entry: nil, decision: .decodeFEC(next: next.payload))
             }
-            return emit(.concealed, at: playsAt, timestamp: lost, entry: nil, decision: .conceal)
+            let samples = shortenedConcealment(of: lost, playingAt: playsAt)
+            return emit(.concealed, at: playsAt, timestamp: lost, entry: nil, decision: .conceal(samples: samples), samples: samples)
         }
         // Nothing buffered: conceal and keep waiting for this frame.
         heldFrames += 1
@@ -349,7 +356,28 @@ public struct JitterBuffer {
             heldFrames = 0
             return emit(.silence, at: playsAt, timestamp: nil, entry: nil, samples: silenceSamples)
         }
-        return emit(.concealed, at: playsAt, timestamp: playoutTimestamp, entry: nil, decision: .conceal)
+        return emit(
+            .concealed, at: playsAt, timestamp: playoutTimestamp, entry: nil, decision: .conceal(samples: frameSamples))
+    }
+
+    /// The share of the target the frames behind a lost one may play at after its concealment
+    /// is shortened: NetEq's low limit (`DecisionLogic`: it keeps expanding below ¾ of its target
+    /// level, else merges), not tuned here.
+    static let shortenedConcealmentFloor = 0.75
+
+    /// Samples to conceal lost frame `lost`, which starts playing at `playsAt`, a later frame
+    /// being buffered: a whole frame, less by the delay the frames behind it have above
+    /// `shortenedConcealmentFloor` of the target, in steps of 2.5 ms (Opus conceals in such
+    /// steps) and down to half a frame. A fixed buffer always conceals whole frames.
+    private func shortenedConcealment(of lost: Int64, playingAt playsAt: Instant) -> Int {
+        guard settings.mode == .adaptive, let delay = playoutDelay(of: lost, now: playsAt) else { return frameSamples }
+        // Without the cut the next frame plays at this same delay.
+        let spare = delay - Self.shortenedConcealmentFloor * statistics.targetDelayMilliseconds
+        let step = AudioFormat.sampleRate / 400
+        let shortest = max(step, frameSamples / 2 / step * step)
+        guard spare > 0, frameSamples > shortest else { return frameSamples }
+        let cut = min(frameSamples - shortest, Int(spare * Double(AudioFormat.sampleRate) / 1000) / step * step)
+        return frameSamples - cut
     }
 
     /// How many samples the playout should remove from (> 0) or insert into (< 0) what it has
@@ -461,6 +489,7 @@ public struct JitterBuffer {
                 playoutTime: playsAt, timestamp: timestamp, outcome: outcome, bufferDelayMilliseconds: bufferDelay,
                 targetDelayMilliseconds: target)
             event.stretchedSamples = unloggedStretch
+            if samples != frameSamples { event.samples = samples }
             unloggedStretch = 0
             events.append(event)
         }

@@ -32,6 +32,9 @@ public struct PlayoutEvent: Sendable, Equatable {
     /// Samples the playout inserted (> 0) or removed (< 0) by time-stretching while this frame
     /// was the last one decoded (see `JitterBuffer.noteStretch`).
     public var stretchedSamples = 0
+    /// The samples the decision stood for when not a whole frame (a shortened concealment, or
+    /// the silent end of a pull shorter than a frame); nil for a whole frame.
+    public var samples: Int?
 
     public init(
         playoutTime: Instant, timestamp: Int64?, outcome: PlayoutOutcome, bufferDelayMilliseconds: Double?,

@@ -110,19 +110,23 @@ public final class JitterBufferPlayout: StreamPlayout {
     private func decodeAndQueue(_ decision: PlayoutDecision) {
         let token = codecObserver?.codecWillRun()
         defer { if let token { codecObserver?.codecDidRun(token) } }
+        var count = frame.count
         frame.withUnsafeMutableBufferPointer { out in
             switch decision {
             case .silence:
                 out.update(repeating: 0)
-            case .conceal:
-                conceal(out)
+            case .conceal(let samples):
+                // A shortened concealment: the decoder conceals just that long, and its next
+                // decode carries on from there (Opus blends a concealment into the next frame).
+                count = min(max(samples, 0), out.count)
+                conceal(UnsafeMutableBufferPointer(rebasing: out[..<count]))
             case .decode(let payload):
                 decode(payload, into: out)
             case .decodeFEC(let next):
                 if (try? decoder.decodeFEC(from: next, into: out)) == nil { countErrorAndConceal(out) }
             }
         }
-        queued.append(contentsOf: frame)
+        queued.append(contentsOf: frame[..<count])
     }
 
     private func decode(_ payload: [UInt8], into out: UnsafeMutableBufferPointer<Float>) {

@@ -72,6 +72,7 @@ enum LiveRecords {
                         outcome: row.outcome, bufferDelayMilliseconds: row.bufferDelayMilliseconds,
                         targetDelayMilliseconds: row.targetDelayMilliseconds)
                     event.stretchedSamples = row.stretchedSamples
+                    event.samples = row.samples
                     return event
                 }
                 var track = [Float](repeating: 0, count: totalSamples)

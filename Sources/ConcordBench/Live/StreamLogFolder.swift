@@ -25,6 +25,8 @@ public struct StreamLogFolder: Sendable {
         public var bufferDelayMilliseconds: Double?
         public var targetDelayMilliseconds: Double
         public var stretchedSamples: Int
+        /// A shortened concealment's samples; nil for a whole frame.
+        public var samples: Int? = nil
     }
 
     public struct ViewChange: Sendable, Equatable {
@@ -91,16 +93,16 @@ public struct StreamLogFolder: Sendable {
         sent = try packets(StreamLogFiles.sent)
         arrivals = try packets(StreamLogFiles.arrivals)
         playout = try lines(StreamLogFiles.playout).compactMap { f in
-            guard f.count == 7, let ns = Int64(f[1]), f[2].isEmpty || UInt32(f[2]) != nil,
+            guard f.count == 8, let ns = Int64(f[1]), f[2].isEmpty || UInt32(f[2]) != nil,
                 let outcome = PlayoutOutcome(rawValue: String(f[3])), f[4].isEmpty || Double(f[4]) != nil,
-                let target = Double(f[5]), let stretched = Int(f[6])
+                let target = Double(f[5]), let stretched = Int(f[6]), f[7].isEmpty || Int(f[7]).map({ $0 > 0 }) == true
             else {
                 malformed += 1
                 return nil
             }
             return Played(
                 peer: String(f[0]), nanoseconds: ns, timestamp: UInt32(f[2]), outcome: outcome, bufferDelayMilliseconds: Double(f[4]),
-                targetDelayMilliseconds: target, stretchedSamples: stretched)
+                targetDelayMilliseconds: target, stretchedSamples: stretched, samples: Int(f[7]))
         }
         var views: [ViewChange] = []
         var stalls: [Stall] = []

@@ -11,8 +11,11 @@ enum GetStatsMapping {
         var silentConcealed = 0
         for event in record.playout where event.outcome == .concealed || event.outcome == .decelerated {
             let start = Int(event.playoutTime.nanoseconds * Int64(AudioFormat.sampleRate) / 1_000_000_000)
-            guard F > 0, start >= 0, start + F <= record.track.count else { continue }
-            if !record.track[start..<(start + F)].contains(where: { abs($0) >= Simulation.audibleSample }) { silentConcealed += F }
+            let length = event.samples ?? F
+            guard length > 0, start >= 0, start + length <= record.track.count else { continue }
+            if !record.track[start..<(start + length)].contains(where: { abs($0) >= Simulation.audibleSample }) {
+                silentConcealed += length
+            }
         }
         return GetStatsReport(
             concealedSamples: s.concealedSamples, silentConcealedSamples: silentConcealed,

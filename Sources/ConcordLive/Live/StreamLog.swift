@@ -20,7 +20,8 @@ import Synchronization
 ///   size on the wire;
 /// - `arrivals.csv`: `peer,sequence,timestamp,arrived_ns,bytes` — each voice datagram as it
 ///   arrived, before it was opened (duplicates and forgeries included);
-/// - `playout.csv`: `peer,played_ns,timestamp,outcome,buffer_delay_ms,target_ms,stretched_samples`
+/// - `playout.csv`: `peer,played_ns,timestamp,outcome,buffer_delay_ms,target_ms,stretched_samples,samples`
+///   (`samples` empty for a whole frame; a shortened concealment's length otherwise)
 ///   — each frame the jitter buffer played (`PlayoutEvent`: a concealed frame carries the
 ///   timestamp of the frame it stands for, silence none).
 ///
@@ -118,7 +119,7 @@ final class StreamLog {
         }
         sent = try create(StreamLogFiles.sent, "peer,sequence,timestamp,sent_ns,bytes")
         arrivals = try create(StreamLogFiles.arrivals, "peer,sequence,timestamp,arrived_ns,bytes")
-        playout = try create(StreamLogFiles.playout, "peer,played_ns,timestamp,outcome,buffer_delay_ms,target_ms,stretched_samples")
+        playout = try create(StreamLogFiles.playout, "peer,played_ns,timestamp,outcome,buffer_delay_ms,target_ms,stretched_samples,samples")
         room = try create(StreamLogFiles.room, "at_ns,event,value")
         flush()
     }
@@ -174,7 +175,7 @@ final class StreamLog {
             Self.append(
                 playout,
                 "\(peer),\(e.playoutTime.nanoseconds),\(timestamp),\(e.outcome.rawValue),\(delay),"
-                    + "\(Self.decimal(e.targetDelayMilliseconds)),\(e.stretchedSamples)\n")
+                    + "\(Self.decimal(e.targetDelayMilliseconds)),\(e.stretchedSamples),\(e.samples.map { "\($0)" } ?? "")\n")
         }
     }
 

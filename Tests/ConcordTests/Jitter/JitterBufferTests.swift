@@ -81,7 +81,7 @@ struct JitterHarness {
             let decision = buffer.nextFrame(now: .milliseconds(now), queuedSamples: queued)
             decisions.append((tick, decision))
             if decision == .silence { break }
-            queued += 960
+            if case .conceal(let samples) = decision { queued += samples } else { queued += 960 }
         }
     }
 
@@ -144,6 +144,40 @@ struct JitterHarness {
         #expect(s.concealedSamples == 960 && s.concealmentEvents == 1)
     }
 
+    /// A lost frame with the next one already here: an adaptive buffer conceals it only as long
+    /// as the frames behind keep ¾ of the target (NetEq's merge), at least half a frame, in
+    /// 2.5 ms steps, then stretches back up; a fixed buffer conceals the whole frame.
+    /// Every fourth frame `jitter` ms late: the target covers it, so frame 151 is here when 150
+    /// is due, and the frames play 20 ms or more above ¾ of the target: half a frame is concealed.
+    /// No jitter and a 30 ms floor: frames play at 30 ms, 7.5 ms above ¾ of it, so 12.5 ms.
+    @Test(arguments: [(10.0, 0, 480), (30.0, 0, 480), (0.0, 30, 600)])
+    func aLossWithTheNextFrameHereIsConcealedShorter(jitter: Double, minimum: Int, expected: Int) throws {
+        var settings = JitterBufferSettings()
+        settings.minimumDelayMilliseconds = minimum
+        var h = try JitterHarness(settings)
+        for k in 0..<300 where k != 150 { h.send(k, delay: 10 + (k % 4 == 1 ? jitter : 0), flags: k == 299 ? [.dtx] : []) }
+        h.run(ticks: 320)
+        let concealments = h.decisions.compactMap { d -> Int? in if case .conceal(let n) = d.decision { n } else { nil } }
+        #expect(concealments == [expected])
+        #expect(h.playedFrames == Array(0..<150) + Array(151..<300))
+        let s = h.buffer.statistics
+        #expect(s.concealedSamples == expected && s.concealmentEvents == 1)
+        let events = h.buffer.takeEvents()
+        let lost = try #require(events.firstIndex { $0.outcome == .concealed })
+        #expect(events[lost].samples == expected)
+        // Frame 151 starts where the shortened concealment ends, at no less than ¾ of the target.
+        let next = events[lost + 1]
+        #expect(next.timestamp.map { $0 / 960 } == 151)
+        #expect(abs(next.playoutTime.milliseconds - events[lost].playoutTime.milliseconds - Double(expected) / 48) < 1e-9)
+        // The cut is taken back by stretching.
+        #expect(h.stretches.contains { $0.tick > 150 && $0.tick < 170 && $0.samples < 0 })
+
+        var fixed = try JitterHarness(JitterBufferSettings(mode: .fixed(milliseconds: 60)))
+        for k in 0..<300 where k != 150 { fixed.send(k, delay: 10 + (k % 4 == 1 ? jitter : 0), flags: k == 299 ? [.dtx] : []) }
+        fixed.run(ticks: 320)
+        #expect(fixed.decisions.compactMap { d -> Int? in if case .conceal(let n) = d.decision { n } else { nil } } == [960])
+    }
+
     /// Packets of three frames: every frame plays once, in order; the target covers the 40 ms
     /// the oldest frame of each packet waited for it, and no more than the path adds.
     @Test func bundledFramesPlayInOrderAtTheirPacketsDelay() throws {
@@ -172,7 +206,7 @@ struct JitterHarness {
         // Until frame 90 arrives the receiver cannot tell the pause from loss and conceals while
         // it waits (as with one frame per packet); the lost packet itself costs nothing.
         let beforePause = h.decisions.prefix { $0.decision != .decode(JitterHarness.frameID(59)) }
-        #expect(!beforePause.contains { $0.decision == .conceal })
+        #expect(!beforePause.contains { if case .conceal = $0.decision { true } else { false } })
     }
 
     @Test func dtxGapsPlaySilenceNotConcealment() throws {
@@ -281,7 +315,8 @@ struct JitterHarness {
         #expect(events.count == h.decisions.count)
         // Silence before the first packet is not counted (the stream has not started).
         let idle = events.prefix { $0.outcome == .silence }.count
-        #expect(s.totalSamplesReceived == (events.count - idle) * 960)
+        #expect(s.totalSamplesReceived == events.dropFirst(idle).map { $0.samples ?? 960 }.reduce(0, +))
+        #expect(s.concealedSamples == events.filter { $0.outcome == .concealed }.map { $0.samples ?? 960 }.reduce(0, +))
         #expect(s.removedSamplesForAcceleration == h.stretches.map(\.samples).filter { $0 > 0 }.reduce(0, +))
         #expect(s.insertedSamplesForDeceleration == -h.stretches.map(\.samples).filter { $0 < 0 }.reduce(0, +))
         #expect(events.map(\.stretchedSamples).reduce(0, +) == -h.stretches.map(\.samples).reduce(0, +))
