@@ -45,6 +45,47 @@ import Testing
         #expect(out[1].count == voice.count + SealedFormat.overhead)
     }
 
+    /// A satellite path: the handshake takes 600 ms, the talker speaks from the start. Only the
+    /// voice of the last `queuedVoiceLifetime` goes out with the session; room messages all do.
+    func aliceVoice(_ sequence: UInt16) -> [UInt8] { plainVoice(sender: VoicePeers.voiceID(for: "alice"), sequence: sequence) }
+
+    @Test func voiceTooOldForItsHandshakeIsDroppedAndRoomMessagesAreNot() throws {
+        let alice = transport("alice", salt: 1)
+        let bob = transport("bob", salt: 2)
+        var dropped: [(UInt16, RoomAddress)] = []
+        alice.onStaleVoiceDropped = { plain, address in
+            dropped.append(((try? VoicePacket.Header.parse(plain))?.sequenceNumber ?? .max, address))
+        }
+        let initiation = sends(alice.send(aliceVoice(0), to: b, now: .zero))
+        _ = alice.send(heartbeat(from: "alice"), to: b, now: .milliseconds(1))
+        for sequence in UInt16(1)...29 {  // 20 ms frames until the response, 600 ms later
+            _ = alice.send(aliceVoice(sequence), to: b, now: .milliseconds(Double(sequence) * 20))
+        }
+        #expect(alice.statistics.staleVoiceDrops == 27, "frames 0...26 waited over 40 ms by frame 29's turn")
+        let (_, response) = bob.receive(initiation[0], from: a, now: .milliseconds(300))
+        let (_, opened) = alice.receive(sends(response)[0], from: b, now: .milliseconds(600))
+        var delivered: [[UInt8]] = []
+        for bytes in sends(opened) { delivered += bob.receive(bytes, from: a, now: .milliseconds(900)).delivered.map(\.bytes) }
+        // At 600 ms frames 28 (560 ms) and 29 (580 ms) are young enough; frame 27 (540 ms) is not.
+        #expect(delivered == [heartbeat(from: "alice"), aliceVoice(28), aliceVoice(29)])
+        #expect(alice.statistics.staleVoiceDrops == 28 && alice.statistics.queueDrops == 0)
+        #expect(dropped.map(\.0) == Array(0...27) && dropped.allSatisfy { $0.1 == b })
+        // The session is open: voice goes straight out, whatever the time.
+        #expect(sends(alice.send(aliceVoice(30), to: b, now: .milliseconds(5000))).count == 1)
+    }
+
+    /// Stale voice never fills the queue: a handshake that takes long still queues every room
+    /// message sent while it runs.
+    @Test func staleVoiceDoesNotCrowdRoomMessagesOutOfTheQueue() {
+        let alice = transport("alice", salt: 1)
+        for i in 0..<200 {
+            _ = alice.send(aliceVoice(UInt16(i)), to: b, now: .milliseconds(Double(i) * 20))
+            if i % 20 == 0 { _ = alice.send(heartbeat(from: "alice"), to: b, now: .milliseconds(Double(i) * 20)) }
+        }
+        #expect(alice.statistics.queueDrops == 0, "at most three voice frames waiting at once, and ten room messages")
+        #expect(alice.statistics.staleVoiceDrops == 197)
+    }
+
     @Test func lostMessagesAreRetriedAndDuplicatesAnsweredOnce() throws {
         let alice = transport("alice", salt: 1)
         let bob = transport("bob", salt: 2)

@@ -86,9 +86,27 @@ extension PeerSecurityState {
         /// of broadcasts received from it not yet spent on initiations.
         var credit: Int?
         /// Datagrams for the address, sent once the session exists.
-        var queued: [[UInt8]] = []
+        var queued: [QueuedDatagram] = []
         /// Broadcasts heard from the address, delivered once the session exists.
         var held: [[UInt8]] = []
+    }
+}
+
+/// A plain datagram waiting for its address's session, and when it began to wait.
+struct QueuedDatagram {
+    let plain: [UInt8]
+    let queuedAt: Instant
+    let isVoice: Bool
+
+    init(_ plain: [UInt8], at now: Instant) {
+        self.plain = plain
+        self.queuedAt = now
+        self.isVoice = PacketType(of: plain) == .voice
+    }
+
+    /// Voice that has waited longer than `lifetime` milliseconds by `now`.
+    func isStaleVoice(at now: Instant, lifetime: Double) -> Bool {
+        isVoice && now.milliseconds(since: queuedAt) > lifetime
     }
 }
 

@@ -254,7 +254,7 @@ extension SecureTransport {
             at: address)
         opener.install(keys.receiving, for: .pair(address))  // the old keys stay as previous for in-flight packets
         sendConfirm(to: address)
-        flush(ended, to: address)
+        flush(ended, to: address, now: now)
     }
 
     private func establish(_ session: PeerSecurityState.PairSession, at address: RoomAddress) {
@@ -281,7 +281,7 @@ extension SecureTransport {
                 lastResponseAt: unconfirmed.respondedAt, rtt: rtt ?? now.milliseconds(since: unconfirmed.respondedAt),
                 peerSpoke: rtt == nil),
             at: address)
-        flush(ended, to: address)
+        flush(ended, to: address, now: now)
     }
 
     func dropUnconfirmed(_ address: RoomAddress) {

@@ -14,12 +14,30 @@ extension SecureTransport {
             // The room itself sends there now: the address is no longer only a broadcast heard.
             peers.modifyHandshakes(at: address) { $0.initiation?.credit = nil }
         }
+        dropStaleVoice(queuedFor: address, now: now)
         let queued = peers.modifyHandshakes(at: address) { handshakes -> Bool in
             guard let count = handshakes.initiation?.queued.count, count < settings.queueLimit else { return false }
-            handshakes.initiation?.queued.append(plain)
+            handshakes.initiation?.queued.append(QueuedDatagram(plain, at: now))
             return true
         }
         if !queued { statistics.queueDrops += 1 }
+    }
+
+    /// Drops the voice waiting for `address`'s handshake that is too old to play (so it
+    /// neither fills the queue nor goes out once the session opens).
+    private func dropStaleVoice(queuedFor address: RoomAddress, now: Instant) {
+        let lifetime = settings.queuedVoiceLifetime
+        let stale = peers.modifyHandshakes(at: address) { handshakes -> [QueuedDatagram] in
+            guard let queued = handshakes.initiation?.queued else { return [] }
+            handshakes.initiation?.queued = queued.filter { !$0.isStaleVoice(at: now, lifetime: lifetime) }
+            return queued.filter { $0.isStaleVoice(at: now, lifetime: lifetime) }
+        }
+        for datagram in stale { dropStale(datagram, for: address) }
+    }
+
+    private func dropStale(_ datagram: QueuedDatagram, for address: RoomAddress) {
+        statistics.staleVoiceDrops += 1
+        onStaleVoiceDropped?(datagram.plain, address)
     }
 
     /// Starts a handshake with `address`: `credit` nil when this node wants the session,
@@ -76,11 +94,16 @@ extension SecureTransport {
         effects.append(.send(bytes: sealed, to: address))
     }
 
-    /// A session exists: send what waited for it and deliver the broadcasts held for it.
-    func flush(_ ended: PeerSecurityState.Initiation?, to address: RoomAddress) {
+    /// A session exists: send what waited for it (but voice too old to play) and deliver the
+    /// broadcasts held for it.
+    func flush(_ ended: PeerSecurityState.Initiation?, to address: RoomAddress, now: Instant) {
         guard let ended, let session = peers.session(at: address) else { return }
-        for plain in ended.queued {
-            if let sealed = sealPair(plain, with: session.agreement.sealer) { effects.append(.send(bytes: sealed, to: address)) }
+        for datagram in ended.queued {
+            if datagram.isStaleVoice(at: now, lifetime: settings.queuedVoiceLifetime) {
+                dropStale(datagram, for: address)
+            } else if let sealed = sealPair(datagram.plain, with: session.agreement.sealer) {
+                effects.append(.send(bytes: sealed, to: address))
+            }
         }
         for plain in ended.held {
             delivered.append(

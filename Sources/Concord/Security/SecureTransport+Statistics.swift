@@ -12,6 +12,8 @@ extension SecureTransport {
         public var sessionsReplaced = 0
         /// Datagrams dropped because their handshake never completed or the queue was full.
         public var queueDrops = 0
+        /// Voice datagrams that waited for a handshake longer than `queuedVoiceLifetime`, dropped.
+        public var staleVoiceDrops = 0
         /// Delivered datagrams whose inner sender was not the session's client id.
         public var impersonations = 0
         public var keyChanges = 0
@@ -38,6 +40,7 @@ extension SecureTransport {
             case staleResponses = "stale_responses"
             case sessionsReplaced = "sessions_replaced"
             case queueDrops = "queue_drops"
+            case staleVoiceDrops = "stale_voice_drops"
             case keyChanges = "key_changes"
             case sealedPackets = "sealed_packets"
             case sealOverheadBytes = "seal_overhead_bytes"
@@ -58,6 +61,7 @@ extension SecureTransport {
             staleResponses = try int(.staleResponses)
             sessionsReplaced = try int(.sessionsReplaced)
             queueDrops = try int(.queueDrops)
+            staleVoiceDrops = try int(.staleVoiceDrops)
             impersonations = try int(.impersonations)
             keyChanges = try int(.keyChanges)
             sealedPackets = try int(.sealedPackets)

@@ -96,6 +96,9 @@ public final class SecureTransport {
     public internal(set) var statistics = Statistics()
     public private(set) var knownKeys: KnownKeys
     public private(set) var keyChanges: [KeyChange] = []
+    /// Called with each voice datagram dropped for having waited too long for its handshake
+    /// (`Settings.queuedVoiceLifetime`), and the address it was for: never sent.
+    public var onStaleVoiceDropped: (([UInt8], RoomAddress) -> Void)?
     /// Every rejection of a sealed datagram, by cause.
     public var counters: SecurityCounters { opener.counters }
     /// Told around every entry point (all of it is security work: sealing, opening, handshakes),

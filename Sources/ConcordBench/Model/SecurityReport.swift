@@ -23,6 +23,9 @@ public struct SecurityReport: Codable, Sendable, Equatable {
     public var impersonations: Int
     /// Datagrams dropped because their handshake never completed.
     public var queueDrops: Int
+    /// Voice frames that waited for a handshake too long to be worth playing, never sent
+    /// (`SecureTransport.Settings.queuedVoiceLifetime`; not counted as sent in any stream).
+    public var staleVoiceDrops: Int
 
     enum CodingKeys: String, CodingKey {
         case rejected, impersonations
@@ -36,6 +39,7 @@ public struct SecurityReport: Codable, Sendable, Equatable {
         case handshakesTimedOut = "handshakes_timed_out"
         case sessionsReplaced = "sessions_replaced"
         case queueDrops = "queue_drops"
+        case staleVoiceDrops = "stale_voice_drops"
     }
 
     public init(transports: [SecureTransport], cpuSeconds: Double, codecSeconds: Double) {
@@ -46,6 +50,7 @@ public struct SecurityReport: Codable, Sendable, Equatable {
         var replaced = 0
         var impersonations = 0
         var queueDrops = 0
+        var staleVoiceDrops = 0
         for t in transports {
             rejected = rejected.adding(t.counters)
             sealed += t.statistics.sealedPackets
@@ -54,6 +59,7 @@ public struct SecurityReport: Codable, Sendable, Equatable {
             replaced += t.statistics.sessionsReplaced
             impersonations += t.statistics.impersonations
             queueDrops += t.statistics.queueDrops
+            staleVoiceDrops += t.statistics.staleVoiceDrops
         }
         overheadBytesPerPacket = SealedFormat.overhead
         packetsSealed = sealed
@@ -69,5 +75,6 @@ public struct SecurityReport: Codable, Sendable, Equatable {
         sessionsReplaced = replaced
         self.impersonations = impersonations
         self.queueDrops = queueDrops
+        self.staleVoiceDrops = staleVoiceDrops
     }
 }

@@ -29,5 +29,6 @@ enum SecuritySection {
             format: "security: %d sealed + %d opened, +%d B/packet, %.2f µs CPU/packet (%.1f %% of codec CPU); %d handshakes, %d rejected, %d impersonations",
             s.packetsSealed, s.packetsOpened, s.overheadBytesPerPacket, s.cpuMicrosecondsPerPacket,
             s.cpuFractionOfCodec * 100, s.handshakesCompleted, s.rejected.dropped, s.impersonations)
+            + (s.staleVoiceDrops > 0 ? "; \(s.staleVoiceDrops) voice frames too old when their handshake ended, not sent" : "")
     }
 }

@@ -189,6 +189,7 @@ public final class Simulation {
             client.onVoiceArrival = { recorder.noteArrival($0, at: l) }
             client.onReceiverReport = { reportLog.note($0, talker: l) }
             client.onProtectionChange = { protectionLog.note($0, talker: l) }
+            client.transport?.onStaleVoiceDropped = { recorder.noteDropped($0, by: l, to: $1) }
         }
 
         // Rooms: joins, leaves, crashes and the room's measurements; a fixed mesh just runs.

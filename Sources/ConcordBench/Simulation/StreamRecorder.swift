@@ -15,6 +15,8 @@ final class StreamRecorder {
     private let indexOfVoiceID: [PeerID: Int]
     /// sent[t][l]: what talker t addressed to listener l (in a room, only its view's members).
     private var sent: [[[SentPacketRecord]]]
+    /// listenerAt[t][address]: the listener talker t has sent to at `address`.
+    private var listenerAt: [[RoomAddress: Int]]
     private var sentUnwrap: [(SequenceUnwrapper<UInt16>, SequenceUnwrapper<UInt32>)]
     private var arrivals: [[[ArrivalRecord]]]
     private var arrivalUnwrap: [[(SequenceUnwrapper<UInt16>, SequenceUnwrapper<UInt32>)]]
@@ -41,6 +43,7 @@ final class StreamRecorder {
         self.streamCount = streamCount
         signals = try SpilledSignals(count: streamCount + count, length: totalSamples)
         sent = .init(repeating: .init(repeating: [], count: count), count: count)
+        listenerAt = .init(repeating: [:], count: count)
         sentUnwrap = (0..<count).map { _ in (.init(), .init()) }
         arrivals = .init(repeating: .init(repeating: [], count: count), count: count)
         arrivalUnwrap = (0..<count).map { _ in (0..<count).map { _ in (.init(), .init()) } }
@@ -72,10 +75,21 @@ final class StreamRecorder {
         let sequence = sentUnwrap[t].0.unwrap(frame.sequenceNumber), timestamp = sentUnwrap[t].1.unwrap(frame.timestamp)
         for destination in frame.destinations {
             if let l = indexOfVoiceID[destination.peer] {
+                listenerAt[t][destination.address] = l
                 sent[t][l].append(
                     SentPacketRecord(sequence: sequence, timestamp: timestamp, sendTime: now, bytes: destination.wireBytes))
             }
         }
+    }
+
+    /// Talker `t`'s security layer dropped a voice datagram for `address` that waited too long
+    /// for its handshake: it never went on the wire, so it is no longer one of the sent packets.
+    func noteDropped(_ plain: [UInt8], by t: Int, to address: RoomAddress) {
+        guard let header = try? VoicePacket.Header.parse(plain),
+            let l = listenerAt[t][address],
+            let k = sent[t][l].lastIndex(where: { UInt16(truncatingIfNeeded: $0.sequence) == header.sequenceNumber })
+        else { return }
+        sent[t][l].remove(at: k)
     }
 
     /// A voice datagram reached listener `l` (whatever became of it).
