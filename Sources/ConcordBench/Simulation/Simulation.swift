@@ -219,8 +219,11 @@ public final class Simulation {
         let silence = [Float](repeating: 0, count: F)
         let frames = FramePipeline(
             count: count, frameSamples: F, totalSamples: totalSamples, phases: phases, clocks: clocks, workers: workers,
-            // A room's echo depends on what was played, which the previous window's ticks decide.
-            pipelined: workers > 1 && rooms == nil && !s.adaptiveProtection && !acousticPaths.contains { $0 != nil },
+            // A room's echo depends on what was played, which the previous window's ticks decide;
+            // so does what a capture processor does (the mix is its echo canceller's far end, and
+            // it is one object: encoding ahead ran it on two threads at once).
+            pipelined: workers > 1 && rooms == nil && !s.adaptiveProtection && !acousticPaths.contains { $0 != nil }
+                && !processors.contains { $0 != nil },
             simulator: simulator,
             encode: { i, position, now in
                 if rooms?.crashed.contains(i) == true { return .success(nil) }

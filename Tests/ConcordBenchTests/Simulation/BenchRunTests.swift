@@ -54,10 +54,14 @@ import Testing
         #expect(first.streams[0].packetLoss > 0)  // the congested preset does lose packets
     }
 
-    /// Using every core (pipelined encodes, parallel decodes) changes nothing but the speed.
-    @Test func parallelAndSerialRunsAreIdentical() throws {
+    /// Using every core (pipelined encodes, parallel decodes) changes nothing but the speed —
+    /// also with WebRTC's processing on every microphone and no room (encoding ahead once ran a
+    /// participant's processor on two threads and crashed).
+    @Test(arguments: [false, true])
+    func parallelAndSerialRunsAreIdentical(processing: Bool) throws {
+        let processor = processing ? #""audio_processing": {"echo_cancellation": true, "noise_suppression": true},"# : ""
         let s = try SimulationTests.scenario("""
-            {"duration_seconds": 3, "seed": 11, "network": {"links": {"preset": "wifi-congested"}},
+            {"duration_seconds": 3, "seed": 11, "network": {"links": {"preset": "wifi-congested"}}, \(processor)
              "participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav"}, {"name": "c", "wav": "a.wav"}]}
             """)
         let parallel = try Simulation(scenario: s).run(parallel: true)
