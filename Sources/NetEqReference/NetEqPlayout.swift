@@ -5,9 +5,9 @@ import Concord
 /// Every voice packet goes to NetEq as an RTP packet at its arrival time: sequence number,
 /// timestamp and marker (talk-spurt start) from Concord's header; the Opus frame as payload, or
 /// — when the packet carries redundant frames — an RFC 2198 RED payload of them and the frame,
-/// so NetEq recovers from redundancy (and from Opus in-band FEC) by its own rules. Each pull
-/// takes as many 10 ms outputs as it holds samples (one, at the engine's 10 ms pulls), played
-/// from the pull's time.
+/// so NetEq recovers from redundancy (and from Opus in-band FEC) by its own rules. NetEq plays
+/// 10 ms per call: a pull takes as many as it needs beyond what the last one left (a 5 ms pull
+/// takes one every other pull), played from where that leftover ends.
 ///
 /// NetEq runs from the stream's first packet: before it, NetEq would count its output as
 /// concealment of a stream that has not started, where Concord's buffer counts nothing. The
@@ -20,16 +20,18 @@ import Concord
 ///   so redundancy-recovered samples stay 0 (the concealment they spared still shows);
 /// * silent samples: the 10 ms outputs that were comfort noise (the sender in DTX) or muted.
 ///
-/// Each tick's `PlayoutEvent` comes from the counters' changes over the tick: concealed if
+/// Each NetEq call's `PlayoutEvent` comes from the counters' changes over the pull: concealed if
 /// NetEq concealed any sample, else accelerated or decelerated if it time-stretched, else
 /// silence if every output was comfort noise, else decoded (a frame NetEq decoded from an FEC
 /// or RED copy is not told apart: its counters are only lifetime totals). Its timestamp is the
-/// RTP timestamp of the tick's first sample; its buffer delay the mean wait of the samples
-/// NetEq took from packets during the tick.
+/// RTP timestamp of the output's first sample; its buffer delay the mean wait of the samples
+/// NetEq took from packets in the call.
 public final class NetEqPlayout: StreamPlayout {
     public let frameSamples: Int
     let neteq: NetEqReceiver
-    private var samples: [Int16]
+    /// NetEq's last 10 ms output, and what it left that no pull has played yet.
+    private var output: [Int16]
+    private var pending: [Int16]
     private var started = false
     /// NetEq's counters at the last tick.
     private var latest = NetEqReceiver.LifetimeStatistics()
@@ -49,13 +51,15 @@ public final class NetEqPlayout: StreamPlayout {
 
     /// - Parameter frameSamples: a multiple of NetEq's 10 ms output (480 samples).
     public init(frameSamples: Int, recordEvents: Bool = false) throws(NetEqError) {
-        let output = NetEqReceiver.outputSamples
-        guard frameSamples > 0, frameSamples % output == 0 else {
-            throw NetEqError(description: "NetEq plays 10 ms at a time; a frame of \(frameSamples) samples is not a multiple of \(output)")
+        let size = NetEqReceiver.outputSamples
+        guard frameSamples > 0, frameSamples % size == 0 else {
+            throw NetEqError(description: "NetEq plays 10 ms at a time; a frame of \(frameSamples) samples is not a multiple of \(size)")
         }
         self.frameSamples = frameSamples
         neteq = try NetEqReceiver(start: .zero)
-        samples = [Int16](repeating: 0, count: frameSamples)
+        output = [Int16](repeating: 0, count: size)
+        pending = []
+        pending.reserveCapacity(frameSamples + size)
         recordsEvents = recordEvents
     }
 
@@ -104,57 +108,60 @@ public final class NetEqPlayout: StreamPlayout {
             record(.silence, now: now, timestamp: nil, bufferDelay: nil)
             return false
         }
-        let token = codecObserver?.codecWillRun()
-        var firstTimestamp: UInt32?
-        var silentOutputs = 0
-        // NetEq hands out 10 ms at a time; a pull is 10 ms, or a longer codec frame, so whole
-        // outputs fill it (and never more than `samples` holds).
+        // NetEq hands out 10 ms at a time: a pull first plays what is left of the last output,
+        // and asks NetEq for more only when that does not cover it.
         let size = NetEqReceiver.outputSamples
-        let outputs = min(out.count, samples.count) / size
-        samples.withUnsafeMutableBufferPointer { pcm in
-            for k in 0..<outputs {
-                let slice = UnsafeMutableBufferPointer(rebasing: pcm[(k * size)..<((k + 1) * size)])
+        let leftover = pending.count
+        var outputs = 0
+        var silentOutputs = 0
+        var firstTimestamp: UInt32?
+        let token = pending.count < out.count ? codecObserver?.codecWillRun() : nil
+        let before = latest
+        while pending.count < out.count {
+            outputs += 1
+            output.withUnsafeMutableBufferPointer { pcm in
                 do {
-                    let output = try neteq.playout(now: now, into: slice)
-                    if output.muted || output.speech == .comfortNoise {
+                    let result = try neteq.playout(now: now, into: pcm)
+                    if result.muted || result.speech == .comfortNoise {
                         silentOutputs += 1
+                        silentSamples += size
                     } else if firstTimestamp == nil {
-                        firstTimestamp = output.timestamp
+                        firstTimestamp = result.timestamp
                     }
                 } catch {
                     decodeErrors += 1
-                    slice.update(repeating: 0)
+                    pcm.update(repeating: 0)
                 }
             }
+            pending += output
         }
         if let token { codecObserver?.codecDidRun(token) }
-        let before = latest
-        latest = neteq.lifetimeStatistics
-        silentSamples += silentOutputs * NetEqReceiver.outputSamples
-
-        let outcome: PlayoutOutcome
-        if latest.concealedSamples > before.concealedSamples {
-            outcome = .concealed
-        } else if latest.removedSamplesForAcceleration > before.removedSamplesForAcceleration {
-            outcome = .accelerated
-        } else if latest.insertedSamplesForDeceleration > before.insertedSamplesForDeceleration {
-            outcome = .decelerated
-        } else if silentOutputs == outputs {
-            outcome = .silence
-        } else {
-            outcome = .decoded
+        if outputs > 0 {
+            latest = neteq.lifetimeStatistics
+            let outcome: PlayoutOutcome
+            if latest.concealedSamples > before.concealedSamples {
+                outcome = .concealed
+            } else if latest.removedSamplesForAcceleration > before.removedSamplesForAcceleration {
+                outcome = .accelerated
+            } else if latest.insertedSamplesForDeceleration > before.insertedSamplesForDeceleration {
+                outcome = .decelerated
+            } else if silentOutputs == outputs {
+                outcome = .silence
+            } else {
+                outcome = .decoded
+            }
+            let emitted = latest.jitterBufferEmittedCount - before.jitterBufferEmittedCount
+            let waited = latest.jitterBufferDelayMilliseconds - before.jitterBufferDelayMilliseconds
+            let timestamp = firstTimestamp.map { timestampUnwrapper.unwrap($0) }
+            record(
+                outcome, now: now.advanced(byMilliseconds: Double(leftover) * 1000 / Double(AudioFormat.sampleRate)),
+                timestamp: outcome == .silence || outcome == .decelerated ? nil : timestamp,
+                bufferDelay: emitted > 0 ? Double(waited) / Double(emitted) : nil)
         }
-        let emitted = latest.jitterBufferEmittedCount - before.jitterBufferEmittedCount
-        let waited = latest.jitterBufferDelayMilliseconds - before.jitterBufferDelayMilliseconds
-        let timestamp = firstTimestamp.map { timestampUnwrapper.unwrap($0) }
-        record(
-            outcome, now: now, timestamp: outcome == .silence || outcome == .decelerated ? nil : timestamp,
-            bufferDelay: emitted > 0 ? Double(waited) / Double(emitted) : nil)
-
-        let filled = outputs * size
-        if outcome == .silence, !samples[..<filled].contains(where: { $0 != 0 }) { return false }
-        for i in 0..<filled { out[i] = Float(samples[i]) / 32_768 }
-        if filled < out.count { out.extracting(filled...).update(repeating: 0) }
+        let played = pending[..<out.count]
+        defer { pending.removeFirst(out.count) }
+        if silentOutputs == outputs, !played.contains(where: { $0 != 0 }) { return false }
+        for (i, sample) in played.enumerated() { out[i] = Float(sample) / 32_768 }
         return true
     }
 

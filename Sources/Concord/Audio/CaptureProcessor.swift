@@ -1,15 +1,16 @@
 /// What a participant does to its microphone's audio before encoding it: echo cancellation
 /// against what its loudspeaker played, noise suppression, gain control and a voice decision.
 ///
-/// A `Participant` with a processor hands it every pull it mixes for the loudspeaker
-/// (`analyzeRender`, the far end) and every captured frame before encoding (`processCapture`),
+/// A `Participant` with a processor hands it what it mixes for the loudspeaker, a chunk at a
+/// time (`analyzeRender`, the far end) and every captured frame before encoding (`processCapture`),
 /// on the engine's thread, in the order they happen. The bench and the live client run the same
 /// processor (`CaptureProcessing.WebRTCAudioProcessor`), so what the bench measures is what a
 /// user hears.
 public protocol CaptureProcessor: AnyObject {
-    /// Samples per call: pulls and frames must be whole multiples of it.
+    /// Samples per call: frames must be whole multiples of it (pulls shorter than a chunk are
+    /// gathered into one before `analyzeRender`).
     var chunkSamples: Int { get }
-    /// One pull of what the loudspeaker plays.
+    /// What the loudspeaker played: one pull, or the pulls that make up one chunk.
     func analyzeRender(_ pull: [Float])
     /// One captured frame, processed in place; what the processor made of it.
     func processCapture(_ frame: inout [Float]) -> CaptureAnalysis

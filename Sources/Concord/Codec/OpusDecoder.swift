@@ -28,10 +28,10 @@ public final class OpusDecoder {
     }
 
     /// Packet-loss concealment: synthesises audio for a packet that never came — a frame, or
-    /// `output.count` samples when that is less and a whole number of 2.5 ms steps (libopus
-    /// conceals in such steps; the next decode carries on from where it stopped).
+    /// `output.count` samples when that is less and a whole number of `concealmentStep`s (the
+    /// next decode carries on from where it stopped).
     public func conceal(into output: UnsafeMutableBufferPointer<Float>) throws(CodecError) -> Int {
-        let step = AudioFormat.sampleRate / 400
+        let step = Self.concealmentStep
         guard output.count < frameSamples else { return try run(nil, fec: false, into: output, operation: "conceal") }
         guard output.count >= step, output.count % step == 0 else {
             throw .wrongFrameLength(expected: frameSamples, got: output.count)
@@ -40,6 +40,9 @@ public final class OpusDecoder {
         try CodecError.check(decoded, "conceal")
         return Int(decoded)
     }
+
+    /// libopus conceals in steps of 2.5 ms, its shortest frame.
+    public static let concealmentStep = AudioFormat.sampleRate / 400
 
     /// Recovers the frame *before* `nextPacket` from the in-band FEC (LBRR) data it carries.
     /// Without FEC data in `nextPacket`, libopus falls back to concealment.

@@ -367,13 +367,13 @@ public struct JitterBuffer {
 
     /// Samples to conceal lost frame `lost`, which starts playing at `playsAt`, a later frame
     /// being buffered: a whole frame, less by the delay the frames behind it have above
-    /// `shortenedConcealmentFloor` of the target, in steps of 2.5 ms (Opus conceals in such
-    /// steps) and down to half a frame. A fixed buffer always conceals whole frames.
+    /// `shortenedConcealmentFloor` of the target, in whole `OpusDecoder.concealmentStep`s and
+    /// down to half a frame. A fixed buffer always conceals whole frames.
     private func shortenedConcealment(of lost: Int64, playingAt playsAt: Instant) -> Int {
         guard settings.mode == .adaptive, let delay = playoutDelay(of: lost, now: playsAt) else { return frameSamples }
         // Without the cut the next frame plays at this same delay.
         let spare = delay - Self.shortenedConcealmentFloor * statistics.targetDelayMilliseconds
-        let step = AudioFormat.sampleRate / 400
+        let step = OpusDecoder.concealmentStep
         let shortest = max(step, frameSamples / 2 / step * step)
         guard spare > 0, frameSamples > shortest else { return frameSamples }
         let cut = min(frameSamples - shortest, Int(spare * Double(AudioFormat.sampleRate) / 1000) / step * step)
@@ -388,8 +388,7 @@ public struct JitterBuffer {
     /// that tick — what decides whether it arrived in time — can only take values one pull
     /// apart, from its delay now upwards. The lowest of them at or above the target is the
     /// delay to play at: queued audio beyond it is removed (once it exceeds
-    /// `hysteresisMilliseconds`, so that an adaptive target moving by a millisecond does not
-    /// stretch the audio back and forth), and a shortfall is inserted. Removing less than the
+    /// `hysteresisMilliseconds`), and a shortfall is inserted. Removing less than the
     /// excess, or inserting more than the shortfall, is always safe.
     public func playoutCorrection(now: Instant, queuedSamples: Int, pullSamples: Int) -> Int {
         guard phase == .talking, pullSamples > 0, queuedSamples >= 0,
@@ -407,8 +406,13 @@ public struct JitterBuffer {
         return Int(((playing - lowest) * samplesPerMillisecond).rounded(.down))
     }
 
-    /// How far above an adaptive target the needed-at delay may sit before the playout is sped up.
-    public static let hysteresisMilliseconds = 5.0
+    /// How far above an adaptive target the needed-at delay may sit before the playout is sped
+    /// up. The delay to play at moves in whole pulls, so a target moving by a millisecond
+    /// seldom moves it and a small margin is enough. At 5 ms a LAN stream's mouth-to-ear stayed
+    /// up to 5 ms above its floor (median p50 over 24 streams 31.9 ms, 30.0 at 1 ms); the cost
+    /// is that a pitch period inserted beyond a shortfall is sooner taken back (10–18 % more
+    /// stretching on the `4g` preset; concealment and ViSQOL unchanged on the presets tried).
+    public static let hysteresisMilliseconds = 1.0
 
     /// Records that the playout removed (`samples` > 0) or inserted (< 0) that many samples, in
     /// the counters and on the event of the last frame decoded (the next one when that event has

@@ -29,8 +29,13 @@ extension SecureTransport {
         let lifetime = settings.queuedVoiceLifetime
         let stale = peers.modifyHandshakes(at: address) { handshakes -> [QueuedDatagram] in
             guard let queued = handshakes.initiation?.queued else { return [] }
-            handshakes.initiation?.queued = queued.filter { !$0.isStaleVoice(at: now, lifetime: lifetime) }
-            return queued.filter { $0.isStaleVoice(at: now, lifetime: lifetime) }
+            var fresh: [QueuedDatagram] = []
+            var stale: [QueuedDatagram] = []
+            for datagram in queued {
+                if datagram.isStaleVoice(at: now, lifetime: lifetime) { stale.append(datagram) } else { fresh.append(datagram) }
+            }
+            if !stale.isEmpty { handshakes.initiation?.queued = fresh }
+            return stale
         }
         for datagram in stale { dropStale(datagram, for: address) }
     }

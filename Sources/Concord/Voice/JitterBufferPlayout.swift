@@ -93,8 +93,13 @@ public final class JitterBufferPlayout: StreamPlayout {
             // Unless the next frame is here, keep this pull's samples: decoding it now would conceal.
             let limit = jitterBuffer.nextFrameIsBuffered ? wanted : min(wanted, queued.count - pull)
             // Speeding up waits for the full window: on short ones it found splices often enough
-            // to run the buffer lower and conceal more on jittery paths (3G, EDGE, busy Wi-Fi).
-            guard limit > 0, queued.count >= TimeStretcher.requiredSamples else { return }
+            // to run the buffer lower and conceal more on jittery paths (3G, EDGE, busy Wi-Fi) —
+            // unless the buffer at its target seldom holds that much (a frame past the target:
+            // under 30 ms on a LAN), where waiting for it left the delay where start-up put it,
+            // up to 16 ms above the target for a whole call.
+            let target = Int(jitterBuffer.statistics.targetDelayMilliseconds * Double(AudioFormat.sampleRate) / 1000)
+            let window = min(TimeStretcher.requiredSamples, max(TimeStretcher.minimumSamples, target + frameSamples))
+            guard limit > 0, queued.count >= window else { return }
             let mode: TimeStretcher.Mode = wanted > 2 * pull ? .fast : .normal
             outcome = stretcher.accelerate(&queued, mode: mode, limit: min(limit, Int(speedUpCredit)))
             speedUpCredit -= Double(outcome.samples)

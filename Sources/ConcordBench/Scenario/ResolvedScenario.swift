@@ -350,7 +350,7 @@ public enum ScenarioResolver {
     private static func acoustics(
         _ a: AcousticsSpec, field: String, fail: (String, String) -> ScenarioError, baseDirectory: String
     ) throws(ScenarioError) -> ResolvedScenario.Acoustics {
-        // At least one pull: the simulated devices hand over 10 ms at a time, as PortAudio's do,
+        // Two pulls: the simulated devices hand over 5 ms at a time, as PortAudio's do,
         // and a frame's echo must have been played before the frame is captured.
         guard a.echoDelayMs.isFinite, (10...maxEchoDelayMilliseconds).contains(a.echoDelayMs) else {
             throw fail("\(field).echo_delay_ms", "\(a.echoDelayMs) is outside 10…\(Int(maxEchoDelayMilliseconds)) ms")

@@ -75,7 +75,7 @@ final class StreamRecorder {
         let sequence = sentUnwrap[t].0.unwrap(frame.sequenceNumber), timestamp = sentUnwrap[t].1.unwrap(frame.timestamp)
         for destination in frame.destinations {
             if let l = indexOfVoiceID[destination.peer] {
-                listenerAt[t][destination.address] = l
+                if listenerAt[t][destination.address] != l { listenerAt[t][destination.address] = l }
                 sent[t][l].append(
                     SentPacketRecord(sequence: sequence, timestamp: timestamp, sendTime: now, bytes: destination.wireBytes))
             }

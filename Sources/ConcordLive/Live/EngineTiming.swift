@@ -6,7 +6,7 @@ import Darwin
 
 /// How punctually the engine thread ticked: the one live fault virtual time cannot show.
 ///
-/// The engine ticks once per device pull (10 ms). A tick that comes more than a pull late is a
+/// The engine ticks once per device pull (5 ms). A tick that comes more than a pull late is a
 /// **stall**: the thread (or the whole process) was not running when its device had a pull
 /// ready — a busy or throttled machine, a page-in, a debugger. Whatever stalls the engine also
 /// delays what it sends and what it stamps as arrived, so its peers' jitter buffers and its own

@@ -81,7 +81,7 @@ public final class LiveRoom: @unchecked Sendable {
             case .noAdvertisedAddress(let bound):
                 return "bound to \(bound), a wildcard address: peers need a real one (use --bind ADDR or --network NWID)"
             case let .frameSizeMismatch(device, pull):
-                return "the input device delivers \(device)-sample buffers but the engine pulls \(pull) (10 ms, or the codec frame when shorter)"
+                return "the input device delivers \(device)-sample buffers but the engine pulls \(pull) (5 ms, or the codec frame when shorter)"
             case .invalid(let reason): return reason
             }
         }
@@ -349,7 +349,7 @@ public final class LiveRoom: @unchecked Sendable {
             finish(now: now, leave: false)
             return
         }
-        // The devices run in pulls of 10 ms (or the codec frame when shorter): playout every
+        // The devices run in pulls of 5 ms (or the codec frame when shorter): playout every
         // pull, capture whenever the pulls have filled a codec frame.
         let frameSamples = configuration.codec.frameSamples
         var frame = [Float](repeating: 0, count: Participant.pullSamples(frameSamples: frameSamples))

@@ -115,7 +115,7 @@ import Testing
         if ppm < 0 { #expect(record.jitterBuffer.insertedSamplesForDeceleration > 0) }
     }
 
-    /// Speech with pauses, sent with DTX: the listener logs its silences once per 10 ms pull
+    /// Speech with pauses, sent with DTX: the listener logs its silences once per pull
     /// and its frames every 20 ms (stretched or not), and the measured drift must read the
     /// frames' rate, not the pulls' (it read −500 000 ppm on every such stream).
     @Test(arguments: [0.0, 300, -800])

@@ -89,7 +89,7 @@ import Glibc
             udp.discoveryPeers = [addresses[1 - i]]
             let configuration = LiveRoom.Configuration(
                 roomID: "flood", clientID: names[i], secret: secret, identity: .generate(), network: udp)
-            let input = WAVFileInput(samples: Self.talk(i == 0 ? 300 : 500, seconds: 8), frameSamples: 480)
+            let input = WAVFileInput(samples: Self.talk(i == 0 ? 300 : 500, seconds: 8), frameSamples: Participant.pullSamples(frameSamples: 960))
             let output = WAVFileOutput(path: dir.appendingPathComponent("\(names[i]).wav").path)
             rooms.append(
                 try await LiveRoom.start(configuration, input: input, output: output, group: group, logger: Logger(label: "test.\(names[i])")))

@@ -43,7 +43,7 @@ import Testing
             var configuration = LiveRoom.Configuration(
                 roomID: "pair", clientID: names[i], secret: secret, identity: .generate(), network: udp)
             configuration.streamLogDirectory = dir.appendingPathComponent("\(names[i]).log").path
-            let input = WAVFileInput(samples: Self.talk(i == 0 ? 300 : 500, seconds: 6), frameSamples: 480)
+            let input = WAVFileInput(samples: Self.talk(i == 0 ? 300 : 500, seconds: 6), frameSamples: Participant.pullSamples(frameSamples: 960))
             let output = WAVFileOutput(path: dir.appendingPathComponent("\(names[i]).wav").path)
             let logger = Logger(label: "test.\(names[i])")
             switch network {
@@ -131,7 +131,7 @@ import Testing
         configuration.streamLogDirectory = "/dev/null/log"
         do {
             _ = try await LiveRoom.start(
-                configuration, input: WAVFileInput(samples: [], frameSamples: 480),
+                configuration, input: WAVFileInput(samples: [], frameSamples: Participant.pullSamples(frameSamples: 960)),
                 output: WAVFileOutput(path: "/dev/null"), logger: Logger(label: "test")
             ) { handler in memory.bind(.ipv4(0x7F00_0006, port: 7400), handler: handler) }
             Issue.record("started with an unwritable stream log")

@@ -17,15 +17,18 @@ import Testing
         }
     }
 
-    @Test func everyMixedPullIsTheFarEndAndEveryCapturedFrameIsProcessedBeforeEncoding() throws {
+    /// The 5 ms pulls reach the processor two at a time, as whole 10 ms chunks.
+    @Test func everyMixedChunkIsTheFarEndAndEveryCapturedFrameIsProcessedBeforeEncoding() throws {
         let ana = try Participant(id: 1)
         let recorder = Recorder()
         try ana.setCaptureProcessor(recorder)
         try ana.addPeer(2)
+        #expect(ana.pullSamples == 240)
         let frame = [Float](repeating: 0.25, count: ana.frameSamples)
         _ = try ana.encode(frame)
-        ana.playout(now: .zero)
-        ana.playout(now: Instant(nanoseconds: 10_000_000))
+        for k in 0..<3 { ana.playout(now: Instant(nanoseconds: Int64(k) * 5_000_000)) }
+        #expect(recorder.calls.map(\.render) == [false, true])
+        ana.playout(now: Instant(nanoseconds: 15_000_000))
         #expect(recorder.calls.map(\.render) == [false, true, true])
         #expect(recorder.calls.map(\.samples) == [960, 480, 480])
         #expect(recorder.calls[0].first == 0.25)
