@@ -158,11 +158,15 @@ public final class NetEqPlayout: StreamPlayout {
                 timestamp: outcome == .silence || outcome == .decelerated ? nil : timestamp,
                 bufferDelay: emitted > 0 ? Double(waited) / Double(emitted) : nil)
         }
-        let played = pending[..<out.count]
-        defer { pending.removeFirst(out.count) }
-        if silentOutputs == outputs, !played.contains(where: { $0 != 0 }) { return false }
-        for (i, sample) in played.enumerated() { out[i] = Float(sample) / 32_768 }
-        return true
+        // Read in place, then dropped: a slice kept past `removeFirst` would copy `pending`.
+        var audible = false
+        for i in 0..<out.count {
+            let sample = pending[i]
+            audible = audible || sample != 0
+            out[i] = Float(sample) / 32_768
+        }
+        pending.removeFirst(out.count)
+        return audible || silentOutputs != outputs
     }
 
     private func record(_ outcome: PlayoutOutcome, now: Instant, timestamp: Int64?, bufferDelay: Double?) {

@@ -10,6 +10,8 @@
 /// below 0.7 of the threshold (upper bound). The sampling error of the counts and the band
 /// between start and end keep a steady path still, also right on a threshold; a clear change
 /// (0 → 10 %) shows within a few reports; protection is dropped more slowly than it is added.
+/// Sooner still, a clear change of the path (`LossChange`, in the last 1–3 reports) makes the
+/// listener forget the reports before it and take the level of the loss since.
 /// Listeners not heard for `staleAfterSeconds`, or forgotten, do not count.
 ///
 /// **Several listeners.** Each listener has its own level. Copies are per listener: the mesh
@@ -66,6 +68,13 @@ public struct ProtectionPolicy: Sendable {
     /// would flap with it; a clean 20 s at 1 % does not come (p = 4·10⁻⁵).
     public static let endWindows = [20, 8, 8]
     public static let staleAfterSeconds = 3.0
+    /// A change of the path is looked for in the last 1, 2 or 3 reports, against at least 4
+    /// before them (`LossChange`). On one the earlier reports are forgotten and the level is
+    /// set from the loss since — its best estimate, not its bounds: a change shows within one
+    /// to three reports, when the windows above would take four to eight — and it then moves
+    /// on clear evidence, as ever, once the new path has a window's worth of reports.
+    static let changeWindows = [1, 2, 3]
+    static let changeBaseline = 4
     /// Concealment, with one copy in use, above which a second copy is needed (the 99 % lower
     /// bound over `windows[0]` reports: the decision sticks, so it must not come from a bad few
     /// seconds). Random loss leaves p² with one copy: 2 % at 14 %, where two copies start anyway;
@@ -245,6 +254,21 @@ public struct ProtectionPolicy: Sendable {
         /// One copy was seen not to be enough: copies come in twos until the loss falls clearly low.
         var burstNeedsSecondCopy = false
 
+        /// The reports since the path clearly changed (`LossChange`, over the last 1–3 reports
+        /// against at least `changeBaseline` before them; the fewest that show it); nil: no change.
+        func changedPath() -> Int? {
+            for recent in changeWindows where intervals.count >= recent + changeBaseline {
+                let split = intervals.count - recent
+                func count(_ slice: ArraySlice<(expected: Int, lost: Int, concealed: Int, at: Instant)>) -> (lost: Int, of: Int) {
+                    (max(0, slice.reduce(0) { $0 + $1.lost }), slice.reduce(0) { $0 + $1.expected })
+                }
+                let dispersion = LossChange.dispersion(of: intervals[..<split].map { ($0.lost, $0.expected) })
+                let change = LossChange.test(recent: count(intervals[split...]), earlier: count(intervals[..<split]), dispersion: dispersion)
+                if change != nil { return recent }
+            }
+            return nil
+        }
+
         func loss(reports: Int, z: Double = confidenceZ) -> (share: Double, lower: Double, upper: Double)? {
             guard intervals.count >= reports else { return nil }
             let window = intervals.suffix(reports)
@@ -254,6 +278,20 @@ public struct ProtectionPolicy: Sendable {
         }
 
         mutating func decide(now: Instant) {
+            if let recent = changedPath() {
+                // The path changed a few reports ago: what came before says nothing about it now.
+                intervals.removeFirst(intervals.count - recent)
+                let share = loss(reports: recent)?.share ?? 0
+                let next = thresholds.lastIndex { share >= $0 }.map { $0 + 1 } ?? 0
+                if next == 1, level != 1 || abs(share * 100 - Double(plannedFEC)) > 5 { plannedFEC = plannedLossPercent(share) }
+                burstNeedsSecondCopy = false
+                provisional = false
+                if next != level {
+                    level = next
+                    changedAt = now
+                }
+                return
+            }
             let share = loss(reports: windows[1])?.share ?? loss(reports: windows[0])?.share ?? 0
             if level == 2, let changedAt {
                 let since = changedAt.seconds + settleSeconds

@@ -28,13 +28,15 @@ extension SecureTransport {
     private func dropStaleVoice(queuedFor address: RoomAddress, now: Instant) {
         let lifetime = settings.queuedVoiceLifetime
         let stale = peers.modifyHandshakes(at: address) { handshakes -> [QueuedDatagram] in
-            guard let queued = handshakes.initiation?.queued else { return [] }
+            guard let queued = handshakes.initiation?.queued,
+                queued.contains(where: { $0.isStaleVoice(at: now, lifetime: lifetime) })
+            else { return [] }
             var fresh: [QueuedDatagram] = []
             var stale: [QueuedDatagram] = []
             for datagram in queued {
                 if datagram.isStaleVoice(at: now, lifetime: lifetime) { stale.append(datagram) } else { fresh.append(datagram) }
             }
-            if !stale.isEmpty { handshakes.initiation?.queued = fresh }
+            handshakes.initiation?.queued = fresh
             return stale
         }
         for datagram in stale { dropStale(datagram, for: address) }

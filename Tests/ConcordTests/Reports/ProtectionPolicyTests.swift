@@ -73,24 +73,24 @@ import SeededRandom
         #expect(path.changes.filter { $0.report >= 10 }.count <= 2, "loss \(loss): \(path.changes.map { "\($0.report): \($0.protection)" })")
     }
 
-    /// A path that turns lossy gets FEC within two reports and copies within four; one that
-    /// turns clean drops the copies within eight reports and FEC within twenty (the evidence
-    /// that loss is gone takes longer to gather).
+    /// A path that turns lossy gets protection within two reports and copies within three (the
+    /// change is clear on the old path's rate before the level is); one that turns clean drops
+    /// the copies within three reports, and everything within twenty.
     @Test func stepsUpQuicklyAndDownSafely() throws {
         var path = Path()
         path.run(20, loss: 0)
         // A new path starts with FEC and drops it after 8 clean report intervals (the ninth report).
         #expect(path.changes.map(\.report) == [8] && path.policy.protection == .none)
         path.run(20, loss: 0.10)
-        let fec = try #require(path.changes.first { $0.report >= 20 })
-        #expect(fec.report - 20 <= 1, "FEC after \(fec.report - 20 + 1) reports")
+        let first = try #require(path.changes.first { $0.report >= 20 })
+        #expect(first.report - 20 <= 1, "protection after \(first.report - 20 + 1) reports")
         let up = try #require(path.changes.first { $0.protection.level >= 2 })
-        #expect(up.report - 20 <= 3, "copies after \(up.report - 20 + 1) reports")
+        #expect(up.report - 20 <= 2, "copies after \(up.report - 20 + 1) reports")
         path.run(30, loss: 0)
-        let fecAgain = try #require(path.changes.first { $0.report >= 40 })
-        #expect(fecAgain.protection.level == 1 && fecAgain.report - 40 <= 8, "FEC after \(fecAgain.report - 40 + 1) reports")
-        let down = try #require(path.changes.last)
-        #expect(down.protection == .none && down.report - 40 <= 20, "none after \(down.report - 40 + 1) reports")
+        let down = try #require(path.changes.first { $0.report >= 40 })
+        #expect(down.protection.level <= 1 && down.report - 40 <= 2, "\(down.protection) after \(down.report - 40 + 1) reports")
+        let last = try #require(path.changes.last)
+        #expect(last.protection == .none && last.report - 40 <= 20, "none after \(last.report - 40 + 1) reports")
     }
 
     /// Seeds the thresholds and windows were never tuned on: they were set on seed 77, then the
