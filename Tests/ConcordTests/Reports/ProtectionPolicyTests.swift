@@ -93,6 +93,28 @@ import SeededRandom
         #expect(last.protection == .none && last.report - 40 <= 20, "none after \(last.report - 40 + 1) reports")
     }
 
+    /// A clear change sets the level from the loss since, up to one copy: from a clean path to
+    /// 30 % loss one copy comes at the first reports, two only once a window shows them needed;
+    /// a rise seen while two copies are in use (bursts) does not take one away.
+    @Test func aChangeGivesOneCopyAndEvidenceTheSecond() throws {
+        var path = Path()
+        path.run(20, loss: 0)
+        path.run(3, loss: 0.30)
+        let first = try #require(path.changes.first { $0.report >= 20 })
+        #expect(first.protection == .copies(1) && first.report - 20 <= 1, "\(first.protection) after \(first.report - 20 + 1) reports")
+        path.run(7, loss: 0.30)
+        #expect(path.policy.protection == .copies(2))
+
+        var bursty = Path()
+        bursty.run(30, loss: 0.09, burst: 3)
+        #expect(bursty.policy.protection == .copies(2))
+        let atTwo = bursty.changes.count
+        bursty.run(10, loss: 0.40)
+        #expect(
+            bursty.changes.count == atTwo && bursty.policy.protection == .copies(2),
+            "\(bursty.changes.map { "\($0.report): \($0.protection)" })")
+    }
+
     /// Seeds the thresholds and windows were never tuned on: they were set on seed 77, then the
     /// shortest start window on seeds 101–505 (one 3 % path flapped); these came after. Every
     /// steady path, five minutes each, changes its protection at most twice after settling.
