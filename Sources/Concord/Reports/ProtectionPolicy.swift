@@ -264,11 +264,11 @@ public struct ProtectionPolicy: Sendable {
         /// against at least `changeBaseline` before them; the fewest that show it), and which
         /// way; nil: no change.
         func changedPath() -> (reports: Int, direction: LossChange.Direction)? {
+            func count(_ slice: ArraySlice<(expected: Int, lost: Int, concealed: Int, at: Instant)>) -> (lost: Int, of: Int) {
+                (max(0, slice.reduce(0) { $0 + $1.lost }), slice.reduce(0) { $0 + $1.expected })
+            }
             for recent in changeWindows where intervals.count >= recent + changeBaseline {
                 let split = intervals.count - recent
-                func count(_ slice: ArraySlice<(expected: Int, lost: Int, concealed: Int, at: Instant)>) -> (lost: Int, of: Int) {
-                    (max(0, slice.reduce(0) { $0 + $1.lost }), slice.reduce(0) { $0 + $1.expected })
-                }
                 let dispersion = LossChange.dispersion(of: intervals[..<split].map { ($0.lost, $0.expected) })
                 let change = LossChange.test(recent: count(intervals[split...]), earlier: count(intervals[..<split]), dispersion: dispersion)
                 if let change { return (recent, change) }

@@ -79,7 +79,7 @@ public final class Participant {
     /// 5 ms, or the codec frame when that is shorter: what the devices and the mixer pull. A
     /// frame that arrives just after a pull waits for the next: half a pull on average (with
     /// 10 ms pulls a LAN call's mouth-to-ear sat 5 ms higher, median over 24 streams 34.7 →
-    /// 29.9 ms). Sound cards commonly run periods this short (256 frames at 48 kHz: 5.3 ms).
+    /// 30.0 ms). Sound cards commonly run periods this short (256 frames at 48 kHz: 5.3 ms).
     public static func pullSamples(frameSamples: Int) -> Int {
         min(frameSamples, AudioFormat.samples(milliseconds: 5))
     }
