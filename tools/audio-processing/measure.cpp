@@ -30,6 +30,7 @@
 #include "webrtc/modules/audio_processing/include/audio_processing.h"
 #else
 #include "modules/audio_processing/include/audio_processing.h"
+#include "api/audio/echo_canceller3_factory.h"
 #include "rtc_base/logging.h"
 #endif
 
@@ -102,7 +103,11 @@ struct Processor {
     webrtc::StreamConfig stream{kRate, 1};
     Processor() {
         rtc::LogMessage::LogToDebug(rtc::LS_NONE);
-        apm = webrtc::AudioProcessingBuilder().Create();
+        // As Concord's shim: AEC3's defaults with its render-stationarity rules.
+        webrtc::EchoCanceller3Config aec3;
+        aec3.echo_audibility.use_stationarity_properties = true;
+        aec3.echo_audibility.use_stationarity_properties_at_init = true;
+        apm = webrtc::AudioProcessingBuilder().SetEchoControlFactory(std::make_unique<webrtc::EchoCanceller3Factory>(aec3)).Create();
         webrtc::AudioProcessing::Config config;
         config.high_pass_filter.enabled = true;
         config.echo_canceller.enabled = true;

@@ -30,6 +30,20 @@ enum BenchFixtures {
         #expect(s.participants.allSatisfy { $0.wavPath.map { FileManager.default.fileExists(atPath: $0) } ?? true })
     }
 
+    /// `scripts/echo-rooms`' rooms, every one with its files where it says.
+    @Test func echoRoomsLoad() throws {
+        let directory = BenchFixtures.path("echo-rooms")
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".scenario.json") }.sorted()
+        #expect(names.count == 6)
+        for file in names {
+            let s = try ScenarioLoader.load(path: directory + "/" + file)
+            #expect(s.name + ".scenario.json" == file)
+            #expect(s.participants.count == 2)
+            #expect(s.participants.allSatisfy { $0.wavPath.map { FileManager.default.fileExists(atPath: $0) } ?? false })
+            #expect(s.participants.allSatisfy { $0.acoustics?.noisePath.map { FileManager.default.fileExists(atPath: $0) } ?? true })
+        }
+    }
+
     @Test func defaultsAndOverrides() throws {
         let file = try BenchFixtures.scenarioFile("""
             {"participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav", "talk": [[1, 2.5]]}],
