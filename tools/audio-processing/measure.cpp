@@ -10,6 +10,9 @@
 //   measure near FIXTURES OUT.wav    the near end alone (fixture b.wav × 0.7): the output, and how far
 //                            it lags the input
 //   measure double FIXTURES OUT.wav  both at once, the echo 10 dB below the far end's voice
+//   measure noecho FIXTURES OUT.wav  the near end throughout and the far end from 1 s, no echo at
+//                            all: the output against the near end per 250 ms (the canceller alone,
+//                            without Concord's bypass)
 //
 // The room: fixture a.wav from the loudspeaker reaches the microphone 40 ms later through a
 // 0.3 s exponentially decaying noise tail of unit energy (as Concord's RoomImpulseResponse), at
@@ -131,13 +134,18 @@ struct Processor {
 }  // namespace
 
 int main(int argc, char **argv) {
-    if (argc != 4) { std::fprintf(stderr, "usage: measure far|near|double FIXTURES_DIR OUT.wav\n"); return 64; }
+    if (argc != 4) { std::fprintf(stderr, "usage: measure far|near|double|noecho FIXTURES_DIR OUT.wav\n"); return 64; }
     std::string mode = argv[1], fixtures = argv[2], output = argv[3];
     std::vector<float> far = read(fixtures + "/a.wav"), near = read(fixtures + "/b.wav");
     for (auto &x : near) x *= 0.7f;
     if (mode == "far") std::fill(near.begin(), near.end(), 0.f);
+    if (mode == "noecho") {
+        std::vector<float> later(far.size(), 0.f);
+        for (size_t i = kRate; i < far.size(); i++) later[i] = far[i - kRate];
+        far = later;
+    }
     if (mode == "near") std::fill(far.begin(), far.end(), 0.f);
-    std::vector<float> echo = echoOf(far, mode == "double" ? 0.316f : 1.f);
+    std::vector<float> echo = echoOf(far, mode == "double" ? 0.316f : mode == "noecho" ? 0.f : 1.f);
     std::vector<float> microphone(far.size()), out(far.size());
     for (size_t i = 0; i < far.size(); i++) microphone[i] = near[i] + echo[i];
     Processor processor;
@@ -164,6 +172,16 @@ int main(int argc, char **argv) {
             loudest = std::max(loudest, 10 * std::log10(e / 4800 + 1e-12));
         }
         std::printf(" dB; loudest 100 ms after 2 s %.1f dBFS; %.0f us per 10 ms\n", loudest, micros / (far.size() / kChunk));
+    } else if (mode == "noecho") {
+        // The output lags the input by the processing's 15 ms (720 samples; "near" measures it).
+        const int window = kRate / 4, lag = 720;
+        std::printf("output against the near end per 250 ms from 0 s, the far end from 1 s (dB):");
+        for (size_t i = 0; i + window + lag <= out.size(); i += window) {
+            double sent = 0, spoken = 0;
+            for (int k = 0; k < window; k++) { sent += double(out[i + k + lag]) * out[i + k + lag]; spoken += double(near[i + k]) * near[i + k]; }
+            std::printf(" %.0f", 10 * std::log10((sent + 1e-9) / (spoken + 1e-9)));
+        }
+        std::printf("\n");
     } else if (mode == "near") {
         int best = 0;
         double peak = -1;
