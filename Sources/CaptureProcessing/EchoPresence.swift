@@ -172,6 +172,23 @@ public final class EchoPresence {
         decide()
     }
 
+    /// Per band of the last capture chunk (`bins` of them, `firstBin` on, 15.6 Hz apart at
+    /// 16 kHz): the microphone's power, and the loudspeaker's at the echo's delay (zero while no
+    /// delay has been found). Both in the frames' own units.
+    public func bandPowers(capture: UnsafeMutableBufferPointer<Float>, render: UnsafeMutableBufferPointer<Float>) {
+        let n = Self.bins
+        guard capture.count >= n, render.count >= n else { return }
+        let y = captureSpectrum
+        for k in 0..<n { capture[k] = y[k] * y[k] + y[n + k] * y[n + k] }
+        let lag = min(Self.lags - 1, delayMilliseconds / 10)
+        guard lag < renderChunks else {
+            for k in 0..<n { render[k] = 0 }
+            return
+        }
+        let x = slot((newest - lag + Self.lags) % Self.lags, of: renderSpectra, size: 2 * n)
+        for k in 0..<n { render[k] = x[k] * x[k] + x[n + k] * x[n + k] }
+    }
+
     private func slot(_ index: Int, of storage: UnsafeMutableBufferPointer<Float>, size: Int) -> UnsafeMutableBufferPointer<Float> {
         UnsafeMutableBufferPointer(rebasing: storage[index * size..<(index + 1) * size])
     }

@@ -21,7 +21,7 @@ import Testing
     @Test(arguments: [("a.wav", "b.wav"), ("a.wav", "c.wav"), ("d.wav", "b.wav")])
     func aNearEndWithoutEchoIsSentAsNoiseSuppressionAloneSendsIt(far: String, near: String) throws {
         let (_, gated, plain, analyses) = try Self.bothChains(far: far, near: near)
-        let alignment = 384
+        let alignment = 624
         guard let switched = analyses.firstIndex(where: { $0.echoHeard == false }) else {
             Issue.record("never decided that there is no echo")
             return
@@ -29,7 +29,7 @@ import Testing
         print("\(far) far, \(near) near, no echo: bypassed from \(switched * 10) ms")
         #expect(!analyses.contains { $0.echoHeard == true })
         #expect(switched <= 150)
-        // From the chunk after the crossfade on, sample for sample what the plain chain sent 384 samples earlier.
+        // From the chunk after the crossfade on, sample for sample what the plain chain sent 624 samples earlier.
         let from = (switched + 1) * 480
         var worst: Float = 0
         for i in from..<gated.count { worst = max(worst, abs(gated[i] - plain[i - alignment])) }
@@ -62,7 +62,7 @@ import Testing
         var alone = 0.0
         for start in stride(from: 96_000, to: switched * 480 - 4_800, by: 4_800) {
             let window = gated[start..<start + 4_800]
-            let plainWindow = plain[start - 384..<start - 384 + 4_800]
+            let plainWindow = plain[start - 624..<start - 624 + 4_800]
             sent += EchoRoom.energy(window)
             alone += EchoRoom.energy(plainWindow)
             let difference = EchoRoom.dbfs(window) - EchoRoom.dbfs(plainWindow)
@@ -74,8 +74,8 @@ import Testing
         #expect(heldDown.count <= 1)
     }
 
-    /// Before the switch the echo canceller's output is sent, 384 samples behind the plain
-    /// chain's (the cross-correlation's peak over the speech before the switch: a window of a
+    /// Before the switch the echo canceller's output is sent, 624 samples behind the plain
+    /// chain's (384 of AEC3's, 240 of the residual echo's gain filter) (the cross-correlation's peak over the speech before the switch: a window of a
     /// few hundred ms, so that the voice's pitch period does not repeat the peak); after it the
     /// plain chain's delayed by as much (above), so the crossfade mixes the same sound from both.
     @Test func theSwitchIsAligned() throws {
@@ -91,6 +91,6 @@ import Testing
             for i in window { c += Double(gated[i]) * Double(plain[i - lag]) }
             if c > best.c { best = (lag, c) }
         }
-        #expect(best.lag == 384)
+        #expect(best.lag == 624)
     }
 }

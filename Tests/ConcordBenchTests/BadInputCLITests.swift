@@ -26,6 +26,11 @@ import Testing
             try write(
                 "drift.json",
                 Data(#"{"participants": [{"name": "a", "wav": "\#(BenchFixtures.path("a.wav"))", "clock_ppm": 100}, {"name": "b"}]}"#.utf8))
+            try write(
+                "aec3-alone.json",
+                Data(
+                    #"{"audio_processing": {"residual_echo_suppression": false}, "participants": [{"name": "a", "wav": "\#(BenchFixtures.path("a.wav"))"}, {"name": "b"}]}"#
+                        .utf8))
         }
 
         /// A 48 kHz mono 16-bit WAV whose header announces `announcedSeconds` of audio but whose
@@ -115,6 +120,7 @@ import Testing
         // run --live: what real clients cannot do is refused before anything starts
         (["run", "--live", "$DIR/drift.json", "--out", "$OUT"], "participants[0].clock_ppm: real clients play on this machine's clock"),
         (["run", "--live", "fixtures/two-person-lan.scenario.json", "--jitter-buffer", "neteq", "--out", "$OUT"], "jitter_buffer.mode"),
+        (["run", "--live", "$DIR/aec3-alone.json", "--out", "$OUT"], "audio_processing.residual_echo_suppression"),
         (["run", "--live", "fixtures/two-person-laptop-echo.scenario.json", "--out", "$OUT"], "participants[0].acoustics: real clients capture from WAV files"),
         (["run", "--live", "fixtures/two-person-lan.scenario.json", "--frame-ms", "40", "--out", "$OUT"], "codec.frame_ms"),
         (["run", "--live", "fixtures/two-person-lan.scenario.json", "--redundancy", "1", "--out", "$OUT"], "codec.redundancy"),

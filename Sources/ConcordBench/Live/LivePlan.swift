@@ -70,6 +70,9 @@ public struct LivePlan: Sendable {
         if processing?.echoCancellation != true { arguments.append("--no-echo-cancel") }
         if processing?.noiseSuppression != true { arguments.append("--no-noise-suppression") }
         if processing?.gainControl == true { arguments.append("--agc") }
+        if processing?.echoCancellation == true && processing?.residualEchoSuppression == false {
+            throw unsupported("audio_processing.residual_echo_suppression", "concord join always suppresses the residual echo when it cancels echo")
+        }
         if codec.dtx { arguments.append("--dtx") }
         if !scenario.adaptiveProtection {
             if codec.inbandFEC {

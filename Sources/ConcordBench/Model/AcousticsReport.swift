@@ -112,8 +112,9 @@ public struct AcousticsReport: Codable, Sendable, Equatable {
     static func participant(
         name: String, echoGainDB: Double, frames: [Frame], frameSeconds: Double, doubleTalkScores: DoubleTalkScores? = nil
     ) -> Participant {
-        // What is encoded lags the microphone by the processing's own delay (15 ms with WebRTC's):
-        // a frame counts as without voice only if the frame before it was too.
+        // What is encoded lags the microphone by the processing's own delay (20 ms with WebRTC's
+        // and the residual echo suppressor's filter): a frame counts as without voice only if the
+        // frame before it was too.
         let silent = frames.indices.map { i in dB(frames[i].voice) <= -60 && (i == 0 || dB(frames[i - 1].voice) <= -60) }
         let single = frames.indices.filter { dB(frames[$0].echo) > -50 && silent[$0] }.map { frames[$0] }
         let double = frames.filter { isDoubleTalk(voice: $0.voice, echo: $0.echo) }
@@ -195,8 +196,9 @@ extension AcousticsReport {
     /// "webrtc: echo cancellation, noise suppression"; "none" with every part off.
     static func describe(_ settings: WebRTCAudioProcessor.Settings) -> String {
         let parts = [
-            settings.echoCancellation ? "echo cancellation" : nil, settings.noiseSuppression ? "noise suppression" : nil,
-            settings.gainControl ? "gain control" : nil,
+            settings.echoCancellation ? "echo cancellation" : nil,
+            settings.echoCancellation && settings.residualEchoSuppression ? "residual echo suppression" : nil,
+            settings.noiseSuppression ? "noise suppression" : nil, settings.gainControl ? "gain control" : nil,
         ].compactMap { $0 }
         return parts.isEmpty ? "none" : "webrtc: " + parts.joined(separator: ", ")
     }

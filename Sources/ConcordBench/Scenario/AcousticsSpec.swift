@@ -45,6 +45,7 @@ public struct AudioProcessingSpec: Codable, Sendable, Equatable {
     public var echoCancellation = true
     public var noiseSuppression = true
     public var gainControl = false
+    public var residualEchoSuppression = true
 
     public init() {}
 
@@ -52,6 +53,7 @@ public struct AudioProcessingSpec: Codable, Sendable, Equatable {
         case echoCancellation = "echo_cancellation"
         case noiseSuppression = "noise_suppression"
         case gainControl = "gain_control"
+        case residualEchoSuppression = "residual_echo_suppression"
     }
 
     public init(from decoder: Decoder) throws {
@@ -59,5 +61,6 @@ public struct AudioProcessingSpec: Codable, Sendable, Equatable {
         echoCancellation = try c.decodeIfPresent(Bool.self, forKey: .echoCancellation) ?? echoCancellation
         noiseSuppression = try c.decodeIfPresent(Bool.self, forKey: .noiseSuppression) ?? noiseSuppression
         gainControl = try c.decodeIfPresent(Bool.self, forKey: .gainControl) ?? gainControl
+        residualEchoSuppression = try c.decodeIfPresent(Bool.self, forKey: .residualEchoSuppression) ?? residualEchoSuppression
     }
 }

@@ -335,7 +335,8 @@ public enum ScenarioResolver {
             audioProcessing: s.audioProcessing.flatMap {
                 $0.echoCancellation || $0.noiseSuppression || $0.gainControl
                     ? WebRTCAudioProcessor.Settings(
-                        echoCancellation: $0.echoCancellation, noiseSuppression: $0.noiseSuppression, gainControl: $0.gainControl)
+                        echoCancellation: $0.echoCancellation, noiseSuppression: $0.noiseSuppression, gainControl: $0.gainControl,
+                        residualEchoSuppression: $0.residualEchoSuppression)
                     : nil
             })
     }

@@ -169,6 +169,18 @@ import Testing
         #expect(error?.field == path, "\(String(describing: error))")
     }
 
+    @Test func theResidualEchoSuppressorCanBeTurnedOffToCompare() throws {
+        func load(_ processing: String) throws -> ResolvedScenario {
+            try ScenarioLoader.load(
+                path: BenchFixtures.scenarioFile("""
+                    {"audio_processing": {\(processing)}, "participants": [{"name": "a", "wav": "a.wav"}, {"name": "b"}]}
+                    """))
+        }
+        #expect(try load("").audioProcessing?.residualEchoSuppression == true)
+        let off = try load(#""residual_echo_suppression": false"#).audioProcessing
+        #expect(off?.residualEchoSuppression == false && off?.echoCancellation == true)
+    }
+
     @Test func anUnknownProcessingKeyIsRejected() throws {
         let file = try BenchFixtures.scenarioFile("""
             {"audio_processing": {"echo_cancelation": true}, "participants": [{"name": "a", "wav": "a.wav"}]}
