@@ -29,7 +29,7 @@ import Foundation
 /// 0.30 and 0.44 (β 6, 12, 24) of its ViSQOL score: 12 is where the far end's gain levels off
 /// before double talk pays most.
 final class ResidualEchoSuppressor {
-    /// Gains per bin of `SpectralGainFilter`.
+    /// Gains per bin of `SpectralGainFilter`, as of the last active `update`.
     private(set) var gains: [Float]
     static let overestimate: Float = 12
     static let residualShare: Float = 0.5
@@ -101,7 +101,8 @@ final class ResidualEchoSuppressor {
         render.deallocate()
     }
 
-    /// The gains for the chunk `presence` last saw: all 1 unless `active`. The noise floor and
+    /// The gains for the chunk `presence` last saw, if `active` (otherwise `gains` is stale and
+    /// not to be used). The noise floor and
     /// the smoothed powers are followed either way, the echo return loss only while `active`
     /// (before an echo is heard its delay is not known).
     func update(from presence: EchoPresence, active: Bool) {
@@ -142,10 +143,7 @@ final class ResidualEchoSuppressor {
                 highCount += 1
             }
         }
-        guard active else {
-            for k in gains.indices { gains[k] = 1 }
-            return
-        }
+        guard active else { return }
         for m in 0..<firstGroup { gains[m] = gains[firstGroup] }
         let highGain = highCount > 0 ? high / Float(highCount) : 1
         for m in (lastGroup + 1)..<gains.count { gains[m] = highGain }

@@ -75,9 +75,10 @@ import Testing
     }
 
     /// Before the switch the echo canceller's output is sent, 624 samples behind the plain
-    /// chain's (384 of AEC3's, 240 of the residual echo's gain filter) (the cross-correlation's peak over the speech before the switch: a window of a
-    /// few hundred ms, so that the voice's pitch period does not repeat the peak); after it the
-    /// plain chain's delayed by as much (above), so the crossfade mixes the same sound from both.
+    /// chain's: 384 of AEC3's, 240 of the residual echo's gain filter (the cross-correlation's
+    /// peak over the speech before the switch: a window of a few hundred ms, so that the voice's
+    /// pitch period does not repeat the peak); after it the plain chain's delayed by as much
+    /// (above), so the crossfade mixes the same sound from both.
     @Test func theSwitchIsAligned() throws {
         let (_, gated, plain, analyses) = try Self.bothChains(far: "a.wav", near: "b.wav", seconds: 3)
         guard let switched = analyses.firstIndex(where: { $0.echoHeard == false }) else {
