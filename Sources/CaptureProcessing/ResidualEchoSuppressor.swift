@@ -27,7 +27,8 @@ import Foundation
 /// (none) to 22.6, 27.7, 36.3, 40.6 and what the far end hears from 2.01 to 2.39, 2.49, 2.58,
 /// 2.58, while a near end's double talk under a −10 dB echo (`ResidualEchoTests`) lost 0.17,
 /// 0.30 and 0.44 (β 6, 12, 24) of its ViSQOL score: 12 is where the far end's gain levels off
-/// before double talk pays most.
+/// before double talk pays most. (That sweep ran before the return loss was learnt only above the
+/// noise; with it, β = 12 reads 28.1 dB on the fixture and double talk loses 0.33.)
 final class ResidualEchoSuppressor {
     /// Gains per bin of `SpectralGainFilter`, as of the last active `update`.
     private(set) var gains: [Float]
@@ -102,9 +103,8 @@ final class ResidualEchoSuppressor {
     }
 
     /// The gains for the chunk `presence` last saw, if `active` (otherwise `gains` is stale and
-    /// not to be used). The noise floor and
-    /// the smoothed powers are followed either way, the echo return loss only while `active`
-    /// (before an echo is heard its delay is not known).
+    /// not to be used). The noise floor and the smoothed powers are followed either way, the
+    /// echo return loss only while `active` (before an echo is heard its delay is not known).
     func update(from presence: EchoPresence, active: Bool) {
         presence.bandPowers(capture: capture, render: render)
         for m in firstGroup...lastGroup {
