@@ -23,16 +23,19 @@ import Foundation
 /// Why each figure (tuned on the bench's laptop fixture and `far-end-alone` room, chosen with the
 /// `selection-*` rooms; README "Residual echo suppression"): E falls short of the microphone's
 /// power in echo-alone frames of the tuning room by 3.3 dB at the median, 7.1 at p90 and 10.5
-/// at p99; β = 12 (10.8 dB) covers that. β = 6, 12, 24, 48 took the fixture's ERLE from 10.6 dB
-/// (none) to 22.6, 27.7, 36.3, 40.6 and what the far end hears from 2.01 to 2.39, 2.49, 2.58,
-/// 2.58, while a near end's double talk under a −10 dB echo (`ResidualEchoTests`) lost 0.17,
-/// 0.30 and 0.44 (β 6, 12, 24) of its ViSQOL score: 12 is where the far end's gain levels off
-/// before double talk pays most. (That sweep ran before the return loss was learnt only above the
-/// noise; with it, β = 12 reads 28.1 dB on the fixture and double talk loses 0.33.)
+/// at p99. β is the least of 6, 12, 24, 48 with which the fixture's ERLE reaches the goal of
+/// 30 dB on every seed: 12 read 27.8, 24.0, 32.6 dB (seeds 1–3), residual max −24 to −33 dBFS;
+/// 24 reads 36.4–38.4 dB and −37 to −41 dBFS, what the far end hears 2.48 → 2.54. The price is
+/// the near end under an echo: in `ResidualEchoTests` (echo at −10 dB) its ViSQOL falls 0.58
+/// below AEC3 alone's (0.34 at 12), in the held-out close-speaker room 1.52 → 1.38 (AEC3 alone
+/// 1.71). Tried and not kept: subtracting a smaller multiple than the gain's (β 3–6 under a
+/// gain of 6 E) saved no double talk — the bench's double talk counts residual echo as damage —
+/// and cost 3–6 dB of ERLE; β 12 where a frame's excess over 12 E is broad (a near end) and 24
+/// elsewhere kept the close speaker at 1.50 only where it let seed 2's echo through (−24 dBFS).
 final class ResidualEchoSuppressor {
     /// Gains per bin of `SpectralGainFilter`, as of the last active `update`.
     private(set) var gains: [Float]
-    static let overestimate: Float = 12
+    static let overestimate: Float = 24
     static let residualShare: Float = 0.5
     /// −40 dB: in practice the noise floor decides how far a band goes down.
     static let floor: Float = 0.01
