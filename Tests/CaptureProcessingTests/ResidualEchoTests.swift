@@ -39,9 +39,9 @@ import Testing
     /// Double talk under an echo 10 dB below the loudspeaker's signal: 100 ms windows where the
     /// near end's voice and the echo are both above −40 dBFS, joined, against that voice alone
     /// (the output lags the microphone by 624 samples, AEC3's and the filter's). With AEC3 alone
-    /// the near end comes out 1.6 dB down, ViSQOL 2.11; with the suppressor 3.4 dB, 1.53. The
-    /// bound is the trade the suppressor's margin was chosen for (its doc comment): up to 0.7 of
-    /// ViSQOL from a near end talking over an echo, for no echo above −40 dBFS where it is alone.
+    /// the near end comes out 1.6 dB down, ViSQOL 2.11; with the suppressor 3.4 dB, 1.61 (1.53
+    /// while its gain above 4 kHz was the plain mean over 2–4 kHz). The bound is the issue's
+    /// goal, within 0.5 of AEC3 alone, with 0.05 for what another build's arithmetic may move.
     @Test func doubleTalkCostsTheNearEndLittle() throws {
         let room = try Self.room(near: true, echoGainDB: -10)
         let (with, without) = try Self.outputs(room)
@@ -61,6 +61,6 @@ import Testing
         print("double talk \(Double(voice.count) / 48_000) s: the near end \(levels[0]) dB, ViSQOL \(scores[0]); with AEC3 alone \(levels[1]) dB, \(scores[1])")
         #expect(voice.count >= 3 * 48_000)
         #expect(levels[0] >= levels[1] - 2)
-        #expect(scores[0] >= scores[1] - 0.7)
+        #expect(scores[0] >= scores[1] - 0.55)
     }
 }
