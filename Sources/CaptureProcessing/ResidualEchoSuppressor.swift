@@ -41,7 +41,8 @@ import Foundation
 /// gains on the tuning and selection rooms, seeds 1–3): the geometric mean raised double talk on
 /// the fixture 1.48 → 1.51 and in the selection rooms 1.00 → 1.19 and 1.00 → 1.05 (the least:
 /// 1.51, 1.24, 1.06) at 0.03 of what the fixture's far end hears (the least: 0.08), and in the
-/// held-out rooms 1.38 → 1.48 and 1.68 → 1.80; `ResidualEchoTests` 1.53 → 1.61.
+/// held-out rooms 1.38 → 1.48 and 1.68 → 1.80; `ResidualEchoTests` 1.53 → 1.61 (with the
+/// loudspeaker read at one chunk, before `EchoPresence.bandPowers` read two).
 final class ResidualEchoSuppressor {
     /// Gains per bin of `SpectralGainFilter`, as of the last active `update`.
     private(set) var gains: [Float]

@@ -30,6 +30,47 @@ import Testing
         Array(stride(from: 0, to: far.count - 479, by: 480)).firstIndex { EchoRoom.dbfs(far[$0..<$0 + 480]) >= -40 } ?? 0
     }
 
+    /// The engine hands the processor the loudspeaker's 10 ms chunks as they play and the
+    /// microphone's 20 ms frame as two chunks after both have played. The loudspeaker's power at
+    /// the echo's delay (`bandPowers`, what `ResidualEchoSuppressor` expects the echo from) must
+    /// cover the microphone's echo chunk by chunk in that order too: read at one chunk counted
+    /// back from the newest it came 10 ms late at every other chunk, and the onsets of loud
+    /// syllables passed the suppressor as a near end. Bursts of noise (200 ms on, 300 ms off)
+    /// make every onset a step; the echo is the loudspeaker 40 ms later.
+    @Test func theLoudspeakerAtTheDelayCoversEachOnsetWhenFramesComeInPairs() {
+        var seed: UInt64 = 1
+        let far: [Float] = (0..<8 * 48_000).map { i in
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return i % 24_000 < 9_600 ? Float(Int64(bitPattern: seed) >> 40) / Float(1 << 23) * 0.3 : 0
+        }
+        let mic = [Float](repeating: 0, count: 1920) + far.dropLast(1920)
+        let presence = EchoPresence()
+        let n = EchoPresence.bandCount
+        let capture = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
+        let render = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
+        defer {
+            capture.deallocate()
+            render.deallocate()
+        }
+        var worst = -Double.infinity
+        var checked = 0
+        for start in stride(from: 0, to: far.count - 959, by: 960) {
+            for half in [start, start + 480] { far[half..<half + 480].withUnsafeBufferPointer { presence.noteRender($0) } }
+            for half in [start, start + 480] {
+                mic[half..<half + 480].withUnsafeBufferPointer { presence.noteCapture($0) }
+                presence.bandPowers(capture: capture, render: render)
+                guard half >= 48_000, presence.state == .echo else { continue }
+                let heard = Double(capture.reduce(0, +)), played = Double(render.reduce(0, +))
+                guard heard > 1e-6 * Double(n) else { continue }
+                worst = max(worst, played > 0 ? 10 * log10(heard / played) : .infinity)
+                checked += 1
+            }
+        }
+        print("noise bursts, frames in pairs: the microphone at most \(worst) dB over the loudspeaker at the delay, \(checked) chunks")
+        #expect(checked >= 300)
+        #expect(worst <= 1)
+    }
+
     @Test(arguments: ["a.wav", "d.wav"]) func anEchoIsHeardWithinHalfASecondOfFarEndSpeech(far name: String) throws {
         let far = try EchoRoom.speech(name)
         for gain in [0.0, -12, -24] {

@@ -22,7 +22,7 @@ import Testing
     }
 
     /// The far end alone, its echo as loud at the microphone as the loudspeaker's signal: from
-    /// 2 s on, ERLE 32.1 dB with AEC3 alone, 45.1 with the suppressor.
+    /// 2 s on, ERLE 32.1 dB with AEC3 alone, 44.5 with the suppressor.
     @Test func whatTheCancellerLeavesOfTheFarEndAloneIsTakenFurtherDown() throws {
         let room = try Self.room(near: false, echoGainDB: 0)
         let (with, without) = try Self.outputs(room)
@@ -39,9 +39,10 @@ import Testing
     /// Double talk under an echo 10 dB below the loudspeaker's signal: 100 ms windows where the
     /// near end's voice and the echo are both above −40 dBFS, joined, against that voice alone
     /// (the output lags the microphone by 624 samples, AEC3's and the filter's). With AEC3 alone
-    /// the near end comes out 1.6 dB down, ViSQOL 2.11; with the suppressor 3.4 dB, 1.61 (1.53
-    /// while its gain above 4 kHz was the plain mean over 2–4 kHz). The bound is the issue's
-    /// goal, within 0.5 of AEC3 alone, with 0.05 for what another build's arithmetic may move.
+    /// the near end comes out 1.6 dB down, ViSQOL 2.11; with the suppressor 3.5 dB, 1.58 (1.61
+    /// with the loudspeaker read at one chunk, 1.53 with that and the plain mean of the 2–4 kHz
+    /// gains above 4 kHz). The bound is the goal, within 0.5 of AEC3 alone, widened to
+    /// what this measures (0.525): a change that costs the near end more fails here.
     @Test func doubleTalkCostsTheNearEndLittle() throws {
         let room = try Self.room(near: true, echoGainDB: -10)
         let (with, without) = try Self.outputs(room)
@@ -61,6 +62,6 @@ import Testing
         print("double talk \(Double(voice.count) / 48_000) s: the near end \(levels[0]) dB, ViSQOL \(scores[0]); with AEC3 alone \(levels[1]) dB, \(scores[1])")
         #expect(voice.count >= 3 * 48_000)
         #expect(levels[0] >= levels[1] - 2)
-        #expect(scores[0] >= scores[1] - 0.55)
+        #expect(scores[0] >= scores[1] - 0.53)
     }
 }
