@@ -29,7 +29,9 @@ import Foundation
 /// power in echo-alone frames of the tuning room by 3.3 dB at the median, 7.1 at p90 and 10.5
 /// at p99. β is the least of 6, 12, 24, 48 with which the fixture's ERLE reaches the goal of
 /// 30 dB on every seed: 12 read 27.8, 24.0, 32.6 dB (seeds 1–3), residual max −24 to −33 dBFS;
-/// 24 reads 36.4–38.4 dB and −37 to −41 dBFS, what the far end hears 2.48 → 2.54. The price is
+/// 24 reads 36.4–38.4 dB and −37 to −41 dBFS, what the far end hears 2.48 → 2.54. Asked again
+/// once `EchoPresence.bandPowers` read the loudspeaker at two chunks: 12 reads 35.2, 27.0, 42.6
+/// dB, 24 reads 46.0, 47.0, 47.9 (residual max −52, −49, −55 dBFS). The price is
 /// the near end under an echo: in `ResidualEchoTests` (echo at −10 dB) its ViSQOL falls 0.58
 /// below AEC3 alone's (0.34 at 12), in the held-out close-speaker room 1.52 → 1.38 (AEC3 alone
 /// 1.71). Tried and not kept: subtracting a smaller multiple than the gain's (β 3–6 under a
