@@ -32,9 +32,9 @@ import Foundation
 /// 24 reads 36.4–38.4 dB and −37 to −41 dBFS, what the far end hears 2.48 → 2.54. Asked again
 /// once `EchoPresence.bandPowers` read the loudspeaker at two chunks: 12 reads 35.2, 27.0, 42.6
 /// dB, 24 reads 46.0, 47.0, 47.9 (residual max −52, −49, −55 dBFS). The price is
-/// the near end under an echo: in `ResidualEchoTests` (echo at −10 dB) its ViSQOL falls 0.58
-/// below AEC3 alone's (0.34 at 12), in the held-out close-speaker room 1.52 → 1.38 (AEC3 alone
-/// 1.71). Tried and not kept: subtracting a smaller multiple than the gain's (β 3–6 under a
+/// the near end under an echo: in `ResidualEchoTests` (echo at −10 dB) its ViSQOL fell 0.58
+/// below AEC3 alone's (0.34 at 12; 0.53 with the high band and the two chunks below), in the
+/// held-out close-speaker room 1.52 → 1.38 (AEC3 alone 1.71; 1.46 now). Tried and not kept: subtracting a smaller multiple than the gain's (β 3–6 under a
 /// gain of 6 E) saved no double talk — the bench's double talk counts residual echo as damage —
 /// and cost 3–6 dB of ERLE; β 12 where a frame's excess over 12 E is broad (a near end) and 24
 /// elsewhere kept the close speaker at 1.50 only where it let seed 2's echo through (−24 dBFS);
