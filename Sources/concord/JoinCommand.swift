@@ -45,6 +45,11 @@ struct JoinCommand: AsyncParsableCommand {
     @Option(help: "Play this WAV file as the microphone, in real time (then silence, or again with --loop).")
     var inputWav: String?
     @Flag(help: "With --input-wav: play the file again each time it ends.") var loop = false
+    @Option(
+        name: .customLong("input-wav-start-ns"), parsing: .unconditional,
+        help: "With --input-wav: the file's first sample belongs at this instant of CLOCK_MONOTONIC (ns); frames already past are skipped (for harnesses that start several clients on one schedule)."
+    )
+    var inputWavStartNs: Int64?
     @Option(help: "Output sound device: index or name.") var output: String?
     @Option(help: "Write what you hear to this WAV file (48 kHz mono) instead of a device.") var outputWav: String?
 
@@ -105,6 +110,16 @@ struct JoinCommand: AsyncParsableCommand {
         }
         if input != nil && inputWav != nil { throw ValidationError("give --input or --input-wav, not both") }
         if loop && inputWav == nil { throw ValidationError("--loop plays the --input-wav file again: give --input-wav FILE") }
+        if let inputWavStartNs {
+            guard inputWav != nil else { throw ValidationError("--input-wav-start-ns places the --input-wav file on the clock: give --input-wav FILE") }
+            // A day back to a minute ahead of this machine's clock: an instant from elsewhere (another
+            // clock, another boot) would skip the whole file or hold the microphone back for ever.
+            let now = MonotonicClock.now().nanoseconds
+            guard inputWavStartNs >= now - 86_400_000_000_000, inputWavStartNs <= now + 60_000_000_000 else {
+                throw ValidationError(
+                    "--input-wav-start-ns \(inputWavStartNs): not within a day before to a minute after this machine's CLOCK_MONOTONIC (now \(now))")
+            }
+        }
         if output != nil && outputWav != nil { throw ValidationError("give --output or --output-wav, not both") }
         guard [10, 20].contains(frameMs) else { throw ValidationError("--frame-ms must be 10 or 20") }
         guard (1...65_535).contains(port) else { throw ValidationError("--port \(port): must be 1 to 65535") }
@@ -167,7 +182,11 @@ struct JoinCommand: AsyncParsableCommand {
         // The devices deliver and take what the engine pulls, not whole codec frames.
         let frameSamples = Participant.pullSamples(frameSamples: codec.frameSamples)
         let inputDevice: any MeteredAudioSource =
-            try inputWav.map { try WAVFileInput(path: $0, frameSamples: frameSamples, atEnd: loop ? .loop : .silence) }
+            try inputWav.map {
+                try WAVFileInput(
+                    path: $0, frameSamples: frameSamples, atEnd: loop ? .loop : .silence,
+                    firstSampleAt: inputWavStartNs.map { Instant(nanoseconds: $0) })
+            }
             ?? PortAudioInput(device: input, frameSamples: frameSamples)
         let outputDevice: any AudioSink =
             try outputWav.map { WAVFileOutput(path: $0) } ?? PortAudioOutput(device: output, frameSamples: frameSamples)

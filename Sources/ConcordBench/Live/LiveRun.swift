@@ -108,7 +108,9 @@ public enum LiveRun {
             if action.kind == 0 {
                 do {
                     c.process = try launch(
-                        client, arguments: arguments(plan, i: c.index, relay: relay, invite: invite, folder: c.folder, name: c.name),
+                        client, arguments: arguments(
+                            plan, i: c.index, relay: relay, invite: invite, folder: c.folder, name: c.name,
+                            microphoneStartNanoseconds: origin + Int64((action.at * 1e9).rounded())),
                         folder: c.folder)
                     c.startedAt = now()
                 } catch {
@@ -204,12 +206,17 @@ public enum LiveRun {
         try encoder.encode(outcome.relay).write(to: URL(fileURLWithPath: directory + "/relay.json"))
     }
 
-    /// The `concord join` command line of participant `i`.
-    static func arguments(_ plan: LivePlan, i: Int, relay: LoopbackRelay, invite: String, folder: String, name: String) -> [String] {
+    /// The `concord join` command line of participant `i`. Its microphone file starts at its join
+    /// time on the run's clock, `microphoneStartNanoseconds` (CLOCK_MONOTONIC), as the simulated
+    /// participant's does, not when the process gets to it.
+    static func arguments(
+        _ plan: LivePlan, i: Int, relay: LoopbackRelay, invite: String, folder: String, name: String, microphoneStartNanoseconds: Int64
+    ) -> [String] {
         ["join", plan.roomID, "--client-id", name] + relay.layout.joinArguments(i) + ["--invite", invite]
             + plan.engineArguments
             + [
-                "--input-wav", folder + "/microphone.wav", "--output-wav", folder + "/" + BenchRun.fileSafe(name) + ".out.wav",
+                "--input-wav", folder + "/microphone.wav", "--input-wav-start-ns", "\(microphoneStartNanoseconds)",
+                "--output-wav", folder + "/" + BenchRun.fileSafe(name) + ".out.wav",
                 "--summary-json", folder + "/summary.json", "--stream-log", folder + "/stream-log",
             ]
     }

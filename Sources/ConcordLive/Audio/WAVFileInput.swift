@@ -15,6 +15,11 @@ import Synchronization
 /// between rounds), for as long as the client runs.
 ///
 /// `stop()` from another thread ends a `read` within one frame duration.
+///
+/// With `firstSampleAt`, the file is laid on the clock instead: its first sample belongs at that
+/// instant, and the first `read` skips the whole frames that have already passed, as a
+/// microphone that was live before the client started would have missed them. Several clients
+/// started one after another on one machine then speak on one schedule (the bench's live mode).
 public final class WAVFileInput: MeteredAudioSource {
     /// What `read` does once the file is used up.
     public enum EndBehavior: Sendable, Equatable {
@@ -48,25 +53,43 @@ public final class WAVFileInput: MeteredAudioSource {
     ///
     /// - Throws: `SoundFileError` naming the file and the reason (missing, unreadable, corrupt,
     ///   empty, an unconvertible rate).
-    public convenience init(path: String, frameSamples: Int = 480, atEnd: EndBehavior = .silence) throws(SoundFileError) {
+    public convenience init(
+        path: String, frameSamples: Int = 480, atEnd: EndBehavior = .silence, firstSampleAt: Instant? = nil
+    ) throws(SoundFileError) {
         let samples = try WAVReader.readMono48k(path: path)
-        self.init(samples: samples, frameSamples: frameSamples, atEnd: atEnd, label: path)
+        self.init(samples: samples, frameSamples: frameSamples, atEnd: atEnd, label: path, firstSampleAt: firstSampleAt)
     }
 
     /// Plays `samples` (48 kHz mono) as if they were a file called `label`.
-    public init(samples: [Float], frameSamples: Int = 480, atEnd: EndBehavior = .silence, label: String = "<samples>") {
+    public init(
+        samples: [Float], frameSamples: Int = 480, atEnd: EndBehavior = .silence, label: String = "<samples>",
+        firstSampleAt: Instant? = nil
+    ) {
         precondition(frameSamples > 0, "frameSamples must be positive")
         self.path = label
         self.samples = samples
         self.frameSamples = frameSamples
         self.atEnd = atEnd
+        self.firstSampleAt = firstSampleAt
     }
+
+    private let firstSampleAt: Instant?
 
     public func read(into frame: inout [Float]) -> Bool {
         if frame.count != frameSamples { frame = [Float](repeating: 0, count: frameSamples) }
         guard !stopped.load(ordering: .acquiring) else { return false }
         let (index, start) = schedule.withLock { schedule in
-            let start = schedule.start ?? MonotonicClock.now()
+            let start: Instant
+            if let started = schedule.start {
+                start = started
+            } else if let firstSampleAt {
+                start = firstSampleAt
+                // Frame k is due at its end: the first not yet due is the one now falls in.
+                let passed = max(0, MonotonicClock.now().nanoseconds - firstSampleAt.nanoseconds)
+                schedule.next = Int(Self.samples(inNanoseconds: passed)) / frameSamples
+            } else {
+                start = MonotonicClock.now()
+            }
             schedule.start = start
             defer { schedule.next += 1 }
             return (schedule.next, start)
@@ -77,7 +100,7 @@ public final class WAVFileInput: MeteredAudioSource {
             return false
         }
         // (k + 1) · frameSamples / 48 000 s, computed from k each time so rounding never accumulates.
-        let due = Int64(index + 1) * Int64(frameSamples) * 1_000_000_000 / Int64(AudioFormat.sampleRate)
+        let due = Self.nanoseconds(ofSamples: Int64(index + 1) * Int64(frameSamples))
         MonotonicClock.sleep(until: start.advanced(byNanoseconds: due))
         guard !stopped.load(ordering: .acquiring) else { return false }
 
@@ -91,6 +114,18 @@ public final class WAVFileInput: MeteredAudioSource {
         }
         transferred.add(1, ordering: .relaxed)
         return true
+    }
+
+    /// Whole seconds apart from the rest, so that no product overflows, however long the clock
+    /// has run.
+    private static func nanoseconds(ofSamples samples: Int64) -> Int64 {
+        let rate = Int64(AudioFormat.sampleRate)
+        return samples / rate * 1_000_000_000 + samples % rate * 1_000_000_000 / rate
+    }
+
+    private static func samples(inNanoseconds nanoseconds: Int64) -> Int64 {
+        let rate = Int64(AudioFormat.sampleRate)
+        return nanoseconds / 1_000_000_000 * rate + nanoseconds % 1_000_000_000 * rate / 1_000_000_000
     }
 
     /// Samples from `offset` on, then silence.

@@ -24,6 +24,34 @@ import Testing
         #expect(abs(input.level.rmsDBFS - -9.0309) < 0.01)
     }
 
+    @Test func aFileLaidOnTheClockSkipsTheFramesAlreadyPast() throws {
+        // A ramp, so that each sample tells where it came from; 5 ms frames, the file started 100 ms ago.
+        let samples = (0..<48_000).map { Float($0) / 48_000 }
+        let before = MonotonicClock.now()
+        let input = WAVFileInput(samples: samples, frameSamples: 240, firstSampleAt: before.advanced(byMilliseconds: -100))
+        var frame: [Float] = []
+        #expect(input.read(into: &frame))
+        let after = MonotonicClock.now()
+        let first = Int((frame[0] * 48_000).rounded())
+        #expect(first % 240 == 0)
+        // The frame that the moment of the first read falls in: 20 frames past at least, no more
+        // than the time the read took allows (a loaded machine may be late, never early).
+        let latest = Int((after.milliseconds(since: before) + 100) / 5)
+        #expect(first / 240 >= 20 && first / 240 <= latest, "first frame \(first / 240), latest allowed \(latest)")
+        // Returned at its end on the clock, so not before the file's start + (k + 1) × 5 ms.
+        #expect(after.milliseconds(since: before) >= Double(first / 240 + 1) * 5 - 100 - 0.01)
+        // Then on, frame after frame.
+        #expect(input.read(into: &frame))
+        #expect(Int((frame[0] * 48_000).rounded()) == first + 240)
+
+        // A start still ahead holds the first frame back until its end.
+        let ahead = WAVFileInput(samples: samples, frameSamples: 240, firstSampleAt: MonotonicClock.now().advanced(byMilliseconds: 30))
+        let asked = MonotonicClock.now()
+        #expect(ahead.read(into: &frame))
+        #expect(MonotonicClock.now().milliseconds(since: asked) >= 30)
+        #expect(frame[0] == 0 && frame[1] == samples[1])
+    }
+
     @Test func atEndSilenceKeepsGoingAndStopEnds() throws {
         // 2.5 frames of 20 ms: the third is padded with silence.
         let samples = [Float](repeating: 0.25, count: 2400)
