@@ -100,8 +100,15 @@ public final class WAVFileInput: MeteredAudioSource {
             return false
         }
         // (k + 1) · frameSamples / 48 000 s, computed from k each time so rounding never accumulates.
-        let due = Self.nanoseconds(ofSamples: Int64(index + 1) * Int64(frameSamples))
-        MonotonicClock.sleep(until: start.advanced(byNanoseconds: due))
+        let due = start.advanced(byNanoseconds: Self.nanoseconds(ofSamples: Int64(index + 1) * Int64(frameSamples)))
+        // A file laid ahead on the clock may be due long after: wait a frame at a time, so that
+        // `stop()` still ends the read within one.
+        let step = Self.nanoseconds(ofSamples: Int64(frameSamples))
+        while due.nanoseconds - MonotonicClock.now().nanoseconds > step {
+            MonotonicClock.sleep(until: MonotonicClock.now().advanced(byNanoseconds: step))
+            guard !stopped.load(ordering: .acquiring) else { return false }
+        }
+        MonotonicClock.sleep(until: due)
         guard !stopped.load(ordering: .acquiring) else { return false }
 
         frame.withUnsafeMutableBufferPointer { target in

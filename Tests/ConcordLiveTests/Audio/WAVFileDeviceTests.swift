@@ -50,6 +50,16 @@ import Testing
         #expect(ahead.read(into: &frame))
         #expect(MonotonicClock.now().milliseconds(since: asked) >= 30)
         #expect(frame[0] == 0 && frame[1] == samples[1])
+
+        // One laid a minute ahead still stops within a frame or two.
+        let far = WAVFileInput(samples: samples, frameSamples: 240, firstSampleAt: MonotonicClock.now().advanced(byMilliseconds: 60_000))
+        Thread.detachNewThread {
+            usleep(20_000)
+            far.stop()
+        }
+        let waiting = MonotonicClock.now()
+        #expect(!far.read(into: &frame))
+        #expect(MonotonicClock.now().milliseconds(since: waiting) < 5_000)
     }
 
     @Test func atEndSilenceKeepsGoingAndStopEnds() throws {
