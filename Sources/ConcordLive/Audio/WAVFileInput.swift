@@ -37,6 +37,8 @@ public final class WAVFileInput: MeteredAudioSource {
     public let atEnd: EndBehavior
     /// The decoded audio, 48 kHz mono.
     public let samples: [Float]
+    /// Where the file's first sample belongs on the clock; nil: at the first `read`.
+    private let firstSampleAt: Instant?
     /// Frames the file fills (the last one possibly padded).
     public var fileFrames: Int { (samples.count + frameSamples - 1) / frameSamples }
 
@@ -72,8 +74,6 @@ public final class WAVFileInput: MeteredAudioSource {
         self.atEnd = atEnd
         self.firstSampleAt = firstSampleAt
     }
-
-    private let firstSampleAt: Instant?
 
     public func read(into frame: inout [Float]) -> Bool {
         if frame.count != frameSamples { frame = [Float](repeating: 0, count: frameSamples) }
