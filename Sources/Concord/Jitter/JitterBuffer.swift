@@ -4,8 +4,9 @@ public enum PlayoutDecision: Equatable, Sendable {
     case decode([UInt8])
     /// The frame is lost; rebuild it from the in-band FEC of this (the next) packet.
     case decodeFEC(next: [UInt8])
-    /// Packet-loss concealment of this many samples: a whole frame, or less where a later frame
-    /// is already here and the delay allows playing it sooner (see `JitterBuffer`).
+    /// Packet-loss concealment of this many samples: a whole frame, less where a later frame
+    /// is already here and the delay allows playing it sooner, or a step of half a frame while
+    /// nothing is here (see `JitterBuffer`).
     case conceal(samples: Int)
     /// Play silence.
     case silence
@@ -37,9 +38,13 @@ public enum PlayoutDecision: Equatable, Sendable {
 /// A missing frame is recovered from FEC or redundancy when a later packet carrying it is there
 /// (so a stream that carries either keeps an adaptive target of as many frames as the losses
 /// those frames rebuild pay for, `RecoveryLags`); when
-/// nothing has arrived yet the buffer conceals *without* moving on, so a late packet (a delay
-/// spike) is still played and the delay grows instead of the audio breaking twice. Each
-/// concealment made while waiting then stands in for one lost frame if later packets turn up.
+/// nothing has arrived yet the buffer conceals *without* moving on, half a frame at a time, so
+/// a late packet (a delay spike) is still played and the delay grows (by whole steps, not
+/// whole frames) instead of the audio breaking twice. What was concealed while waiting then
+/// stands in for lost frames if later packets turn up: a frame of it per frame, and the rest,
+/// half a frame at least, for one more — so a lost frame whose successor is a little late
+/// costs half a frame, not a whole one (NetEq expands 10 ms at a time and merges into what has
+/// arrived: on the `4g` preset that took Concord's concealment from 0.64 to 0.43 %, NetEq's 0.50).
 /// When a later frame *is* here, the lost one is concealed only as long as the frames behind it
 /// then still play at `shortenedConcealmentFloor` of the target or more, half a frame at least
 /// (NetEq merges into the next packet after one 10 ms expand on the same condition): the frames
@@ -83,8 +88,8 @@ public struct JitterBuffer {
     private var phase = Phase.idle
     /// The media timestamp of the next frame to play.
     private var playoutTimestamp: Int64 = 0
-    /// Concealment frames emitted while waiting for `playoutTimestamp`.
-    private var heldFrames = 0
+    /// Samples concealed while waiting for `playoutTimestamp`.
+    private var heldSamples = 0
     private var lastPlayedSequence: Int64?
     private var lastOutcomeWasConcealment = false
     private var sequenceUnwrapper = SequenceUnwrapper<UInt16>()
@@ -314,7 +319,7 @@ public struct JitterBuffer {
             }
             phase = .talking
             playoutTimestamp = first.timestamp
-            heldFrames = 0
+            heldSamples = 0
         }
         discardPassedEntries()
 
@@ -335,9 +340,10 @@ public struct JitterBuffer {
                 phase = .silent
                 return nextFrame(now: now, queuedSamples: queuedSamples, silenceSamples: silenceSamples)
             }
-            if heldFrames > 0 {
-                // A concealment emitted while waiting already stood in for this frame.
-                heldFrames -= 1
+            if heldSamples > 0 {
+                // A concealment emitted while waiting already stood in for this frame: a frame
+                // of it for each frame, what is left (half a frame at least) for the last.
+                heldSamples = max(0, heldSamples - frameSamples)
                 playoutTimestamp += Int64(frameSamples)
                 return nextFrame(now: now, queuedSamples: queuedSamples, silenceSamples: silenceSamples)
             }
@@ -349,15 +355,28 @@ public struct JitterBuffer {
             let samples = shortenedConcealment(of: lost, playingAt: playsAt)
             return emit(.concealed, at: playsAt, timestamp: lost, entry: nil, decision: .conceal(samples: samples), samples: samples)
         }
-        // Nothing buffered: conceal and keep waiting for this frame.
-        heldFrames += 1
-        if Double(heldFrames) * frameMilliseconds > Double(settings.stallMilliseconds) {
+        // Nothing buffered: conceal and keep waiting for this frame, a step at a time, so that
+        // what turns up next plays as soon as a step ends — the frame itself (late: the delay
+        // grew by the steps), or a later one (this frame was lost and the steps stand in for it).
+        let step = waitingConcealmentStep
+        heldSamples += step
+        if milliseconds(ofSamples: heldSamples) > Double(settings.stallMilliseconds) {
             phase = .silent
-            heldFrames = 0
+            heldSamples = 0
             return emit(.silence, at: playsAt, timestamp: nil, entry: nil, samples: silenceSamples)
         }
+        // Each step is logged; `PlayoutEvent.mergingWaitingSteps` makes frames of them again.
         return emit(
-            .concealed, at: playsAt, timestamp: playoutTimestamp, entry: nil, decision: .conceal(samples: frameSamples))
+            .concealed, at: playsAt, timestamp: playoutTimestamp, entry: nil, decision: .conceal(samples: step), samples: step)
+    }
+
+    /// How much one concealment while waiting lasts: half a frame (in whole
+    /// `OpusDecoder.concealmentStep`s) where the target adapts, as NetEq expands 10 ms at a time
+    /// and merges into whatever arrived; a fixed buffer waits whole frames.
+    private var waitingConcealmentStep: Int {
+        guard settings.mode == .adaptive else { return frameSamples }
+        let step = OpusDecoder.concealmentStep
+        return min(frameSamples, max(step, frameSamples / 2 / step * step))
     }
 
     /// The share of the target the frames behind a lost one may play at after its concealment
@@ -449,7 +468,7 @@ public struct JitterBuffer {
     }
 
     private mutating func played(_ entry: Entry) {
-        heldFrames = 0
+        heldSamples = 0
         if let sequence = entry.sequence { lastPlayedSequence = sequence }
     }
 

@@ -47,3 +47,28 @@ public struct PlayoutEvent: Sendable, Equatable {
         self.targetDelayMilliseconds = targetDelayMilliseconds
     }
 }
+
+extension PlayoutEvent {
+    /// The log with the steps of concealment made while waiting for one frame
+    /// (`JitterBuffer` conceals half a frame at a time while nothing is buffered) joined into
+    /// one event per frame waited, so that every analysis that counts frames — the E-model's
+    /// loss, concealed frames per second — counts a frame waited for as one, as it counts a
+    /// frame concealed at once. A join keeps the first step's time and sums samples and
+    /// stretching.
+    public static func mergingWaitingSteps(_ events: [PlayoutEvent], frameSamples: Int) -> [PlayoutEvent] {
+        var merged: [PlayoutEvent] = []
+        merged.reserveCapacity(events.count)
+        for event in events {
+            if event.outcome == .concealed, let last = merged.last, last.outcome == .concealed,
+                last.timestamp == event.timestamp, let joined = last.samples, joined < frameSamples
+            {
+                let samples = joined + (event.samples ?? frameSamples)
+                merged[merged.count - 1].samples = samples == frameSamples ? nil : samples
+                merged[merged.count - 1].stretchedSamples += event.stretchedSamples
+            } else {
+                merged.append(event)
+            }
+        }
+        return merged
+    }
+}

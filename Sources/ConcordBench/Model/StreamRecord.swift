@@ -57,7 +57,8 @@ public struct StreamRecord: Sendable {
     public var sent: [SentPacketRecord]
     /// In arrival order.
     public var arrivals: [ArrivalRecord]
-    /// One event per playout tick of the listener for this stream.
+    /// One event per frame the listener played of this stream (a concealment made while
+    /// waiting, which the buffer logs step by step, as one event per frame waited).
     public var playout: [PlayoutEvent]
     public var jitterBuffer: JitterBufferStatistics
     /// What the talker said (zeros while silent), from time 0.
@@ -80,7 +81,7 @@ public struct StreamRecord: Sendable {
         self.listenerSampleRate = listenerSampleRate
         self.sent = sent
         self.arrivals = arrivals
-        self.playout = playout
+        self.playout = PlayoutEvent.mergingWaitingSteps(playout, frameSamples: frameSamples)
         self.jitterBuffer = jitterBuffer
         self.source = source
         self.track = track

@@ -7,6 +7,11 @@ import SimNet
 /// samples [phase_p + kF, phase_p + (k+1)F) — the frame just spoken (the timing model
 /// `StreamRecord` documents).
 ///
+/// Each participant's last tick only sends: a listener's last pull plays audio its talkers
+/// spoke up to a frame before it (no sample plays before its frame is sent), and a talker whose
+/// clock phase trails the listener's would otherwise have stopped first, so the run's end was
+/// heard as a frame of concealment on every low-delay stream.
+///
 /// Ticks run in windows of one frame: window w holds tick w−1 of every participant (at its
 /// clock's sample phase + w·F, phase < F) and starts at w·F or at its earliest tick if a fast
 /// clock brings that earlier. Without adaptive protection a capture depends only on the
@@ -32,8 +37,9 @@ final class FramePipeline {
     /// Encodes participant i's frame ending at its clock's sample `position` (reached at `now`);
     /// called on any thread, for different i at once.
     private let encode: (_ i: Int, _ position: Int, _ now: Instant) -> Encoded
-    /// Participant i's tick at its clock's sample `position` (reached at `now`), with its frame.
-    private let tick: (_ i: Int, _ position: Int, _ now: Instant, _ frame: Encoded) -> Void
+    /// Participant i's tick at its clock's sample `position` (reached at `now`), with its frame;
+    /// `plays` is false on the last, which only sends.
+    private let tick: (_ i: Int, _ position: Int, _ now: Instant, _ frame: Encoded, _ plays: Bool) -> Void
     /// Checked before every window: true stops the clocks.
     private let stopped: () -> Bool
     private var ahead: (window: Int, results: Captures, done: DispatchGroup)?
@@ -41,7 +47,7 @@ final class FramePipeline {
     init(
         count: Int, frameSamples: Int, totalSamples: Int, phases: [Int], clocks: [AudioClock], workers: Int,
         pipelined: Bool, simulator: Simulator, encode: @escaping (Int, Int, Instant) -> Encoded,
-        tick: @escaping (Int, Int, Instant, Encoded) -> Void, stopped: @escaping () -> Bool
+        tick: @escaping (Int, Int, Instant, Encoded, Bool) -> Void, stopped: @escaping () -> Bool
     ) {
         self.count = count
         self.frameSamples = frameSamples
@@ -88,7 +94,7 @@ final class FramePipeline {
 
     private func window(_ w: Int) {
         let F = frameSamples
-        guard !stopped(), w * F + F <= lastWindowEnd else { return }
+        guard !stopped(), w * F <= lastWindowEnd else { return }
         let results: Captures
         if let next = ahead, next.window == w {
             next.done.wait()
@@ -102,7 +108,7 @@ final class FramePipeline {
         captured.reserveCapacity(count)
         for i in 0..<count { captured.append(results.moveElement(from: i)) }
         results.deallocate()
-        if pipelined, (w + 1) * F + F <= lastWindowEnd {
+        if pipelined, (w + 1) * F <= lastWindowEnd {
             let next = (window: w + 1, results: Captures.allocate(capacity: count), done: DispatchGroup())
             let job = UncheckedSendable({ [self] in encodeWindow(w + 1, into: next.results, workers: 1) })
             DispatchQueue.global().async(group: next.done) { job.value() }
@@ -110,11 +116,12 @@ final class FramePipeline {
         }
         for i in 0..<count {
             let position = phases[i] + w * F
-            if position + F <= totals[i] {
+            if position <= totals[i] {
                 let frame = captured[i]
                 let now = clocks[i].instant(ofSample: position)
+                let plays = position + F <= totals[i]
                 simulator.schedule(at: SimTime(nanoseconds: now.nanoseconds)) { [self] in
-                    tick(i, position, now, frame)
+                    tick(i, position, now, frame, plays)
                 }
             }
         }

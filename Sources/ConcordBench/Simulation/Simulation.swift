@@ -250,7 +250,7 @@ public final class Simulation {
                 }
                 return encoded
             },
-            tick: { i, position, now, encoded in
+            tick: { i, position, now, encoded, plays in
                 let client = clients[i]
                 switch encoded {
                 case .failure(let error):
@@ -264,6 +264,7 @@ public final class Simulation {
                 }
                 // A fixed mesh has no room timers: its security layer ticks with the frames.
                 if rooms == nil { _ = transports[i].perform(client.tick(now: now)) }
+                guard plays else { return }
                 // The sound card pulls the playout every `pullSamples` of its clock; the first pull of
                 // each frame lands on the tick, the others between ticks.
                 let pull = client.participant.pullSamples
