@@ -178,6 +178,81 @@ struct JitterHarness {
         #expect(fixed.decisions.compactMap { d -> Int? in if case .conceal(let n) = d.decision { n } else { nil } } == [960])
     }
 
+    /// A frame that is late, not lost, is waited for half a frame at a time and then played:
+    /// frames arrive every 20 ms, 5–15 ms before they are due, until frame 50, which with all
+    /// after it comes 18 ms later. A pull of 10 ms finds it missing with nothing behind it,
+    /// conceals one step, and the next plays it — the delay grew by 10 ms, not a frame. A fixed
+    /// buffer waits whole frames.
+    @Test(arguments: [(JitterBufferSettings.Mode.adaptive, 480), (.fixed(milliseconds: 5), 960)])
+    func aLateFrameIsWaitedForInHalfFrameSteps(mode: JitterBufferSettings.Mode, expected: Int) throws {
+        var settings = JitterBufferSettings()
+        settings.mode = mode
+        settings.initialDelayMilliseconds = 5
+        settings.recordEvents = true
+        var buffer = try JitterBuffer(settings: settings, frameSamples: 960)
+        var arrivals = (0..<100).map { k in
+            (at: Double(k + 1) * 20 + 5 + (k >= 50 ? 18 : 0), packet: JitterHarness.packet(k, flags: k == 99 ? [.dtx] : []))
+        }
+        var queued = 0
+        var decoded: [Int] = []
+        var concealments: [(at: Double, samples: Int)] = []
+        for tick in 0..<250 {
+            let now = Double(tick) * 10
+            while let first = arrivals.first, first.at <= now {
+                arrivals.removeFirst()
+                buffer.insert(first.packet, arrival: .milliseconds(first.at))
+            }
+            pull: while queued < 480 {
+                switch buffer.nextFrame(now: .milliseconds(now), queuedSamples: queued, silenceSamples: 480 - queued) {
+                case .silence: break pull
+                case .decode(let payload):
+                    decoded.append(JitterHarness.frameIndex(payload))
+                    queued += 960
+                case .conceal(let samples):
+                    concealments.append((now + Double(queued) / 48, samples))
+                    queued += samples
+                case .decodeFEC: Issue.record("no FEC was sent")
+                }
+            }
+            queued -= min(480, queued)
+        }
+        #expect(decoded == Array(0..<100))
+        #expect(concealments.map(\.samples) == [expected])
+        #expect(buffer.statistics.concealedSamples == expected && buffer.statistics.packetsDiscarded == 0)
+        let events = buffer.takeEvents()
+        let frame49 = try #require(events.first { $0.timestamp == 49 * 960 && $0.outcome == .decoded })
+        let frame50 = try #require(events.first { $0.timestamp == 50 * 960 && $0.outcome == .decoded })
+        #expect(concealments.first?.at == frame49.playoutTime.milliseconds + 20)
+        #expect(frame50.playoutTime.milliseconds == frame49.playoutTime.milliseconds + 20 + Double(expected) / 48)
+    }
+
+    /// The per-frame log of a wait joins into one event per frame waited, and only that:
+    /// shortened concealments of other frames, whole-frame events and NetEq's (no samples) stay.
+    @Test func waitingStepsJoinIntoOneEventPerFrame() {
+        func event(_ ms: Double, _ frame: Int64?, _ outcome: PlayoutOutcome, samples: Int?, stretch: Int = 0) -> PlayoutEvent {
+            var e = PlayoutEvent(
+                playoutTime: .milliseconds(ms), timestamp: frame.map { $0 * 960 }, outcome: outcome, bufferDelayMilliseconds: nil,
+                targetDelayMilliseconds: 20)
+            e.samples = samples
+            e.stretchedSamples = stretch
+            return e
+        }
+        let log = [
+            event(0, 1, .decoded, samples: nil),
+            // Frame 2 waited for in three steps: a whole frame, then half of the next.
+            event(20, 2, .concealed, samples: 480), event(30, 2, .concealed, samples: 480, stretch: -48),
+            event(40, 2, .concealed, samples: 480),
+            // Frame 3 lost with frame 4 here: a shortened concealment of its own.
+            event(50, 3, .concealed, samples: 600), event(62.5, 4, .decoded, samples: nil),
+            // Whole concealed frames (NetEq's, or a fixed buffer's) are never joined.
+            event(82.5, 5, .concealed, samples: nil), event(102.5, 5, .concealed, samples: nil),
+        ]
+        let merged = PlayoutEvent.mergingWaitingSteps(log, frameSamples: 960)
+        #expect(merged.map(\.playoutTime.milliseconds) == [0, 20, 40, 50, 62.5, 82.5, 102.5])
+        #expect(merged.map(\.samples) == [nil, nil, 480, 600, nil, nil, nil])
+        #expect(merged[1].stretchedSamples == -48)
+    }
+
     /// Packets of three frames: every frame plays once, in order; the target covers the 40 ms
     /// the oldest frame of each packet waited for it, and no more than the path adds.
     @Test func bundledFramesPlayInOrderAtTheirPacketsDelay() throws {
