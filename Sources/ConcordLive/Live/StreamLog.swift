@@ -21,7 +21,8 @@ import Synchronization
 /// - `arrivals.csv`: `peer,sequence,timestamp,arrived_ns,bytes` — each voice datagram as it
 ///   arrived, before it was opened (duplicates and forgeries included);
 /// - `playout.csv`: `peer,played_ns,timestamp,outcome,buffer_delay_ms,target_ms,stretched_samples,samples`
-///   (`samples` empty for a whole frame; a shortened concealment's length otherwise)
+///   (`samples` empty for a whole frame; otherwise a shortened concealment's length, or a
+///   step of concealment while waiting — a row per step)
 ///   — each frame the jitter buffer played (`PlayoutEvent`: a concealed frame carries the
 ///   timestamp of the frame it stands for, silence none).
 ///
