@@ -13,8 +13,13 @@ enum LiveRecords {
         var name: String
         /// nil: its process never started (or left no log).
         var log: StreamLogFolder?
-        /// What its microphone played, from the first sample the client captured.
+        /// What its microphone file holds.
         var microphone: [Float]
+        /// Where the file's first sample lies on the run's clock (the `--input-wav-start-ns` the
+        /// client was given, from the origin); nil: at the talker's first media timestamp. A
+        /// client laid on the clock skips the frames already past when it starts, so its first
+        /// timestamp is a later sample of the file, and only the file's own start places it right.
+        var microphoneStartNanoseconds: Int64? = nil
     }
 
     /// Every directed stream the logs show anything of (a packet sent, received or a frame
@@ -44,7 +49,8 @@ enum LiveRecords {
             } else {
                 continue
             }
-            let source = place(talker.microphone, atNanoseconds: mouthOfZero, totalSamples: totalSamples)
+            let source = place(
+                talker.microphone, atNanoseconds: talker.microphoneStartNanoseconds ?? mouthOfZero, totalSamples: totalSamples)
             for listener in participants where listener.name != talker.name {
                 let sentRows = talkerLog.sent.filter { $0.peer == listener.name }
                 let arrivalRows = listener.log?.arrivals.filter { $0.peer == talker.name } ?? []

@@ -101,6 +101,8 @@ public enum LiveRun {
                 usleep(UInt32(min(left, 0.05) * 1e6))
             }
         }
+        // Each microphone file begins at its participant's join (`renderMicrophones`).
+        let microphoneStarts = plan.participants.map { Int64(($0.startSeconds * 1e9).rounded()) }
         var failure: Error?
         for action in actions {
             sleep(until: action.at)
@@ -110,7 +112,7 @@ public enum LiveRun {
                     c.process = try launch(
                         client, arguments: arguments(
                             plan, i: c.index, relay: relay, invite: invite, folder: c.folder, name: c.name,
-                            microphoneStartNanoseconds: origin + Int64((action.at * 1e9).rounded())),
+                            microphoneStartNanoseconds: origin + microphoneStarts[action.client]),
                         folder: c.folder)
                     c.startedAt = now()
                 } catch {
@@ -161,7 +163,8 @@ public enum LiveRun {
                     throw LiveRunError.clientFailed(name: c.name, reason: "its stream log cannot be read: \(error)")
                 }
             }
-            participants.append(.init(name: c.name, log: log, microphone: microphones[c.index]))
+            participants.append(
+                .init(name: c.name, log: log, microphone: microphones[c.index], microphoneStartNanoseconds: microphoneStarts[c.index]))
             members.append(
                 .init(name: c.name, startedAt: c.startedAt, leftAt: c.stoppedAt, crashed: plan.participants[c.index].crashes, log: log))
         }

@@ -38,6 +38,11 @@ import Testing
         // Everyone heard the others: the audio itself lines up with the talker's speech.
         for s in report.streams where s.from != "cai" && s.to != "cai" {
             #expect(s.latencyXcorrWindows >= 3, "\(s.from)->\(s.to): \(s.latencyXcorrWindows) windows")
+            // The audio and the media timestamps are two rulers of one delay: the talker's source
+            // lies where its client played the file, not where its first timestamp was spoken.
+            if let audio = s.latencyXcorrMs, let stamped = s.latencyMs, s.latencyXcorrWindows >= 3 {
+                #expect(abs(audio.p50 - stamped.p50) <= 20, "\(s.from)->\(s.to): audio \(audio.p50) ms, timestamps \(stamped.p50) ms")
+            }
         }
         #expect(report.streams.filter { $0.from == "cai" && $0.to != "cai" }.allSatisfy { $0.packetsReceived > 100 })
         // Live and simulated latency agree within a frame on every stream measured both ways —
