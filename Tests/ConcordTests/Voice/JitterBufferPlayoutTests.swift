@@ -69,6 +69,43 @@ import Testing
         #expect(playout.statistics.packetsDiscardedLate == 0)
     }
 
+    /// A tone whose path delay steps up by 300 ms for two seconds and back: after the step down
+    /// the playout is far above its target and speeds up, by no more than
+    /// `steadySpeedUpLimit` of what it plays (plus one saved-up period) in any second; the start,
+    /// whose excess is only the initial guess, is shed at up to `speedUpLimit`, faster than that.
+    @Test func speedingUpIsSlowerOnceTheTargetWasMeasured() throws {
+        let playout = try JitterBufferPlayout(frameMilliseconds: 20, settings: JitterBufferSettings(mode: .adaptive))
+        let sender = try VoiceSender(senderID: 2, settings: .init())
+        let seconds = 16.0
+        let tone = TestSignals.sine(hz: 200, seconds: seconds, amplitude: 0.3)
+        var arrivals: [(at: Double, packet: VoicePacket)] = []
+        for k in 0..<Int(seconds * 50) {
+            let sent = Double(k + 1) * 20
+            let bytes = try #require(try sender.send(Array(tone[(k * 960)..<((k + 1) * 960)])))
+            arrivals.append((sent + 5 + (sent >= 3000 && sent < 5000 ? 300 : 0), try VoicePacket.parse(bytes)))
+        }
+        arrivals.sort { $0.at < $1.at }
+        var removedBySecond = [Int](repeating: 0, count: Int(seconds))
+        var pull = [Float](repeating: 0, count: 480)
+        var next = 0
+        for tick in 0..<Int(seconds * 100) {
+            let now = Double(tick) * 10
+            while next < arrivals.count, arrivals[next].at <= now {
+                playout.receive(arrivals[next].packet, arrival: .milliseconds(arrivals[next].at))
+                next += 1
+            }
+            let before = playout.statistics.removedSamplesForAcceleration
+            _ = pull.withUnsafeMutableBufferPointer { playout.playout(now: .milliseconds(now), into: $0) }
+            removedBySecond[tick / 100] += playout.statistics.removedSamplesForAcceleration - before
+        }
+        let period = TimeStretcher.maximumPeriod
+        let steady = Int(JitterBufferPlayout.steadySpeedUpLimit * 48_000) + period
+        #expect(removedBySecond[0] > steady, "start-up: \(removedBySecond)")
+        #expect(removedBySecond[0] <= Int(JitterBufferPlayout.speedUpLimit * 48_000) + period, "\(removedBySecond)")
+        #expect(removedBySecond[5...].allSatisfy { $0 <= steady }, "after the step down: \(removedBySecond)")
+        #expect(removedBySecond[5...].reduce(0, +) >= 100 * 48, "the excess is still shed: \(removedBySecond)")
+    }
+
     @Test func aFixedBufferConcealsTheWholeFrame() throws {
         let (playout, events, _) = try Self.play(lost: 150, jitter: 30, mode: .fixed(milliseconds: 60))
         #expect(events.filter { $0.outcome == .concealed }.map { $0.samples ?? 960 } == [960])
