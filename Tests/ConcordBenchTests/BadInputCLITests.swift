@@ -27,6 +27,9 @@ import Testing
                 "drift.json",
                 Data(#"{"participants": [{"name": "a", "wav": "\#(BenchFixtures.path("a.wav"))", "clock_ppm": 100}, {"name": "b"}]}"#.utf8))
             try write(
+                "priced.json",
+                Data(#"{"jitter_buffer": {"late_loss_worth_ms": 4000}, "participants": [{"name": "a", "wav": "\#(BenchFixtures.path("a.wav"))"}, {"name": "b"}]}"#.utf8))
+            try write(
                 "aec3-alone.json",
                 Data(
                     #"{"audio_processing": {"residual_echo_suppression": false}, "participants": [{"name": "a", "wav": "\#(BenchFixtures.path("a.wav"))"}, {"name": "b"}]}"#
@@ -121,6 +124,7 @@ import Testing
         (["run", "--live", "$DIR/drift.json", "--out", "$OUT"], "participants[0].clock_ppm: real clients play on this machine's clock"),
         (["run", "--live", "fixtures/two-person-lan.scenario.json", "--jitter-buffer", "neteq", "--out", "$OUT"], "jitter_buffer.mode"),
         (["run", "--live", "$DIR/aec3-alone.json", "--out", "$OUT"], "audio_processing.residual_echo_suppression"),
+        (["run", "--live", "$DIR/priced.json", "--out", "$OUT"], "jitter_buffer.late_loss_worth_ms"),
         (["run", "--live", "fixtures/two-person-laptop-echo.scenario.json", "--out", "$OUT"], "participants[0].acoustics: real clients capture from WAV files"),
         (["run", "--live", "fixtures/two-person-lan.scenario.json", "--frame-ms", "40", "--out", "$OUT"], "codec.frame_ms"),
         (["run", "--live", "fixtures/two-person-lan.scenario.json", "--redundancy", "1", "--out", "$OUT"], "codec.redundancy"),

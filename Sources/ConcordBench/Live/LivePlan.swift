@@ -48,6 +48,9 @@ public struct LivePlan: Sendable {
                 throw unsupported("jitter_buffer.initial_ms", "concord join has no option for the buffer's start-up delay")
             }
         }
+        if scenario.jitterBuffer.lateLossWorthMilliseconds != defaults.lateLossWorthMilliseconds {
+            throw unsupported("jitter_buffer.late_loss_worth_ms", "concord join prices late loss as the E-model does; it has no option for it")
+        }
         let codec = scenario.codec
         guard [10, 20].contains(codec.frameMilliseconds) else {
             throw unsupported("codec.frame_ms", "concord join sends 10 or 20 ms frames, not \(codec.frameMilliseconds)")

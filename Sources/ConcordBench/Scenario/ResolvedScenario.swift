@@ -78,6 +78,10 @@ public struct ResolvedScenario: Sendable {
                 if jitterBuffer.initialDelayMilliseconds != defaults.initialDelayMilliseconds {
                     bounds.append("initial \(jitterBuffer.initialDelayMilliseconds) ms")
                 }
+                let worth = jitterBuffer.lateLossWorthMilliseconds
+                if worth != defaults.lateLossWorthMilliseconds {
+                    bounds.append("late loss worth \(worth == worth.rounded() && worth < 1e15 ? "\(Int(worth))" : "\(worth)") ms")
+                }
                 return (["concord adaptive"] + bounds).joined(separator: ", ")
             }
         }
@@ -178,10 +182,11 @@ public enum ScenarioResolver {
         case .neteq:
             jitterBufferKind = .neteq
             let concordOnly = [
-                ("fixed_ms", s.jitterBuffer.fixedMs), ("min_ms", s.jitterBuffer.minMs), ("max_ms", s.jitterBuffer.maxMs),
-                ("initial_ms", s.jitterBuffer.initialMs),
+                ("fixed_ms", s.jitterBuffer.fixedMs != nil), ("min_ms", s.jitterBuffer.minMs != nil),
+                ("max_ms", s.jitterBuffer.maxMs != nil), ("initial_ms", s.jitterBuffer.initialMs != nil),
+                ("late_loss_worth_ms", s.jitterBuffer.lateLossWorthMs != nil),
             ]
-            for (field, value) in concordOnly where value != nil {
+            for (field, set) in concordOnly where set {
                 throw fail(
                     "jitter_buffer.\(field)",
                     "sets Concord's jitter buffer; mode neteq runs WebRTC's NetEq with its own default settings")
@@ -192,12 +197,13 @@ public enum ScenarioResolver {
         jitterBuffer.minimumDelayMilliseconds = minMs
         jitterBuffer.maximumDelayMilliseconds = maxMs
         jitterBuffer.initialDelayMilliseconds = min(max(s.jitterBuffer.initialMs ?? jitterBuffer.initialDelayMilliseconds, minMs), max(maxMs, 0))
+        jitterBuffer.lateLossWorthMilliseconds = s.jitterBuffer.lateLossWorthMs ?? jitterBuffer.lateLossWorthMilliseconds
         do {
             try jitterBuffer.validate()
         } catch {
             guard case let .invalidSetting(name, value, allowed) = error else { throw fail("jitter_buffer", "\(error)") }
             let field = ["minimumDelayMilliseconds": "min_ms", "maximumDelayMilliseconds": "max_ms", "fixed delay": "fixed_ms",
-                         "initialDelayMilliseconds": "initial_ms"][name] ?? name
+                         "initialDelayMilliseconds": "initial_ms", "lateLossWorthMilliseconds": "late_loss_worth_ms"][name] ?? name
             throw fail("jitter_buffer.\(field)", "\(value) is out of range; allowed: \(allowed)")
         }
 

@@ -122,6 +122,9 @@ public struct JitterBufferSpec: Codable, Sendable, Equatable {
     public var minMs: Int?
     public var maxMs: Int?
     public var initialMs: Int?
+    /// What a unit of late-loss probability is worth in ms of delay (`JitterBufferSettings`);
+    /// absent: the E-model's 15 750. Moves the buffer along its delay–late-loss trade.
+    public var lateLossWorthMs: Double?
 
     /// As the scenario spells it.
     public enum Mode: String, Codable, CaseIterable, Sendable {
@@ -139,6 +142,7 @@ public struct JitterBufferSpec: Codable, Sendable, Equatable {
         case minMs = "min_ms"
         case maxMs = "max_ms"
         case initialMs = "initial_ms"
+        case lateLossWorthMs = "late_loss_worth_ms"
     }
 
     public init(from decoder: Decoder) throws {
@@ -148,6 +152,7 @@ public struct JitterBufferSpec: Codable, Sendable, Equatable {
         minMs = try c.decodeIfPresent(Int.self, forKey: .minMs)
         maxMs = try c.decodeIfPresent(Int.self, forKey: .maxMs)
         initialMs = try c.decodeIfPresent(Int.self, forKey: .initialMs)
+        lateLossWorthMs = try c.decodeIfPresent(Double.self, forKey: .lateLossWorthMs)
     }
 }
 

@@ -78,6 +78,7 @@ enum BenchFixtures {
     @Test(arguments: [
         (#"{}"#, "concord adaptive"),
         (#"{"min_ms": 40, "max_ms": 400}"#, "concord adaptive, min 40 ms, max 400 ms"),
+        (#"{"late_loss_worth_ms": 4000}"#, "concord adaptive, late loss worth 4000 ms"),
         (#"{"mode": "neteq"}"#, "neteq"),
     ])
     func jitterBufferSummary(settings: String, summary: String) throws {
@@ -109,6 +110,8 @@ enum BenchFixtures {
         (#"{"participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav"}], "jitter_buffer": {"mode": "neteq", "max_ms": 400}}"#, "jitter_buffer.max_ms", "sets Concord's jitter buffer"),
         (#"{"participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav"}], "jitter_buffer": {"mode": "neteq", "fixed_ms": 60}}"#, "jitter_buffer.fixed_ms", "sets Concord's jitter buffer"),
         (#"{"participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav"}], "jitter_buffer": {"mode": "neteq", "initial_ms": 60}}"#, "jitter_buffer.initial_ms", "sets Concord's jitter buffer"),
+        (#"{"participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav"}], "jitter_buffer": {"mode": "neteq", "late_loss_worth_ms": 4000}}"#, "jitter_buffer.late_loss_worth_ms", "sets Concord's jitter buffer"),
+        (#"{"participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav"}], "jitter_buffer": {"late_loss_worth_ms": 0}}"#, "jitter_buffer.late_loss_worth_ms", "> 0 and finite"),
         (#"{"participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav"}], "network": {"events": [{"at_seconds": 5, "action": "partition", "groups": [["a"], ["zed"]]}]}}"#, "network.events[0].groups[1][0]", "not a participant"),
         (#"{"participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav"}], "duration_seconds": 10, "network": {"events": [{"at_seconds": 50, "action": "heal"}]}}"#, "network.events[0].at_seconds", "outside the run"),
         (#"{"participants": [{"name": "a", "wav": "a.wav"}, {"name": "b", "wav": "b.wav"}"#, "", "not valid JSON"),
