@@ -5,6 +5,15 @@ public final class OpusDecoder {
     /// Samples in one output frame.
     public let frameSamples: Int
     private let state: OpaquePointer
+    /// How far a run of concealments has got into its current frame of libopus concealment: 0 at
+    /// a frame's start (and after any decode).
+    private var concealedIntoFrame = 0
+    /// The decoder's state where that frame began, to replay it from; as many bytes as
+    /// `opus_decoder_get_size` says. The state is one position-independent block that a shallow
+    /// copy captures (opus.h).
+    private var frameStart: [UInt8]
+    private let stateBytes: Int
+    private var replay: [Float]
 
     public init(frameMilliseconds: Int = 20) throws(CodecError) {
         guard OpusSettings.allowedFrameMilliseconds.contains(frameMilliseconds) else {
@@ -18,6 +27,9 @@ public final class OpusDecoder {
         }
         self.state = state
         self.frameSamples = AudioFormat.samples(milliseconds: frameMilliseconds)
+        stateBytes = Int(opus_decoder_get_size(1))
+        frameStart = [UInt8](repeating: 0, count: stateBytes)
+        replay = [Float](repeating: 0, count: frameSamples)
     }
 
     deinit { opus_decoder_destroy(state) }
@@ -30,15 +42,53 @@ public final class OpusDecoder {
     /// Packet-loss concealment: synthesises audio for a packet that never came — a frame, or
     /// `output.count` samples when that is less and a whole number of `concealmentStep`s (the
     /// next decode carries on from where it stopped).
+    ///
+    /// Successive concealments continue one another as a single call would: each frame of
+    /// concealment is one libopus call, however many calls it is handed out in. A call that
+    /// continues a frame replays it from the decoder's state at the frame's start, to where this
+    /// call ends, and returns the new part, so the decoder ends where one call leaves it. libopus
+    /// fades its concealment at every call of a loss: on speech, a second lost 20 ms frame
+    /// concealed in 10 ms calls kept 76 % of the energy one call per frame gives, in 5 ms calls
+    /// 15 % (`OpusCodecTests`). A buffer waiting for a late frame half a frame at a time faded
+    /// that way; with the replay, ViSQOL on the presets rose by up to 0.03 (EDGE).
     public func conceal(into output: UnsafeMutableBufferPointer<Float>) throws(CodecError) -> Int {
         let step = Self.concealmentStep
-        guard output.count < frameSamples else { return try run(nil, fec: false, into: output, operation: "conceal") }
-        guard output.count >= step, output.count % step == 0 else {
+        let count = min(output.count, frameSamples)
+        guard count == frameSamples || (count >= step && count % step == 0) else {
             throw .wrongFrameLength(expected: frameSamples, got: output.count)
         }
-        let decoded = opus_decode_float(state, nil, 0, output.baseAddress!, Int32(output.count), 0)
+        var written = 0
+        while written < count {
+            let part = min(count - written, frameSamples - concealedIntoFrame)
+            let into = output.baseAddress! + written
+            if concealedIntoFrame == 0 {
+                if part < frameSamples { frameStart.withUnsafeMutableBytes { copyState(to: $0.baseAddress!) } }
+                try concealment(into: into, count: part)
+            } else {
+                frameStart.withUnsafeBytes { copyState(from: $0.baseAddress!) }
+                let end = concealedIntoFrame + part
+                try replay.withUnsafeMutableBufferPointer { buffer throws(CodecError) in
+                    try concealment(into: buffer.baseAddress!, count: end)
+                    into.update(from: buffer.baseAddress! + concealedIntoFrame, count: part)
+                }
+            }
+            concealedIntoFrame = (concealedIntoFrame + part) % frameSamples
+            written += part
+        }
+        return count
+    }
+
+    private func concealment(into output: UnsafeMutablePointer<Float>, count: Int) throws(CodecError) {
+        let decoded = opus_decode_float(state, nil, 0, output, Int32(count), 0)
         try CodecError.check(decoded, "conceal")
-        return Int(decoded)
+    }
+
+    private func copyState(to bytes: UnsafeMutableRawPointer) {
+        bytes.copyMemory(from: UnsafeRawPointer(state), byteCount: stateBytes)
+    }
+
+    private func copyState(from bytes: UnsafeRawPointer) {
+        UnsafeMutableRawPointer(state).copyMemory(from: bytes, byteCount: stateBytes)
     }
 
     /// libopus conceals in steps of 2.5 ms, its shortest frame.
@@ -53,7 +103,10 @@ public final class OpusDecoder {
     }
 
     /// Resets the decoder's history, for a stream that restarts after a long gap.
-    public func reset() { _ = concord_opus_decoder_reset(state) }
+    public func reset() {
+        _ = concord_opus_decoder_reset(state)
+        concealedIntoFrame = 0
+    }
 
     /// Samples (at 48 kHz) in `packet`, or nil if it is not a valid Opus packet.
     public static func sampleCount(of packet: [UInt8]) -> Int? {
@@ -65,20 +118,15 @@ public final class OpusDecoder {
     }
 
     private func run(
-        _ packet: [UInt8]?, fec: Bool, into output: UnsafeMutableBufferPointer<Float>, operation: String
+        _ packet: [UInt8], fec: Bool, into output: UnsafeMutableBufferPointer<Float>, operation: String
     ) throws(CodecError) -> Int {
         guard output.count >= frameSamples else {
             throw .wrongFrameLength(expected: frameSamples, got: output.count)
         }
-        let decoded: Int32
-        if let packet {
-            decoded = packet.withUnsafeBufferPointer { bytes in
-                opus_decode_float(
-                    state, bytes.baseAddress, Int32(bytes.count), output.baseAddress!, Int32(frameSamples),
-                    fec ? 1 : 0)
-            }
-        } else {
-            decoded = opus_decode_float(state, nil, 0, output.baseAddress!, Int32(frameSamples), 0)
+        concealedIntoFrame = 0
+        let decoded = packet.withUnsafeBufferPointer { bytes in
+            opus_decode_float(
+                state, bytes.baseAddress, Int32(bytes.count), output.baseAddress!, Int32(frameSamples), fec ? 1 : 0)
         }
         try CodecError.check(decoded, operation)
         return Int(decoded)

@@ -1,3 +1,4 @@
+import COpus
 import Testing
 @testable import Concord
 
@@ -107,5 +108,72 @@ import Testing
         let plcScore = TestSignals.correlation(sourceFrame, plcFrame, lag: 0)
         #expect(fecScore > 0.7)
         #expect(fecScore > plcScore)
+    }
+
+    /// A concealment handed out in steps is one libopus call per frame: each frame's last step
+    /// ends with the samples one whole-frame call gives, and the decoder is left exactly where
+    /// that call leaves it, so the next packet decodes the same. Independent short calls would
+    /// fade at every call.
+    @Test(arguments: [240, 480])
+    func concealmentInStepsContinuesOneCallPerFrame(step: Int) throws {
+        let settings = OpusSettings()
+        let encoder = try OpusEncoder(settings: settings)
+        let packets = try TestSignals.frames(Array(try Fixtures.samples("a.wav").prefix(48_000)), frameSamples: 960)
+            .map { try encoder.encode($0) }
+        func decoderAfterSpeech() throws -> OpusDecoder {
+            let decoder = try OpusDecoder()
+            var frame = [Float](repeating: 0, count: 960)
+            for packet in packets.prefix(30) {
+                _ = try frame.withUnsafeMutableBufferPointer { try decoder.decode(packet, into: $0) }
+            }
+            return decoder
+        }
+        func conceal(_ decoder: OpusDecoder, frames: Int, step: Int) throws -> [Float] {
+            var out: [Float] = []
+            var part = [Float](repeating: 0, count: step)
+            for _ in 0..<(frames * 960 / step) {
+                #expect(try part.withUnsafeMutableBufferPointer { try decoder.conceal(into: $0) } == step)
+                out += part
+            }
+            return out
+        }
+        func nextPacket(_ decoder: OpusDecoder) throws -> [Float] {
+            var frame = [Float](repeating: 0, count: 960)
+            _ = try frame.withUnsafeMutableBufferPointer { try decoder.decode(packets[30], into: $0) }
+            return frame
+        }
+        let whole = try decoderAfterSpeech(), stepped = try decoderAfterSpeech()
+        let wholeFrames = try conceal(whole, frames: 2, step: 960)
+        let steppedFrames = try conceal(stepped, frames: 2, step: step)
+        for end in [960, 1920] {
+            #expect(steppedFrames[(end - step)..<end] == wholeFrames[(end - step)..<end])
+        }
+        // The earlier steps are shorter calls from the same state: the same waveform, near enough.
+        #expect(TestSignals.correlation(steppedFrames, wholeFrames, lag: 0) > 0.95)
+        #expect(try nextPacket(stepped) == nextPacket(whole))
+
+        // What the replay avoids: libopus itself, called once per step, fades at every call.
+        let energy = { (x: ArraySlice<Float>) in x.reduce(0) { $0 + $1 * $1 } }
+        let independent = try Self.libopusConcealment(after: packets.prefix(30), steps: 2 * 960 / step, of: step)
+        #expect(abs(energy(steppedFrames[960...]) / energy(wholeFrames[960...]) - 1) < 0.01)
+        #expect(energy(independent[960...]) < 0.8 * energy(wholeFrames[960...]))
+    }
+
+    /// Plain libopus: decode `packets`, then conceal with `steps` calls of `step` samples each.
+    static func libopusConcealment(after packets: ArraySlice<[UInt8]>, steps: Int, of step: Int) throws -> [Float] {
+        var error: Int32 = 0
+        let decoder = try #require(opus_decoder_create(48_000, 1, &error))
+        defer { opus_decoder_destroy(decoder) }
+        var out = [Float](repeating: 0, count: 960)
+        for packet in packets {
+            #expect(opus_decode_float(decoder, packet, Int32(packet.count), &out, 960, 0) == 960)
+        }
+        var concealed: [Float] = []
+        var part = [Float](repeating: 0, count: step)
+        for _ in 0..<steps {
+            #expect(opus_decode_float(decoder, nil, 0, &part, Int32(step), 0) == Int32(step))
+            concealed += part
+        }
+        return concealed
     }
 }
