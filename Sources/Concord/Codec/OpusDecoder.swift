@@ -9,11 +9,12 @@ public final class OpusDecoder {
     /// a frame's start (and after any decode).
     private var concealedIntoFrame = 0
     /// The decoder's state where that frame began, to replay it from; as many bytes as
-    /// `opus_decoder_get_size` says. The state is one position-independent block that a shallow
-    /// copy captures (opus.h).
-    private var frameStart: [UInt8]
+    /// `opus_decoder_get_size` says (18 KB for mono). The state is one position-independent block
+    /// that a shallow copy captures (opus.h). It and `replay` are allocated by the first
+    /// concealment shorter than a frame: in a big room most decoders never make one.
+    private var frameStart: [UInt8] = []
     private let stateBytes: Int
-    private var replay: [Float]
+    private var replay: [Float] = []
 
     public init(frameMilliseconds: Int = 20) throws(CodecError) {
         guard OpusSettings.allowedFrameMilliseconds.contains(frameMilliseconds) else {
@@ -28,8 +29,6 @@ public final class OpusDecoder {
         self.state = state
         self.frameSamples = AudioFormat.samples(milliseconds: frameMilliseconds)
         stateBytes = Int(opus_decoder_get_size(1))
-        frameStart = [UInt8](repeating: 0, count: stateBytes)
-        replay = [Float](repeating: 0, count: frameSamples)
     }
 
     deinit { opus_decoder_destroy(state) }
@@ -62,10 +61,10 @@ public final class OpusDecoder {
             let part = min(count - written, frameSamples - concealedIntoFrame)
             let into = output.baseAddress! + written
             if concealedIntoFrame == 0 {
-                if part < frameSamples { frameStart.withUnsafeMutableBytes { copyState(to: $0.baseAddress!) } }
+                if part < frameSamples { saveFrameStart() }
                 try concealment(into: into, count: part)
             } else {
-                frameStart.withUnsafeBytes { copyState(from: $0.baseAddress!) }
+                restoreFrameStart()
                 let end = concealedIntoFrame + part
                 try replay.withUnsafeMutableBufferPointer { buffer throws(CodecError) in
                     try concealment(into: buffer.baseAddress!, count: end)
@@ -83,12 +82,16 @@ public final class OpusDecoder {
         try CodecError.check(decoded, "conceal")
     }
 
-    private func copyState(to bytes: UnsafeMutableRawPointer) {
-        bytes.copyMemory(from: UnsafeRawPointer(state), byteCount: stateBytes)
+    private func saveFrameStart() {
+        if frameStart.isEmpty {
+            frameStart = [UInt8](repeating: 0, count: stateBytes)
+            replay = [Float](repeating: 0, count: frameSamples)
+        }
+        frameStart.withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: UnsafeRawPointer(state), byteCount: stateBytes) }
     }
 
-    private func copyState(from bytes: UnsafeRawPointer) {
-        UnsafeMutableRawPointer(state).copyMemory(from: bytes, byteCount: stateBytes)
+    private func restoreFrameStart() {
+        frameStart.withUnsafeBytes { UnsafeMutableRawPointer(state).copyMemory(from: $0.baseAddress!, byteCount: stateBytes) }
     }
 
     /// libopus conceals in steps of 2.5 ms, its shortest frame.
