@@ -22,6 +22,7 @@ struct TransitBaseline {
     /// The significant rise (ms of transit per ms), ≥ 0.
     private(set) var rise = 0.0
     private var fit = TrendFit(timeConstantMilliseconds: 500)
+    private var envelope = RisingEnvelope()
 
     init(windowMilliseconds: Double = 2_000) {
         self.windowMilliseconds = windowMilliseconds
@@ -31,7 +32,8 @@ struct TransitBaseline {
     mutating func add(arrival: Instant, transitMilliseconds transit: Double) -> Double {
         let now = arrival.milliseconds
         fit.add(time: now, value: transit)
-        rise = fit.significantRise
+        envelope.add(time: now, value: transit)
+        rise = max(fit.significantRise, envelope.rise)
         while let first = window.first, now - first.arrival > windowMilliseconds { window.removeFirst() }
         window.append((now, transit))
         var minimum = transit
@@ -96,5 +98,54 @@ struct TrendFit {
         var e = 1 / (1 + z * (1 + z / 2 * (1 + z / 3 * (1 + z / 4))))
         for _ in 0..<8 { e *= e }
         return e
+    }
+}
+
+/// The minimum transit of each 100 ms of arrivals: when the last five minima each rose, by more
+/// than a millisecond and more than half the spread of transits in either block, the path's
+/// fastest packets are being held longer and longer — a queue filling — and the rise is their
+/// slope. A least-squares fit over a second (`TrendFit`) sees such an onset late: its window
+/// still holds the flat delay before it, and its line through the bend has large residuals.
+/// Jitter spreads a block's transits over some range and moves its minimum by about as much at
+/// random; a queue delays every packet alike, so the minima climb by the whole rise while a
+/// block spreads over that rise plus the jitter. A spike's packets arrive bunched, their
+/// transits falling, so its minima do not climb.
+struct RisingEnvelope {
+    static let blockMilliseconds = 100.0
+    static let blocks = 5
+    static let minimumStep = 1.0
+    private struct Block {
+        var index: Int
+        /// The fastest packet's arrival time and transit, and the slowest's transit.
+        var time: Double
+        var minimum: Double
+        var maximum: Double
+    }
+    private var recent: [Block] = []
+    private(set) var rise = 0.0
+
+    mutating func add(time: Double, value: Double) {
+        // Arrival times are the receiver's clock; the bound only keeps the block index an Int.
+        guard time.isFinite, value.isFinite, abs(time) < 1e15 else { return }
+        let index = Int((time / Self.blockMilliseconds).rounded(.down))
+        if let last = recent.last, last.index == index {
+            if value < last.minimum { (recent[recent.count - 1].minimum, recent[recent.count - 1].time) = (value, time) }
+            recent[recent.count - 1].maximum = max(last.maximum, value)
+            return
+        }
+        // A new block: the ones before it are complete.
+        recent.append(Block(index: index, time: time, minimum: value, maximum: value))
+        if recent.count > Self.blocks + 1 { recent.removeFirst() }
+        rise = 0
+        guard recent.count == Self.blocks + 1 else { return }
+        let complete = recent.dropLast()
+        for (earlier, later) in zip(complete, complete.dropFirst()) {
+            let spread = max(earlier.maximum - earlier.minimum, later.maximum - later.minimum)
+            guard later.index == earlier.index + 1, later.minimum - earlier.minimum > max(Self.minimumStep, spread / 2)
+            else { return }
+        }
+        guard let first = complete.first, let last = complete.last, last.index == index - 1, last.time > first.time
+        else { return }
+        rise = (last.minimum - first.minimum) / (last.time - first.time)
     }
 }

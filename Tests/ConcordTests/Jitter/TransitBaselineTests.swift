@@ -42,6 +42,67 @@ import SeededRandom
         #expect(transit - reference < 10, "\(transit) − \(reference)")
     }
 
+    /// A queue that starts filling after a flat stretch — an upload beginning, 120 ms/s — is
+    /// followed within about half a second: five 100 ms blocks whose fastest packets each came
+    /// later (`RisingEnvelope`). The least-squares fit alone trailed by up to 57 ms here, its
+    /// window still half flat.
+    @Test func aQueuesOnsetIsFollowedWithinHalfASecond() {
+        var baseline = TransitBaseline()
+        var rng = SplitMix64(seed: 11)
+        var worstLag = 0.0
+        for k in 0..<300 {
+            let t = Double(k) * 20
+            let queue = max(0, t - 3_000) * 0.12
+            let transit = 20 + queue + Double(rng.next() % 1_500) / 1_000
+            let reference = baseline.add(arrival: .milliseconds(t + transit), transitMilliseconds: transit)
+            if t >= 3_600 { worstLag = max(worstLag, transit - reference) }
+        }
+        #expect(worstLag < 15, "the reference trailed the queue by up to \(worstLag) ms")
+        #expect(abs(baseline.rise - 0.12) < 0.02, "rise \(baseline.rise)")
+    }
+
+    /// A delay spike — the link stalls 200 ms, then delivers what it held in a burst — lifts no
+    /// block minimum five times running: its packets' transits fall from the spike's height.
+    @Test func aSpikeIsNotARisingQueue() {
+        var envelope = RisingEnvelope()
+        for k in 0..<250 {
+            let t = Double(k) * 20
+            // Sent in 2 000 ..< 2 200 ms: held until 2 200, then 20 ms and 0.4 ms a packet behind.
+            let held = (2_000..<2_200).contains(t) ? 2_200 - t + 0.4 * (t - 2_000) / 20 : 0
+            let transit = 20 + held
+            envelope.add(time: t + transit, value: transit)
+            #expect(envelope.rise == 0, "rise \(envelope.rise) at \(t) ms")
+        }
+    }
+
+    /// Jitter alone — independent, or wandering as a random walk — seldom lifts five block
+    /// minima in a row by more than half their spread.
+    @Test(arguments: [false, true])
+    func jitterIsNotARisingQueue(wandering: Bool) {
+        var envelope = RisingEnvelope()
+        var rng = SplitMix64(seed: 13)
+        var level = 0.0
+        var risen = 0
+        for k in 0..<15_000 {
+            let t = Double(k) * 20
+            let step = Double(rng.next() % 2_001) / 1_000 - 1
+            level = wandering ? min(100, max(0, level + step)) : 0
+            let transit = 50 + level + Double(rng.next() % 20_000) / 1_000
+            envelope.add(time: t + transit, value: transit)
+            if envelope.rise > 0 { risen += 1 }
+        }
+        #expect(risen < 15, "\(risen) of 15 000 arrivals saw a rising queue")
+    }
+
+    @Test func impossibleTimesAreIgnored() {
+        var envelope = RisingEnvelope()
+        for time in [Double.infinity, -.infinity, .nan, 1e300, -1e300, Double(Int.max), -Double(Int.max)] {
+            envelope.add(time: time, value: 20)
+            envelope.add(time: 1_000, value: time)
+        }
+        #expect(envelope.rise == 0)
+    }
+
     @Test func aFallingDelayNeedsNoCarrying() {
         var baseline = TransitBaseline()
         var last = 0.0
