@@ -49,7 +49,9 @@ public enum PlayoutDecision: Equatable, Sendable {
 /// then still play at `shortenedConcealmentFloor` of the target or more, half a frame at least
 /// (NetEq merges into the next packet after one 10 ms expand on the same condition): the frames
 /// behind play sooner, the playout stretches back up to the target where the audio allows, and
-/// less of the stream is synthetic.
+/// less of the stream is synthetic. Before the first wait, a frame still missing one pull before
+/// it is needed may be given up to half a frame by stretching what is left to play
+/// (`stretchAllowanceForMissingFrame`), when such frames have been coming in that time.
 ///
 /// Decoding and stretching are the caller's job (`JitterBufferPlayout`): this type only stores
 /// and decides, which keeps it testable without a codec.
@@ -113,6 +115,14 @@ public struct JitterBuffer {
     /// count packets, each this many frames.
     private var framesPerPacket = 1
     private var recoveryLags = RecoveryLags()
+    private var missingFrameOdds = MissingFrameOdds()
+    /// The frame found missing one pull before it was needed, until it is scored: when it was
+    /// needed and when it came.
+    private var missingFrame: (timestamp: Int64, neededAt: Double, arrival: Double?)?
+    /// The last frame found missing so, observed once however many pulls it stays missing.
+    private var lastMissingTimestamp: Int64?
+    /// Samples inserted so far to give that frame longer.
+    private var stretchedForMissingFrame = 0
 
     private var frameMilliseconds: Double { milliseconds(ofSamples: frameSamples) }
     private func milliseconds(ofSamples count: Int) -> Double { Double(count) * 1000 / Double(AudioFormat.sampleRate) }
@@ -233,6 +243,9 @@ public struct JitterBuffer {
     private enum StoreResult { case inserted, replacedRedundancy, alreadyPresent }
 
     private mutating func store(_ entry: Entry) -> StoreResult {
+        if missingFrame?.timestamp == entry.timestamp, missingFrame?.arrival == nil {
+            missingFrame?.arrival = entry.arrival.milliseconds
+        }
         var index = entries.endIndex
         while index > entries.startIndex, entries[index - 1].timestamp >= entry.timestamp { index -= 1 }
         if index < entries.endIndex, entries[index].timestamp == entry.timestamp {
@@ -438,7 +451,10 @@ public struct JitterBuffer {
     /// already been taken).
     public mutating func noteStretch(samples: Int) {
         if samples > 0 { statistics.removedSamplesForAcceleration += samples }
-        if samples < 0 { statistics.insertedSamplesForDeceleration -= samples }
+        if samples < 0 {
+            statistics.insertedSamplesForDeceleration -= samples
+            if lastMissingTimestamp == playoutTimestamp { stretchedForMissingFrame -= samples }
+        }
         guard recordsEvents else { return }
         if events.isEmpty {
             unloggedStretch -= samples
@@ -446,6 +462,48 @@ public struct JitterBuffer {
             events[events.count - 1].stretchedSamples -= samples
         }
     }
+
+    /// How many samples the playout may insert now, stretching the audio it holds
+    /// (`queuedSamples`, fewer than two pulls), to give the next frame longer to arrive; 0 for
+    /// none. It may when that frame is needed at the next pull, is not here and has not been
+    /// waited for yet, and on this stream such a stretch has often enough spared a wait
+    /// (`MissingFrameOdds.sparedShare` at least `sparedShareWorthStretching`); up to half a frame
+    /// for one missing frame, as much as the first wait would conceal. Call once per pull (the
+    /// calls also score the frames found missing so, stretched for or not) and report what was
+    /// inserted with `noteStretch(samples:)`.
+    public mutating func stretchAllowanceForMissingFrame(now: Instant, queuedSamples: Int, pullSamples: Int) -> Int {
+        scoreMissingFrame(now: now)
+        guard settings.mode == .adaptive, phase == .talking, entries.isEmpty, heldSamples == 0, pullSamples > 0,
+            queuedSamples - pullSamples < pullSamples
+        else { return 0 }
+        if lastMissingTimestamp != playoutTimestamp {
+            lastMissingTimestamp = playoutTimestamp
+            missingFrame = (playoutTimestamp, now.milliseconds + milliseconds(ofSamples: pullSamples), nil)
+            stretchedForMissingFrame = 0
+        }
+        guard missingFrameOdds.sparedShare >= Self.sparedShareWorthStretching else { return 0 }
+        return max(0, frameSamples / 2 - stretchedForMissingFrame)
+    }
+
+    /// A stretch spares a wait when the frame comes after the pull that needed it and within
+    /// the most the playout stretches for one frame (half a frame); one that came in time was
+    /// stretched for needlessly, one lost or later still is waited for anyway.
+    private mutating func scoreMissingFrame(now: Instant) {
+        guard let missing = missingFrame, now.milliseconds >= missing.neededAt else { return }
+        let horizon = missing.neededAt + milliseconds(ofSamples: frameSamples / 2)
+        if let arrival = missing.arrival {
+            missingFrameOdds.observe(spared: arrival > missing.neededAt && arrival <= horizon)
+        } else if now.milliseconds >= horizon {
+            missingFrameOdds.observe(spared: false)
+        } else {
+            return
+        }
+        missingFrame = nil
+    }
+
+    /// Set before measuring, not tuned: at a quarter, three needless stretches (each shed again
+    /// later) are risked for each 10 ms of concealment spared.
+    static let sparedShareWorthStretching = 0.25
 
     /// Whether the frame `nextFrame` would play next is in the buffer: a playout may decode it
     /// ahead of its tick (to have enough audio to stretch) without risking a concealment.

@@ -5,7 +5,12 @@
 /// Decoded audio waits in `queued` until a pull takes it, so a pull may be any length and a
 /// stretch may span frames. Each pull first decodes until it has the samples it needs — a
 /// frame more when a stretch wants look-ahead and that frame is already in the buffer — then
-/// applies at most one stretch, then hands out its samples.
+/// applies at most one stretch, then hands out its samples. The last `TimeStretcher.maximumPeriod`
+/// samples played stay in front of the unplayed ones as history for `stretchForMissingFrame`,
+/// which works on the 5–10 ms still to play, where a low voice's period fits a splice only if
+/// the period before the splice point may be audio already played. The stretches towards the
+/// target keep to the unplayed samples: given the history too, they raised a LAN call's worst
+/// p95 by 5 ms and moved ViSQOL elsewhere by no more than the seeds' spread.
 public final class JitterBufferPlayout: StreamPlayout {
     public private(set) var jitterBuffer: JitterBuffer
     private let decoder: OpusDecoder
@@ -29,8 +34,12 @@ public final class JitterBufferPlayout: StreamPlayout {
     /// after `JitterBuffer.arrivalsToOutweighInitialGuess` arrivals.
     private var reachedTarget = false
     private let arrivalsToMeasure: Int
-    /// Decoded samples not yet played.
+    /// The last samples played (`history` of them, contiguous with what follows), then the
+    /// decoded samples not yet played.
     private var queued: [Float]
+    /// How many samples at the front of `queued` were already played.
+    private var history = 0
+    private var unplayed: Int { queued.count - history }
     private var frame: [Float]
     public private(set) var decodeErrors = 0
     public weak var codecObserver: CodecObserver?
@@ -41,12 +50,12 @@ public final class JitterBufferPlayout: StreamPlayout {
         arrivalsToMeasure = JitterBuffer.arrivalsToOutweighInitialGuess(settings)
         frame = [Float](repeating: 0, count: decoder.frameSamples)
         queued = []
-        queued.reserveCapacity(4 * decoder.frameSamples + TimeStretcher.requiredSamples + TimeStretcher.maximumPeriod)
+        queued.reserveCapacity(4 * decoder.frameSamples + TimeStretcher.requiredSamples + 2 * TimeStretcher.maximumPeriod)
     }
 
     public var frameSamples: Int { decoder.frameSamples }
     public var statistics: JitterBufferStatistics { jitterBuffer.statistics }
-    public var isQuiet: Bool { queued.isEmpty && jitterBuffer.isQuiet }
+    public var isQuiet: Bool { unplayed == 0 && jitterBuffer.isQuiet }
 
     public var recordsEvents: Bool {
         get { jitterBuffer.recordsEvents }
@@ -64,15 +73,30 @@ public final class JitterBufferPlayout: StreamPlayout {
         var silenceCounted = false
         let limit = reachedTarget ? Self.steadySpeedUpLimit : Self.speedUpLimit
         speedUpCredit = min(speedUpCredit + limit * Double(pull), Double(TimeStretcher.maximumPeriod))
-        guard fill(to: pull, now: now, silenceCounted: &silenceCounted) else { return false }
-        stretch(now: now, pull: pull)
-        _ = fill(to: pull, now: now, silenceCounted: &silenceCounted)
-        let played = min(pull, queued.count)
-        queued.withUnsafeBufferPointer { q in
-            for i in 0..<played { out[i] = q[i] }
+        guard fill(to: pull, now: now, silenceCounted: &silenceCounted) else {
+            // Nothing was played: what is kept no longer precedes what will be.
+            queued.removeAll(keepingCapacity: true)
+            history = 0
+            return false
         }
-        if played < pull { out.extracting(played...).update(repeating: 0) }
-        queued.removeFirst(played)
+        let allowance = jitterBuffer.stretchAllowanceForMissingFrame(now: now, queuedSamples: unplayed, pullSamples: pull)
+        if allowance > 0 {
+            stretchForMissingFrame()
+        } else {
+            stretch(now: now, pull: pull)
+        }
+        _ = fill(to: pull, now: now, silenceCounted: &silenceCounted)
+        let played = min(pull, unplayed)
+        queued.withUnsafeBufferPointer { q in
+            for i in 0..<played { out[i] = q[history + i] }
+        }
+        if played < pull {
+            out.extracting(played...).update(repeating: 0)
+            queued.append(contentsOf: repeatElement(0, count: pull - played))
+        }
+        let kept = min(TimeStretcher.maximumPeriod, history + pull)
+        queued.removeFirst(history + pull - kept)
+        history = kept
         return true
     }
 
@@ -80,31 +104,43 @@ public final class JitterBufferPlayout: StreamPlayout {
     /// when nothing is queued at all (a silent pull, no codec work). The zeros that end a pull
     /// are counted as silence once per pull.
     private func fill(to pull: Int, now: Instant, silenceCounted: inout Bool) -> Bool {
-        while queued.count < pull {
-            let silence = silenceCounted ? 0 : pull - queued.count
-            let decision = jitterBuffer.nextFrame(now: now, queuedSamples: queued.count, silenceSamples: silence)
+        while unplayed < pull {
+            let silence = silenceCounted ? 0 : pull - unplayed
+            let decision = jitterBuffer.nextFrame(now: now, queuedSamples: unplayed, silenceSamples: silence)
             if case .silence = decision {
                 silenceCounted = true
                 break
             }
             decodeAndQueue(decision)
         }
-        return !queued.isEmpty
+        return unplayed > 0
+    }
+
+    /// Lengthens the audio still to play by a pitch period (or, where it is quiet, by as much as
+    /// the window allows), so that the next frame, which is needed at the next pull and is not
+    /// here, has that much longer to arrive: a frame that turns up within it plays with the
+    /// delay grown by the stretch instead of by a wait, and nothing is concealed. The buffer
+    /// stops it after half a frame, or once a wait has begun (a frame later than that is waited
+    /// for as before).
+    private func stretchForMissingFrame() {
+        let outcome = stretcher.decelerate(&queued, at: history, history: history, limit: TimeStretcher.maximumPeriod)
+        guard outcome.samples > 0 else { return }
+        jitterBuffer.noteStretch(samples: -outcome.samples)
     }
 
     /// One stretch towards the delay the buffer wants, if the audio allows it.
     private func stretch(now: Instant, pull: Int) {
-        let wanted = jitterBuffer.playoutCorrection(now: now, queuedSamples: queued.count, pullSamples: pull)
+        let wanted = jitterBuffer.playoutCorrection(now: now, queuedSamples: unplayed, pullSamples: pull)
         if wanted <= 0, jitterBuffer.statistics.packetsReceived >= arrivalsToMeasure { reachedTarget = true }
         guard wanted != 0 else { return }
         // The splice needs look-ahead; decoding the next frame early is free when it is here.
-        while queued.count < TimeStretcher.requiredSamples, jitterBuffer.nextFrameIsBuffered {
-            decodeAndQueue(jitterBuffer.nextFrame(now: now, queuedSamples: queued.count))
+        while unplayed < TimeStretcher.requiredSamples, jitterBuffer.nextFrameIsBuffered {
+            decodeAndQueue(jitterBuffer.nextFrame(now: now, queuedSamples: unplayed))
         }
         let outcome: TimeStretchOutcome
         if wanted > 0 {
             // Unless the next frame is here, keep this pull's samples: decoding it now would conceal.
-            let limit = jitterBuffer.nextFrameIsBuffered ? wanted : min(wanted, queued.count - pull)
+            let limit = jitterBuffer.nextFrameIsBuffered ? wanted : min(wanted, unplayed - pull)
             // Speeding up waits for the full window: on short ones it found splices often enough
             // to run the buffer lower and conceal more on jittery paths (3G, EDGE, busy Wi-Fi) —
             // unless the buffer at its target seldom holds that much (a frame past the target:
@@ -112,16 +148,17 @@ public final class JitterBufferPlayout: StreamPlayout {
             // up to 16 ms above the target for a whole call.
             let target = Int(jitterBuffer.statistics.targetDelayMilliseconds * Double(AudioFormat.sampleRate) / 1000)
             let window = min(TimeStretcher.requiredSamples, max(TimeStretcher.minimumSamples, target + frameSamples))
-            guard limit > 0, queued.count >= window else { return }
+            guard limit > 0, unplayed >= window else { return }
             let mode: TimeStretcher.Mode = wanted > 2 * pull ? .fast : .normal
-            outcome = stretcher.accelerate(&queued, mode: mode, limit: min(limit, Int(speedUpCredit)))
+            outcome = stretcher.accelerate(
+                &queued, at: history, mode: mode, limit: min(limit, Int(speedUpCredit)))
             speedUpCredit -= Double(outcome.samples)
         } else {
             // Exactly the shortfall where the audio allows any step (quiet); otherwise the pitch
             // period it allows, which may be more: inserting more than asked is safe.
-            let exact = stretcher.decelerate(&queued, limit: -wanted)
+            let exact = stretcher.decelerate(&queued, at: history, limit: -wanted)
             if case .refused(.stepAboveLimit(let step)) = exact {
-                outcome = stretcher.decelerate(&queued, limit: step)
+                outcome = stretcher.decelerate(&queued, at: history, limit: step)
             } else {
                 outcome = exact
             }

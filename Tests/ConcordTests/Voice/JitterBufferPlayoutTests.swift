@@ -1,34 +1,35 @@
 import Testing
 @testable import Concord
 
-/// `JitterBufferPlayout` with real Opus and 10 ms pulls: a loss whose next frame is already
-/// here is concealed for less than a frame, the decoder carries on from there, and the counters
-/// and the event log say exactly how long.
+/// `JitterBufferPlayout` with real Opus: a loss whose next frame is already here is concealed
+/// for less than a frame, the decoder carries on from there, and the counters and the event log
+/// say exactly how long; a frame missing one pull before it is needed is stretched for when
+/// such frames have been coming late, and a wait's concealment never is.
 @Suite struct JitterBufferPlayoutTests {
-    /// A 20 ms-frame stream of a 200 Hz tone; every fourth packet `jitter` ms late, frame
-    /// `lost` never sent; pulled 10 ms at a time for `seconds`.
-    static func play(lost: Int, jitter: Double, mode: JitterBufferSettings.Mode = .adaptive, seconds: Double = 5)
-        throws -> (playout: JitterBufferPlayout, events: [PlayoutEvent], output: [Float])
-    {
+    /// A 20 ms-frame stream of a 200 Hz tone, frame k sent at (k + 1)·20 ms and arriving
+    /// 5 + `extraDelay(k)` ms later (never when infinite), pulled `pullMilliseconds` at a time
+    /// for `seconds`.
+    static func playTone(
+        seconds: Double, pullMilliseconds: Double, mode: JitterBufferSettings.Mode = .adaptive,
+        extraDelay: (Int) -> Double
+    ) throws -> (playout: JitterBufferPlayout, events: [PlayoutEvent], output: [Float]) {
         var settings = JitterBufferSettings(mode: mode)
         settings.recordEvents = true
         let playout = try JitterBufferPlayout(frameMilliseconds: 20, settings: settings)
         let sender = try VoiceSender(senderID: 2, settings: .init())
         let tone = TestSignals.sine(hz: 200, seconds: seconds, amplitude: 0.3)
         var arrivals: [(at: Double, packet: VoicePacket)] = []
-        let frames = Int(seconds * 50)
-        for k in 0..<frames {
-            let bytes = try sender.send(Array(tone[(k * 960)..<((k + 1) * 960)]))
-            guard let bytes, k != lost else { continue }
-            arrivals.append((Double(k + 1) * 20 + 5 + (k % 4 == 1 ? jitter : 0), try VoicePacket.parse(bytes)))
+        for k in 0..<Int(seconds * 50) {
+            let bytes = try #require(try sender.send(Array(tone[(k * 960)..<((k + 1) * 960)])))
+            arrivals.append((Double(k + 1) * 20 + 5 + extraDelay(k), try VoicePacket.parse(bytes)))
         }
         arrivals.sort { $0.at < $1.at }
         var output: [Float] = []
         var events: [PlayoutEvent] = []
-        var pull = [Float](repeating: 0, count: 480)
+        var pull = [Float](repeating: 0, count: Int(pullMilliseconds * 48))
         var next = 0
-        for tick in 0..<(frames * 2) {
-            let now = Double(tick) * 10
+        for tick in 0..<Int(seconds * 1000 / pullMilliseconds) {
+            let now = Double(tick) * pullMilliseconds
             while next < arrivals.count, arrivals[next].at <= now {
                 playout.receive(arrivals[next].packet, arrival: .milliseconds(arrivals[next].at))
                 next += 1
@@ -38,6 +39,16 @@ import Testing
             events += playout.takeEvents()
         }
         return (playout, events, output)
+    }
+
+    /// The tone with every fourth packet `jitter` ms late and frame `lost` never arriving,
+    /// pulled 10 ms at a time.
+    static func play(lost: Int, jitter: Double, mode: JitterBufferSettings.Mode = .adaptive, seconds: Double = 5)
+        throws -> (playout: JitterBufferPlayout, events: [PlayoutEvent], output: [Float])
+    {
+        try playTone(seconds: seconds, pullMilliseconds: 10, mode: mode) {
+            $0 == lost ? .infinity : $0 % 4 == 1 ? jitter : 0
+        }
     }
 
     /// With every fourth packet 20 or 40 ms late the next frame is here when 150 is due, and the
@@ -104,6 +115,61 @@ import Testing
         #expect(removedBySecond[0] <= Int(JitterBufferPlayout.speedUpLimit * 48_000) + period, "\(removedBySecond)")
         #expect(removedBySecond[5...].allSatisfy { $0 <= steady }, "after the step down: \(removedBySecond)")
         #expect(removedBySecond[5...].reduce(0, +) >= 100 * 48, "the excess is still shed: \(removedBySecond)")
+    }
+
+    /// Every 250th frame is 9 ms late on an otherwise steady path: too rare for the target to
+    /// cover (its histogram forgets: after 200 arrivals a 9 ms delay is no longer worth its
+    /// share of late packets at the E-model's price), so each is missing one pull before it
+    /// is needed and still missing at that pull. The first is waited for (10 ms concealed); from
+    /// then on the odds say such a frame is late, and the playout lengthens the tone by a period
+    /// or two instead, so the frame plays with nothing concealed.
+    @Test func aFrameThatIsUsuallyLateIsWaitedForByStretching() throws {
+        let late = Set(stride(from: 125, to: 1500, by: 250))
+        let (playout, events, _) = try Self.playTone(seconds: 30, pullMilliseconds: 5) { late.contains($0) ? 9 : 0 }
+        let concealed = events.filter { $0.outcome == .concealed }
+        #expect(concealed.count == 1, "\(concealed.map { ($0.timestamp ?? -1) / 960 })")
+        #expect(concealed.first?.timestamp.map { $0 / 960 } == 125)
+        #expect(playout.statistics.concealedSamples == 480)
+        #expect(playout.statistics.packetsDiscardedLate == 0)
+        // Each later late frame was stretched for: the frames before it carry the insertions.
+        for k in late.sorted().dropFirst() {
+            let around = events.filter { ($0.timestamp ?? -1) / 960 >= k - 2 && ($0.timestamp ?? -1) / 960 <= k + 1 }
+            #expect(around.reduce(0) { $0 + $1.stretchedSamples } > 0, "frame \(k): \(around.map { "\(($0.timestamp ?? -1) / 960) \($0.stretchedSamples) \($0.outcome)" })")
+        }
+    }
+
+    /// The same frames 3 ms late turn up before the pull that needs them: missing one pull
+    /// ahead, but never late, so the playout never stretches for them and conceals nothing.
+    @Test func aFrameThatTurnsUpWithinThePullIsNotStretchedFor() throws {
+        let late = Set(stride(from: 125, to: 1500, by: 250))
+        let (steady, _, _) = try Self.playTone(seconds: 30, pullMilliseconds: 5) { _ in 0 }
+        let (playout, _, _) = try Self.playTone(seconds: 30, pullMilliseconds: 5) { late.contains($0) ? 3 : 0 }
+        #expect(playout.statistics.concealedSamples == 0)
+        #expect(playout.statistics.insertedSamplesForDeceleration == steady.statistics.insertedSamplesForDeceleration)
+    }
+
+    /// Once a wait has begun, its concealment is not stretched: through a 200 ms outage (ten
+    /// frames lost) after the odds have learnt that missing frames come late, the playout
+    /// inserts no more than half a frame and a period of the tone for the first missing frame.
+    @Test func anOutageIsWaitedForNotStretchedThrough() throws {
+        let late: Set<Int> = [125, 375]
+        let outage = 600..<610
+        let (_, events, _) = try Self.playTone(seconds: 16, pullMilliseconds: 5) {
+            outage.contains($0) ? .infinity : late.contains($0) ? 9 : 0
+        }
+        let around = events.filter { (598...612).contains(($0.timestamp ?? -1) / 960) }
+        let inserted = around.map(\.stretchedSamples).filter { $0 > 0 }.reduce(0, +)
+        #expect(inserted <= 480 + 240, "\(around.map { "\(($0.timestamp ?? -1) / 960) \($0.stretchedSamples) \($0.outcome)" })")
+        #expect(around.contains { $0.outcome == .concealed })
+    }
+
+    /// A fixed buffer's delay never moves: it waits (conceals) for a late frame, never stretches.
+    @Test func aFixedBufferDoesNotStretchForAMissingFrame() throws {
+        let (playout, _, _) = try Self.playTone(seconds: 4, pullMilliseconds: 5, mode: .fixed(milliseconds: 20)) {
+            $0 % 10 == 5 ? 30 : 0
+        }
+        #expect(playout.statistics.insertedSamplesForDeceleration == 0)
+        #expect(playout.statistics.concealedSamples > 0)
     }
 
     @Test func aFixedBufferConcealsTheWholeFrame() throws {
