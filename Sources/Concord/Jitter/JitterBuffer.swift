@@ -51,7 +51,7 @@ public enum PlayoutDecision: Equatable, Sendable {
 /// behind play sooner, the playout stretches back up to the target where the audio allows, and
 /// less of the stream is synthetic. Before the first wait, a frame still missing one pull before
 /// it is needed may be given up to half a frame by stretching what is left to play
-/// (`stretchAllowanceForMissingFrame`), when such frames have been coming in that time.
+/// (`shouldStretchForMissingFrame`), when such frames have been coming in that time.
 ///
 /// Decoding and stretching are the caller's job (`JitterBufferPlayout`): this type only stores
 /// and decides, which keeps it testable without a codec.
@@ -463,26 +463,25 @@ public struct JitterBuffer {
         }
     }
 
-    /// How many samples the playout may insert now, stretching the audio it holds
-    /// (`queuedSamples`, fewer than two pulls), to give the next frame longer to arrive; 0 for
-    /// none. It may when that frame is needed at the next pull, is not here and has not been
-    /// waited for yet, and on this stream such a stretch has often enough spared a wait
-    /// (`MissingFrameOdds.sparedShare` at least `sparedShareWorthStretching`); up to half a frame
-    /// for one missing frame, as much as the first wait would conceal. Call once per pull (the
-    /// calls also score the frames found missing so, stretched for or not) and report what was
-    /// inserted with `noteStretch(samples:)`.
-    public mutating func stretchAllowanceForMissingFrame(now: Instant, queuedSamples: Int, pullSamples: Int) -> Int {
+    /// Whether the playout should stretch the audio it holds now (`queuedSamples`, fewer than
+    /// two pulls) to give the next frame longer to arrive. It should when that frame is needed at
+    /// the next pull, is not here and has not been waited for yet, fewer than half a frame of
+    /// samples have been inserted for it so far, and on this stream such a stretch has often
+    /// enough spared a wait (`MissingFrameOdds.sparedShare` at least
+    /// `sparedShareWorthStretching`). Call once per pull (the calls also score the frames found
+    /// missing so, stretched for or not) and report what was inserted with `noteStretch(samples:)`.
+    public mutating func shouldStretchForMissingFrame(now: Instant, queuedSamples: Int, pullSamples: Int) -> Bool {
         scoreMissingFrame(now: now)
         guard settings.mode == .adaptive, phase == .talking, entries.isEmpty, heldSamples == 0, pullSamples > 0,
             queuedSamples - pullSamples < pullSamples
-        else { return 0 }
+        else { return false }
         if lastMissingTimestamp != playoutTimestamp {
             lastMissingTimestamp = playoutTimestamp
             missingFrame = (playoutTimestamp, now.milliseconds + milliseconds(ofSamples: pullSamples), nil)
             stretchedForMissingFrame = 0
         }
-        guard missingFrameOdds.sparedShare >= Self.sparedShareWorthStretching else { return 0 }
-        return max(0, frameSamples / 2 - stretchedForMissingFrame)
+        return missingFrameOdds.sparedShare >= Self.sparedShareWorthStretching
+            && stretchedForMissingFrame < frameSamples / 2
     }
 
     /// A stretch spares a wait when the frame comes after the pull that needed it and within

@@ -79,8 +79,7 @@ public final class JitterBufferPlayout: StreamPlayout {
             history = 0
             return false
         }
-        let allowance = jitterBuffer.stretchAllowanceForMissingFrame(now: now, queuedSamples: unplayed, pullSamples: pull)
-        if allowance > 0 {
+        if jitterBuffer.shouldStretchForMissingFrame(now: now, queuedSamples: unplayed, pullSamples: pull) {
             stretchForMissingFrame()
         } else {
             stretch(now: now, pull: pull)
