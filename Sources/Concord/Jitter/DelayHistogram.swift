@@ -8,7 +8,7 @@
 ///
 /// It starts with a prior: `priorWeight` (a small fraction of one arrival's weight) at the
 /// initial delay, so that the first packet plays at that delay and measured ones replace it
-/// within a few hundred milliseconds.
+/// within a few hundred milliseconds — or at once, by `forgetInitialGuess()`.
 struct DelayHistogram {
     /// Masses, each to be divided by `scale`.
     private var buckets: [Double]
@@ -25,8 +25,21 @@ struct DelayHistogram {
         self.forgetFactor = forgetFactor
         buckets = [Double](repeating: 0, count: maximumMilliseconds / bucketMilliseconds + 1)
         let prior = Self.priorWeight * (1 - forgetFactor)
-        buckets[min(buckets.count - 1, initialMilliseconds / bucketMilliseconds)] = prior
+        priorBucket = min(buckets.count - 1, initialMilliseconds / bucketMilliseconds)
+        buckets[priorBucket] = prior
         total = prior
+        priorMass = prior
+    }
+
+    /// Where the prior sits, and its mass as stored (divided by `scale` like every bucket's).
+    private let priorBucket: Int
+    private var priorMass: Double
+
+    /// Removes the prior, leaving only what was measured.
+    mutating func forgetInitialGuess() {
+        buckets[priorBucket] = max(0, buckets[priorBucket] - priorMass)
+        total = max(0, total - priorMass)
+        priorMass = 0
     }
 
     mutating func add(milliseconds: Double) {
@@ -38,6 +51,7 @@ struct DelayHistogram {
         if scale > 1e100 {
             for i in buckets.indices { buckets[i] /= scale }
             total /= scale
+            priorMass /= scale
             scale = 1
         }
     }

@@ -26,7 +26,9 @@ public enum PlayoutDecision: Equatable, Sendable {
 /// than the delay that saves it. Before the stream has said
 /// anything about its path the target is the initial delay, weighted as a small fraction of an
 /// arrival: it carries the first packets and is outweighed within about ten, so the playout
-/// reaches the measured target by stretching, not by a cut.
+/// reaches the measured target by stretching, not by a cut. Three first arrivals whose transits
+/// agree within a bucket drop it at once (`AgreeingFirstArrivals`): a jitter-free stream starts
+/// after 40 ms instead of 80 and has half as much to stretch away.
 ///
 /// Delay is changed only by stretching the decoded audio (`playoutCorrection`, done by the
 /// playout) and, at the start of every talk-spurt, by re-aligning for free. The playout pulls
@@ -102,6 +104,7 @@ public struct JitterBuffer {
     /// The histogram's cost-minimising delay, spikes aside.
     private var histogramTarget: Double
     private var transits = TransitBaseline()
+    private var firstArrivals: AgreeingFirstArrivals
     private var events: [PlayoutEvent] = []
     /// A stretch noted when no event was waiting to carry it: it goes on the next one.
     private var unloggedStretch = 0
@@ -136,6 +139,7 @@ public struct JitterBuffer {
         self.frameSamples = frameSamples
         recordsEvents = settings.recordEvents
         seenSequences = [Int64](repeating: -1, count: 1024)
+        firstArrivals = AgreeingFirstArrivals(toleranceMilliseconds: Double(settings.bucketMilliseconds))
         histogram = DelayHistogram(
             maximumMilliseconds: settings.maximumDelayMilliseconds, bucketMilliseconds: settings.bucketMilliseconds,
             forgetFactor: settings.forgetFactor, initialMilliseconds: settings.initialDelayMilliseconds)
@@ -262,6 +266,7 @@ public struct JitterBuffer {
         let minimum = transits.add(arrival: arrival, transitMilliseconds: transit)
         guard case .adaptive = settings.mode else { return }
         let relative = transit - minimum + waitedInPacket
+        if firstArrivals.observe(transitMilliseconds: transit) { histogram.forgetInitialGuess() }
         // Spikes are measured against the histogram's own target before this arrival (one
         // spike's first packet already lifts it to the spike's height), so neither that nor a
         // target raised by earlier spikes hides them.

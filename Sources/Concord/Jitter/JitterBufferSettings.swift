@@ -13,8 +13,10 @@ public struct JitterBufferSettings: Sendable, Codable, Equatable, Hashable {
     public var minimumDelayMilliseconds: Int = 0
     /// Nor above this (ms); also the histogram's range.
     public var maximumDelayMilliseconds: Int = 1_000
-    /// The target before any arrivals have been seen (NetEq starts at 80 ms); it weighs as one
-    /// arrival, so measured delays replace it within about twenty packets.
+    /// The target before any arrivals have been seen (NetEq starts at 80 ms). It weighs a
+    /// sixteenth of an arrival, so measured delays outweigh it within about twelve packets
+    /// (`JitterBuffer.arrivalsToOutweighInitialGuess`), or at the third when the first three
+    /// agree to within a bucket (`AgreeingFirstArrivals`).
     public var initialDelayMilliseconds: Int = 80
     /// What one unit of late-loss probability is worth in milliseconds of delay: the target is the
     /// delay d minimising d + lateLossWorthMilliseconds · P(a packet arrives later than d).

@@ -7,11 +7,12 @@ import Testing
 /// The report's speech quality, steady state and getStats figures on real runs.
 @Suite struct SpeechQualityBenchTests {
     /// One run, two streams: alice → bob over a clean LAN, bob → alice over the same LAN losing
-    /// 10 % of its packets.
+    /// 20 % of its packets. (At 10 % this 8 s stream scored 4.19 against the clean one's 4.38, and
+    /// visqol-python 4.22 against 4.41: Opus's concealment of single frames costs little.)
     static func lossyRun() throws -> BenchRun.Outcome {
         let s = try SimulationTests.scenario("""
             {"duration_seconds": 8, "seed": 11, "network": {"links": {"preset": "lan"}, "per_link": [
-                {"from": "bob", "to": "alice", "both_directions": false, "conditions": {"loss_percent": 10}}]},
+                {"from": "bob", "to": "alice", "both_directions": false, "conditions": {"loss_percent": 20}}]},
              "participants": [{"name": "alice", "wav": "a.wav"}, {"name": "bob", "wav": "b.wav"}]}
             """)
         return try BenchRun.execute(s, speechQuality: .all)
@@ -21,9 +22,9 @@ import Testing
         let outcome = try Self.lossyRun()
         let clean = try #require(outcome.report.streams.first { $0.from == "alice" })
         let lossy = try #require(outcome.report.streams.first { $0.from == "bob" })
-        #expect(lossy.packetLoss > 0.05 && clean.packetLoss == 0)
+        #expect(lossy.packetLoss > 0.15 && clean.packetLoss == 0)
         let cleanMos = try #require(clean.quality?.visqolMos), lossyMos = try #require(lossy.quality?.visqolMos)
-        #expect(cleanMos > lossyMos + 0.3, "clean \(cleanMos), 10 % loss \(lossyMos)")
+        #expect(cleanMos > lossyMos + 0.3, "clean \(cleanMos), 20 % loss \(lossyMos)")
         #expect((1...5).contains(cleanMos) && (1...5).contains(lossyMos))
         #expect(clean.quality?.visqolNotScored == nil)
         // Steady state: both settle on a LAN, and the clean one scores there too.

@@ -93,7 +93,10 @@ import Testing
         for k in 0..<Int(seconds * 50) {
             let sent = Double(k + 1) * 20
             let bytes = try #require(try sender.send(Array(tone[(k * 960)..<((k + 1) * 960)])))
-            arrivals.append((sent + 5 + (sent >= 3000 && sent < 5000 ? 300 : 0), try VoicePacket.parse(bytes)))
+            // The second packet 2 ms late, so that the first three do not agree and the 80 ms
+            // guess stands (`AgreeingFirstArrivals`): the start then has that much to shed.
+            let late = (k == 1 ? 2.0 : 0) + (sent >= 3000 && sent < 5000 ? 300 : 0)
+            arrivals.append((sent + 5 + late, try VoicePacket.parse(bytes)))
         }
         arrivals.sort { $0.at < $1.at }
         var removedBySecond = [Int](repeating: 0, count: Int(seconds))
