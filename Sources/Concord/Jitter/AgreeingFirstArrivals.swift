@@ -16,20 +16,23 @@ struct AgreeingFirstArrivals {
     static let arrivals = 3
     /// How far apart (ms) the transits may lie: the histogram's bucket.
     let tolerance: Double
-    private var transits: [Double] = []
+    /// The first arrivals seen so far (up to `arrivals`), and their lowest and highest transits.
+    private var seen = 0
+    private var lowest = Double.infinity
+    private var highest = -Double.infinity
 
     init(toleranceMilliseconds: Double) {
         tolerance = toleranceMilliseconds
-        transits.reserveCapacity(Self.arrivals)
     }
 
     /// Notes one of the stream's arrivals (its transit, ms). True once, at the arrival that
     /// completes `arrivals` agreeing ones; false for every other arrival, and for all of them
     /// once the first `arrivals` disagreed.
     mutating func observe(transitMilliseconds transit: Double) -> Bool {
-        guard transits.count < Self.arrivals, transit.isFinite else { return false }
-        transits.append(transit)
-        guard transits.count == Self.arrivals, let low = transits.min(), let high = transits.max() else { return false }
-        return high - low <= tolerance
+        guard seen < Self.arrivals, transit.isFinite else { return false }
+        seen += 1
+        lowest = min(lowest, transit)
+        highest = max(highest, transit)
+        return seen == Self.arrivals && highest - lowest <= tolerance
     }
 }

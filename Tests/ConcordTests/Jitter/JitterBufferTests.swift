@@ -329,9 +329,9 @@ struct JitterHarness {
     }
 
     /// Frame k arrives at (k + 1)·20 + 30 ms. Holding the 80 ms guess (a target of 81 ms, its
-    /// bucket's upper edge), frame 0 (transit 50 ms) would be due at 131 ms and play at tick 7; three transits agreeing within a bucket drop the
-    /// guess when frame 2 arrives (90 ms), so it plays at the next tick, 5. Two milliseconds of
-    /// disagreement keep the guess.
+    /// bucket's upper edge), frame 0 (transit 50 ms) would be due at 131 ms and play at tick 7;
+    /// three transits agreeing within a bucket drop the guess when frame 2 arrives (90 ms), so
+    /// it plays at the next tick, 5. Two milliseconds of disagreement keep the guess.
     @Test(arguments: [(0.0, 5, 1.0), (2.0, 7, 81.0)])
     func firstArrivalsThatAgreeDropTheInitialGuess(disagreement: Double, firstTick: Int, target: Double) throws {
         var h = try JitterHarness()
