@@ -8,12 +8,23 @@ public struct BuiltProduct: Sendable {
     public static let fakeZeroTierOne = BuiltProduct("fake-zerotier-one")
 
     public let name: String
+    private let fixedPath: String?
 
-    public init(_ name: String) { self.name = name }
+    public init(_ name: String) {
+        self.name = name
+        fixedPath = nil
+    }
+
+    /// An executable of the repository that is not built (a script under `scripts/`), at `path`.
+    public init(path: String) {
+        name = URL(fileURLWithPath: path).lastPathComponent
+        fixedPath = path
+    }
 
     /// Its path. The test bundle lives in the build folder with the executables, so this walks
     /// up from the bundle until the product is found.
     public var path: String {
+        if let fixedPath { return fixedPath }
         var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         while !FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent(name).path), dir.path != "/" {
             dir = dir.deletingLastPathComponent()
