@@ -21,8 +21,8 @@ public struct BuiltProduct: Sendable {
         fixedPath = path
     }
 
-    /// Its path. The test bundle lives in the build folder with the executables, so this walks
-    /// up from the bundle until the product is found.
+    /// Its path: the one it was given, or, for a built product, found by walking up from the
+    /// test bundle, which lives in the build folder with the executables.
     public var path: String {
         if let fixedPath { return fixedPath }
         var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
